@@ -1,0 +1,76 @@
+# probity — see README.md. `make` builds ./probity; `make check` runs every
+# test (release build and ASan+UBSan build); `make demo` installs what is
+# missing, builds and runs the end-to-end demonstration.
+
+CC      ?= cc
+WARN    := -std=c11 -Wall -Wextra -Wpedantic -Werror
+DEFS    := -D_GNU_SOURCE
+CFLAGS  ?= -O2 -g
+LDLIBS  := -lcrypto
+TLIBS   := -ljansson
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+
+LIB_SRC  := $(sort $(wildcard src/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SUP := $(sort $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+HDRS     := $(wildcard include/probity/*.h src/*.h src/cli/*.h tests/unit/*.h)
+
+# $(1) = build kind (rel|san), $(2) = extra flags
+define build_rules
+build/$(1)/lib/%.o: src/%.c $(HDRS) | build/$(1)/lib build/$(1)/cli build/$(1)/tests build/$(1)/fuzz
+	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -c $$< -o $$@
+build/$(1)/cli/%.o: src/cli/%.c $(HDRS) | build/$(1)/cli
+	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -c $$< -o $$@
+build/$(1)/libprobity.a: $(patsubst src/%.c,build/$(1)/lib/%.o,$(LIB_SRC))
+	rm -f $$@ && ar rcs $$@ $$^
+build/$(1)/probity: $(patsubst src/cli/%.c,build/$(1)/cli/%.o,$(CLI_SRC)) build/$(1)/libprobity.a
+	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
+build/$(1)/tests/%: tests/unit/%.c $(UNIT_SUP) build/$(1)/libprobity.a $(HDRS) | build/$(1)/tests
+	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -Itests/unit -o $$@ $$< $(UNIT_SUP) build/$(1)/libprobity.a $$(TLIBS) $$(LDLIBS)
+build/$(1)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c build/$(1)/libprobity.a $(HDRS) | build/$(1)/fuzz
+	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -o $$@ $$< tests/fuzz/replay.c build/$(1)/libprobity.a $$(LDLIBS)
+build/$(1)/lib build/$(1)/cli build/$(1)/tests build/$(1)/fuzz:
+	mkdir -p $$@
+$(1)-all: build/$(1)/probity \
+	$(patsubst tests/unit/%.c,build/$(1)/tests/%,$(UNIT_SRC)) \
+	$(patsubst tests/fuzz/%.c,build/$(1)/fuzz/%,$(FUZZ_SRC))
+endef
+
+$(eval $(call build_rules,rel,$(CFLAGS)))
+$(eval $(call build_rules,san,$(SANFLAGS)))
+
+.PHONY: all deps check check-rel check-san demo bench fuzz clean rel-all san-all
+
+all: probity
+
+probity: build/rel/probity
+	cp $< $@
+
+deps:
+	@sh scripts/deps.sh
+
+# Every test, twice: the release build, then under ASan and UBSan.
+check: deps
+	$(MAKE) rel-all san-all probity
+	sh tests/run.sh build/rel build/san
+
+check-rel: rel-all probity
+	sh tests/run.sh build/rel
+
+demo: deps
+	$(MAKE) probity
+	sh scripts/demo.sh
+
+bench: probity
+	sh bench/ingest
+
+# Coverage-guided fuzzing with libFuzzer (clang); FUZZ_SECONDS per harness.
+FUZZ_SECONDS ?= 60
+fuzz: build/rel/libprobity.a
+	sh tests/fuzz/run-libfuzzer.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build probity

@@ -1,0 +1,96 @@
+/*
+ * The verifiable log: a tlog-tiles tree behind a prb_store, appended in
+ * batches, each batch committed by one signed checkpoint.
+ *
+ * Memory is bounded whatever the log's size: the handle keeps the right
+ * edge of the tree (at most 255 hashes per level) and the last partial
+ * entry bundle (at most 255 entries); proofs read tiles from the store.
+ * A handle is not thread-safe; one writer per log is enforced by the
+ * store's lock, taken by prb_log_open when a signer is given.
+ */
+#ifndef PROBITY_LOG_H
+#define PROBITY_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checkpoint.h"
+#include "error.h"
+#include "merkle.h"
+#include "note.h"
+#include "store.h"
+
+typedef struct prb_log prb_log;
+
+/* Creates an empty log in `st` (no checkpoint may exist yet): writes the
+ * signed size-0 checkpoint whose origin is the signer's name. */
+int prb_log_create(prb_store *st, prb_signer *signer, prb_err *err);
+
+/*
+ * Opens the log in `st`. With a signer, the log is opened for appending:
+ * the lock is taken (waiting up to lock_wait_ms), the signer's name must be
+ * the checkpoint's origin (PRB_EORIGIN) and the checkpoint must verify with
+ * its key (PRB_EBADSIG). Without one, read-only; the checkpoint is parsed
+ * but its signature not checked. Either way the right edge of the tree is
+ * loaded and checked against the checkpoint's root (PRB_ECORRUPT naming the
+ * file). This is also crash recovery: whatever was written after the last
+ * checkpoint is ignored and later overwritten. The log does not own `st`
+ * or `signer`; both must outlive it.
+ */
+int prb_log_open(prb_store *st, prb_signer *signer, int lock_wait_ms,
+                 prb_log **out, prb_err *err);
+
+/* Closes. Accepts NULL. */
+void prb_log_close(prb_log *log);
+
+/* Size and root of the latest checkpoint. */
+uint64_t prb_log_size(const prb_log *log);
+void prb_log_root(const prb_log *log, prb_hash *out);
+
+/* The latest signed checkpoint note, valid until the next append/close. */
+const char *prb_log_checkpoint(const prb_log *log, size_t *len);
+
+/*
+ * Appends n entries as one batch and returns only when every entry, every
+ * tile and bundle it changes, and the new signed checkpoint are durable
+ * (store contract items 3 and 4). On failure nothing of the batch is
+ * committed (the log keeps its previous checkpoint) and, after an I/O
+ * failure, the handle refuses further appends (PRB_EFAILED): reopen to
+ * recover. Entries longer than PRB_MAX_ENTRY: PRB_ETOOBIG, nothing written
+ * (err->offset = the entry's position in the batch).
+ */
+int prb_log_append(prb_log *log, const uint8_t *const *entries,
+                   const size_t *lens, size_t n, prb_err *err);
+
+/* Inclusion proof for `index` in the tree of `size` <= prb_log_size(). */
+int prb_log_prove_inclusion(prb_log *log, uint64_t index, uint64_t size,
+                            prb_hash *proof, size_t *len, prb_err *err);
+
+/* Consistency proof between sizes m <= n <= prb_log_size(). */
+int prb_log_prove_consistency(prb_log *log, uint64_t m, uint64_t n,
+                              prb_hash *proof, size_t *len, prb_err *err);
+
+/* Root of the tree of `size` <= prb_log_size() leaves, from the tiles. */
+int prb_log_root_at(prb_log *log, uint64_t size, prb_hash *out, prb_err *err);
+
+/* The entry at `index` (malloc'd copy into *data). */
+int prb_log_read_entry(prb_log *log, uint64_t index, uint8_t **data,
+                       size_t *len, prb_err *err);
+
+/* Progress callback for long operations: done of total units. */
+typedef void (*prb_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/*
+ * Verifies a whole log with no trust in its files: the checkpoint must be
+ * signed by `vkey` with origin = its name; every entry bundle is parsed,
+ * every entry hashed, every hash tile (full and the partial ones of the
+ * checkpoint's size) recomputed and compared, and the root recomputed.
+ * Stops at the first discrepancy: err->where is the file, err->offset the
+ * hash or byte position, err->msg says expected vs found.
+ * *size_out (optional) receives the verified size.
+ */
+int prb_log_verify(prb_store *st, const prb_verifier *vkey,
+                   prb_progress_fn progress, void *pctx, uint64_t *size_out,
+                   prb_err *err);
+
+#endif

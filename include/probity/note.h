@@ -1,0 +1,117 @@
+/*
+ * c2sp.org/signed-note: Ed25519 signer and verifier keys, signing and
+ * opening notes. Also verifies c2sp.org/tlog-cosignature cosignature/v1
+ * (type 0x04) signatures, whose verifier keys share the vkey format.
+ *
+ *   signer key   PRIVATE+KEY+<name>+<hex key ID>+<base64(0x01 || seed)>
+ *   verifier key <name>+<hex key ID>+<base64(type || public key)>
+ *   key ID       SHA-256(name || 0x0A || type || public key)[:4]
+ *
+ * Key names are 1..PRB_NAME_MAX bytes of UTF-8 with no Unicode space and no
+ * '+'. The key ID in a key string must be 8 lowercase hex digits, as
+ * c2sp.org/signed-note says (x/mod also accepts upper case; probity does
+ * not). Signers hold secret key material: prb_signer_free wipes it.
+ */
+#ifndef PROBITY_NOTE_H
+#define PROBITY_NOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define PRB_NAME_MAX 255
+#define PRB_NOTE_MAX_SIGS 100 /* >= the 16 the spec asks verifiers accept */
+#define PRB_KEY_MAX 512       /* longest key string we write */
+#define PRB_SIG_ED25519 0x01
+#define PRB_SIG_COSIGV1 0x04
+
+typedef struct prb_signer prb_signer;
+
+typedef struct {
+	char name[PRB_NAME_MAX + 1];
+	uint32_t id;
+	uint8_t type; /* PRB_SIG_ED25519 or PRB_SIG_COSIGV1 */
+	uint8_t pub[32];
+} prb_verifier;
+
+/* Parses a signer key string (surrounding whitespace ignored). The key ID
+ * must match the one derived from the seed. *out is freed with
+ * prb_signer_free. PRB_EKEY on any defect. */
+int prb_signer_parse(const char *skey, size_t len, prb_signer **out,
+                     prb_err *err);
+
+/* A new random Ed25519 signer (OpenSSL's RNG) with the given name. */
+int prb_signer_generate(const char *name, prb_signer **out, prb_err *err);
+
+/* Reads a signer key from a file (e.g. KEYFILE of the command line). */
+int prb_signer_load(const char *path, prb_signer **out, prb_err *err);
+
+/* Wipes and frees. Accepts NULL. */
+void prb_signer_free(prb_signer *s);
+
+/* Name of the key; valid until prb_signer_free. */
+const char *prb_signer_name(const prb_signer *s);
+
+/* Writes the signer key string or its verifier key string, NUL-terminated,
+ * into buf (PRB_KEY_MAX bytes suffice). Returns 0 or PRB_EINVAL. */
+int prb_signer_skey(const prb_signer *s, char *buf, size_t cap);
+int prb_signer_vkey(const prb_signer *s, char *buf, size_t cap);
+
+/* The verifier matching a signer. */
+void prb_signer_verifier(const prb_signer *s, prb_verifier *out);
+
+/* Parses a verifier key string (surrounding whitespace ignored); types
+ * 0x01 and 0x04 are understood. PRB_EKEY on any defect. */
+int prb_verifier_parse(const char *vkey, size_t len, prb_verifier *out,
+                       prb_err *err);
+
+/* Accepts either a verifier key string or the path of a file holding one. */
+int prb_verifier_load(const char *arg, prb_verifier *out, prb_err *err);
+
+/* Formats a verifier as a key string. */
+int prb_verifier_format(const prb_verifier *v, char *buf, size_t cap);
+
+/* Signs `text` (which must be a valid note text: UTF-8, ends in '\n', no
+ * control characters but '\n', no blank line needed) with each signer and
+ * returns the note in a malloc'd, NUL-terminated *out of *outlen bytes. */
+int prb_note_sign(const char *text, size_t len, prb_signer *const *signers,
+                  size_t nsigners, char **out, size_t *outlen, prb_err *err);
+
+typedef struct {
+	char name[PRB_NAME_MAX + 1];
+	uint32_t id;
+	const prb_verifier *verifier; /* NULL for an unverified signature */
+	uint64_t timestamp;           /* cosignature/v1 only */
+	char line[PRB_NAME_MAX + 1024]; /* the whole signature line, '\n' excluded */
+} prb_note_sig;
+
+typedef struct {
+	char *text;   /* note text including its final '\n'; NUL-terminated */
+	size_t text_len;
+	prb_note_sig *sigs; /* verified first (nverified), then unverified */
+	size_t nsigs;
+	size_t nverified;
+} prb_note;
+
+/*
+ * Opens a signed note as golang.org/x/mod/sumdb/note.Open does: the note
+ * must be UTF-8 with no control characters but '\n'; the text ends at the
+ * last blank line; every signature line is "— name base64\n". A signature
+ * whose (name, key ID) matches a verifier must verify (else PRB_EBADSIG),
+ * the same known key may not sign twice (PRB_EMALFORMED), and at least one
+ * known signature must verify (else PRB_ENOSIG). Unknown signatures are kept
+ * as unverified. Two verifiers with the same name and ID: PRB_EAMBIGUOUS.
+ * *out is freed with prb_note_free; its verifier pointers point into `vs`.
+ */
+int prb_note_open(const uint8_t *msg, size_t len, const prb_verifier *vs,
+                  size_t nvs, prb_note **out, prb_err *err);
+
+void prb_note_free(prb_note *n);
+
+/* The message a cosignature/v1 signs: "cosignature/v1\ntime T\n" || body,
+ * malloc'd into *out. */
+int prb_cosig_message(uint64_t timestamp, const char *body, size_t len,
+                      uint8_t **out, size_t *outlen);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * The storage seam under the log.
+ *
+ * Contract (every backend keeps it; the log relies on nothing else):
+ *  1. Objects are named by tlog-tiles paths ("tile/0/x001/002.p/7",
+ *     "tile/entries/003") plus the single mutable object "checkpoint".
+ *  2. put() makes an object readable under its name with exactly the given
+ *     bytes, replacing any previous object of that name atomically (a
+ *     reader sees old or new bytes, never a mix). It need not be durable.
+ *  3. sync() returns 0 only when every put() before it is durable: after a
+ *     crash or power loss each of those names holds the bytes last put.
+ *     A failed sync() is final: the caller must not retry or go on.
+ *  4. set_checkpoint() atomically and durably replaces "checkpoint", but
+ *     only if its current bytes equal `old` (compare-and-swap; old NULL with
+ *     old_len 0 means "must not exist yet"), else PRB_ECONFLICT. It is the
+ *     log's single commit point and the only mutation of a named object.
+ *  5. get() returns a malloc'd copy of an object (caller frees) or
+ *     PRB_ENOTFOUND.
+ *  6. list() calls fn for each object name directly under a prefix ending
+ *     in '/'; remove() deletes an object (absent is not an error). They are
+ *     used only to delete partial tiles made obsolete by a full tile.
+ *  7. lock() takes the single-writer lock, waiting up to wait_ms
+ *     milliseconds (0: do not wait), else PRB_ELOCKED. close() releases it.
+ * Errors fill err with the object name and the system's reason.
+ * A store handle is not thread-safe.
+ *
+ * A filesystem store keeps objects as files under a directory (so the
+ * directory can be served as-is by any static web server); an object store
+ * (S3 API) would map put to PUT, sync to nothing, set_checkpoint to a
+ * conditional PUT (If-Match) and lock to a lease.
+ */
+#ifndef PROBITY_STORE_H
+#define PROBITY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct prb_store prb_store;
+
+typedef struct {
+	int (*get)(prb_store *s, const char *name, uint8_t **data, size_t *len,
+	           prb_err *err);
+	int (*put)(prb_store *s, const char *name, const uint8_t *data,
+	           size_t len, prb_err *err);
+	int (*sync)(prb_store *s, prb_err *err);
+	int (*set_checkpoint)(prb_store *s, const uint8_t *old, size_t old_len,
+	                      const uint8_t *data, size_t len, prb_err *err);
+	int (*list)(prb_store *s, const char *prefix,
+	            int (*fn)(void *ctx, const char *name), void *ctx,
+	            prb_err *err);
+	int (*remove)(prb_store *s, const char *name, prb_err *err);
+	int (*lock)(prb_store *s, int wait_ms, prb_err *err);
+	void (*close)(prb_store *s);
+} prb_store_ops;
+
+struct prb_store {
+	const prb_store_ops *ops;
+};
+
+/* How the filesystem store makes a batch durable. */
+enum {
+	PRB_SYNC_FILES = 0, /* fsync each file before its rename, then each
+	                       directory touched (portable POSIX) */
+	PRB_SYNC_FS = 1,    /* one syncfs(2) of the filesystem per batch
+	                       (Linux); fewer journal commits for big batches */
+};
+
+/* Opens the filesystem store rooted at `dir`, which must exist.
+ * sync_mode is PRB_SYNC_FILES or PRB_SYNC_FS. Close with prb_store_close. */
+int prb_store_open_dir(const char *dir, int sync_mode, prb_store **out,
+                       prb_err *err);
+
+/* Closes any store. Accepts NULL. */
+void prb_store_close(prb_store *s);
+
+#endif

@@ -1,0 +1,233 @@
+/* Argument parsing, error printing and progress for the subcommands. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static cli_opt *
+find_opt(cli_opt *opts, const char *arg, const char **inline_val)
+{
+	*inline_val = NULL;
+	for (cli_opt *o = opts; o && o->name; o++) {
+		size_t n = strlen(o->name);
+		if (strncmp(arg, o->name, n) != 0)
+			continue;
+		if (arg[n] == 0)
+			return o;
+		if (arg[n] == '=' && o->value) {
+			*inline_val = arg + n + 1;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+int
+cli_parse(const char *cmd, const char *usage, int argc, char **argv,
+          cli_opt *opts, const char **pos, int minpos, int maxpos,
+          int *npos, int *exit_code)
+{
+	*npos = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			printf("%s", usage);
+			*exit_code = EXIT_OK;
+			return 1;
+		}
+		if (a[0] == '-' && a[1] != 0) {
+			cli_opt *o = find_opt(opts, a, &v);
+			if (!o) {
+				fprintf(stderr, "probity %s: unknown option %s (see "
+				        "probity %s --help)\n", cmd, a, cmd);
+				*exit_code = EXIT_USAGE;
+				return 1;
+			}
+			if (!o->value) {
+				*o->flag = 1;
+				continue;
+			}
+			if (!v && i + 1 >= argc) {
+				fprintf(stderr, "probity %s: %s needs a value\n", cmd,
+				        o->name);
+				*exit_code = EXIT_USAGE;
+				return 1;
+			}
+			*o->value = v ? v : argv[++i];
+			continue;
+		}
+		if (*npos == maxpos) {
+			fprintf(stderr, "probity %s: unexpected argument %s (see "
+			        "probity %s --help)\n", cmd, a, cmd);
+			*exit_code = EXIT_USAGE;
+			return 1;
+		}
+		pos[(*npos)++] = a;
+	}
+	if (*npos < minpos) {
+		fprintf(stderr, "probity %s: missing arguments\n%s", cmd, usage);
+		*exit_code = EXIT_USAGE;
+		return 1;
+	}
+	return 0;
+}
+
+int
+cli_fail(const char *cmd, const prb_err *err)
+{
+	if (err->where[0])
+		fprintf(stderr, "probity %s: %s: %s\n", cmd, err->where, err->msg);
+	else
+		fprintf(stderr, "probity %s: %s\n", cmd,
+		        err->msg[0] ? err->msg : prb_strerror(err->code));
+	return EXIT_FAIL;
+}
+
+int
+cli_failf(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "probity %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_FAIL;
+}
+
+int
+cli_u64(const char *cmd, const char *what, const char *s,
+        unsigned long long *out)
+{
+	char *end;
+	if (s[0] < '0' || s[0] > '9')
+		goto bad;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (*end == 0 && errno == 0)
+		return 0;
+bad:
+	fprintf(stderr, "probity %s: %s must be a non-negative integer, not "
+	        "\"%s\"\n", cmd, what, s);
+	return -1;
+}
+
+int
+cli_key_outside(const char *cmd, const char *keyfile, const char *dir)
+{
+	char k[PATH_MAX], d[PATH_MAX];
+	if (!realpath(keyfile, k) || !realpath(dir, d))
+		return 0; /* missing files are reported by their own checks */
+	size_t n = strlen(d);
+	if (strncmp(k, d, n) == 0 && k[n] == '/') {
+		cli_failf(cmd, "%s: the key file is inside the log directory %s, "
+		          "which is published; keep secrets elsewhere", keyfile,
+		          dir);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_sync_mode(const char *cmd, const char *arg, int *mode)
+{
+	if (!arg || strcmp(arg, "fs") == 0)
+		*mode = PRB_SYNC_FS;
+	else if (strcmp(arg, "files") == 0)
+		*mode = PRB_SYNC_FILES;
+	else {
+		cli_failf(cmd, "--sync must be \"fs\" or \"files\", not \"%s\"",
+		          arg);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cli_prefix_where(prb_err *err, const char *dir)
+{
+	char w[2 * sizeof err->where];
+	if (!err->where[0])
+		return;
+	int n = snprintf(w, sizeof w, "%s/%s", dir, err->where);
+	size_t len = n < 0 ? 0 : (size_t)n;
+	if (len >= sizeof err->where)
+		len = sizeof err->where - 1;
+	memcpy(err->where, w, len);
+	err->where[len] = 0;
+}
+
+int
+cli_open_log(const char *cmd, const char *dir, int sync_mode,
+             prb_signer *signer, int lock_wait_ms, prb_store **st,
+             prb_log **log)
+{
+	prb_err err;
+	prb_err_clear(&err);
+	*st = NULL;
+	*log = NULL;
+	if (prb_store_open_dir(dir, sync_mode, st, &err) ||
+	    prb_log_open(*st, signer, lock_wait_ms, log, &err)) {
+		if (strcmp(err.where, dir) != 0)
+			cli_prefix_where(&err, dir);
+		prb_store_close(*st);
+		*st = NULL;
+		return cli_fail(cmd, &err);
+	}
+	return 0;
+}
+
+double
+cli_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+cli_progress_init(cli_progress *p, const char *unit)
+{
+	p->on = isatty(STDERR_FILENO);
+	p->start = p->last = cli_now();
+	p->unit = unit;
+}
+
+void
+cli_progress_update(cli_progress *p, unsigned long long done,
+                    unsigned long long total)
+{
+	if (!p->on)
+		return;
+	double t = cli_now();
+	if (t - p->last < 0.2)
+		return;
+	p->last = t;
+	double rate = (double)done / (t - p->start > 1e-9 ? t - p->start : 1e-9);
+	if (total) {
+		int pct = (int)(100.0 * (double)done / (double)total);
+		char bar[31];
+		int fill = pct * 30 / 100;
+		for (int i = 0; i < 30; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[30] = 0;
+		fprintf(stderr, "\r[%s] %3d%%  %llu %s  %.0f %s/s ", bar,
+		        pct > 100 ? 100 : pct, done, p->unit, rate, p->unit);
+	} else {
+		fprintf(stderr, "\r%llu %s  %.0f %s/s ", done, p->unit, rate,
+		        p->unit);
+	}
+	fflush(stderr);
+}
+
+void
+cli_progress_done(cli_progress *p)
+{
+	if (p->on && p->last > p->start)
+		fprintf(stderr, "\r\033[K");
+}

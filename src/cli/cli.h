@@ -1,0 +1,79 @@
+/* Shared pieces of the probity command-line program. */
+#ifndef PRB_CLI_H
+#define PRB_CLI_H
+
+#include <stdio.h>
+
+#include "probity/error.h"
+#include "probity/log.h"
+#include "probity/note.h"
+#include "probity/store.h"
+
+/* Exit statuses. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* One option of a subcommand: "--key" takes a value into *value;
+ * a flag (value == NULL) sets *flag. */
+typedef struct {
+	const char *name;
+	const char **value;
+	int *flag;
+} cli_opt;
+
+/* Parses argv[1..] into options and up to maxpos positional arguments.
+ * Handles --help (prints usage, returns 1 with *exit_code = 0) and usage
+ * errors (returns 1 with *exit_code = EXIT_USAGE). Returns 0 to go on. */
+int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
+              cli_opt *opts, const char **pos, int minpos, int maxpos,
+              int *npos, int *exit_code);
+
+/* Prints "probity CMD: [where: ]message" and returns EXIT_FAIL. */
+int cli_fail(const char *cmd, const prb_err *err);
+int cli_failf(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+/* Parses a decimal uint64 argument; prints an error on failure. */
+int cli_u64(const char *cmd, const char *what, const char *s,
+            unsigned long long *out);
+
+/* Refuses a key file that lies inside the log directory (DESIGN.md
+ * invariant 4: no secret inside the log directory). */
+int cli_key_outside(const char *cmd, const char *keyfile, const char *dir);
+
+/* Parses --sync (files|fs) into a PRB_SYNC_* mode. */
+int cli_sync_mode(const char *cmd, const char *arg, int *mode);
+
+/* Prefixes err->where (a name inside the log) with "DIR/". */
+void cli_prefix_where(prb_err *err, const char *dir);
+
+/* Opens DIR's store and the log; signer may be NULL (read-only). */
+int cli_open_log(const char *cmd, const char *dir, int sync_mode,
+                 prb_signer *signer, int lock_wait_ms, prb_store **st,
+                 prb_log **log);
+
+/* A progress line on stderr, only when stderr is a terminal. */
+typedef struct {
+	int on;
+	double start, last;
+	const char *unit;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, const char *unit);
+void cli_progress_update(cli_progress *p, unsigned long long done,
+                         unsigned long long total);
+void cli_progress_done(cli_progress *p);
+double cli_now(void);
+
+int cmd_keygen(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_add(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+int cmd_prove(int argc, char **argv);
+int cmd_consistency(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_verify_proof(int argc, char **argv);
+
+#endif

@@ -1,0 +1,118 @@
+/* probity keygen, probity init. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cli.h"
+
+static const char keygen_usage[] =
+	"usage: probity keygen NAME -o KEYFILE\n"
+	"\n"
+	"Writes a new Ed25519 signer key named NAME to KEYFILE (mode 0600; an\n"
+	"existing file is never overwritten) in the signed-note format\n"
+	"PRIVATE+KEY+<name>+<key id>+<base64>, and prints its verifier key\n"
+	"<name>+<key id>+<base64> on stdout. NAME becomes the log's origin:\n"
+	"use a schema-less URL such as example.com/audit-log.\n";
+
+int
+cmd_keygen(int argc, char **argv)
+{
+	const char *out = NULL, *pos[1];
+	int npos, code;
+	cli_opt opts[] = {{"-o", &out, NULL}, {"--out", &out, NULL}, {0}};
+	if (cli_parse("keygen", keygen_usage, argc, argv, opts, pos, 1, 1,
+	              &npos, &code))
+		return code;
+	if (!out) {
+		fprintf(stderr, "probity keygen: -o KEYFILE is required\n%s",
+		        keygen_usage);
+		return EXIT_USAGE;
+	}
+	prb_err err;
+	prb_signer *s = NULL;
+	char skey[PRB_KEY_MAX], vkey[PRB_KEY_MAX];
+	prb_err_clear(&err);
+	if (prb_signer_generate(pos[0], &s, &err))
+		return cli_fail("keygen", &err);
+	int rc = EXIT_FAIL;
+	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		cli_failf("keygen", "%s: %s%s", out, strerror(errno),
+		          errno == EEXIST ? " (refusing to overwrite a key)" : "");
+		goto done;
+	}
+	prb_signer_skey(s, skey, sizeof skey);
+	prb_signer_vkey(s, vkey, sizeof vkey);
+	size_t n = strlen(skey);
+	skey[n] = '\n';
+	if (fchmod(fd, 0600) != 0 || write(fd, skey, n + 1) != (ssize_t)(n + 1) ||
+	    fsync(fd) != 0) {
+		cli_failf("keygen", "%s: %s", out, strerror(errno));
+		close(fd);
+		unlink(out);
+		goto done;
+	}
+	if (close(fd) != 0) {
+		cli_failf("keygen", "%s: %s", out, strerror(errno));
+		goto done;
+	}
+	printf("%s\n", vkey);
+	rc = EXIT_OK;
+done:
+	OPENSSL_cleanse(skey, sizeof skey);
+	prb_signer_free(s);
+	return rc;
+}
+
+static const char init_usage[] =
+	"usage: probity init DIR --key KEYFILE\n"
+	"\n"
+	"Creates an empty log in DIR (created if missing, or an empty\n"
+	"directory) with a checkpoint of size 0 signed by KEYFILE. The log's\n"
+	"origin is the key's name. KEYFILE must not be inside DIR.\n";
+
+int
+cmd_init(int argc, char **argv)
+{
+	const char *key = NULL, *pos[1];
+	int npos, code;
+	cli_opt opts[] = {{"--key", &key, NULL}, {0}};
+	if (cli_parse("init", init_usage, argc, argv, opts, pos, 1, 1, &npos,
+	              &code))
+		return code;
+	if (!key) {
+		fprintf(stderr, "probity init: --key KEYFILE is required\n");
+		return EXIT_USAGE;
+	}
+	const char *dir = pos[0];
+	prb_err err;
+	prb_signer *s = NULL;
+	prb_store *st = NULL;
+	prb_err_clear(&err);
+	if (prb_signer_load(key, &s, &err))
+		return cli_fail("init", &err);
+	int rc = EXIT_FAIL;
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		cli_failf("init", "%s: %s", dir, strerror(errno));
+		goto done;
+	}
+	if (cli_key_outside("init", key, dir))
+		goto done;
+	if (prb_store_open_dir(dir, PRB_SYNC_FILES, &st, &err) ||
+	    prb_log_create(st, s, &err)) {
+		if (err.code == PRB_EEXIST)
+			cli_failf("init", "%s: a log already exists here", dir);
+		else
+			cli_fail("init", &err);
+		goto done;
+	}
+	rc = EXIT_OK;
+done:
+	prb_store_close(st);
+	prb_signer_free(s);
+	return rc;
+}

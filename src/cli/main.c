@@ -1,0 +1,44 @@
+/* probity: the command-line program, a thin layer over libprobity. */
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *summary;
+} commands[] = {
+	{"keygen", cmd_keygen, "write a new signer key, print its verifier key"},
+	{"init", cmd_init, "create an empty log with a signed checkpoint"},
+	{"add", cmd_add, "append one entry per input line, in durable batches"},
+	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint"},
+	{"prove", cmd_prove, "print a c2sp.org/tlog-proof@v1 inclusion proof"},
+	{"consistency", cmd_consistency, "print a consistency proof"},
+	{"verify", cmd_verify, "recompute and check the whole log"},
+	{"verify-proof", cmd_verify_proof, "check an inclusion proof offline"},
+};
+
+static int
+usage(FILE *f)
+{
+	fprintf(f, "usage: probity COMMAND [ARGS...]   (probity COMMAND --help)\n"
+	           "\ncommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return usage(stdout);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "probity: unknown command \"%s\"\n", argv[1]);
+	return usage(stderr);
+}

@@ -1,0 +1,911 @@
+/*
+ * The log: batched, durable appends to a tlog-tiles tree, proofs from
+ * tiles, full verification.
+ *
+ * Invariants (DESIGN.md):
+ *  1. An append returns 0 only after its entries, every tile and bundle it
+ *     changes, and a signed checkpoint covering it are durable:
+ *       prb_log_append: put() every new full tile/bundle as it fills, put()
+ *       the new partial tiles/bundle, sync(), sign, set_checkpoint().
+ *     The checkpoint is the single commit point.
+ *  2. Recovery is prb_log_open: it trusts only what the checkpoint names;
+ *     anything written after it is ignored and later overwritten.
+ *  3. Files the checkpoint names are never rewritten with other bytes: a
+ *     batch writes only tiles whose (level, index, width) the previous
+ *     checkpoint does not name (identical partials are skipped), and the
+ *     partials of earlier checkpoints are deleted only after the commit of
+ *     a checkpoint that names the full tile.
+ *  4. The handle holds only the right edge: per level the hashes of the
+ *     current partial tile, plus the partial entry bundle.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probity/log.h"
+#include "probity/tile.h"
+#include "util.h"
+
+#define LEVELS 8 /* 256^8 = 2^64 leaves */
+
+/* The right edge of a tree: per level, the hashes of its partial tile. */
+typedef struct {
+	prb_hash h[LEVELS][PRB_TILE_WIDTH];
+	unsigned n[LEVELS];
+	uint64_t size;
+} edge;
+
+/* Called when the tile (level, index) becomes full, with its 256 hashes. */
+typedef int (*full_fn)(void *ctx, unsigned level, uint64_t index,
+                       const prb_hash *h, prb_err *err);
+
+typedef struct {
+	uint64_t level, index;
+} tile_id;
+
+struct prb_log {
+	prb_store *st;
+	prb_signer *signer;
+	prb_checkpoint cp;
+	char *note;
+	size_t note_len;
+	edge e;
+	uint8_t *bundle; /* the partial bundle's bytes */
+	size_t bundle_len, bundle_cap;
+	int failed;
+	tile_id *written; /* full tiles written by the current batch */
+	size_t nwritten, capwritten;
+	/* one-tile cache for proof reads */
+	int c_level;
+	uint64_t c_index;
+	unsigned c_width;
+	prb_hash c_h[PRB_TILE_WIDTH];
+};
+
+/* MTH of n (a power of two) consecutive hashes. */
+static void
+perfect_hash(const prb_hash *h, unsigned n, prb_hash *out)
+{
+	if (n == 1) {
+		*out = h[0];
+		return;
+	}
+	prb_hash l, r;
+	perfect_hash(h, n / 2, &l);
+	perfect_hash(h + n / 2, n / 2, &r);
+	prb_merkle_node_hash(&l, &r, out);
+}
+
+/* Root of the tree an edge describes: its perfect subtrees, left to
+ * right, folded from the right. */
+static void
+edge_root(const edge *e, prb_hash *out)
+{
+	prb_hash parts[LEVELS * 8];
+	int np = 0;
+	if (e->size == 0) {
+		prb_merkle_empty_root(out);
+		return;
+	}
+	for (int l = LEVELS - 1; l >= 0; l--) {
+		unsigned off = 0;
+		for (int k = 7; k >= 0; k--)
+			if (e->n[l] & (1u << k)) {
+				perfect_hash(&e->h[l][off], 1u << k, &parts[np++]);
+				off += 1u << k;
+			}
+	}
+	prb_hash acc = parts[np - 1];
+	for (int i = np - 2; i >= 0; i--)
+		prb_merkle_node_hash(&parts[i], &acc, &acc);
+	*out = acc;
+}
+
+/* Adds a hash at `level`; full tiles go to fn and up one level. */
+static int
+edge_push(edge *e, unsigned level, const prb_hash *h, full_fn fn, void *ctx,
+          prb_err *err)
+{
+	e->h[level][e->n[level]++] = *h;
+	if (e->n[level] < PRB_TILE_WIDTH)
+		return 0;
+	uint64_t index = (e->size >> (PRB_TILE_HEIGHT * (level + 1))) - 1;
+	int rc = fn(ctx, level, index, e->h[level], err);
+	if (rc)
+		return rc;
+	prb_hash up;
+	perfect_hash(e->h[level], PRB_TILE_WIDTH, &up);
+	e->n[level] = 0;
+	return edge_push(e, level + 1, &up, fn, ctx, err);
+}
+
+/* Appends one leaf hash. */
+static int
+edge_add_leaf(edge *e, const prb_hash *leaf, full_fn fn, void *ctx,
+              prb_err *err)
+{
+	e->size++;
+	return edge_push(e, 0, leaf, fn, ctx, err);
+}
+
+static void
+tile_path(char *buf, int level, uint64_t index, unsigned width)
+{
+	/* cannot fail: level and width are in range by construction */
+	(void)prb_tile_path(buf, PRB_TILE_PATH_MAX, level, index, width);
+}
+
+static void
+encode_hashes(const prb_hash *h, unsigned n, uint8_t *out)
+{
+	for (unsigned i = 0; i < n; i++)
+		memcpy(out + i * PRB_HASH_SIZE, h[i].b, PRB_HASH_SIZE);
+}
+
+/* Reads tile (level, index) of the tree of `size` leaves: the full tile
+ * if complete at that size, else the partial of that size, falling back to
+ * the full tile if the partial was already deleted. */
+static int
+read_tile(prb_store *st, unsigned level, uint64_t index, uint64_t size,
+          prb_hash *h, unsigned *width, prb_err *err)
+{
+	uint64_t count = prb_tile_level_count(size, level);
+	unsigned w = (index + 1) * PRB_TILE_WIDTH <= count
+	                     ? PRB_TILE_WIDTH
+	                     : (unsigned)(count - index * PRB_TILE_WIDTH);
+	char path[PRB_TILE_PATH_MAX];
+	uint8_t *data;
+	size_t len, want = (size_t)w * PRB_HASH_SIZE;
+	tile_path(path, (int)level, index, w);
+	int rc = st->ops->get(st, path, &data, &len, err);
+	if (rc == PRB_ENOTFOUND && w < PRB_TILE_WIDTH) {
+		tile_path(path, (int)level, index, PRB_TILE_WIDTH);
+		want = (size_t)PRB_TILE_WIDTH * PRB_HASH_SIZE;
+		rc = st->ops->get(st, path, &data, &len, err);
+	}
+	if (rc)
+		return rc;
+	if (len != want) {
+		free(data);
+		return prb_err_set(err, PRB_ECORRUPT, path, len,
+		                   "tile is %zu bytes, expected %zu", len, want);
+	}
+	for (unsigned i = 0; i < w; i++)
+		memcpy(h[i].b, data + i * PRB_HASH_SIZE, PRB_HASH_SIZE);
+	free(data);
+	*width = w;
+	return 0;
+}
+
+/* Reads the bundle holding entry `index` of a tree of `size` leaves. */
+static int
+read_bundle(prb_store *st, uint64_t index, uint64_t size, uint8_t **data,
+            size_t *len, unsigned *count, char *path, prb_err *err)
+{
+	uint64_t b = index / PRB_TILE_WIDTH;
+	unsigned w = (b + 1) * PRB_TILE_WIDTH <= size
+	                     ? PRB_TILE_WIDTH
+	                     : (unsigned)(size - b * PRB_TILE_WIDTH);
+	tile_path(path, PRB_ENTRIES_LEVEL, b, w);
+	int rc = st->ops->get(st, path, data, len, err);
+	if (rc == PRB_ENOTFOUND && w < PRB_TILE_WIDTH) {
+		tile_path(path, PRB_ENTRIES_LEVEL, b, PRB_TILE_WIDTH);
+		rc = st->ops->get(st, path, data, len, err);
+		if (rc == 0)
+			w = PRB_TILE_WIDTH;
+	}
+	*count = w;
+	return rc;
+}
+
+/* Reads the checkpoint's text without verifying it. */
+static int
+peek_checkpoint(const uint8_t *note, size_t len, prb_checkpoint *cp,
+                prb_err *err)
+{
+	size_t tlen = 0;
+	for (size_t i = len; i > 1; i--)
+		if (note[i - 1] == '\n' && note[i - 2] == '\n') {
+			tlen = i - 1;
+			break;
+		}
+	if (tlen == 0)
+		return prb_err_set(err, PRB_EMALFORMED, "checkpoint", len,
+		                   "checkpoint is not a signed note (no blank "
+		                   "line before the signatures)");
+	int rc = prb_checkpoint_parse((const char *)note, tlen, cp, err);
+	if (rc && err)
+		snprintf(err->where, sizeof err->where, "checkpoint");
+	return rc;
+}
+
+struct bundle_ctx {
+	prb_log *log;
+	const edge *e;
+	const char *path;
+	prb_err *err;
+};
+
+/* Checks a loaded partial bundle entry against the level-0 partial tile
+ * and keeps its bytes. */
+static int
+bundle_entry(void *ctx, const uint8_t *data, size_t len, unsigned i)
+{
+	struct bundle_ctx *b = ctx;
+	prb_hash h;
+	if (i >= b->e->n[0])
+		return 0; /* a full bundle read in place of a deleted partial */
+	prb_merkle_leaf_hash(data, len, &h);
+	if (!prb_hash_equal(&h, &b->e->h[0][i]))
+		return prb_err_set(b->err, PRB_ECORRUPT, b->path, i,
+		                   "entry %u does not hash to the level 0 tile",
+		                   i);
+	return 0;
+}
+
+/* Loads the right edge of the checkpoint's tree and checks it. */
+static int
+load_edge(prb_log *log, prb_err *err)
+{
+	edge *e = &log->e;
+	uint64_t size = log->cp.size;
+	memset(e, 0, sizeof *e);
+	e->size = size;
+	for (unsigned l = 0; l < LEVELS; l++) {
+		unsigned w = prb_tile_partial_width(size, l);
+		if (w == 0)
+			continue;
+		uint64_t idx = prb_tile_level_count(size, l) / PRB_TILE_WIDTH;
+		unsigned got;
+		int rc = read_tile(log->st, l, idx, size, e->h[l], &got, err);
+		if (rc)
+			return rc;
+		e->n[l] = w;
+	}
+	prb_hash root;
+	edge_root(e, &root);
+	if (!prb_hash_equal(&root, &log->cp.root))
+		return prb_err_set(err, PRB_ECORRUPT, "checkpoint", UINT64_MAX,
+		                   "the tiles' root does not match the "
+		                   "checkpoint's root (run probity verify)");
+	if (e->n[0] == 0)
+		return 0;
+	char path[PRB_TILE_PATH_MAX];
+	uint8_t *data;
+	size_t len;
+	unsigned count;
+	int rc = read_bundle(log->st, size - 1, size, &data, &len, &count, path,
+	                     err);
+	if (rc)
+		return rc;
+	struct bundle_ctx bc = {log, e, path, err};
+	rc = prb_bundle_parse(data, len, count, bundle_entry, &bc, err);
+	if (rc == PRB_EMALFORMED && err) {
+		snprintf(err->where, sizeof err->where, "%s", path);
+		rc = PRB_ECORRUPT;
+	}
+	if (rc == 0 && count == PRB_TILE_WIDTH) {
+		/* the partial was replaced by the full bundle: keep our part */
+		size_t off = 0;
+		for (unsigned i = 0; i < e->n[0]; i++)
+			off += 2 + load_be16(data + off);
+		len = off;
+	}
+	if (rc == 0) {
+		free(log->bundle);
+		log->bundle = data;
+		log->bundle_len = log->bundle_cap = len;
+		return 0;
+	}
+	free(data);
+	return rc;
+}
+
+uint64_t
+prb_log_size(const prb_log *log)
+{
+	return log->cp.size;
+}
+
+void
+prb_log_root(const prb_log *log, prb_hash *out)
+{
+	*out = log->cp.root;
+}
+
+const char *
+prb_log_checkpoint(const prb_log *log, size_t *len)
+{
+	*len = log->note_len;
+	return log->note;
+}
+
+void
+prb_log_close(prb_log *log)
+{
+	if (!log)
+		return;
+	free(log->note);
+	free(log->bundle);
+	free(log->written);
+	free(log);
+}
+
+/* Reads, verifies (with a signer) and adopts the stored checkpoint. */
+static int
+read_checkpoint(prb_log *log, prb_err *err)
+{
+	uint8_t *note;
+	size_t len;
+	int rc = log->st->ops->get(log->st, "checkpoint", &note, &len, err);
+	if (rc == PRB_ENOTFOUND)
+		return prb_err_set(err, rc, "checkpoint", UINT64_MAX,
+		                   "no checkpoint: not a probity log (run "
+		                   "probity init)");
+	if (rc)
+		return rc;
+	rc = peek_checkpoint(note, len, &log->cp, err);
+	if (rc == 0 && log->signer) {
+		prb_verifier v;
+		prb_signer_verifier(log->signer, &v);
+		if (strcmp(log->cp.origin, v.name) != 0)
+			rc = prb_err_set(err, PRB_EORIGIN, "checkpoint", UINT64_MAX,
+			                 "the key is named \"%s\" but the log's "
+			                 "origin is \"%s\"", v.name, log->cp.origin);
+		else
+			rc = prb_checkpoint_open(note, len, &v, 1, &log->cp, NULL,
+			                         err);
+		if (rc == PRB_ENOSIG || rc == PRB_EBADSIG)
+			rc = prb_err_set(err, PRB_EBADSIG, "checkpoint", UINT64_MAX,
+			                 "the checkpoint is not signed by this key "
+			                 "(same name \"%s\", different key)",
+			                 v.name);
+	}
+	if (rc) {
+		free(note);
+		return rc;
+	}
+	free(log->note);
+	log->note = (char *)note;
+	log->note_len = len;
+	return 0;
+}
+
+int
+prb_log_open(prb_store *st, prb_signer *signer, int lock_wait_ms,
+             prb_log **out, prb_err *err)
+{
+	prb_log *log = calloc(1, sizeof *log);
+	int rc;
+	if (!log)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
+	log->st = st;
+	log->signer = signer;
+	log->c_level = -2;
+	if (signer && (rc = st->ops->lock(st, lock_wait_ms, err)))
+		goto fail;
+	/* A reader racing a writer may see a partial deleted under it;
+	 * read_tile falls back to full tiles, and a changed checkpoint is
+	 * simply read again. */
+	for (int attempt = 0;; attempt++) {
+		rc = read_checkpoint(log, err);
+		if (rc == 0)
+			rc = load_edge(log, err);
+		if (rc == 0 || signer || attempt == 3 ||
+		    (rc != PRB_ENOTFOUND && rc != PRB_ECORRUPT))
+			break;
+	}
+	if (rc)
+		goto fail;
+	*out = log;
+	return 0;
+fail:
+	prb_log_close(log);
+	return rc;
+}
+
+/* Signs the text of cp into a new note. */
+static int
+sign_checkpoint(prb_signer *signer, const prb_checkpoint *cp, char **note,
+                size_t *len, prb_err *err)
+{
+	char text[PRB_CHECKPOINT_MAX];
+	int n = prb_checkpoint_format(cp, text, sizeof text);
+	if (n < 0)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "checkpoint too long");
+	return prb_note_sign(text, (size_t)n, &signer, 1, note, len, err);
+}
+
+int
+prb_log_create(prb_store *st, prb_signer *signer, prb_err *err)
+{
+	prb_checkpoint cp;
+	char *note;
+	size_t len;
+	memset(&cp, 0, sizeof cp);
+	snprintf(cp.origin, sizeof cp.origin, "%s", prb_signer_name(signer));
+	prb_merkle_empty_root(&cp.root);
+	int rc = st->ops->lock(st, 0, err);
+	if (rc)
+		return rc;
+	uint8_t *old;
+	size_t oldlen;
+	if (st->ops->get(st, "checkpoint", &old, &oldlen, NULL) == 0) {
+		free(old);
+		return prb_err_set(err, PRB_EEXIST, "checkpoint", UINT64_MAX,
+		                   "a log already exists here");
+	}
+	rc = sign_checkpoint(signer, &cp, &note, &len, err);
+	if (rc)
+		return rc;
+	rc = st->ops->set_checkpoint(st, NULL, 0, (const uint8_t *)note, len,
+	                             err);
+	free(note);
+	return rc;
+}
+
+/* full_fn for appends: write the full hash tile, remember it. */
+static int
+put_full_tile(void *ctx, unsigned level, uint64_t index, const prb_hash *h,
+              prb_err *err)
+{
+	prb_log *log = ctx;
+	uint8_t buf[PRB_TILE_WIDTH * PRB_HASH_SIZE];
+	char path[PRB_TILE_PATH_MAX];
+	encode_hashes(h, PRB_TILE_WIDTH, buf);
+	tile_path(path, (int)level, index, PRB_TILE_WIDTH);
+	if (log->nwritten == log->capwritten) {
+		size_t cap = log->capwritten ? 2 * log->capwritten : 16;
+		tile_id *w = realloc(log->written, cap * sizeof *w);
+		if (!w)
+			return prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
+			                   "out of memory");
+		log->written = w;
+		log->capwritten = cap;
+	}
+	log->written[log->nwritten++] = (tile_id){level, index};
+	return log->st->ops->put(log->st, path, buf, sizeof buf, err);
+}
+
+/* Adds one entry to the partial bundle; writes it when full. */
+static int
+bundle_add(prb_log *log, const uint8_t *data, size_t len, prb_err *err)
+{
+	if (log->bundle_cap - log->bundle_len < len + 2) {
+		size_t cap = log->bundle_cap ? log->bundle_cap : 4096;
+		while (cap - log->bundle_len < len + 2)
+			cap *= 2;
+		uint8_t *b = realloc(log->bundle, cap);
+		if (!b)
+			return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+			                   "out of memory");
+		log->bundle = b;
+		log->bundle_cap = cap;
+	}
+	store_be16(log->bundle + log->bundle_len, (uint16_t)len);
+	memcpy(log->bundle + log->bundle_len + 2, data, len);
+	log->bundle_len += len + 2;
+	if ((log->e.size + 1) % PRB_TILE_WIDTH != 0)
+		return 0;
+	char path[PRB_TILE_PATH_MAX];
+	tile_path(path, PRB_ENTRIES_LEVEL, log->e.size / PRB_TILE_WIDTH,
+	          PRB_TILE_WIDTH);
+	int rc = log->st->ops->put(log->st, path, log->bundle, log->bundle_len,
+	                           err);
+	log->bundle_len = 0;
+	return rc;
+}
+
+/* Writes the partial tiles and bundle of the new size that the old
+ * checkpoint does not already name. */
+static int
+put_partials(prb_log *log, uint64_t old, prb_err *err)
+{
+	uint64_t size = log->e.size;
+	char path[PRB_TILE_PATH_MAX];
+	uint8_t buf[PRB_TILE_WIDTH * PRB_HASH_SIZE];
+	for (unsigned l = 0; l < LEVELS; l++) {
+		unsigned w = log->e.n[l];
+		uint64_t count = prb_tile_level_count(size, l);
+		if (count == prb_tile_level_count(old, l))
+			break; /* this level and all above are unchanged */
+		if (w == 0)
+			continue;
+		tile_path(path, (int)l, count / PRB_TILE_WIDTH, w);
+		encode_hashes(log->e.h[l], w, buf);
+		int rc = log->st->ops->put(log->st, path, buf,
+		                           w * PRB_HASH_SIZE, err);
+		if (rc)
+			return rc;
+	}
+	if (log->e.n[0] == 0 || size == old)
+		return 0;
+	tile_path(path, PRB_ENTRIES_LEVEL, size / PRB_TILE_WIDTH, log->e.n[0]);
+	return log->st->ops->put(log->st, path, log->bundle, log->bundle_len,
+	                         err);
+}
+
+static int
+remove_one(void *ctx, const char *name)
+{
+	prb_store *st = ctx;
+	return st->ops->remove(st, name, NULL);
+}
+
+/* After a commit: delete partials that the new full tiles replace.
+ * Best effort: a leftover partial is harmless. */
+static void
+prune_partials(prb_log *log)
+{
+	char path[PRB_TILE_PATH_MAX + 4];
+	for (size_t i = 0; i < log->nwritten; i++) {
+		tile_id t = log->written[i];
+		tile_path(path, (int)t.level, t.index, PRB_TILE_WIDTH);
+		strcat(path, ".p/");
+		log->st->ops->list(log->st, path, remove_one, log->st, NULL);
+		/* entry bundles become full together with level 0 tiles */
+		if (t.level == 0) {
+			tile_path(path, PRB_ENTRIES_LEVEL, t.index, PRB_TILE_WIDTH);
+			strcat(path, ".p/");
+			log->st->ops->list(log->st, path, remove_one, log->st,
+			                   NULL);
+		}
+	}
+	log->nwritten = 0;
+}
+
+/* Signs and commits the edge's size as the new checkpoint. */
+static int
+commit(prb_log *log, prb_err *err)
+{
+	prb_checkpoint cp = log->cp;
+	char *note;
+	size_t len;
+	cp.size = log->e.size;
+	cp.n_extensions = 0;
+	edge_root(&log->e, &cp.root);
+	int rc = sign_checkpoint(log->signer, &cp, &note, &len, err);
+	if (rc)
+		return rc;
+	rc = log->st->ops->set_checkpoint(log->st, (const uint8_t *)log->note,
+	                                  log->note_len, (const uint8_t *)note,
+	                                  len, err);
+	if (rc) {
+		free(note);
+		return rc;
+	}
+	free(log->note);
+	log->note = note;
+	log->note_len = len;
+	log->cp = cp;
+	return 0;
+}
+
+int
+prb_log_append(prb_log *log, const uint8_t *const *entries,
+               const size_t *lens, size_t n, prb_err *err)
+{
+	if (log->failed)
+		return prb_err_set(err, PRB_EFAILED, NULL, UINT64_MAX,
+		                   "an earlier append failed; reopen the log");
+	if (!log->signer)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "log opened without a key is read-only");
+	for (size_t i = 0; i < n; i++)
+		if (lens[i] > PRB_MAX_ENTRY)
+			return prb_err_set(err, PRB_ETOOBIG, NULL, i,
+			                   "entry of %zu bytes is over the "
+			                   "%d-byte limit", lens[i], PRB_MAX_ENTRY);
+	if (n == 0)
+		return 0;
+	if (log->e.size > (UINT64_C(1) << 62) - n)
+		return prb_err_set(err, PRB_ETOOBIG, NULL, UINT64_MAX,
+		                   "log is full");
+	uint64_t old = log->e.size;
+	int rc = 0;
+	log->nwritten = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		prb_hash leaf;
+		prb_merkle_leaf_hash(entries[i], lens[i], &leaf);
+		rc = bundle_add(log, entries[i], lens[i], err);
+		if (rc == 0)
+			rc = edge_add_leaf(&log->e, &leaf, put_full_tile, log, err);
+	}
+	if (rc == 0)
+		rc = put_partials(log, old, err);
+	if (rc == 0)
+		rc = log->st->ops->sync(log->st, err);
+	if (rc == 0)
+		rc = commit(log, err);
+	if (rc) {
+		log->failed = 1; /* the edge is ahead of the checkpoint */
+		return rc;
+	}
+	log->c_level = -2; /* cached partial tiles may be stale */
+	prune_partials(log);
+	return 0;
+}
+
+/* prb_node_reader over the log's tiles (relative to its latest size). */
+static int
+node_reader(void *ctx, unsigned height, uint64_t index, prb_hash *out)
+{
+	prb_log *log = ctx;
+	unsigned level = height / PRB_TILE_HEIGHT, r = height % PRB_TILE_HEIGHT;
+	uint64_t first = index << r; /* first hash at `level` */
+	uint64_t tidx = first / PRB_TILE_WIDTH;
+	unsigned off = (unsigned)(first % PRB_TILE_WIDTH), n = 1u << r;
+	uint64_t count = prb_tile_level_count(log->cp.size, level);
+	if (level >= LEVELS || first + n > count)
+		return PRB_EINVAL;
+	if (tidx == count / PRB_TILE_WIDTH && log->e.n[level] >= off + n) {
+		perfect_hash(&log->e.h[level][off], n, out); /* in memory */
+		return 0;
+	}
+	if (log->c_level != (int)level || log->c_index != tidx) {
+		prb_err e;
+		int rc = read_tile(log->st, level, tidx, log->cp.size, log->c_h,
+		                   &log->c_width, &e);
+		if (rc)
+			return rc;
+		log->c_level = (int)level;
+		log->c_index = tidx;
+	}
+	if (off + n > log->c_width)
+		return PRB_ECORRUPT;
+	perfect_hash(&log->c_h[off], n, out);
+	return 0;
+}
+
+static int
+proof_err(int rc, prb_err *err, const char *what)
+{
+	if (rc == PRB_EINVAL)
+		return prb_err_set(err, rc, NULL, UINT64_MAX, "%s", what);
+	return prb_err_set(err, rc, NULL, UINT64_MAX,
+	                   "reading tiles for the proof failed: %s (run probity "
+	                   "verify)", prb_strerror(rc));
+}
+
+int
+prb_log_prove_inclusion(prb_log *log, uint64_t index, uint64_t size,
+                        prb_hash *proof, size_t *len, prb_err *err)
+{
+	if (size > log->cp.size || index >= size)
+		return prb_err_set(err, PRB_EINVAL, NULL, index,
+		                   "index %llu is not in a tree of size %llu",
+		                   (unsigned long long)index,
+		                   (unsigned long long)size);
+	int rc = prb_merkle_prove_inclusion(node_reader, log, index, size,
+	                                    proof, len);
+	return rc ? proof_err(rc, err, "bad index") : 0;
+}
+
+int
+prb_log_prove_consistency(prb_log *log, uint64_t m, uint64_t n,
+                          prb_hash *proof, size_t *len, prb_err *err)
+{
+	if (m > n || n > log->cp.size)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "need OLD <= NEW <= %llu (the log's size)",
+		                   (unsigned long long)log->cp.size);
+	int rc = prb_merkle_prove_consistency(node_reader, log, m, n, proof, len);
+	return rc ? proof_err(rc, err, "bad sizes") : 0;
+}
+
+int
+prb_log_root_at(prb_log *log, uint64_t size, prb_hash *out, prb_err *err)
+{
+	if (size > log->cp.size)
+		return prb_err_set(err, PRB_EINVAL, NULL, size,
+		                   "size beyond the log");
+	int rc = prb_merkle_root(node_reader, log, size, out);
+	return rc ? proof_err(rc, err, "bad size") : 0;
+}
+
+struct pick {
+	unsigned want;
+	uint8_t *data;
+	size_t len;
+};
+
+static int
+pick_entry(void *ctx, const uint8_t *data, size_t len, unsigned i)
+{
+	struct pick *p = ctx;
+	if (i != p->want)
+		return 0;
+	p->data = malloc(len + 1);
+	if (!p->data)
+		return PRB_ENOMEM;
+	memcpy(p->data, data, len);
+	p->len = len;
+	return 1; /* found: stop */
+}
+
+int
+prb_log_read_entry(prb_log *log, uint64_t index, uint8_t **data,
+                   size_t *len, prb_err *err)
+{
+	if (index >= log->cp.size)
+		return prb_err_set(err, PRB_EINVAL, NULL, index,
+		                   "index beyond the log");
+	char path[PRB_TILE_PATH_MAX];
+	uint8_t *b;
+	size_t blen;
+	unsigned count;
+	int rc = read_bundle(log->st, index, log->cp.size, &b, &blen, &count,
+	                     path, err);
+	if (rc)
+		return rc;
+	struct pick p = {(unsigned)(index % PRB_TILE_WIDTH), NULL, 0};
+	rc = prb_bundle_parse(b, blen, 0, pick_entry, &p, err);
+	free(b);
+	if (rc == 1) {
+		*data = p.data;
+		*len = p.len;
+		return 0;
+	}
+	return prb_err_set(err, rc == PRB_ENOMEM ? rc : PRB_ECORRUPT, path,
+	                   index, "entry %llu is missing from its bundle",
+	                   (unsigned long long)index);
+}
+
+/* ---- verification ---------------------------------------------------- */
+
+typedef struct {
+	prb_store *st;
+	uint64_t size;
+	prb_progress_fn progress;
+	void *pctx;
+} verifier;
+
+static void
+b64(const prb_hash *h, char out[48])
+{
+	prb_b64_encode(h->b, PRB_HASH_SIZE, out);
+}
+
+/* Compares computed hashes with the stored tile (level, index, width). */
+static int
+compare_tile(verifier *v, unsigned level, uint64_t index, unsigned w,
+             const prb_hash *h, prb_err *err)
+{
+	char path[PRB_TILE_PATH_MAX];
+	uint8_t *data;
+	size_t len;
+	tile_path(path, (int)level, index, w);
+	int rc = v->st->ops->get(v->st, path, &data, &len, err);
+	if (rc)
+		return prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
+		                   "missing or unreadable: %s", prb_strerror(rc));
+	rc = 0;
+	if (len != (size_t)w * PRB_HASH_SIZE) {
+		rc = prb_err_set(err, PRB_ECORRUPT, path, len,
+		                 "tile is %zu bytes, expected %u (%u hashes)", len,
+		                 w * PRB_HASH_SIZE, w);
+		goto out;
+	}
+	for (unsigned i = 0; i < w; i++) {
+		if (memcmp(data + i * PRB_HASH_SIZE, h[i].b, PRB_HASH_SIZE) == 0)
+			continue;
+		prb_hash found;
+		char e[48], f[48];
+		memcpy(found.b, data + i * PRB_HASH_SIZE, PRB_HASH_SIZE);
+		b64(&h[i], e);
+		b64(&found, f);
+		uint64_t first = (index * PRB_TILE_WIDTH + i)
+		                 << (PRB_TILE_HEIGHT * level);
+		rc = prb_err_set(err, PRB_ECORRUPT, path, i,
+		                 "hash %u (covering entries from %llu): expected "
+		                 "%s (recomputed from the entry bundles), found %s",
+		                 i, (unsigned long long)first, e, f);
+		break;
+	}
+out:
+	free(data);
+	return rc;
+}
+
+static int
+verify_full(void *ctx, unsigned level, uint64_t index, const prb_hash *h,
+            prb_err *err)
+{
+	return compare_tile(ctx, level, index, PRB_TILE_WIDTH, h, err);
+}
+
+struct vb {
+	verifier *v;
+	edge *e;
+	prb_err *err;
+};
+
+static int
+verify_entry(void *ctx, const uint8_t *data, size_t len, unsigned i)
+{
+	struct vb *b = ctx;
+	prb_hash leaf;
+	(void)i;
+	prb_merkle_leaf_hash(data, len, &leaf);
+	return edge_add_leaf(b->e, &leaf, verify_full, b->v, b->err);
+}
+
+/* Reads and hashes every bundle, checking tiles as they fill. */
+static int
+verify_bundles(verifier *v, edge *e, prb_err *err)
+{
+	for (uint64_t b = 0; b * PRB_TILE_WIDTH < v->size; b++) {
+		unsigned w = (b + 1) * PRB_TILE_WIDTH <= v->size
+		                     ? PRB_TILE_WIDTH
+		                     : (unsigned)(v->size % PRB_TILE_WIDTH);
+		char path[PRB_TILE_PATH_MAX];
+		uint8_t *data;
+		size_t len;
+		tile_path(path, PRB_ENTRIES_LEVEL, b, w);
+		int rc = v->st->ops->get(v->st, path, &data, &len, err);
+		if (rc)
+			return prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
+			                   "missing or unreadable entry bundle: %s",
+			                   prb_strerror(rc));
+		struct vb ctx = {v, e, err};
+		rc = prb_bundle_parse(data, len, w, verify_entry, &ctx, err);
+		free(data);
+		if (rc == PRB_EMALFORMED && err) {
+			snprintf(err->where, sizeof err->where, "%s", path);
+			rc = PRB_ECORRUPT;
+		}
+		if (rc)
+			return rc;
+		if (v->progress)
+			v->progress(v->pctx, e->size, v->size);
+	}
+	return 0;
+}
+
+int
+prb_log_verify(prb_store *st, const prb_verifier *vkey,
+               prb_progress_fn progress, void *pctx, uint64_t *size_out,
+               prb_err *err)
+{
+	uint8_t *note;
+	size_t len;
+	prb_checkpoint cp;
+	int rc = st->ops->get(st, "checkpoint", &note, &len, err);
+	if (rc)
+		return rc;
+	rc = prb_checkpoint_open(note, len, vkey, 1, &cp, NULL, err);
+	free(note);
+	if (rc) {
+		if (err)
+			snprintf(err->where, sizeof err->where, "checkpoint");
+		return rc;
+	}
+	verifier v = {st, cp.size, progress, pctx};
+	edge *e = calloc(1, sizeof *e);
+	if (!e)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
+	rc = verify_bundles(&v, e, err);
+	for (unsigned l = 0; l < LEVELS && rc == 0; l++)
+		if (e->n[l])
+			rc = compare_tile(&v, l,
+			                  prb_tile_level_count(cp.size, l) /
+			                          PRB_TILE_WIDTH,
+			                  e->n[l], e->h[l], err);
+	prb_hash root;
+	if (rc == 0) {
+		edge_root(e, &root);
+		if (!prb_hash_equal(&root, &cp.root)) {
+			char a[48], b[48];
+			b64(&root, a);
+			b64(&cp.root, b);
+			rc = prb_err_set(err, PRB_ECORRUPT, "checkpoint", 3,
+			                 "root hash: expected %s (recomputed), "
+			                 "found %s", a, b);
+		}
+	}
+	free(e);
+	if (rc == 0 && size_out)
+		*size_out = cp.size;
+	return rc;
+}

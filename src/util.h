@@ -1,0 +1,74 @@
+/* Internal helpers shared by the library modules: encodings, byte order,
+ * whole-file reads. Not part of the public API. */
+#ifndef PRB_UTIL_H
+#define PRB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probity/error.h"
+
+static inline void
+store_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline uint16_t
+load_be16(const uint8_t *p)
+{
+	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline void
+store_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t
+load_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+store_be64(uint8_t *p, uint64_t v)
+{
+	store_be32(p, (uint32_t)(v >> 32));
+	store_be32(p + 4, (uint32_t)v);
+}
+
+static inline uint64_t
+load_be64(const uint8_t *p)
+{
+	return (uint64_t)load_be32(p) << 32 | load_be32(p + 4);
+}
+
+/* Standard base64 (RFC 4648 section 4) with padding. */
+size_t prb_b64_encoded_len(size_t n);
+/* Writes the encoding and a NUL; returns its length (without NUL). */
+size_t prb_b64_encode(const uint8_t *in, size_t n, char *out);
+/* Strict decode: length a multiple of 4, padding only at the end, only
+ * alphabet characters. out must hold 3*len/4 bytes. Returns 0 and the
+ * decoded length in *outlen, or PRB_EMALFORMED. */
+int prb_b64_decode(const char *in, size_t len, uint8_t *out, size_t *outlen);
+
+/* Parses a decimal uint64 with no sign, no leading zeros (except "0"),
+ * at most `max`. Returns 0 or PRB_EMALFORMED. */
+int prb_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
+
+/* Reads a whole file (at most `limit` bytes) into a malloc'd buffer with a
+ * NUL after the data. PRB_ENOTFOUND, PRB_ETOOBIG, PRB_EIO. */
+int prb_read_file(const char *path, size_t limit, uint8_t **data,
+                  size_t *len, prb_err *err);
+
+/* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+int prb_utf8_valid(const uint8_t *s, size_t len);
+
+#endif

@@ -1,0 +1,522 @@
+/*
+ * The log over the filesystem store: property tests (random batch sizes
+ * give the same tree as one batch, every proof verifies, tampered proofs
+ * fail), fault injection through the storage interface (a failing write,
+ * a failing fsync, a full disk, a failing commit, before and after the
+ * operation persists), the single-writer lock, and bad input.
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "probity/log.h"
+#include "probity/tile.h"
+#include "t.h"
+
+/* ---- reference tree: all leaf hashes in memory ---------------------- */
+
+typedef struct {
+	prb_hash *leaf;
+	size_t n, cap;
+} ref_tree;
+
+static int
+ref_reader(void *ctx, unsigned level, uint64_t index, prb_hash *out)
+{
+	ref_tree *t = ctx;
+	uint64_t first = index << level, n = UINT64_C(1) << level;
+	if (first + n > t->n)
+		return PRB_EINVAL;
+	if (level == 0) {
+		*out = t->leaf[first];
+		return 0;
+	}
+	prb_hash l, r;
+	ref_reader(ctx, level - 1, 2 * index, &l);
+	ref_reader(ctx, level - 1, 2 * index + 1, &r);
+	prb_merkle_node_hash(&l, &r, out);
+	return 0;
+}
+
+static void
+ref_add(ref_tree *t, const uint8_t *e, size_t len)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 1024;
+		t->leaf = realloc(t->leaf, t->cap * sizeof *t->leaf);
+		if (!t->leaf)
+			abort();
+	}
+	prb_merkle_leaf_hash(e, len, &t->leaf[t->n++]);
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15u;
+static uint64_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Entry i of a test log: "entry-<i>" padded with a few varied bytes. */
+static size_t
+make_entry(uint64_t i, uint8_t *buf)
+{
+	int n = sprintf((char *)buf, "entry-%llu", (unsigned long long)i);
+	size_t pad = i % 7;
+	for (size_t k = 0; k < pad; k++)
+		buf[n + k] = (uint8_t)(i * 31 + k);
+	return (size_t)n + pad;
+}
+
+static char tmproot[] = "/tmp/probity-test-log-XXXXXX";
+
+static void
+rm_rf(const char *path)
+{
+	char cmd[4400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: could not remove %s\n", path);
+}
+
+static void
+new_dir(char *out, const char *name)
+{
+	sprintf(out, "%s/%s", tmproot, name);
+	rm_rf(out);
+	mkdir(out, 0755);
+}
+
+static prb_signer *
+signer(const char *name)
+{
+	prb_signer *s = NULL;
+	if (prb_signer_generate(name, &s, NULL))
+		abort();
+	return s;
+}
+
+/* Appends entries [from, to) in one batch. */
+static int
+append_range(prb_log *log, uint64_t from, uint64_t to, ref_tree *ref,
+             prb_err *err)
+{
+	size_t n = (size_t)(to - from);
+	uint8_t *buf = malloc(n * 40 + 1);
+	const uint8_t **p = calloc(n + 1, sizeof *p);
+	size_t *l = calloc(n + 1, sizeof *l);
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		p[i] = buf + off;
+		l[i] = make_entry(from + i, buf + off);
+		off += l[i];
+	}
+	int rc = prb_log_append(log, p, l, n, err);
+	if (rc == 0 && ref)
+		for (size_t i = 0; i < n; i++)
+			ref_add(ref, p[i], l[i]);
+	free(buf);
+	free(p);
+	free(l);
+	return rc;
+}
+
+static int
+open_log(const char *dir, prb_signer *s, prb_store **st, prb_log **log,
+         prb_err *err)
+{
+	int rc = prb_store_open_dir(dir, PRB_SYNC_FILES, st, err);
+	if (rc == 0)
+		rc = prb_log_open(*st, s, 0, log, err);
+	return rc;
+}
+
+static int
+create_log(const char *dir, prb_signer *s)
+{
+	prb_store *st;
+	int rc = prb_store_open_dir(dir, PRB_SYNC_FILES, &st, NULL);
+	if (rc == 0)
+		rc = prb_log_create(st, s, NULL);
+	prb_store_close(st);
+	return rc;
+}
+
+/* Proofs from the log equal the reference's, verify, and fail when
+ * tampered with. */
+static void
+check_proofs(prb_log *log, ref_tree *ref)
+{
+	uint64_t size = prb_log_size(log);
+	prb_hash root, pa[PRB_MAX_PROOF], pb[PRB_MAX_PROOF];
+	size_t na, nb;
+	prb_log_root(log, &root);
+	for (int k = 0; k < 12 && size > 0; k++) {
+		uint64_t i = k == 0 ? size - 1 : k == 1 ? 0 : rnd() % size;
+		int rc = prb_log_prove_inclusion(log, i, size, pa, &na, NULL);
+		prb_merkle_prove_inclusion(ref_reader, ref, i, size, pb, &nb);
+		CHECK(rc == 0 && na == nb && memcmp(pa, pb, na * sizeof *pa) == 0,
+		      "inclusion proof %llu/%llu equals the reference",
+		      (unsigned long long)i, (unsigned long long)size);
+		CHECK(prb_merkle_verify_inclusion(&ref->leaf[i], i, size, pa, na,
+		                                  &root) == 0,
+		      "inclusion proof %llu verifies", (unsigned long long)i);
+		if (na > 0) {
+			pa[rnd() % na].b[rnd() % 32] ^= (uint8_t)(1u << (rnd() % 8));
+			CHECK(prb_merkle_verify_inclusion(&ref->leaf[i], i, size, pa,
+			                                  na, &root) != 0,
+			      "tampered inclusion proof fails");
+		}
+		uint64_t m = rnd() % (size + 1);
+		prb_hash rm;
+		rc = prb_log_prove_consistency(log, m, size, pa, &na, NULL);
+		prb_merkle_prove_consistency(ref_reader, ref, m, size, pb, &nb);
+		prb_merkle_root(ref_reader, ref, m, &rm);
+		CHECK(rc == 0 && na == nb && memcmp(pa, pb, na * sizeof *pa) == 0,
+		      "consistency proof %llu->%llu equals the reference",
+		      (unsigned long long)m, (unsigned long long)size);
+		CHECK(prb_merkle_verify_consistency(m, size, pa, na, &rm, &root) ==
+		              0,
+		      "consistency proof %llu->%llu verifies",
+		      (unsigned long long)m, (unsigned long long)size);
+		prb_hash at;
+		CHECK(prb_log_root_at(log, m, &at, NULL) == 0 &&
+		              prb_hash_equal(&at, &rm),
+		      "root at %llu from tiles", (unsigned long long)m);
+	}
+}
+
+/* ---- property tests --------------------------------------------------- */
+
+static void
+test_random_batches(uint64_t total, size_t maxbatch, int reopen_every)
+{
+	char a[4200], b[4200];
+	prb_signer *s = signer("example.com/prop");
+	ref_tree ref = {0};
+	prb_store *st, *st2;
+	prb_log *log, *one;
+	prb_err err;
+	new_dir(a, "batches");
+	new_dir(b, "onebatch");
+	create_log(a, s);
+	create_log(b, s);
+	open_log(a, s, &st, &log, NULL);
+	int batches = 0, ok = 1;
+	for (uint64_t done = 0; done < total;) {
+		uint64_t n = 1 + rnd() % maxbatch;
+		if (n > total - done)
+			n = total - done;
+		ok &= append_range(log, done, done + n, &ref, &err) == 0;
+		done += n;
+		prb_hash want, got;
+		prb_log_root(log, &got);
+		if (total <= 5000) {
+			prb_merkle_root(ref_reader, &ref, done, &want);
+			ok &= prb_hash_equal(&want, &got);
+		}
+		if (reopen_every && ++batches % reopen_every == 0) {
+			prb_log_close(log);
+			prb_store_close(st);
+			ok &= open_log(a, s, &st, &log, &err) == 0;
+		}
+	}
+	CHECK(ok, "%llu entries in random batches: every append ok and every "
+	      "root equals the reference", (unsigned long long)total);
+	open_log(b, s, &st2, &one, NULL);
+	CHECK(append_range(one, 0, total, NULL, NULL) == 0, "one batch");
+	prb_hash r1, r2, rr;
+	prb_log_root(log, &r1);
+	prb_log_root(one, &r2);
+	prb_merkle_root(ref_reader, &ref, total, &rr);
+	CHECK(prb_hash_equal(&r1, &r2) && prb_hash_equal(&r1, &rr),
+	      "random batches give the same root as one batch (%llu)",
+	      (unsigned long long)total);
+	check_proofs(log, &ref);
+	uint8_t *e, want[64];
+	size_t elen;
+	uint64_t i = rnd() % total;
+	CHECK(prb_log_read_entry(log, i, &e, &elen, NULL) == 0 &&
+	              elen == make_entry(i, want) && memcmp(e, want, elen) == 0,
+	      "entry %llu reads back", (unsigned long long)i);
+	free(e);
+	prb_verifier v;
+	prb_signer_verifier(s, &v);
+	uint64_t vs = 0;
+	prb_err_clear(&err);
+	CHECK(prb_log_verify(st, &v, NULL, NULL, &vs, &err) == 0 && vs == total,
+	      "the log verifies: %s %s", err.where, err.msg);
+	prb_log_close(log);
+	prb_log_close(one);
+	prb_store_close(st);
+	prb_store_close(st2);
+	prb_signer_free(s);
+	free(ref.leaf);
+}
+
+/* Partial tiles of earlier checkpoints are deleted once full. */
+static void
+test_prune(void)
+{
+	char d[4200], p[4300];
+	prb_signer *s = signer("example.com/prune");
+	prb_store *st;
+	prb_log *log;
+	new_dir(d, "prune");
+	create_log(d, s);
+	open_log(d, s, &st, &log, NULL);
+	append_range(log, 0, 100, NULL, NULL);
+	sprintf(p, "%s/tile/0/000.p/100", d);
+	CHECK(access(p, F_OK) == 0, "partial tile of size 100 exists");
+	append_range(log, 100, 200, NULL, NULL);
+	CHECK(access(p, F_OK) == 0, "earlier partial kept while tile partial");
+	append_range(log, 200, 300, NULL, NULL);
+	sprintf(p, "%s/tile/0/000.p", d);
+	CHECK(access(p, F_OK) != 0, "partials gone once tile/0/000 is full");
+	sprintf(p, "%s/tile/entries/000.p", d);
+	CHECK(access(p, F_OK) != 0, "bundle partials gone once full");
+	prb_log_close(log);
+	prb_store_close(st);
+	prb_signer_free(s);
+}
+
+/* ---- fault injection -------------------------------------------------- */
+
+enum { OP_PUT, OP_SYNC, OP_CKPT, NOPS };
+
+typedef struct {
+	prb_store base;
+	prb_store *in;
+	int op, at, code, after; /* fail the at-th call of op */
+	int calls[NOPS];
+	int fired;
+} faulty;
+
+static int
+fault(faulty *f, int op, prb_err *err)
+{
+	if (f->fired || op != f->op || ++f->calls[op] != f->at)
+		return 0;
+	f->fired = 1;
+	return prb_err_set(err, f->code, "injected", UINT64_MAX,
+	                   "injected fault");
+}
+
+static int
+f_get(prb_store *s, const char *n, uint8_t **d, size_t *l, prb_err *e)
+{
+	faulty *f = (faulty *)s;
+	return f->in->ops->get(f->in, n, d, l, e);
+}
+
+static int
+f_put(prb_store *s, const char *n, const uint8_t *d, size_t l, prb_err *e)
+{
+	faulty *f = (faulty *)s;
+	int rc = f->after ? 0 : fault(f, OP_PUT, e);
+	if (rc == 0)
+		rc = f->in->ops->put(f->in, n, d, l, e);
+	return rc ? rc : f->after ? fault(f, OP_PUT, e) : 0;
+}
+
+static int
+f_sync(prb_store *s, prb_err *e)
+{
+	faulty *f = (faulty *)s;
+	int rc = f->after ? 0 : fault(f, OP_SYNC, e);
+	if (rc == 0)
+		rc = f->in->ops->sync(f->in, e);
+	return rc ? rc : f->after ? fault(f, OP_SYNC, e) : 0;
+}
+
+static int
+f_ckpt(prb_store *s, const uint8_t *o, size_t ol, const uint8_t *d, size_t l,
+       prb_err *e)
+{
+	faulty *f = (faulty *)s;
+	int rc = f->after ? 0 : fault(f, OP_CKPT, e);
+	if (rc == 0)
+		rc = f->in->ops->set_checkpoint(f->in, o, ol, d, l, e);
+	return rc ? rc : f->after ? fault(f, OP_CKPT, e) : 0;
+}
+
+static int
+f_list(prb_store *s, const char *p, int (*fn)(void *, const char *), void *c,
+       prb_err *e)
+{
+	faulty *f = (faulty *)s;
+	return f->in->ops->list(f->in, p, fn, c, e);
+}
+
+static int
+f_remove(prb_store *s, const char *n, prb_err *e)
+{
+	faulty *f = (faulty *)s;
+	return f->in->ops->remove(f->in, n, e);
+}
+
+static int
+f_lock(prb_store *s, int w, prb_err *e)
+{
+	faulty *f = (faulty *)s;
+	return f->in->ops->lock(f->in, w, e);
+}
+
+static void
+f_close(prb_store *s)
+{
+	(void)s;
+}
+
+static const prb_store_ops faulty_ops = {f_get, f_put, f_sync, f_ckpt,
+                                         f_list, f_remove, f_lock, f_close};
+
+/* One faulty batch of 700 entries on a log of 300: the batch fails, the
+ * handle refuses more, and after reopening the log verifies at 300 (or at
+ * 1000 when the fault came after the checkpoint was durable), then grows. */
+static int
+fault_case(int op, int at, int code, int after)
+{
+	char d[4200];
+	prb_signer *s = signer("example.com/fault");
+	prb_verifier v;
+	prb_store *st, *st2;
+	prb_log *log;
+	prb_err err;
+	faulty f;
+	int ok = 1;
+	prb_signer_verifier(s, &v);
+	new_dir(d, "fault");
+	create_log(d, s);
+	open_log(d, s, &st, &log, NULL);
+	append_range(log, 0, 300, NULL, NULL);
+	prb_log_close(log);
+	memset(&f, 0, sizeof f);
+	f.base.ops = &faulty_ops;
+	f.in = st;
+	f.op = op, f.at = at, f.code = code, f.after = after;
+	ok &= prb_log_open(&f.base, s, 0, &log, NULL) == 0;
+	prb_err_clear(&err);
+	int rc = append_range(log, 300, 1000, NULL, &err);
+	int fired = f.fired;
+	if (fired) {
+		ok &= rc == code && strcmp(err.where, "injected") == 0;
+		ok &= append_range(log, 1000, 1001, NULL, NULL) == PRB_EFAILED;
+	}
+	prb_log_close(log);
+	prb_store_close(st);
+	ok &= open_log(d, s, &st2, &log, &err) == 0;
+	uint64_t want = fired && !(op == OP_CKPT && after) ? 300 : 1000, got = 0;
+	ok &= log && prb_log_size(log) == want;
+	ok &= log && append_range(log, want, want + 5, NULL, NULL) == 0;
+	ok &= prb_log_verify(st2, &v, NULL, NULL, &got, &err) == 0 &&
+	      got == want + 5;
+	prb_log_close(log);
+	prb_store_close(st2);
+	prb_signer_free(s);
+	return fired ? ok : -1; /* -1: fewer calls than `at` */
+}
+
+static void
+test_faults(void)
+{
+	static const char *names[] = {"write", "sync", "checkpoint"};
+	for (int op = 0; op < NOPS; op++)
+		for (int after = 0; after < 2; after++) {
+			int cases = 0, ok = 1;
+			for (int at = 1; at < 100; at++) {
+				int code = at % 2 ? PRB_EIO : PRB_ENOSPC;
+				int r = fault_case(op, at, code, after);
+				if (r < 0)
+					break;
+				cases++;
+				ok &= r;
+			}
+			CHECK(cases > 0 && ok,
+			      "failing %s %s persisting (%d cases): batch refused, "
+			      "log verifies at the last commit, then grows",
+			      names[op], after ? "after" : "before", cases);
+		}
+}
+
+/* ---- lock, bad input, wrong keys, corruption -------------------------- */
+
+static void
+test_lock_and_keys(void)
+{
+	char d[4200], p[4300];
+	prb_signer *s = signer("example.com/lock");
+	prb_signer *other = signer("example.com/other");
+	prb_signer *same = signer("example.com/lock");
+	prb_store *st, *st2;
+	prb_log *log, *log2 = NULL;
+	prb_err err;
+	new_dir(d, "lock");
+	create_log(d, s);
+	CHECK(create_log(d, s) == PRB_EEXIST, "create refuses an existing log");
+	open_log(d, s, &st, &log, NULL);
+	CHECK(open_log(d, s, &st2, &log2, &err) == PRB_ELOCKED,
+	      "second writer gets PRB_ELOCKED: %s", err.msg);
+	prb_store_close(st2);
+	uint8_t big[PRB_MAX_ENTRY + 1];
+	memset(big, 'x', sizeof big);
+	const uint8_t *pp[2] = {big, big};
+	size_t ll[2] = {10, sizeof big};
+	prb_err_clear(&err);
+	CHECK(prb_log_append(log, pp, ll, 2, &err) == PRB_ETOOBIG &&
+	              err.offset == 1 && prb_log_size(log) == 0,
+	      "oversize entry refused, nothing appended");
+	ll[1] = PRB_MAX_ENTRY;
+	CHECK(prb_log_append(log, pp, ll, 2, NULL) == 0 &&
+	              prb_log_size(log) == 2,
+	      "a 65,535-byte entry is accepted");
+	prb_log_close(log);
+	prb_store_close(st);
+	CHECK(open_log(d, s, &st2, &log2, NULL) == 0, "lock released on close");
+	prb_log_close(log2);
+	prb_store_close(st2);
+	CHECK(open_log(d, other, &st2, &log2, &err) == PRB_EORIGIN,
+	      "key of another name: PRB_EORIGIN (%s)", err.msg);
+	prb_store_close(st2);
+	CHECK(open_log(d, same, &st2, &log2, &err) == PRB_EBADSIG,
+	      "same name, other key: PRB_EBADSIG (%s)", err.msg);
+	prb_store_close(st2);
+	sprintf(p, "%s/tile/0/000.p/2", d);
+	FILE *f = fopen(p, "r+b");
+	fputc('!', f);
+	fclose(f);
+	prb_err_clear(&err);
+	CHECK(open_log(d, s, &st2, &log2, &err) == PRB_ECORRUPT,
+	      "a corrupt partial tile is found at open: %s %s", err.where,
+	      err.msg);
+	prb_store_close(st2);
+	prb_signer_free(s);
+	prb_signer_free(other);
+	prb_signer_free(same);
+}
+
+int
+main(void)
+{
+	if (!mkdtemp(tmproot)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_random_batches(3000, 300, 5);
+	test_random_batches(600, 3, 0);
+	test_random_batches(70000, 9000, 2); /* crosses levels 1 and 2 */
+	test_prune();
+	test_faults();
+	test_lock_and_keys();
+	rm_rf(tmproot);
+	return T_DONE("test_log");
+}
