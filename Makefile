@@ -47,7 +47,7 @@ $(eval $(call build_rules,san,$(SANFLAGS)))
 all: probity
 
 probity: build/rel/probity
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 deps:
 	@sh scripts/deps.sh

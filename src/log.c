@@ -39,10 +39,6 @@ typedef struct {
 typedef int (*full_fn)(void *ctx, unsigned level, uint64_t index,
                        const prb_hash *h, prb_err *err);
 
-typedef struct {
-	uint64_t level, index;
-} tile_id;
-
 struct prb_log {
 	prb_store *st;
 	prb_signer *signer;
@@ -53,8 +49,6 @@ struct prb_log {
 	uint8_t *bundle; /* the partial bundle's bytes */
 	size_t bundle_len, bundle_cap;
 	int failed;
-	tile_id *written; /* full tiles written by the current batch */
-	size_t nwritten, capwritten;
 	/* one-tile cache for proof reads */
 	int c_level;
 	uint64_t c_index;
@@ -142,33 +136,58 @@ encode_hashes(const prb_hash *h, unsigned n, uint8_t *out)
 		memcpy(out + i * PRB_HASH_SIZE, h[i].b, PRB_HASH_SIZE);
 }
 
-/* Reads tile (level, index) of the tree of `size` leaves: the full tile
- * if complete at that size, else the partial of that size, falling back to
- * the full tile if the partial was already deleted. */
+/* Width of tile (level, index) in the tree of `size` leaves. level may be
+ * PRB_ENTRIES_LEVEL (bundles count like level 0). */
+static unsigned
+tile_width(int level, uint64_t index, uint64_t size)
+{
+	uint64_t count = prb_tile_level_count(size, level < 0 ? 0 : (unsigned)level);
+	return (index + 1) * PRB_TILE_WIDTH <= count
+	               ? PRB_TILE_WIDTH
+	               : (unsigned)(count - index * PRB_TILE_WIDTH);
+}
+
+/* Gets tile (level, index) of width w; if that partial tile is gone (a
+ * later checkpoint made it full and it was pruned, as tlog-tiles allows),
+ * gets the full tile instead. *got is the width actually read; path
+ * receives its name. */
+static int
+get_tile(prb_store *st, int level, uint64_t index, unsigned w, char *path,
+         uint8_t **data, size_t *len, unsigned *got, prb_err *err)
+{
+	tile_path(path, level, index, w);
+	*got = w;
+	int rc = st->ops->get(st, path, data, len, err);
+	if (rc == PRB_ENOTFOUND && w < PRB_TILE_WIDTH) {
+		char full[PRB_TILE_PATH_MAX];
+		tile_path(full, level, index, PRB_TILE_WIDTH);
+		rc = st->ops->get(st, full, data, len, NULL);
+		if (rc == 0) {
+			memcpy(path, full, sizeof full);
+			*got = PRB_TILE_WIDTH;
+		}
+	}
+	return rc;
+}
+
+/* Reads the first `w` hashes of tile (level, index) of the tree of `size`
+ * leaves, w being that tile's width at that size. */
 static int
 read_tile(prb_store *st, unsigned level, uint64_t index, uint64_t size,
           prb_hash *h, unsigned *width, prb_err *err)
 {
-	uint64_t count = prb_tile_level_count(size, level);
-	unsigned w = (index + 1) * PRB_TILE_WIDTH <= count
-	                     ? PRB_TILE_WIDTH
-	                     : (unsigned)(count - index * PRB_TILE_WIDTH);
 	char path[PRB_TILE_PATH_MAX];
 	uint8_t *data;
-	size_t len, want = (size_t)w * PRB_HASH_SIZE;
-	tile_path(path, (int)level, index, w);
-	int rc = st->ops->get(st, path, &data, &len, err);
-	if (rc == PRB_ENOTFOUND && w < PRB_TILE_WIDTH) {
-		tile_path(path, (int)level, index, PRB_TILE_WIDTH);
-		want = (size_t)PRB_TILE_WIDTH * PRB_HASH_SIZE;
-		rc = st->ops->get(st, path, &data, &len, err);
-	}
+	size_t len;
+	unsigned w = tile_width((int)level, index, size), got;
+	int rc = get_tile(st, (int)level, index, w, path, &data, &len, &got, err);
 	if (rc)
 		return rc;
-	if (len != want) {
+	if (len != (size_t)got * PRB_HASH_SIZE) {
 		free(data);
 		return prb_err_set(err, PRB_ECORRUPT, path, len,
-		                   "tile is %zu bytes, expected %zu", len, want);
+		                   "tile is %zu bytes, expected %u", len,
+		                   got * PRB_HASH_SIZE);
 	}
 	for (unsigned i = 0; i < w; i++)
 		memcpy(h[i].b, data + i * PRB_HASH_SIZE, PRB_HASH_SIZE);
@@ -177,25 +196,16 @@ read_tile(prb_store *st, unsigned level, uint64_t index, uint64_t size,
 	return 0;
 }
 
-/* Reads the bundle holding entry `index` of a tree of `size` leaves. */
+/* Reads the bundle holding entry `index` of a tree of `size` leaves;
+ * *count is the number of entries the file read holds. */
 static int
 read_bundle(prb_store *st, uint64_t index, uint64_t size, uint8_t **data,
             size_t *len, unsigned *count, char *path, prb_err *err)
 {
 	uint64_t b = index / PRB_TILE_WIDTH;
-	unsigned w = (b + 1) * PRB_TILE_WIDTH <= size
-	                     ? PRB_TILE_WIDTH
-	                     : (unsigned)(size - b * PRB_TILE_WIDTH);
-	tile_path(path, PRB_ENTRIES_LEVEL, b, w);
-	int rc = st->ops->get(st, path, data, len, err);
-	if (rc == PRB_ENOTFOUND && w < PRB_TILE_WIDTH) {
-		tile_path(path, PRB_ENTRIES_LEVEL, b, PRB_TILE_WIDTH);
-		rc = st->ops->get(st, path, data, len, err);
-		if (rc == 0)
-			w = PRB_TILE_WIDTH;
-	}
-	*count = w;
-	return rc;
+	return get_tile(st, PRB_ENTRIES_LEVEL, b,
+	                tile_width(PRB_ENTRIES_LEVEL, b, size), path, data, len,
+	                count, err);
 }
 
 /* Reads the checkpoint's text without verifying it. */
@@ -327,7 +337,6 @@ prb_log_close(prb_log *log)
 		return;
 	free(log->note);
 	free(log->bundle);
-	free(log->written);
 	free(log);
 }
 
@@ -445,7 +454,7 @@ prb_log_create(prb_store *st, prb_signer *signer, prb_err *err)
 	return rc;
 }
 
-/* full_fn for appends: write the full hash tile, remember it. */
+/* full_fn for appends: write the full hash tile. */
 static int
 put_full_tile(void *ctx, unsigned level, uint64_t index, const prb_hash *h,
               prb_err *err)
@@ -455,16 +464,6 @@ put_full_tile(void *ctx, unsigned level, uint64_t index, const prb_hash *h,
 	char path[PRB_TILE_PATH_MAX];
 	encode_hashes(h, PRB_TILE_WIDTH, buf);
 	tile_path(path, (int)level, index, PRB_TILE_WIDTH);
-	if (log->nwritten == log->capwritten) {
-		size_t cap = log->capwritten ? 2 * log->capwritten : 16;
-		tile_id *w = realloc(log->written, cap * sizeof *w);
-		if (!w)
-			return prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
-			                   "out of memory");
-		log->written = w;
-		log->capwritten = cap;
-	}
-	log->written[log->nwritten++] = (tile_id){level, index};
 	return log->st->ops->put(log->st, path, buf, sizeof buf, err);
 }
 
@@ -533,26 +532,30 @@ remove_one(void *ctx, const char *name)
 	return st->ops->remove(st, name, NULL);
 }
 
-/* After a commit: delete partials that the new full tiles replace.
+/* After a commit: delete the partials that a new full tile replaces. Only
+ * the tile that was partial at the previous checkpoint, per level, can
+ * have them (a crash can leave others, never named by a checkpoint).
  * Best effort: a leftover partial is harmless. */
 static void
-prune_partials(prb_log *log)
+prune_partials(prb_log *log, uint64_t old)
 {
 	char path[PRB_TILE_PATH_MAX + 4];
-	for (size_t i = 0; i < log->nwritten; i++) {
-		tile_id t = log->written[i];
-		tile_path(path, (int)t.level, t.index, PRB_TILE_WIDTH);
+	for (unsigned l = 0; l < LEVELS; l++) {
+		uint64_t idx = prb_tile_level_count(old, l) / PRB_TILE_WIDTH;
+		if (prb_tile_partial_width(old, l) == 0 ||
+		    (idx + 1) * PRB_TILE_WIDTH >
+		            prb_tile_level_count(log->e.size, l))
+			continue;
+		tile_path(path, (int)l, idx, PRB_TILE_WIDTH);
 		strcat(path, ".p/");
 		log->st->ops->list(log->st, path, remove_one, log->st, NULL);
-		/* entry bundles become full together with level 0 tiles */
-		if (t.level == 0) {
-			tile_path(path, PRB_ENTRIES_LEVEL, t.index, PRB_TILE_WIDTH);
+		if (l == 0) {
+			tile_path(path, PRB_ENTRIES_LEVEL, idx, PRB_TILE_WIDTH);
 			strcat(path, ".p/");
 			log->st->ops->list(log->st, path, remove_one, log->st,
 			                   NULL);
 		}
 	}
-	log->nwritten = 0;
 }
 
 /* Signs and commits the edge's size as the new checkpoint. */
@@ -604,7 +607,6 @@ prb_log_append(prb_log *log, const uint8_t *const *entries,
 		                   "log is full");
 	uint64_t old = log->e.size;
 	int rc = 0;
-	log->nwritten = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		prb_hash leaf;
 		prb_merkle_leaf_hash(entries[i], lens[i], &leaf);
@@ -623,7 +625,7 @@ prb_log_append(prb_log *log, const uint8_t *const *entries,
 		return rc;
 	}
 	log->c_level = -2; /* cached partial tiles may be stale */
-	prune_partials(log);
+	prune_partials(log, old);
 	return 0;
 }
 
@@ -775,16 +777,16 @@ compare_tile(verifier *v, unsigned level, uint64_t index, unsigned w,
 	char path[PRB_TILE_PATH_MAX];
 	uint8_t *data;
 	size_t len;
-	tile_path(path, (int)level, index, w);
-	int rc = v->st->ops->get(v->st, path, &data, &len, err);
+	unsigned got;
+	int rc = get_tile(v->st, (int)level, index, w, path, &data, &len, &got,
+	                  err);
 	if (rc)
 		return prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
 		                   "missing or unreadable: %s", prb_strerror(rc));
-	rc = 0;
-	if (len != (size_t)w * PRB_HASH_SIZE) {
+	if (len != (size_t)got * PRB_HASH_SIZE) {
 		rc = prb_err_set(err, PRB_ECORRUPT, path, len,
 		                 "tile is %zu bytes, expected %u (%u hashes)", len,
-		                 w * PRB_HASH_SIZE, w);
+		                 got * PRB_HASH_SIZE, got);
 		goto out;
 	}
 	for (unsigned i = 0; i < w; i++) {
@@ -818,6 +820,7 @@ verify_full(void *ctx, unsigned level, uint64_t index, const prb_hash *h,
 struct vb {
 	verifier *v;
 	edge *e;
+	unsigned want; /* entries of this bundle in the verified tree */
 	prb_err *err;
 };
 
@@ -826,7 +829,8 @@ verify_entry(void *ctx, const uint8_t *data, size_t len, unsigned i)
 {
 	struct vb *b = ctx;
 	prb_hash leaf;
-	(void)i;
+	if (i >= b->want)
+		return 0; /* a full bundle read in place of a pruned partial */
 	prb_merkle_leaf_hash(data, len, &leaf);
 	return edge_add_leaf(b->e, &leaf, verify_full, b->v, b->err);
 }
@@ -836,20 +840,18 @@ static int
 verify_bundles(verifier *v, edge *e, prb_err *err)
 {
 	for (uint64_t b = 0; b * PRB_TILE_WIDTH < v->size; b++) {
-		unsigned w = (b + 1) * PRB_TILE_WIDTH <= v->size
-		                     ? PRB_TILE_WIDTH
-		                     : (unsigned)(v->size % PRB_TILE_WIDTH);
+		unsigned w = tile_width(PRB_ENTRIES_LEVEL, b, v->size), got;
 		char path[PRB_TILE_PATH_MAX];
 		uint8_t *data;
 		size_t len;
-		tile_path(path, PRB_ENTRIES_LEVEL, b, w);
-		int rc = v->st->ops->get(v->st, path, &data, &len, err);
+		int rc = get_tile(v->st, PRB_ENTRIES_LEVEL, b, w, path, &data,
+		                  &len, &got, err);
 		if (rc)
 			return prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
 			                   "missing or unreadable entry bundle: %s",
 			                   prb_strerror(rc));
-		struct vb ctx = {v, e, err};
-		rc = prb_bundle_parse(data, len, w, verify_entry, &ctx, err);
+		struct vb ctx = {v, e, w, err};
+		rc = prb_bundle_parse(data, len, got, verify_entry, &ctx, err);
 		free(data);
 		if (rc == PRB_EMALFORMED && err) {
 			snprintf(err->where, sizeof err->where, "%s", path);

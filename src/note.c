@@ -539,7 +539,7 @@ static int
 open_sigs(prb_note *n, const uint8_t *msg, size_t len, size_t tlen,
           const prb_verifier *vs, size_t nvs, prb_err *err)
 {
-	size_t off = tlen + 1, nunv = 0;
+	size_t off = tlen + 1, nunv = 0, nlines = 0;
 	prb_note_sig *unv = calloc(PRB_NOTE_MAX_SIGS, sizeof *unv);
 	uint8_t *raw = malloc(4096);
 	int rc = 0;
@@ -551,7 +551,7 @@ open_sigs(prb_note *n, const uint8_t *msg, size_t len, size_t tlen,
 		const uint8_t *nl = memchr(msg + off, '\n', len - off);
 		size_t ll = (size_t)(nl - (msg + off)), rawlen;
 		prb_note_sig sig;
-		if (n->nsigs + nunv >= PRB_NOTE_MAX_SIGS) {
+		if (++nlines > PRB_NOTE_MAX_SIGS) {
 			rc = malformed(err, off, "too many signatures");
 			goto out;
 		}
@@ -577,11 +577,11 @@ open_sigs(prb_note *n, const uint8_t *msg, size_t len, size_t tlen,
 				unv[nunv++] = sig;
 			continue;
 		}
+		int seen = 0;
 		for (size_t i = 0; i < n->nsigs; i++)
-			if (n->sigs[i].verifier == v) {
-				rc = malformed(err, off, "repeated signature");
-				goto out;
-			}
+			seen |= n->sigs[i].verifier == v;
+		if (seen)
+			continue; /* x/mod drops repeats by one key unverified */
 		if (!sig_verifies(v, msg, tlen, raw + 4, rawlen - 4,
 		                  &sig.timestamp)) {
 			rc = prb_err_set(err, PRB_EBADSIG, NULL, UINT64_MAX,

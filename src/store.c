@@ -41,7 +41,8 @@ typedef struct {
 	char *root;
 	int rootfd;
 	int sync_mode;
-	char lastdir[512]; /* last directory known to exist */
+	char known[16][256]; /* directories known to exist (a small ring) */
+	unsigned nknown;
 	char *dirs[MAX_DIRS]; /* directories to fsync at sync() */
 	size_t ndirs;
 } dir_store;
@@ -89,8 +90,9 @@ ensure_parent(dir_store *d, const char *name, prb_err *err)
 		return prb_err_set(err, PRB_EINVAL, name, UINT64_MAX, "name too long");
 	memcpy(dir, name, n);
 	dir[n] = 0;
-	if (strcmp(dir, d->lastdir) == 0)
-		return note_dir(d, dir, err);
+	for (unsigned i = 0; i < 16; i++)
+		if (strcmp(dir, d->known[i]) == 0)
+			return note_dir(d, dir, err);
 	for (char *p = dir;; p++) {
 		if (*p != '/' && *p != 0)
 			continue;
@@ -115,7 +117,8 @@ ensure_parent(dir_store *d, const char *name, prb_err *err)
 		if (c == 0)
 			break;
 	}
-	snprintf(d->lastdir, sizeof d->lastdir, "%s", dir);
+	if (n < sizeof d->known[0])
+		memcpy(d->known[d->nknown++ % 16], dir, n + 1);
 	return note_dir(d, dir, err);
 }
 

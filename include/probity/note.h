@@ -99,9 +99,11 @@ typedef struct {
  * must be UTF-8 with no control characters but '\n'; the text ends at the
  * last blank line; every signature line is "— name base64\n". A signature
  * whose (name, key ID) matches a verifier must verify (else PRB_EBADSIG),
- * the same known key may not sign twice (PRB_EMALFORMED), and at least one
- * known signature must verify (else PRB_ENOSIG). Unknown signatures are kept
- * as unverified. Two verifiers with the same name and ID: PRB_EAMBIGUOUS.
+ * later signatures by the same known key are dropped unread, as are
+ * repeated identical unknown ones, and at least one known signature must
+ * verify (else PRB_ENOSIG). At most PRB_NOTE_MAX_SIGS signature lines
+ * (else PRB_EMALFORMED). Unknown signatures are kept as unverified. A
+ * signature matching two configured verifiers: PRB_EAMBIGUOUS.
  * *out is freed with prb_note_free; its verifier pointers point into `vs`.
  */
 int prb_note_open(const uint8_t *msg, size_t len, const prb_verifier *vs,

@@ -66,10 +66,10 @@ commit(adder *a)
 	}
 	if (prb_log_append(a->log, a->ptrs, a->lens, a->n, &err)) {
 		cli_progress_done(&a->pr);
-		cli_fail("add", &err);
-		fprintf(stderr, "probity add: the batch of %zu entries (input up "
-		        "to %s line %llu) was NOT committed; %llu entries from "
-		        "this run were committed (log size %llu)\n", a->n,
+		fprintf(stderr, "probity add: %s%s%s; the batch of %zu entries "
+		        "(input up to %s line %llu) was NOT committed; %llu "
+		        "entries from this run were committed (log size %llu)\n",
+		        err.where, err.where[0] ? ": " : "", err.msg, a->n,
 		        a->name, a->line, a->committed,
 		        a->start_size + a->committed);
 		return -1;
@@ -248,10 +248,8 @@ cmd_add(int argc, char **argv)
 	if (cli_parse("add", add_usage, argc, argv, opts, pos, 1, 4096, &npos,
 	              &code))
 		return code;
-	if (!key) {
-		fprintf(stderr, "probity add: --key KEYFILE is required\n");
-		return EXIT_USAGE;
-	}
+	if (!key)
+		return cli_usage_error("add", add_usage, "--key KEYFILE is required");
 	if (cli_sync_mode("add", sync, &mode) ||
 	    (wait && cli_u64("add", "--lock-timeout", wait, &wait_s)))
 		return EXIT_USAGE;

@@ -28,6 +28,15 @@ find_opt(cli_opt *opts, const char *arg, const char **inline_val)
 }
 
 int
+cli_usage_error(const char *cmd, const char *usage, const char *what)
+{
+	const char *u = strncmp(usage, "usage: ", 7) == 0 ? usage + 7 : usage;
+	int n = (int)strcspn(u, "\n");
+	fprintf(stderr, "probity %s: %s (usage: %.*s)\n", cmd, what, n, u);
+	return EXIT_USAGE;
+}
+
+int
 cli_parse(const char *cmd, const char *usage, int argc, char **argv,
           cli_opt *opts, const char **pos, int minpos, int maxpos,
           int *npos, int *exit_code)
@@ -70,7 +79,7 @@ cli_parse(const char *cmd, const char *usage, int argc, char **argv,
 		pos[(*npos)++] = a;
 	}
 	if (*npos < minpos) {
-		fprintf(stderr, "probity %s: missing arguments\n%s", cmd, usage);
+		cli_usage_error(cmd, usage, "missing arguments");
 		*exit_code = EXIT_USAGE;
 		return 1;
 	}

@@ -27,6 +27,10 @@ int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
               cli_opt *opts, const char **pos, int minpos, int maxpos,
               int *npos, int *exit_code);
 
+/* Prints "probity CMD: WHAT (usage: <first usage line>)" on one line and
+ * returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *usage, const char *what);
+
 /* Prints "probity CMD: [where: ]message" and returns EXIT_FAIL. */
 int cli_fail(const char *cmd, const prb_err *err);
 int cli_failf(const char *cmd, const char *fmt, ...)

@@ -27,11 +27,9 @@ cmd_keygen(int argc, char **argv)
 	if (cli_parse("keygen", keygen_usage, argc, argv, opts, pos, 1, 1,
 	              &npos, &code))
 		return code;
-	if (!out) {
-		fprintf(stderr, "probity keygen: -o KEYFILE is required\n%s",
-		        keygen_usage);
-		return EXIT_USAGE;
-	}
+	if (!out)
+		return cli_usage_error("keygen", keygen_usage,
+		                       "-o KEYFILE is required");
 	prb_err err;
 	prb_signer *s = NULL;
 	char skey[PRB_KEY_MAX], vkey[PRB_KEY_MAX];
@@ -84,10 +82,9 @@ cmd_init(int argc, char **argv)
 	if (cli_parse("init", init_usage, argc, argv, opts, pos, 1, 1, &npos,
 	              &code))
 		return code;
-	if (!key) {
-		fprintf(stderr, "probity init: --key KEYFILE is required\n");
-		return EXIT_USAGE;
-	}
+	if (!key)
+		return cli_usage_error("init", init_usage,
+		                       "--key KEYFILE is required");
 	const char *dir = pos[0];
 	prb_err err;
 	prb_signer *s = NULL;

@@ -19,26 +19,30 @@ static const struct {
 };
 
 static int
-usage(FILE *f)
+usage(void)
 {
+	FILE *f = stdout;
 	fprintf(f, "usage: probity COMMAND [ARGS...]   (probity COMMAND --help)\n"
 	           "\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
-	return f == stdout ? EXIT_OK : EXIT_USAGE;
+	return EXIT_OK;
 }
 
 int
 main(int argc, char **argv)
 {
-	if (argc < 2)
-		return usage(stderr);
+	if (argc < 2) {
+		fprintf(stderr, "probity: missing command (see probity --help)\n");
+		return EXIT_USAGE;
+	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0)
-		return usage(stdout);
+		return usage();
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "probity: unknown command \"%s\"\n", argv[1]);
-	return usage(stderr);
+	fprintf(stderr, "probity: unknown command \"%s\" (see probity --help)\n",
+	        argv[1]);
+	return EXIT_USAGE;
 }

@@ -30,10 +30,9 @@ cmd_verify(int argc, char **argv)
 	if (cli_parse("verify", verify_usage, argc, argv, opts, pos, 1, 1, &npos,
 	              &code))
 		return code;
-	if (!vkey) {
-		fprintf(stderr, "probity verify: --vkey VERIFIERKEY is required\n");
-		return EXIT_USAGE;
-	}
+	if (!vkey)
+		return cli_usage_error("verify", verify_usage,
+		                       "--vkey VERIFIERKEY is required");
 	prb_err err;
 	prb_verifier v;
 	prb_store *st = NULL;
@@ -76,11 +75,9 @@ cmd_verify_proof(int argc, char **argv)
 	if (cli_parse("verify-proof", verify_proof_usage, argc, argv, opts, pos,
 	              2, 2, &npos, &code))
 		return code;
-	if (!vkey) {
-		fprintf(stderr,
-		        "probity verify-proof: --vkey VERIFIERKEY is required\n");
-		return EXIT_USAGE;
-	}
+	if (!vkey)
+		return cli_usage_error("verify-proof", verify_proof_usage,
+		                       "--vkey VERIFIERKEY is required");
 	prb_err err;
 	prb_verifier v;
 	prb_tlog_proof *p = NULL;
