@@ -558,6 +558,33 @@ prune_partials(prb_log *log, uint64_t old)
 	}
 }
 
+/* After a failed batch: best-effort removal of what it wrote, none of
+ * which the checkpoint names (so a full disk is not left fuller). */
+static void
+discard_batch(prb_log *log, uint64_t old)
+{
+	char path[PRB_TILE_PATH_MAX];
+	uint64_t reached = log->e.size;
+	prb_store *st = log->st;
+	if (old == reached)
+		return;
+	for (int l = PRB_ENTRIES_LEVEL; l < LEVELS; l++) {
+		unsigned lv = l < 0 ? 0 : (unsigned)l;
+		uint64_t from = prb_tile_level_count(old, lv) / PRB_TILE_WIDTH;
+		uint64_t to = prb_tile_level_count(reached, lv) / PRB_TILE_WIDTH;
+		for (uint64_t i = from; i < to; i++) {
+			tile_path(path, l, i, PRB_TILE_WIDTH);
+			st->ops->remove(st, path, NULL);
+		}
+		unsigned w = prb_tile_partial_width(reached, lv);
+		if (w && prb_tile_level_count(reached, lv) !=
+		                 prb_tile_level_count(old, lv)) {
+			tile_path(path, l, to, w);
+			st->ops->remove(st, path, NULL);
+		}
+	}
+}
+
 /* Signs and commits the edge's size as the new checkpoint. */
 static int
 commit(prb_log *log, prb_err *err)
@@ -618,10 +645,15 @@ prb_log_append(prb_log *log, const uint8_t *const *entries,
 		rc = put_partials(log, old, err);
 	if (rc == 0)
 		rc = log->st->ops->sync(log->st, err);
-	if (rc == 0)
-		rc = commit(log, err);
 	if (rc) {
 		log->failed = 1; /* the edge is ahead of the checkpoint */
+		discard_batch(log, old);
+		return rc;
+	}
+	rc = commit(log, err);
+	if (rc) {
+		/* the new checkpoint may have reached the disk: keep its files */
+		log->failed = 1;
 		return rc;
 	}
 	log->c_level = -2; /* cached partial tiles may be stale */

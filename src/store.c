@@ -2,12 +2,15 @@
  * The filesystem store: objects are files under a root directory, laid out
  * exactly as their names say, so the directory can be served as-is.
  *
- * Durable write of a write-once object (put):
+ * put() copies the object into a bounded queue that NWORKERS threads
+ * drain (file creation, not bandwidth, is what costs on ext4; two threads
+ * overlap it with the caller's hashing). Each queued write (do_put):
  *   1. open("<name>.tmp", O_CREAT|O_TRUNC), write all bytes
  *   2. PRB_SYNC_FILES: fsync(tmp)          (PRB_SYNC_FS: deferred)
  *   3. rename("<name>.tmp", "<name>")      -- readers see all or nothing
  *   4. remember the parent directory (and any directory created)
  * sync():
+ *   wait until the queue is empty; the first failed write fails sync
  *   PRB_SYNC_FILES: fsync each remembered directory
  *   PRB_SYNC_FS:    one syncfs(root) covers data, inodes and directories
  * The commit point (set_checkpoint) always does, in this order:
@@ -23,6 +26,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +39,28 @@
 #include "util.h"
 
 #define MAX_DIRS 4096
+#define NWORKERS 2
+#define QUEUE_BYTES ((size_t)32 << 20)
+
+typedef struct job {
+	struct job *next;
+	char *name;
+	uint8_t *data;
+	size_t len;
+} job;
 
 typedef struct {
 	prb_store base;
+	/* the write queue and its workers (started by the first put) */
+	pthread_mutex_t mu;
+	pthread_cond_t work, idle;
+	job *head, *tail;
+	size_t qbytes;
+	int busy, stop, nthreads;
+	pthread_t th[NWORKERS];
+	int failed; /* first error of a queued write, reported by sync */
+	prb_err ferr;
+	pthread_mutex_t dmu; /* guards known[], dirs[] */
 	char *root;
 	int rootfd;
 	int sync_mode;
@@ -158,12 +181,100 @@ write_file(dir_store *d, const char *name, const uint8_t *data, size_t len,
 	if (durable && fsync(fd) != 0) {
 		int rc = sys_err(err, name, "fsync");
 		close(fd);
+		unlinkat(d->rootfd, tmp, 0);
 		return rc;
 	}
-	if (close(fd) != 0)
-		return sys_err(err, name, "close");
-	if (renameat(d->rootfd, tmp, d->rootfd, name) != 0)
-		return sys_err(err, name, "rename");
+	if (close(fd) != 0) {
+		int rc = sys_err(err, name, "close");
+		unlinkat(d->rootfd, tmp, 0);
+		return rc;
+	}
+	if (renameat(d->rootfd, tmp, d->rootfd, name) != 0) {
+		int rc = sys_err(err, name, "rename");
+		unlinkat(d->rootfd, tmp, 0);
+		return rc;
+	}
+	return 0;
+}
+
+/* One queued write, on a worker thread. */
+static int
+do_put(dir_store *d, const job *j, prb_err *err)
+{
+	pthread_mutex_lock(&d->dmu);
+	int rc = ensure_parent(d, j->name, err);
+	pthread_mutex_unlock(&d->dmu);
+	if (rc)
+		return rc;
+	return write_file(d, j->name, j->data, j->len,
+	                  d->sync_mode == PRB_SYNC_FILES, err);
+}
+
+static void
+free_job(job *j)
+{
+	free(j->name);
+	free(j->data);
+	free(j);
+}
+
+static void *
+worker(void *arg)
+{
+	dir_store *d = arg;
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		while (!d->head && !d->stop)
+			pthread_cond_wait(&d->work, &d->mu);
+		if (!d->head)
+			break;
+		job *j = d->head;
+		d->head = j->next;
+		if (!d->head)
+			d->tail = NULL;
+		d->busy++;
+		pthread_mutex_unlock(&d->mu);
+		prb_err e;
+		int rc = d->failed ? 0 : do_put(d, j, &e);
+		pthread_mutex_lock(&d->mu);
+		d->busy--;
+		d->qbytes -= j->len;
+		if (rc && !d->failed) {
+			d->failed = rc;
+			d->ferr = e;
+		}
+		free_job(j);
+		pthread_cond_broadcast(&d->idle);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+/* Waits until every queued write is done; returns the first failure. */
+static int
+drain(dir_store *d, prb_err *err)
+{
+	pthread_mutex_lock(&d->mu);
+	while (d->head || d->busy)
+		pthread_cond_wait(&d->idle, &d->mu);
+	int rc = d->failed;
+	if (rc && err)
+		*err = d->ferr;
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
+static int
+start_workers(dir_store *d, prb_err *err)
+{
+	while (d->nthreads < NWORKERS) {
+		if (pthread_create(&d->th[d->nthreads], NULL, worker, d) != 0)
+			break;
+		d->nthreads++;
+	}
+	if (d->nthreads == 0)
+		return prb_err_set(err, PRB_EIO, d->root, UINT64_MAX,
+		                   "cannot start a writer thread");
 	return 0;
 }
 
@@ -172,11 +283,49 @@ ds_put(prb_store *s, const char *name, const uint8_t *data, size_t len,
        prb_err *err)
 {
 	dir_store *d = (dir_store *)s;
-	int rc = ensure_parent(d, name, err);
+	int rc = d->nthreads ? 0 : start_workers(d, err);
 	if (rc)
 		return rc;
-	return write_file(d, name, data, len, d->sync_mode == PRB_SYNC_FILES,
-	                  err);
+	job *j = calloc(1, sizeof *j);
+	if (j) {
+		j->name = strdup(name);
+		j->data = malloc(len ? len : 1);
+	}
+	if (!j || !j->name || !j->data) {
+		if (j)
+			free_job(j);
+		return prb_err_set(err, PRB_ENOMEM, name, UINT64_MAX,
+		                   "out of memory");
+	}
+	memcpy(j->data, data, len);
+	j->len = len;
+	pthread_mutex_lock(&d->mu);
+	for (job *q = d->head; q; q = q->next)
+		if (strcmp(q->name, name) == 0) {
+			/* keep puts of one name in order: wait for the first */
+			while (d->head || d->busy)
+				pthread_cond_wait(&d->idle, &d->mu);
+			break;
+		}
+	while (d->qbytes > 0 && d->qbytes + len > QUEUE_BYTES)
+		pthread_cond_wait(&d->idle, &d->mu);
+	rc = d->failed;
+	if (rc) {
+		if (err)
+			*err = d->ferr;
+		pthread_mutex_unlock(&d->mu);
+		free_job(j);
+		return rc;
+	}
+	if (d->tail)
+		d->tail->next = j;
+	else
+		d->head = j;
+	d->tail = j;
+	d->qbytes += len;
+	pthread_cond_signal(&d->work);
+	pthread_mutex_unlock(&d->mu);
+	return 0;
 }
 
 static int
@@ -202,7 +351,9 @@ static int
 ds_sync(prb_store *s, prb_err *err)
 {
 	dir_store *d = (dir_store *)s;
-	int rc = 0;
+	int rc = drain(d, err);
+	if (rc)
+		return rc;
 	if (d->sync_mode == PRB_SYNC_FS) {
 		if (syncfs(d->rootfd) != 0)
 			rc = sys_err(err, d->root, "syncfs");
@@ -259,7 +410,9 @@ static int
 ds_get(prb_store *s, const char *name, uint8_t **data, size_t *len,
        prb_err *err)
 {
-	return read_at((dir_store *)s, name, data, len, err);
+	dir_store *d = (dir_store *)s;
+	int rc = drain(d, err);
+	return rc ? rc : read_at(d, name, data, len, err);
 }
 
 static int
@@ -270,7 +423,10 @@ ds_set_checkpoint(prb_store *s, const uint8_t *old, size_t old_len,
 	uint8_t *cur = NULL;
 	size_t curlen = 0;
 	prb_err e;
-	int rc = read_at(d, "checkpoint", &cur, &curlen, &e);
+	int rc = drain(d, err);
+	if (rc)
+		return rc; /* a failed write: never commit over it */
+	rc = read_at(d, "checkpoint", &cur, &curlen, &e);
 	if (rc && rc != PRB_ENOTFOUND) {
 		if (err)
 			*err = e;
@@ -295,6 +451,7 @@ ds_list(prb_store *s, const char *prefix, int (*fn)(void *, const char *),
         void *ctx, prb_err *err)
 {
 	dir_store *d = (dir_store *)s;
+	drain(d, NULL);
 	int fd = openat(d->rootfd, prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : sys_err(err, prefix, "open directory");
@@ -320,6 +477,7 @@ static int
 ds_remove(prb_store *s, const char *name, prb_err *err)
 {
 	dir_store *d = (dir_store *)s;
+	drain(d, NULL);
 	if (unlinkat(d->rootfd, name, 0) != 0 && errno != ENOENT)
 		return sys_err(err, name, "unlink");
 	/* drop the ".p" directory once it is empty */
@@ -356,6 +514,16 @@ static void
 ds_close(prb_store *s)
 {
 	dir_store *d = (dir_store *)s;
+	pthread_mutex_lock(&d->mu);
+	d->stop = 1;
+	pthread_cond_broadcast(&d->work);
+	pthread_mutex_unlock(&d->mu);
+	for (int i = 0; i < d->nthreads; i++)
+		pthread_join(d->th[i], NULL); /* workers finish the queue */
+	pthread_mutex_destroy(&d->mu);
+	pthread_mutex_destroy(&d->dmu);
+	pthread_cond_destroy(&d->work);
+	pthread_cond_destroy(&d->idle);
 	clear_dirs(d);
 	if (d->rootfd >= 0)
 		close(d->rootfd); /* releases the flock */
@@ -377,6 +545,10 @@ prb_store_open_dir(const char *dir, int sync_mode, prb_store **out,
 		return prb_err_set(err, PRB_ENOMEM, dir, UINT64_MAX, "out of memory");
 	d->base.ops = &dir_ops;
 	d->sync_mode = sync_mode;
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_mutex_init(&d->dmu, NULL);
+	pthread_cond_init(&d->work, NULL);
+	pthread_cond_init(&d->idle, NULL);
 	d->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d->root = strdup(dir);
 	if (d->rootfd < 0 || !d->root) {
