@@ -3,7 +3,7 @@
 # Idempotent; runs apt-get only when something is missing.
 set -eu
 PKGS="gcc make libc6-dev libssl-dev libjansson-dev pkg-config clang \
-libclang-rt-14-dev golang-go golang-golang-x-mod-dev"
+libclang-rt-14-dev golang-go golang-golang-x-mod-dev time"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

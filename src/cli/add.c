@@ -75,6 +75,7 @@ commit(adder *a)
 		return -1;
 	}
 	a->committed += a->n;
+	cli_progress_done(&a->pr);
 	printf("size %llu\n", (unsigned long long)prb_log_size(a->log));
 	fflush(stdout);
 	memmove(a->arena, a->arena + a->arena_len, a->cur_len);
@@ -94,7 +95,7 @@ finish_line(adder *a)
 	if (a->n == 1)
 		a->batch_start = cli_now();
 	if (a->n == BATCH_ENTRIES || a->arena_len >= BATCH_BYTES ||
-	    cli_now() - a->batch_start > BATCH_SECONDS)
+	    (a->n % 4096 == 0 && cli_now() - a->batch_start > BATCH_SECONDS))
 		return commit(a);
 	return 0;
 }
@@ -135,7 +136,9 @@ static int
 read_input(adder *a, int fd, uint8_t *rb, int pollable)
 {
 	for (;;) {
-		if (a->n > 0 && pollable && no_data_ready(fd) && commit(a))
+		if (a->n > 0 && ((pollable && no_data_ready(fd)) ||
+		                 cli_now() - a->batch_start > BATCH_SECONDS) &&
+		    commit(a))
 			return -1;
 		ssize_t r = read(fd, rb, READ_SIZE);
 		if (r < 0 && errno == EINTR)
@@ -160,7 +163,8 @@ read_input(adder *a, int fd, uint8_t *rb, int pollable)
 					return -1;
 			}
 		}
-		cli_progress_update(&a->pr, a->bytes_read, a->bytes_total);
+		cli_progress_update(&a->pr, a->bytes_read, a->bytes_total,
+		                    a->committed + a->n);
 	}
 	if (a->cur_len > 0)
 		return finish_line(a); /* a last line without a newline */
@@ -217,7 +221,7 @@ run(adder *a, const char **files, int nfiles)
 		goto out;
 	}
 	a->bytes_total = total_bytes(files, nfiles);
-	cli_progress_init(&a->pr, "bytes");
+	cli_progress_init(&a->pr, "entries");
 	rc = 0;
 	for (int i = 0; i < nfiles && rc == 0; i++)
 		rc = add_file(a, files[i], rb);

@@ -209,7 +209,7 @@ cli_progress_init(cli_progress *p, const char *unit)
 
 void
 cli_progress_update(cli_progress *p, unsigned long long done,
-                    unsigned long long total)
+                    unsigned long long total, unsigned long long items)
 {
 	if (!p->on)
 		return;
@@ -217,18 +217,20 @@ cli_progress_update(cli_progress *p, unsigned long long done,
 	if (t - p->last < 0.2)
 		return;
 	p->last = t;
-	double rate = (double)done / (t - p->start > 1e-9 ? t - p->start : 1e-9);
+	double rate = (double)items / (t - p->start > 1e-9 ? t - p->start : 1e-9);
+	char bar[33] = "";
 	if (total) {
 		int pct = (int)(100.0 * (double)done / (double)total);
-		char bar[31];
-		int fill = pct * 30 / 100;
+		pct = pct > 100 ? 100 : pct;
+		bar[0] = '[';
 		for (int i = 0; i < 30; i++)
-			bar[i] = i < fill ? '#' : '.';
-		bar[30] = 0;
-		fprintf(stderr, "\r[%s] %3d%%  %llu %s  %.0f %s/s ", bar,
-		        pct > 100 ? 100 : pct, done, p->unit, rate, p->unit);
+			bar[1 + i] = i < pct * 30 / 100 ? '#' : '.';
+		bar[31] = ']';
+		bar[32] = 0;
+		fprintf(stderr, "\r\033[K%s %3d%%  %llu %s  %.0f %s/s", bar, pct,
+		        items, p->unit, rate, p->unit);
 	} else {
-		fprintf(stderr, "\r%llu %s  %.0f %s/s ", done, p->unit, rate,
+		fprintf(stderr, "\r\033[K%llu %s  %.0f %s/s", items, p->unit, rate,
 		        p->unit);
 	}
 	fflush(stderr);
@@ -237,6 +239,8 @@ cli_progress_update(cli_progress *p, unsigned long long done,
 void
 cli_progress_done(cli_progress *p)
 {
-	if (p->on && p->last > p->start)
+	if (p->on && p->last > p->start) {
 		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+	}
 }

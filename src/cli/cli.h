@@ -66,8 +66,11 @@ typedef struct {
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, const char *unit);
+/* done of total (0: unknown) sets the bar; items is the count shown
+ * with its rate, in p's unit. At most five redraws a second. */
 void cli_progress_update(cli_progress *p, unsigned long long done,
-                         unsigned long long total);
+                         unsigned long long total, unsigned long long items);
+/* Erases the progress line (call before printing to a shared terminal). */
 void cli_progress_done(cli_progress *p);
 double cli_now(void);
 

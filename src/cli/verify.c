@@ -18,7 +18,7 @@ static const char verify_usage[] =
 static void
 progress(void *ctx, uint64_t done, uint64_t total)
 {
-	cli_progress_update(ctx, done, total);
+	cli_progress_update(ctx, done, total, done);
 }
 
 int

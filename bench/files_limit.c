@@ -1,0 +1,81 @@
+/*
+ * The file-creation bound of a tile-per-file log on this filesystem: the
+ * cost of creating, writing and syncing the files a tlog-tiles log of N
+ * entries of LEN bytes consists of (one entry bundle of 256*(LEN+2) bytes
+ * and one 8 KiB level-0 hash tile per 256 entries, in 1000-file
+ * directories, each written to a temporary name and renamed), with no
+ * hashing at all; one syncfs(2) at the end, as `probity add --sync fs`.
+ *
+ * usage: files_limit DIR N LEN  ->  "files=F seconds=S entries_per_s=E"
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+put(const char *dir, const char *kind, long i, const char *buf, size_t len)
+{
+	char d[4096], name[4200], tmp[4300];
+	snprintf(d, sizeof d, "%s/%s/x%03ld", dir, kind, i / 1000);
+	mkdir(d, 0755); /* EEXIST is fine */
+	snprintf(name, sizeof name, "%s/%03ld", d, i % 1000);
+	snprintf(tmp, sizeof tmp, "%s.tmp", name);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd) != 0 ||
+	    rename(tmp, name) != 0) {
+		perror(name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: files_limit DIR N LEN\n");
+		return 2;
+	}
+	const char *dir = argv[1];
+	long n = atol(argv[2]), len = atol(argv[3]);
+	size_t blen = (size_t)(256 * (len + 2));
+	char *buf = calloc(1, blen > 8192 ? blen : 8192);
+	char e[4096], t[4096];
+	snprintf(e, sizeof e, "%s/e", dir);
+	snprintf(t, sizeof t, "%s/t", dir);
+	if (!buf || mkdir(e, 0755) != 0 || mkdir(t, 0755) != 0) {
+		perror(dir);
+		return 1;
+	}
+	double t0 = now();
+	long files = 0;
+	for (long i = 0; i < n / 256; i++) {
+		memset(buf, (int)(i & 0xff), 64); /* distinct contents */
+		if (put(dir, "e", i, buf, blen) || put(dir, "t", i, buf, 8192))
+			return 1;
+		files += 2;
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || syncfs(fd) != 0) {
+		perror("syncfs");
+		return 1;
+	}
+	close(fd);
+	double s = now() - t0;
+	printf("files=%ld seconds=%.6f entries_per_s=%.0f\n", files, s,
+	       (double)n / s);
+	free(buf);
+	return 0;
+}
