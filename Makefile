@@ -16,7 +16,7 @@ CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_SUP := $(sort $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-HDRS     := $(wildcard include/probity/*.h src/*.h src/cli/*.h tests/unit/*.h)
+HDRS     := $(wildcard include/probity/*.h src/*.h src/cli/*.h tests/unit/*.h tests/fuzz/*.h)
 
 # $(1) = build kind (rel|san), $(2) = extra flags
 define build_rules

@@ -498,8 +498,6 @@ parse_sig_line(const uint8_t *line, size_t len, prb_note_sig *sig,
 	memset(sig, 0, sizeof *sig);
 	memcpy(sig->name, p, (size_t)(sp - p));
 	sig->id = load_be32(raw);
-	if (len < sizeof sig->line)
-		memcpy(sig->line, line, len);
 	return 0;
 }
 
@@ -509,6 +507,8 @@ prb_note_free(prb_note *n)
 	if (!n)
 		return;
 	free(n->text);
+	for (size_t i = 0; n->sigs && i < n->nsigs; i++)
+		free(n->sigs[i].line);
 	free(n->sigs);
 	free(n);
 }
@@ -534,6 +534,19 @@ malformed(prb_err *err, uint64_t off, const char *why)
 	                   why);
 }
 
+/* Gives sig its own copy of its line. */
+static int
+keep_line(prb_note_sig *sig, const uint8_t *line, size_t len)
+{
+	sig->line = malloc(len + 1);
+	if (!sig->line)
+		return PRB_ENOMEM;
+	memcpy(sig->line, line, len);
+	sig->line[len] = 0;
+	sig->line_len = len;
+	return 0;
+}
+
 /* Reads each signature line of the note into n (verified ones first). */
 static int
 open_sigs(prb_note *n, const uint8_t *msg, size_t len, size_t tlen,
@@ -550,6 +563,7 @@ open_sigs(prb_note *n, const uint8_t *msg, size_t len, size_t tlen,
 	while (off < len) {
 		const uint8_t *nl = memchr(msg + off, '\n', len - off);
 		size_t ll = (size_t)(nl - (msg + off)), rawlen;
+		const uint8_t *lp = msg + off;
 		prb_note_sig sig;
 		if (++nlines > PRB_NOTE_MAX_SIGS) {
 			rc = malformed(err, off, "too many signatures");
@@ -572,9 +586,16 @@ open_sigs(prb_note *n, const uint8_t *msg, size_t len, size_t tlen,
 		if (!v) {
 			int dup = 0;
 			for (size_t i = 0; i < nunv; i++)
-				dup |= strcmp(unv[i].line, sig.line) == 0;
-			if (!dup)
-				unv[nunv++] = sig;
+				dup |= unv[i].line_len == ll &&
+				       memcmp(unv[i].line, lp, ll) == 0;
+			if (dup)
+				continue;
+			if (keep_line(&sig, lp, ll)) {
+				rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+				                 "out of memory");
+				goto out;
+			}
+			unv[nunv++] = sig;
 			continue;
 		}
 		int seen = 0;
@@ -590,15 +611,23 @@ open_sigs(prb_note *n, const uint8_t *msg, size_t len, size_t tlen,
 			goto out;
 		}
 		sig.verifier = v;
+		if (keep_line(&sig, lp, ll)) {
+			rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+			                 "out of memory");
+			goto out;
+		}
 		n->sigs[n->nsigs++] = sig;
 	}
 	n->nverified = n->nsigs;
 	memcpy(n->sigs + n->nsigs, unv, nunv * sizeof *unv);
 	n->nsigs += nunv;
+	nunv = 0; /* their lines now belong to n */
 	if (n->nverified == 0)
 		rc = prb_err_set(err, PRB_ENOSIG, NULL, UINT64_MAX,
 		                 "no signature from a known key");
 out:
+	for (size_t i = 0; unv && i < nunv; i++)
+		free(unv[i].line);
 	free(unv);
 	free(raw);
 	return rc;

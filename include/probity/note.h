@@ -83,7 +83,9 @@ typedef struct {
 	uint32_t id;
 	const prb_verifier *verifier; /* NULL for an unverified signature */
 	uint64_t timestamp;           /* cosignature/v1 only */
-	char line[PRB_NAME_MAX + 1024]; /* the whole signature line, '\n' excluded */
+	char *line;      /* the whole signature line, '\n' excluded, NUL-
+	                    terminated; owned by the prb_note */
+	size_t line_len;
 } prb_note_sig;
 
 typedef struct {

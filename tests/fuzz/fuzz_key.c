@@ -15,17 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "probity/note.h"
 
-/* A violated invariant: say which, then abort() so that libFuzzer (or the
- * corpus replay) reports a crash. */
-static void
-fail(const char *what, int line)
-{
-	fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, line, what);
-	abort();
-}
-#define check(c) ((c) ? (void)0 : fail(#c, __LINE__))
 
 static int
 same_verifier(const prb_verifier *a, const prb_verifier *b)

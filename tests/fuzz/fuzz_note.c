@@ -5,15 +5,17 @@
  * of verifier keys (Ed25519 type 0x01 and cosignature/v1 type 0x04, from
  * golang.org/x/mod note_test.go, c2sp.org and the shared test vectors), and
  * with no keys at all. On success the opened note must satisfy the
- * invariants prb_note_open documents; a violation calls abort(). The text
- * of an opened note is also fed to the checkpoint parser and to
- * prb_checkpoint_open.
+ * invariants prb_note_open documents, among them that every reported
+ * signature carries its whole input line in prb_note_sig.line and that
+ * every line of the signature block is accounted for; a violation calls
+ * abort(). The input is also opened as a signed checkpoint.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "probity/checkpoint.h"
 #include "probity/note.h"
 
@@ -39,27 +41,11 @@ static const char *const vkeys[] = {
 
 static prb_verifier vs[NVKEYS];
 
-/* A violated invariant: say which, then abort() so that libFuzzer (or the
- * corpus replay) reports a crash. */
-static void
-fail(const char *what, int line)
-{
-	fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, line, what);
-	abort();
-}
-#define check(c) ((c) ? (void)0 : fail(#c, __LINE__))
 
 static void
 init_verifiers(void)
 {
-	static int done;
-	if (done)
-		return;
-	for (size_t i = 0; i < NVKEYS; i++)
-		check(prb_verifier_parse(vkeys[i], strlen(vkeys[i]), &vs[i],
-		                         NULL) == 0);
-	check(strcmp(vs[LOG1000].name, "example.com/log1000") == 0);
-	done = 1;
+	fuzz_verifiers(vkeys, NVKEYS, vs);
 }
 
 static void
@@ -93,8 +79,8 @@ check_opened(const prb_note *n, const uint8_t *data, size_t size)
 			check(s->verifier == NULL);
 		}
 		/* The whole signature line, "— name base64" (prb_note_sig). */
-		size_t ll = strnlen(s->line, sizeof s->line);
-		check(ll < sizeof s->line);
+		size_t ll = s->line_len;
+		check(s->line != NULL && strlen(s->line) == ll);
 		check(ll > 4 + nl && memcmp(s->line, "\xe2\x80\x94 ", 4) == 0);
 		check(memcmp(s->line + 4, s->name, nl) == 0 &&
 		      s->line[4 + nl] == ' ');
@@ -113,7 +99,7 @@ check_opened(const prb_note *n, const uint8_t *data, size_t size)
 		size_t ll = (size_t)(nl - (data + off)), i;
 		lines++;
 		for (i = 0; i < n->nsigs; i++)
-			if (strnlen(n->sigs[i].line, sizeof n->sigs[i].line) == ll &&
+			if (n->sigs[i].line_len == ll &&
 			    memcmp(n->sigs[i].line, data + off, ll) == 0)
 				break;
 		if (i < n->nsigs) {

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "probity/checkpoint.h"
 #include "probity/merkle.h"
 #include "probity/note.h"
@@ -36,26 +37,11 @@ static const char *const vkeys[] = {
 
 static prb_verifier vs[NVKEYS];
 
-/* A violated invariant: say which, then abort() so that libFuzzer (or the
- * corpus replay) reports a crash. */
-static void
-fail(const char *what, int line)
-{
-	fprintf(stderr, "%s:%d: invariant violated: %s\n", __FILE__, line, what);
-	abort();
-}
-#define check(c) ((c) ? (void)0 : fail(#c, __LINE__))
 
 static void
 init_verifiers(void)
 {
-	static int done;
-	if (done)
-		return;
-	for (size_t i = 0; i < NVKEYS; i++)
-		check(prb_verifier_parse(vkeys[i], strlen(vkeys[i]), &vs[i],
-		                         NULL) == 0);
-	done = 1;
+	fuzz_verifiers(vkeys, NVKEYS, vs);
 }
 
 static void

@@ -87,7 +87,7 @@ for n in $names; do
 	# shellcheck disable=SC2086
 	if ! "$CLANG" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-		-D_GNU_SOURCE -Iinclude -Isrc "$src" src/*.c -lcrypto -o "$bin"; then
+		-D_GNU_SOURCE -Iinclude -Isrc "$src" src/*.c -lcrypto -pthread -o "$bin"; then
 		echo "run-libfuzzer: building $n failed" >&2
 		status=1
 		continue
@@ -105,14 +105,16 @@ for n in $names; do
 		-timeout=10 -rss_limit_mb=2048 -dict="$DICT" \
 		-artifact_prefix="$art/" ${FUZZ_FLAGS:-} "$corpus" >"$log" 2>&1
 	rc=$?
+	# Final statistics (the last "#N: cov" line in -fork mode).
 	grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|Done [0-9]+ runs)' \
 		"$log" | tail -n 3
+	grep -E '^#[0-9]+: cov' "$log" | tail -n 1
 	if [ "$rc" -ne 0 ]; then
 		status=1
 		repro=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" |
 			tail -n 1)
 		echo "!! $n: libFuzzer exited with status $rc; log: $log"
-		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" |
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|.*invariant violated)' "$log" |
 			head -n 5
 		if [ -n "$repro" ]; then
 			echo "!! reproducer: $repro"
@@ -120,7 +122,7 @@ for n in $names; do
 			crashes="$crashes $repro"
 		fi
 	else
-		echo "== $n: no crash ($(ls "$corpus" | wc -l) inputs in $corpus)"
+		echo "== $n: no crash ($(find "$corpus" -type f | wc -l) inputs in $corpus)"
 	fi
 done
 
