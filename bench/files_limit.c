@@ -4,11 +4,13 @@
  * entries of LEN bytes consists of (one entry bundle of 256*(LEN+2) bytes
  * and one 8 KiB level-0 hash tile per 256 entries, in 1000-file
  * directories, each written to a temporary name and renamed), with no
- * hashing at all; one syncfs(2) at the end, as `probity add --sync fs`.
+ * hashing at all, by two threads (bundles, tiles) as probity's store
+ * writes with two; one syncfs(2) at the end, as `probity add --sync fs`.
  *
  * usage: files_limit DIR N LEN  ->  "files=F seconds=S entries_per_s=E"
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,27 @@ put(const char *dir, const char *kind, long i, const char *buf, size_t len)
 	return 0;
 }
 
+struct job {
+	const char *dir, *kind;
+	long count;
+	size_t len;
+	int rc;
+};
+
+static void *
+writer(void *arg)
+{
+	struct job *j = arg;
+	char *buf = calloc(1, j->len);
+	j->rc = buf ? 0 : -1;
+	for (long i = 0; i < j->count && j->rc == 0; i++) {
+		memset(buf, (int)(i & 0xff), 64); /* distinct contents */
+		j->rc = put(j->dir, j->kind, i, buf, j->len);
+	}
+	free(buf);
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -50,23 +73,27 @@ main(int argc, char **argv)
 	}
 	const char *dir = argv[1];
 	long n = atol(argv[2]), len = atol(argv[3]);
-	size_t blen = (size_t)(256 * (len + 2));
-	char *buf = calloc(1, blen > 8192 ? blen : 8192);
 	char e[4096], t[4096];
 	snprintf(e, sizeof e, "%s/e", dir);
 	snprintf(t, sizeof t, "%s/t", dir);
-	if (!buf || mkdir(e, 0755) != 0 || mkdir(t, 0755) != 0) {
+	if (mkdir(e, 0755) != 0 || mkdir(t, 0755) != 0) {
 		perror(dir);
 		return 1;
 	}
+	struct job jobs[2] = {
+		{dir, "e", n / 256, (size_t)(256 * (len + 2)), 0},
+		{dir, "t", n / 256, 8192, 0},
+	};
+	pthread_t th[2];
 	double t0 = now();
-	long files = 0;
-	for (long i = 0; i < n / 256; i++) {
-		memset(buf, (int)(i & 0xff), 64); /* distinct contents */
-		if (put(dir, "e", i, buf, blen) || put(dir, "t", i, buf, 8192))
+	for (int i = 0; i < 2; i++)
+		if (pthread_create(&th[i], NULL, writer, &jobs[i]) != 0)
 			return 1;
-		files += 2;
-	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	if (jobs[0].rc || jobs[1].rc)
+		return 1;
+	long files = 2 * (n / 256);
 	int fd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (fd < 0 || syncfs(fd) != 0) {
 		perror("syncfs");
@@ -76,6 +103,5 @@ main(int argc, char **argv)
 	double s = now() - t0;
 	printf("files=%ld seconds=%.6f entries_per_s=%.0f\n", files, s,
 	       (double)n / s);
-	free(buf);
 	return 0;
 }
