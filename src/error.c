@@ -28,6 +28,7 @@ prb_strerror(int code)
 	case PRB_EORIGIN: return "key does not match the log origin";
 	case PRB_ECORRUPT: return "log storage is inconsistent";
 	case PRB_EFAILED: return "log handle failed earlier; reopen it";
+	case PRB_EINDOUBT: return "commit outcome unknown; reopen the log";
 	default: return "unknown error";
 	}
 }

@@ -49,6 +49,7 @@ struct prb_log {
 	uint8_t *bundle; /* the partial bundle's bytes */
 	size_t bundle_len, bundle_cap;
 	int failed;
+	prb_err rerr; /* the last tile read error of node_reader */
 	/* one-tile cache for proof reads */
 	int c_level;
 	uint64_t c_index;
@@ -208,22 +209,26 @@ read_bundle(prb_store *st, uint64_t index, uint64_t size, uint8_t **data,
 	                count, err);
 }
 
-/* Reads the checkpoint's text without verifying it. */
+/* Reads a checkpoint note without a key: its structure must be a signed
+ * note carrying a signature line by the origin's name (not verified). */
 static int
 peek_checkpoint(const uint8_t *note, size_t len, prb_checkpoint *cp,
                 prb_err *err)
 {
-	size_t tlen = 0;
-	for (size_t i = len; i > 1; i--)
-		if (note[i - 1] == '\n' && note[i - 2] == '\n') {
-			tlen = i - 1;
-			break;
-		}
-	if (tlen == 0)
-		return prb_err_set(err, PRB_EMALFORMED, "checkpoint", len,
-		                   "checkpoint is not a signed note (no blank "
-		                   "line before the signatures)");
-	int rc = prb_checkpoint_parse((const char *)note, tlen, cp, err);
+	prb_note *n = NULL;
+	int rc = prb_note_parse(note, len, &n, err);
+	if (rc == 0)
+		rc = prb_checkpoint_parse(n->text, n->text_len, cp, err);
+	if (rc == 0) {
+		int named = 0;
+		for (size_t i = 0; i < n->nsigs; i++)
+			named |= strcmp(n->sigs[i].name, cp->origin) == 0;
+		if (!named)
+			rc = prb_err_set(err, PRB_EMALFORMED, NULL, UINT64_MAX,
+			                 "no signature by the log's key \"%s\"",
+			                 cp->origin);
+	}
+	prb_note_free(n);
 	if (rc && err)
 		snprintf(err->where, sizeof err->where, "checkpoint");
 	return rc;
@@ -340,7 +345,32 @@ prb_log_close(prb_log *log)
 	free(log);
 }
 
-/* Reads, verifies (with a signer) and adopts the stored checkpoint. */
+/* Parses a checkpoint note and, when the log has a signer, checks that its
+ * origin is the key's name and that the key signed it. */
+static int
+check_note(prb_log *log, const uint8_t *note, size_t len, prb_checkpoint *cp,
+           prb_err *err)
+{
+	int rc = peek_checkpoint(note, len, cp, err);
+	if (rc || !log->signer)
+		return rc;
+	prb_verifier v;
+	prb_signer_verifier(log->signer, &v);
+	if (strcmp(cp->origin, v.name) != 0)
+		return prb_err_set(err, PRB_EORIGIN, "checkpoint", UINT64_MAX,
+		                   "the key is named \"%s\" but the log's origin "
+		                   "is \"%s\"", v.name, cp->origin);
+	rc = prb_checkpoint_open(note, len, &v, 1, cp, NULL, err);
+	if (rc == PRB_ENOSIG || rc == PRB_EBADSIG)
+		rc = prb_err_set(err, PRB_EBADSIG, "checkpoint", UINT64_MAX,
+		                 "the checkpoint is not signed by this key (same "
+		                 "name \"%s\", different key)", v.name);
+	else if (rc && err)
+		snprintf(err->where, sizeof err->where, "checkpoint");
+	return rc;
+}
+
+/* Reads, checks and adopts the stored checkpoint. */
 static int
 read_checkpoint(prb_log *log, prb_err *err)
 {
@@ -353,23 +383,7 @@ read_checkpoint(prb_log *log, prb_err *err)
 		                   "probity init)");
 	if (rc)
 		return rc;
-	rc = peek_checkpoint(note, len, &log->cp, err);
-	if (rc == 0 && log->signer) {
-		prb_verifier v;
-		prb_signer_verifier(log->signer, &v);
-		if (strcmp(log->cp.origin, v.name) != 0)
-			rc = prb_err_set(err, PRB_EORIGIN, "checkpoint", UINT64_MAX,
-			                 "the key is named \"%s\" but the log's "
-			                 "origin is \"%s\"", v.name, log->cp.origin);
-		else
-			rc = prb_checkpoint_open(note, len, &v, 1, &log->cp, NULL,
-			                         err);
-		if (rc == PRB_ENOSIG || rc == PRB_EBADSIG)
-			rc = prb_err_set(err, PRB_EBADSIG, "checkpoint", UINT64_MAX,
-			                 "the checkpoint is not signed by this key "
-			                 "(same name \"%s\", different key)",
-			                 v.name);
-	}
+	rc = check_note(log, note, len, &log->cp, err);
 	if (rc) {
 		free(note);
 		return rc;
@@ -378,6 +392,138 @@ read_checkpoint(prb_log *log, prb_err *err)
 	log->note = (char *)note;
 	log->note_len = len;
 	return 0;
+}
+
+static int node_reader(void *ctx, unsigned height, uint64_t index,
+                       prb_hash *out);
+
+/* Whether the tiles prove the tree of cp extends the log's current one. */
+static int
+extends(prb_log *log, const prb_checkpoint *old, prb_err *err)
+{
+	prb_hash proof[PRB_MAX_PROOF];
+	size_t n;
+	int rc = load_edge(log, err);
+	if (rc == 0)
+		rc = prb_merkle_prove_consistency(node_reader, log, old->size,
+		                                  log->cp.size, proof, &n);
+	if (rc == 0)
+		rc = prb_merkle_verify_consistency(old->size, log->cp.size, proof,
+		                                   n, &old->root, &log->cp.root);
+	return rc;
+}
+
+/* Crash recovery for a checkpoint write that was cut short (store.h item
+ * 4): the pending checkpoint was signed only after every file it names
+ * was durable, so if it is ours and the tiles prove it extends the current
+ * one, it is installed; otherwise it is removed. Either way no second
+ * signed checkpoint of one size is left where it could be served. */
+static int
+adopt_pending(prb_log *log, prb_err *err)
+{
+	uint8_t *note;
+	size_t len;
+	prb_checkpoint cp, old = log->cp;
+	prb_err e;
+	int rc = log->st->ops->get(log->st, PRB_CHECKPOINT_PENDING, &note, &len,
+	                           err);
+	if (rc == PRB_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if (check_note(log, note, len, &cp, &e) == 0 && cp.size > old.size) {
+		log->cp = cp;
+		log->c_level = -2;
+		if (extends(log, &old, &e) == 0) {
+			rc = log->st->ops->set_checkpoint(
+			        log->st, (const uint8_t *)log->note, log->note_len,
+			        note, len, err);
+			if (rc == 0) {
+				free(log->note);
+				log->note = (char *)note;
+				log->note_len = len;
+				return 0;
+			}
+			free(note);
+			return rc;
+		}
+		log->cp = old;
+		log->c_level = -2;
+	}
+	free(note);
+	return log->st->ops->remove(log->st, PRB_CHECKPOINT_PENDING, err);
+}
+
+struct stale {
+	prb_store *st;
+	unsigned min_width;
+	prb_err *err;
+};
+
+static int
+remove_stale(void *ctx, const char *name)
+{
+	struct stale *s = ctx;
+	int level;
+	uint64_t n;
+	unsigned w;
+	size_t len = strlen(name);
+	int tmp = len > 4 && strcmp(name + len - 4, ".tmp") == 0;
+	if (!tmp && (prb_tile_parse_path(name, &level, &n, &w) ||
+	             w < s->min_width))
+		return 0;
+	return s->st->ops->remove(s->st, name, s->err);
+}
+
+/*
+ * Removes the partial files of tile (level, index) of width >= min_width
+ * (and leftover temporary files there). Partial files are named by a
+ * checkpoint only while their width is below the tile's width in it, so
+ * this keeps one rule true: every partial file on disk holds the first W
+ * hashes or entries of a tree some checkpoint committed, which verify
+ * checks. A crash can leave partials of a batch that never committed;
+ * they are removed on open (the current tile), before a batch writes a
+ * partial of a new tile, and when a tile is full.
+ */
+static int
+remove_partials(prb_log *log, int level, uint64_t index, unsigned min_width,
+                prb_err *err)
+{
+	char prefix[PRB_TILE_PATH_MAX + 4];
+	struct stale s = {log->st, min_width, err};
+	tile_path(prefix, level, index, PRB_TILE_WIDTH);
+	strcat(prefix, ".p/");
+	return log->st->ops->list(log->st, prefix, remove_stale, &s, err);
+}
+
+/* On open for writing: partials wider than the checkpoint's, at each
+ * level, were written by a batch that never committed. */
+static int
+remove_uncommitted(prb_log *log, prb_err *err)
+{
+	int rc = 0;
+	for (int l = PRB_ENTRIES_LEVEL; l < LEVELS && rc == 0; l++) {
+		uint64_t count = prb_tile_level_count(log->cp.size,
+		                                      l < 0 ? 0 : (unsigned)l);
+		rc = remove_partials(log, l, count / PRB_TILE_WIDTH,
+		                     (unsigned)(count % PRB_TILE_WIDTH) + 1, err);
+	}
+	return rc;
+}
+
+/* After a commit: the partials of every tile that became full are
+ * obsolete (tlog-tiles allows deleting them). Best effort: a leftover
+ * one still holds a committed prefix. */
+static void
+prune_partials(prb_log *log, uint64_t old)
+{
+	for (int l = PRB_ENTRIES_LEVEL; l < LEVELS; l++) {
+		unsigned lv = l < 0 ? 0 : (unsigned)l;
+		uint64_t from = prb_tile_level_count(old, lv) / PRB_TILE_WIDTH;
+		uint64_t to = prb_tile_level_count(log->e.size, lv) / PRB_TILE_WIDTH;
+		for (uint64_t i = from; i < to; i++)
+			remove_partials(log, l, i, 0, NULL);
+	}
 }
 
 int
@@ -398,12 +544,16 @@ prb_log_open(prb_store *st, prb_signer *signer, int lock_wait_ms,
 	 * simply read again. */
 	for (int attempt = 0;; attempt++) {
 		rc = read_checkpoint(log, err);
+		if (rc == 0 && signer)
+			rc = adopt_pending(log, err);
 		if (rc == 0)
 			rc = load_edge(log, err);
 		if (rc == 0 || signer || attempt == 3 ||
 		    (rc != PRB_ENOTFOUND && rc != PRB_ECORRUPT))
 			break;
 	}
+	if (rc == 0 && signer)
+		rc = remove_uncommitted(log, err);
 	if (rc)
 		goto fail;
 	*out = log;
@@ -496,6 +646,18 @@ bundle_add(prb_log *log, const uint8_t *data, size_t len, prb_err *err)
 	return rc;
 }
 
+/* Before the first partial of a tile no checkpoint had as partial: any
+ * partial already there is from a batch that never committed. */
+static int
+fresh_partial(prb_log *log, int level, uint64_t old, prb_err *err)
+{
+	unsigned lv = level < 0 ? 0 : (unsigned)level;
+	uint64_t t = prb_tile_level_count(log->e.size, lv) / PRB_TILE_WIDTH;
+	if (t == prb_tile_level_count(old, lv) / PRB_TILE_WIDTH)
+		return 0;
+	return remove_partials(log, level, t, 0, err);
+}
+
 /* Writes the partial tiles and bundle of the new size that the old
  * checkpoint does not already name. */
 static int
@@ -511,51 +673,24 @@ put_partials(prb_log *log, uint64_t old, prb_err *err)
 			break; /* this level and all above are unchanged */
 		if (w == 0)
 			continue;
+		int rc = fresh_partial(log, (int)l, old, err);
+		if (rc)
+			return rc;
 		tile_path(path, (int)l, count / PRB_TILE_WIDTH, w);
 		encode_hashes(log->e.h[l], w, buf);
-		int rc = log->st->ops->put(log->st, path, buf,
-		                           w * PRB_HASH_SIZE, err);
+		rc = log->st->ops->put(log->st, path, buf, w * PRB_HASH_SIZE,
+		                       err);
 		if (rc)
 			return rc;
 	}
 	if (log->e.n[0] == 0 || size == old)
 		return 0;
+	int rc = fresh_partial(log, PRB_ENTRIES_LEVEL, old, err);
+	if (rc)
+		return rc;
 	tile_path(path, PRB_ENTRIES_LEVEL, size / PRB_TILE_WIDTH, log->e.n[0]);
 	return log->st->ops->put(log->st, path, log->bundle, log->bundle_len,
 	                         err);
-}
-
-static int
-remove_one(void *ctx, const char *name)
-{
-	prb_store *st = ctx;
-	return st->ops->remove(st, name, NULL);
-}
-
-/* After a commit: delete the partials that a new full tile replaces. Only
- * the tile that was partial at the previous checkpoint, per level, can
- * have them (a crash can leave others, never named by a checkpoint).
- * Best effort: a leftover partial is harmless. */
-static void
-prune_partials(prb_log *log, uint64_t old)
-{
-	char path[PRB_TILE_PATH_MAX + 4];
-	for (unsigned l = 0; l < LEVELS; l++) {
-		uint64_t idx = prb_tile_level_count(old, l) / PRB_TILE_WIDTH;
-		if (prb_tile_partial_width(old, l) == 0 ||
-		    (idx + 1) * PRB_TILE_WIDTH >
-		            prb_tile_level_count(log->e.size, l))
-			continue;
-		tile_path(path, (int)l, idx, PRB_TILE_WIDTH);
-		strcat(path, ".p/");
-		log->st->ops->list(log->st, path, remove_one, log->st, NULL);
-		if (l == 0) {
-			tile_path(path, PRB_ENTRIES_LEVEL, idx, PRB_TILE_WIDTH);
-			strcat(path, ".p/");
-			log->st->ops->list(log->st, path, remove_one, log->st,
-			                   NULL);
-		}
-	}
 }
 
 /* After a failed batch: best-effort removal of what it wrote, none of
@@ -603,7 +738,15 @@ commit(prb_log *log, prb_err *err)
 	                                  len, err);
 	if (rc) {
 		free(note);
-		return rc;
+		if (rc == PRB_ECONFLICT)
+			return rc; /* the store refused before writing anything */
+		if (err) {
+			err->code = PRB_EINDOUBT;
+			snprintf(err->msg + strlen(err->msg),
+			         sizeof err->msg - strlen(err->msg),
+			         " (while committing the checkpoint)");
+		}
+		return PRB_EINDOUBT;
 	}
 	free(log->note);
 	log->note = note;
@@ -666,6 +809,8 @@ static int
 node_reader(void *ctx, unsigned height, uint64_t index, prb_hash *out)
 {
 	prb_log *log = ctx;
+	if (log->failed)
+		return PRB_EFAILED; /* the edge is ahead of the checkpoint */
 	unsigned level = height / PRB_TILE_HEIGHT, r = height % PRB_TILE_HEIGHT;
 	uint64_t first = index << r; /* first hash at `level` */
 	uint64_t tidx = first / PRB_TILE_WIDTH;
@@ -678,9 +823,8 @@ node_reader(void *ctx, unsigned height, uint64_t index, prb_hash *out)
 		return 0;
 	}
 	if (log->c_level != (int)level || log->c_index != tidx) {
-		prb_err e;
 		int rc = read_tile(log->st, level, tidx, log->cp.size, log->c_h,
-		                   &log->c_width, &e);
+		                   &log->c_width, &log->rerr);
 		if (rc)
 			return rc;
 		log->c_level = (int)level;
@@ -693,13 +837,48 @@ node_reader(void *ctx, unsigned height, uint64_t index, prb_hash *out)
 }
 
 static int
-proof_err(int rc, prb_err *err, const char *what)
+proof_err(prb_log *log, int rc, prb_err *err)
 {
-	if (rc == PRB_EINVAL)
-		return prb_err_set(err, rc, NULL, UINT64_MAX, "%s", what);
-	return prb_err_set(err, rc, NULL, UINT64_MAX,
-	                   "reading tiles for the proof failed: %s (run probity "
-	                   "verify)", prb_strerror(rc));
+	if (rc == PRB_EFAILED)
+		return prb_err_set(err, rc, NULL, UINT64_MAX,
+		                   "an earlier append failed; reopen the log");
+	if (err) {
+		*err = log->rerr;
+		err->code = rc;
+	}
+	return rc;
+}
+
+static int
+not_matching(prb_err *err)
+{
+	return prb_err_set(err, PRB_ECORRUPT, NULL, UINT64_MAX,
+	                   "the tiles do not match the signed checkpoint, so "
+	                   "no valid proof can be made (run probity verify)");
+}
+
+/* The root of the tree of `size` leaves that a proof may be checked
+ * against: the signed one, or for an older size the root from the tiles,
+ * proven consistent with the signed one. */
+static int
+trusted_root(prb_log *log, uint64_t size, prb_hash *root, prb_err *err)
+{
+	prb_hash proof[PRB_MAX_PROOF];
+	size_t n;
+	if (size == log->cp.size) {
+		*root = log->cp.root;
+		return 0;
+	}
+	int rc = prb_merkle_root(node_reader, log, size, root);
+	if (rc == 0)
+		rc = prb_merkle_prove_consistency(node_reader, log, size,
+		                                  log->cp.size, proof, &n);
+	if (rc)
+		return proof_err(log, rc, err);
+	if (prb_merkle_verify_consistency(size, log->cp.size, proof, n, root,
+	                                  &log->cp.root))
+		return not_matching(err);
+	return 0;
 }
 
 int
@@ -711,9 +890,22 @@ prb_log_prove_inclusion(prb_log *log, uint64_t index, uint64_t size,
 		                   "index %llu is not in a tree of size %llu",
 		                   (unsigned long long)index,
 		                   (unsigned long long)size);
+	uint8_t *entry;
+	size_t elen;
+	prb_hash leaf, root;
 	int rc = prb_merkle_prove_inclusion(node_reader, log, index, size,
 	                                    proof, len);
-	return rc ? proof_err(rc, err, "bad index") : 0;
+	if (rc)
+		return proof_err(log, rc, err);
+	if ((rc = prb_log_read_entry(log, index, &entry, &elen, err)))
+		return rc;
+	prb_merkle_leaf_hash(entry, elen, &leaf);
+	free(entry);
+	if ((rc = trusted_root(log, size, &root, err)))
+		return rc;
+	if (prb_merkle_verify_inclusion(&leaf, index, size, proof, *len, &root))
+		return not_matching(err);
+	return 0;
 }
 
 int
@@ -724,8 +916,17 @@ prb_log_prove_consistency(prb_log *log, uint64_t m, uint64_t n,
 		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
 		                   "need OLD <= NEW <= %llu (the log's size)",
 		                   (unsigned long long)log->cp.size);
+	prb_hash root_m, root_n;
 	int rc = prb_merkle_prove_consistency(node_reader, log, m, n, proof, len);
-	return rc ? proof_err(rc, err, "bad sizes") : 0;
+	if (rc == 0)
+		rc = prb_merkle_root(node_reader, log, m, &root_m);
+	if (rc)
+		return proof_err(log, rc, err);
+	if ((rc = trusted_root(log, n, &root_n, err)))
+		return rc;
+	if (prb_merkle_verify_consistency(m, n, proof, *len, &root_m, &root_n))
+		return not_matching(err);
+	return 0;
 }
 
 int
@@ -734,8 +935,7 @@ prb_log_root_at(prb_log *log, uint64_t size, prb_hash *out, prb_err *err)
 	if (size > log->cp.size)
 		return prb_err_set(err, PRB_EINVAL, NULL, size,
 		                   "size beyond the log");
-	int rc = prb_merkle_root(node_reader, log, size, out);
-	return rc ? proof_err(rc, err, "bad size") : 0;
+	return trusted_root(log, size, out, err);
 }
 
 struct pick {
@@ -801,6 +1001,78 @@ b64(const prb_hash *h, char out[48])
 	prb_b64_encode(h->b, PRB_HASH_SIZE, out);
 }
 
+/* Partial tiles and bundles of earlier checkpoints, still on disk, must
+ * hold a prefix of what the verified tree has there. */
+struct old_partials {
+	verifier *v;
+	int level;
+	uint64_t index;
+	unsigned w;            /* the tile's width in the verified tree */
+	const prb_hash *h;     /* its hashes (hash tiles) */
+	const uint8_t *bundle; /* or its bytes (bundles) */
+	size_t blen;
+	prb_err *err;
+};
+
+/* Bytes of the first `w` entries of a bundle (0 if it has fewer). */
+static size_t
+bundle_prefix(const uint8_t *b, size_t len, unsigned w)
+{
+	size_t off = 0;
+	for (unsigned i = 0; i < w; i++) {
+		if (len - off < 2 || len - off - 2 < load_be16(b + off))
+			return 0;
+		off += 2 + load_be16(b + off);
+	}
+	return off;
+}
+
+static int
+check_partial(void *ctx, const char *name)
+{
+	struct old_partials *o = ctx;
+	int level;
+	uint64_t n;
+	unsigned w;
+	uint8_t *data;
+	size_t len;
+	if (prb_tile_parse_path(name, &level, &n, &w) || level != o->level ||
+	    n != o->index || w == PRB_TILE_WIDTH ||
+	    (o->w < PRB_TILE_WIDTH && w >= o->w))
+		return 0; /* a temporary file, or beyond the verified tree */
+	int rc = o->v->st->ops->get(o->v->st, name, &data, &len, o->err);
+	if (rc)
+		return prb_err_set(o->err, PRB_ECORRUPT, name, UINT64_MAX,
+		                   "unreadable: %s", prb_strerror(rc));
+	int same;
+	if (o->bundle) {
+		size_t want = bundle_prefix(o->bundle, o->blen, w);
+		same = want && len == want && memcmp(data, o->bundle, len) == 0;
+	} else {
+		same = len == (size_t)w * PRB_HASH_SIZE;
+		for (unsigned i = 0; same && i < w; i++)
+			same = memcmp(data + i * PRB_HASH_SIZE, o->h[i].b,
+			              PRB_HASH_SIZE) == 0;
+	}
+	free(data);
+	if (!same)
+		return prb_err_set(o->err, PRB_ECORRUPT, name, UINT64_MAX,
+		                   "partial %s of an earlier checkpoint is not the "
+		                   "first %u %s recomputed from the entries",
+		                   o->bundle ? "bundle" : "tile", w,
+		                   o->bundle ? "entries" : "hashes");
+	return 0;
+}
+
+static int
+verify_old_partials(struct old_partials *o)
+{
+	char prefix[PRB_TILE_PATH_MAX + 4];
+	tile_path(prefix, o->level, o->index, PRB_TILE_WIDTH);
+	strcat(prefix, ".p/");
+	return o->v->st->ops->list(o->v->st, prefix, check_partial, o, o->err);
+}
+
 /* Compares computed hashes with the stored tile (level, index, width). */
 static int
 compare_tile(verifier *v, unsigned level, uint64_t index, unsigned w,
@@ -839,6 +1111,10 @@ compare_tile(verifier *v, unsigned level, uint64_t index, unsigned w,
 	}
 out:
 	free(data);
+	if (rc == 0) {
+		struct old_partials o = {v, (int)level, index, w, h, NULL, 0, err};
+		rc = verify_old_partials(&o);
+	}
 	return rc;
 }
 
@@ -884,11 +1160,16 @@ verify_bundles(verifier *v, edge *e, prb_err *err)
 			                   prb_strerror(rc));
 		struct vb ctx = {v, e, w, err};
 		rc = prb_bundle_parse(data, len, got, verify_entry, &ctx, err);
-		free(data);
 		if (rc == PRB_EMALFORMED && err) {
 			snprintf(err->where, sizeof err->where, "%s", path);
 			rc = PRB_ECORRUPT;
 		}
+		if (rc == 0) {
+			struct old_partials o = {v,   PRB_ENTRIES_LEVEL, b, w, NULL,
+			                         data, len,              err};
+			rc = verify_old_partials(&o);
+		}
+		free(data);
 		if (rc)
 			return rc;
 		if (v->progress)

@@ -28,10 +28,9 @@ struct prb_signer {
 
 /* Key names: non-empty, valid UTF-8, no Unicode space, no '+'. */
 static int
-name_valid(const char *s, size_t len)
+name_chars_valid(const char *s, size_t len)
 {
-	if (len == 0 || len > PRB_NAME_MAX ||
-	    !prb_utf8_valid((const uint8_t *)s, len))
+	if (len == 0 || !prb_utf8_valid((const uint8_t *)s, len))
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -60,6 +59,13 @@ name_valid(const char *s, size_t len)
 			return 0;
 	}
 	return 1;
+}
+
+/* ... and, for keys probity holds, at most PRB_NAME_MAX bytes. */
+static int
+name_valid(const char *s, size_t len)
+{
+	return len <= PRB_NAME_MAX && name_chars_valid(s, len);
 }
 
 static uint32_t
@@ -465,12 +471,13 @@ sig_verifies(const prb_verifier *v, const uint8_t *text, size_t len,
  * signature is present, and so does probity). */
 static const prb_verifier *
 find_verifier(const prb_verifier *vs, size_t nvs, const char *name,
-              uint32_t id, int *ambiguous)
+              size_t name_len, uint32_t id, int *ambiguous)
 {
 	const prb_verifier *found = NULL;
 	*ambiguous = 0;
 	for (size_t i = 0; i < nvs; i++)
-		if (vs[i].id == id && strcmp(vs[i].name, name) == 0) {
+		if (vs[i].id == id && strlen(vs[i].name) == name_len &&
+		    memcmp(vs[i].name, name, name_len) == 0) {
 			if (found)
 				*ambiguous = 1;
 			found = &vs[i];
@@ -478,27 +485,87 @@ find_verifier(const prb_verifier *vs, size_t nvs, const char *name,
 	return found;
 }
 
-/* Parses "— name base64" (no newline) into sig fields and raw bytes. */
+/* One signature line, "— name base64", as read. */
+typedef struct {
+	const uint8_t *line; /* the line, without its '\n' */
+	size_t len;
+	const char *name;
+	size_t name_len;
+	uint32_t id;
+	uint8_t *raw; /* decoded signature (malloc'd): key ID || bytes */
+	size_t rawlen;
+} sig_line;
+
+/* Parses a signature line; 0 or -1 if malformed. s->raw is malloc'd. */
 static int
-parse_sig_line(const uint8_t *line, size_t len, prb_note_sig *sig,
-               uint8_t *raw, size_t *rawlen)
+parse_sig_line(const uint8_t *line, size_t len, sig_line *s)
 {
 	const size_t dl = sizeof EM_DASH - 1;
+	memset(s, 0, sizeof *s);
 	if (len < dl + 1 || memcmp(line, EM_DASH " ", dl + 1) != 0)
 		return -1;
 	const uint8_t *p = line + dl + 1, *end = line + len;
 	const uint8_t *sp = memchr(p, ' ', (size_t)(end - p));
-	if (!sp || !name_valid((const char *)p, (size_t)(sp - p)))
+	size_t b64len = sp ? (size_t)(end - sp - 1) : 0;
+	/* x/mod sets no limit on an unknown signer's name length */
+	if (!sp || sp == p ||
+	    !name_chars_valid((const char *)p, (size_t)(sp - p)) ||
+	    b64len == 0 || !(s->raw = malloc(b64len / 4 * 3 + 3)))
 		return -1;
-	size_t b64len = (size_t)(end - sp - 1);
-	if (b64len == 0 || b64len > 4096 ||
-	    prb_b64_decode((const char *)sp + 1, b64len, raw, rawlen) ||
-	    *rawlen < 5)
+	if (prb_b64_decode((const char *)sp + 1, b64len, s->raw, &s->rawlen) ||
+	    s->rawlen < 5) {
+		free(s->raw);
+		s->raw = NULL;
 		return -1;
-	memset(sig, 0, sizeof *sig);
-	memcpy(sig->name, p, (size_t)(sp - p));
-	sig->id = load_be32(raw);
+	}
+	s->line = line;
+	s->len = len;
+	s->name = (const char *)p;
+	s->name_len = (size_t)(sp - p);
+	s->id = load_be32(s->raw);
 	return 0;
+}
+
+static char *
+dup_bytes(const void *p, size_t n)
+{
+	char *c = malloc(n + 1);
+	if (c) {
+		memcpy(c, p, n);
+		c[n] = 0;
+	}
+	return c;
+}
+
+/* Appends a signature to list (which has room). */
+static int
+keep_sig(prb_note_sig *list, size_t *n, const sig_line *s,
+         const prb_verifier *v, uint64_t timestamp)
+{
+	prb_note_sig *o = &list[*n];
+	memset(o, 0, sizeof *o);
+	o->name = dup_bytes(s->name, s->name_len);
+	o->line = dup_bytes(s->line, s->len);
+	if (!o->name || !o->line) {
+		free(o->name);
+		free(o->line);
+		return PRB_ENOMEM;
+	}
+	o->line_len = s->len;
+	o->id = s->id;
+	o->verifier = v;
+	o->timestamp = timestamp;
+	(*n)++;
+	return 0;
+}
+
+static void
+free_sigs(prb_note_sig *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].name);
+		free(list[i].line);
+	}
 }
 
 void
@@ -507,8 +574,7 @@ prb_note_free(prb_note *n)
 	if (!n)
 		return;
 	free(n->text);
-	for (size_t i = 0; n->sigs && i < n->nsigs; i++)
-		free(n->sigs[i].line);
+	free_sigs(n->sigs, n->nsigs);
 	free(n->sigs);
 	free(n);
 }
@@ -534,112 +600,98 @@ malformed(prb_err *err, uint64_t off, const char *why)
 	                   why);
 }
 
-/* Gives sig its own copy of its line. */
+/* State while reading a note's signature block. */
+typedef struct {
+	const uint8_t *text;
+	size_t tlen;
+	const prb_verifier *vs;
+	size_t nvs;
+	prb_note_sig *ver, *unv; /* verified, unverified */
+	size_t nver, nunv;
+} sig_block;
+
+/* Takes one signature line into b, as x/mod's note.Open does. */
 static int
-keep_line(prb_note_sig *sig, const uint8_t *line, size_t len)
+take_sig(sig_block *b, const sig_line *s, prb_err *err)
 {
-	sig->line = malloc(len + 1);
-	if (!sig->line)
-		return PRB_ENOMEM;
-	memcpy(sig->line, line, len);
-	sig->line[len] = 0;
-	sig->line_len = len;
-	return 0;
+	int amb;
+	const prb_verifier *v = find_verifier(b->vs, b->nvs, s->name,
+	                                      s->name_len, s->id, &amb);
+	if (amb)
+		return prb_err_set(err, PRB_EAMBIGUOUS, NULL, UINT64_MAX,
+		                   "two verifier keys named %.*s with ID %08x",
+		                   (int)s->name_len, s->name, s->id);
+	if (!v) { /* unknown key: keep once, unverified */
+		for (size_t i = 0; i < b->nunv; i++)
+			if (b->unv[i].line_len == s->len &&
+			    memcmp(b->unv[i].line, s->line, s->len) == 0)
+				return 0;
+		return keep_sig(b->unv, &b->nunv, s, NULL, 0);
+	}
+	for (size_t i = 0; i < b->nver; i++)
+		if (b->ver[i].verifier == v)
+			return 0; /* a repeat by a known key is dropped unread */
+	uint64_t ts = 0;
+	if (!sig_verifies(v, b->text, b->tlen, s->raw + 4, s->rawlen - 4, &ts))
+		return prb_err_set(err, PRB_EBADSIG, NULL, UINT64_MAX,
+		                   "invalid signature by key %s+%08x", v->name,
+		                   v->id);
+	return keep_sig(b->ver, &b->nver, s, v, ts);
 }
 
-/* Reads each signature line of the note into n (verified ones first). */
+/* Reads the signature block msg[tlen + 1 .. len) into n. */
 static int
-open_sigs(prb_note *n, const uint8_t *msg, size_t len, size_t tlen,
+read_sigs(prb_note *n, const uint8_t *msg, size_t len, size_t tlen,
           const prb_verifier *vs, size_t nvs, prb_err *err)
 {
-	size_t off = tlen + 1, nunv = 0, nlines = 0;
-	prb_note_sig *unv = calloc(PRB_NOTE_MAX_SIGS, sizeof *unv);
-	uint8_t *raw = malloc(4096);
+	sig_block b = {msg, tlen, vs, nvs, NULL, NULL, 0, 0};
+	size_t off = tlen + 1, lines = 0;
 	int rc = 0;
-	if (!unv || !raw) {
-		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
-		goto out;
-	}
-	while (off < len) {
+	b.ver = calloc(PRB_NOTE_MAX_SIGS, sizeof *b.ver);
+	b.unv = calloc(PRB_NOTE_MAX_SIGS, sizeof *b.unv);
+	if (!b.ver || !b.unv)
+		rc = PRB_ENOMEM;
+	while (rc == 0 && off < len) {
 		const uint8_t *nl = memchr(msg + off, '\n', len - off);
-		size_t ll = (size_t)(nl - (msg + off)), rawlen;
-		const uint8_t *lp = msg + off;
-		prb_note_sig sig;
-		if (++nlines > PRB_NOTE_MAX_SIGS) {
+		size_t ll = (size_t)(nl - (msg + off));
+		sig_line s;
+		if (++lines > PRB_NOTE_MAX_SIGS) {
 			rc = malformed(err, off, "too many signatures");
-			goto out;
+			break;
 		}
-		if (parse_sig_line(msg + off, ll, &sig, raw, &rawlen)) {
+		if (parse_sig_line(msg + off, ll, &s)) {
 			rc = malformed(err, off, "bad signature line");
-			goto out;
+			break;
 		}
-		int amb;
-		const prb_verifier *v = find_verifier(vs, nvs, sig.name, sig.id,
-		                                      &amb);
+		rc = take_sig(&b, &s, err);
+		free(s.raw);
 		off += ll + 1;
-		if (amb) {
-			rc = prb_err_set(err, PRB_EAMBIGUOUS, NULL, UINT64_MAX,
-			                 "two verifier keys named %s with ID %08x",
-			                 sig.name, sig.id);
-			goto out;
-		}
-		if (!v) {
-			int dup = 0;
-			for (size_t i = 0; i < nunv; i++)
-				dup |= unv[i].line_len == ll &&
-				       memcmp(unv[i].line, lp, ll) == 0;
-			if (dup)
-				continue;
-			if (keep_line(&sig, lp, ll)) {
-				rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-				                 "out of memory");
-				goto out;
-			}
-			unv[nunv++] = sig;
-			continue;
-		}
-		int seen = 0;
-		for (size_t i = 0; i < n->nsigs; i++)
-			seen |= n->sigs[i].verifier == v;
-		if (seen)
-			continue; /* x/mod drops repeats by one key unverified */
-		if (!sig_verifies(v, msg, tlen, raw + 4, rawlen - 4,
-		                  &sig.timestamp)) {
-			rc = prb_err_set(err, PRB_EBADSIG, NULL, UINT64_MAX,
-			                 "invalid signature by key %s+%08x",
-			                 sig.name, sig.id);
-			goto out;
-		}
-		sig.verifier = v;
-		if (keep_line(&sig, lp, ll)) {
-			rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-			                 "out of memory");
-			goto out;
-		}
-		n->sigs[n->nsigs++] = sig;
 	}
-	n->nverified = n->nsigs;
-	memcpy(n->sigs + n->nsigs, unv, nunv * sizeof *unv);
-	n->nsigs += nunv;
-	nunv = 0; /* their lines now belong to n */
-	if (n->nverified == 0)
-		rc = prb_err_set(err, PRB_ENOSIG, NULL, UINT64_MAX,
-		                 "no signature from a known key");
-out:
-	for (size_t i = 0; unv && i < nunv; i++)
-		free(unv[i].line);
-	free(unv);
-	free(raw);
+	if (rc == 0) { /* verified first, then unverified */
+		memcpy(b.ver + b.nver, b.unv, b.nunv * sizeof *b.unv);
+		n->sigs = b.ver;
+		n->nverified = b.nver;
+		n->nsigs = b.nver + b.nunv;
+		free(b.unv);
+		return 0;
+	}
+	if (rc == PRB_ENOMEM)
+		prb_err_set(err, rc, NULL, UINT64_MAX, "out of memory");
+	free_sigs(b.ver, b.nver);
+	free_sigs(b.unv, b.nunv);
+	free(b.ver);
+	free(b.unv);
 	return rc;
 }
 
-int
-prb_note_open(const uint8_t *msg, size_t len, const prb_verifier *vs,
-              size_t nvs, prb_note **out, prb_err *err)
+/* Opens a note; with require_verified, at least one known signature must
+ * verify. */
+static int
+open_note(const uint8_t *msg, size_t len, const prb_verifier *vs, size_t nvs,
+          int require_verified, prb_note **out, prb_err *err)
 {
 	size_t tlen = 0;
-	int rc;
-	if (len > (1u << 20))
+	if (len > PRB_NOTE_MAX_SIZE)
 		return malformed(err, 0, "note larger than 1 MiB");
 	if (!prb_utf8_valid(msg, len))
 		return malformed(err, 0, "not UTF-8");
@@ -649,19 +701,32 @@ prb_note_open(const uint8_t *msg, size_t len, const prb_verifier *vs,
 	if (split_note(msg, len, &tlen) || tlen + 1 >= len)
 		return malformed(err, len, "no blank line before signatures");
 	prb_note *n = calloc(1, sizeof *n);
-	if (!n || !(n->sigs = calloc(PRB_NOTE_MAX_SIGS, sizeof *n->sigs)) ||
-	    !(n->text = malloc(tlen + 1))) {
+	if (!n || !(n->text = dup_bytes(msg, tlen))) {
 		prb_note_free(n);
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
 	}
-	memcpy(n->text, msg, tlen);
-	n->text[tlen] = 0;
 	n->text_len = tlen;
-	rc = open_sigs(n, msg, len, tlen, vs, nvs, err);
+	int rc = read_sigs(n, msg, len, tlen, vs, nvs, err);
+	if (rc == 0 && require_verified && n->nverified == 0)
+		rc = prb_err_set(err, PRB_ENOSIG, NULL, UINT64_MAX,
+		                 "no signature from a known key");
 	if (rc) {
 		prb_note_free(n);
 		return rc;
 	}
 	*out = n;
 	return 0;
+}
+
+int
+prb_note_open(const uint8_t *msg, size_t len, const prb_verifier *vs,
+              size_t nvs, prb_note **out, prb_err *err)
+{
+	return open_note(msg, len, vs, nvs, 1, out, err);
+}
+
+int
+prb_note_parse(const uint8_t *msg, size_t len, prb_note **out, prb_err *err)
+{
+	return open_note(msg, len, NULL, 0, 0, out, err);
 }

@@ -58,6 +58,7 @@ typedef struct {
 	size_t qbytes;
 	int busy, stop, nthreads;
 	pthread_t th[NWORKERS];
+	const char *running[NWORKERS]; /* names being written, or NULL */
 	int failed; /* first error of a queued write, reported by sync */
 	prb_err ferr;
 	pthread_mutex_t dmu; /* guards known[], dirs[] */
@@ -77,6 +78,16 @@ sys_err(prb_err *err, const char *name, const char *what)
 	int code = e == ENOSPC || e == EDQUOT ? PRB_ENOSPC
 	           : e == ENOENT             ? PRB_ENOTFOUND
 	                                     : PRB_EIO;
+	return prb_err_set(err, code, name, UINT64_MAX, "%s: %s", what,
+	                   strerror(e));
+}
+
+/* As sys_err, for writes: a missing file there is an I/O failure. */
+static int
+write_err(prb_err *err, const char *name, const char *what)
+{
+	int e = errno;
+	int code = e == ENOSPC || e == EDQUOT ? PRB_ENOSPC : PRB_EIO;
 	return prb_err_set(err, code, name, UINT64_MAX, "%s: %s", what,
 	                   strerror(e));
 }
@@ -121,21 +132,18 @@ ensure_parent(dir_store *d, const char *name, prb_err *err)
 			continue;
 		char c = *p;
 		*p = 0;
-		if (mkdirat(d->rootfd, dir, 0755) == 0) {
-			/* a new entry in the parent must be made durable too */
-			char *ps = strrchr(dir, '/');
-			if (ps) {
-				*ps = 0;
-				int rc = note_dir(d, dir, err);
-				*ps = '/';
-				if (rc)
-					return rc;
-			} else if (note_dir(d, ".", err)) {
-				return PRB_ENOMEM;
-			}
-		} else if (errno != EEXIST) {
-			return sys_err(err, dir, "mkdir");
-		}
+		if (mkdirat(d->rootfd, dir, 0755) != 0 && errno != EEXIST)
+			return write_err(err, dir, "mkdir");
+		/* A new entry in the parent must be made durable too; so must
+		 * one an earlier, killed writer made and never synced. */
+		char *ps = strrchr(dir, '/');
+		if (ps)
+			*ps = 0;
+		int rc = note_dir(d, ps ? dir : ".", err);
+		if (ps)
+			*ps = '/';
+		if (rc)
+			return rc;
 		*p = c;
 		if (c == 0)
 			break;
@@ -171,26 +179,26 @@ write_file(dir_store *d, const char *name, const uint8_t *data, size_t len,
 	int fd = openat(d->rootfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	                0644);
 	if (fd < 0)
-		return sys_err(err, name, "create");
+		return write_err(err, name, "create");
 	if (write_all(fd, data, len) != 0) {
-		int rc = sys_err(err, name, "write");
+		int rc = write_err(err, name, "write");
 		close(fd);
 		unlinkat(d->rootfd, tmp, 0);
 		return rc;
 	}
 	if (durable && fsync(fd) != 0) {
-		int rc = sys_err(err, name, "fsync");
+		int rc = write_err(err, name, "fsync");
 		close(fd);
 		unlinkat(d->rootfd, tmp, 0);
 		return rc;
 	}
 	if (close(fd) != 0) {
-		int rc = sys_err(err, name, "close");
+		int rc = write_err(err, name, "close");
 		unlinkat(d->rootfd, tmp, 0);
 		return rc;
 	}
 	if (renameat(d->rootfd, tmp, d->rootfd, name) != 0) {
-		int rc = sys_err(err, name, "rename");
+		int rc = write_err(err, name, "rename");
 		unlinkat(d->rootfd, tmp, 0);
 		return rc;
 	}
@@ -233,10 +241,16 @@ worker(void *arg)
 		if (!d->head)
 			d->tail = NULL;
 		d->busy++;
+		int slot = 0;
+		while (d->running[slot])
+			slot++;
+		d->running[slot] = j->name;
+		int skip = d->failed; /* after a failure, drop the rest */
 		pthread_mutex_unlock(&d->mu);
 		prb_err e;
-		int rc = d->failed ? 0 : do_put(d, j, &e);
+		int rc = skip ? 0 : do_put(d, j, &e);
 		pthread_mutex_lock(&d->mu);
+		d->running[slot] = NULL;
 		d->busy--;
 		d->qbytes -= j->len;
 		if (rc && !d->failed) {
@@ -278,6 +292,19 @@ start_workers(dir_store *d, prb_err *err)
 	return 0;
 }
 
+/* Whether a put of `name` is queued or being written (mu held). */
+static int
+pending(const dir_store *d, const char *name)
+{
+	for (const job *q = d->head; q; q = q->next)
+		if (strcmp(q->name, name) == 0)
+			return 1;
+	for (int i = 0; i < NWORKERS; i++)
+		if (d->running[i] && strcmp(d->running[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 ds_put(prb_store *s, const char *name, const uint8_t *data, size_t len,
        prb_err *err)
@@ -300,13 +327,9 @@ ds_put(prb_store *s, const char *name, const uint8_t *data, size_t len,
 	memcpy(j->data, data, len);
 	j->len = len;
 	pthread_mutex_lock(&d->mu);
-	for (job *q = d->head; q; q = q->next)
-		if (strcmp(q->name, name) == 0) {
-			/* keep puts of one name in order: wait for the first */
-			while (d->head || d->busy)
-				pthread_cond_wait(&d->idle, &d->mu);
-			break;
-		}
+	if (pending(d, name)) /* keep puts of one name in order */
+		while (d->head || d->busy)
+			pthread_cond_wait(&d->idle, &d->mu);
 	while (d->qbytes > 0 && d->qbytes + len > QUEUE_BYTES)
 		pthread_cond_wait(&d->idle, &d->mu);
 	rc = d->failed;
@@ -333,8 +356,8 @@ fsync_dir(dir_store *d, const char *dir, prb_err *err)
 {
 	int fd = openat(d->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return sys_err(err, dir, "open directory");
-	int rc = fsync(fd) == 0 ? 0 : sys_err(err, dir, "fsync directory");
+		return write_err(err, dir, "open directory");
+	int rc = fsync(fd) == 0 ? 0 : write_err(err, dir, "fsync directory");
 	close(fd);
 	return rc;
 }
@@ -356,7 +379,7 @@ ds_sync(prb_store *s, prb_err *err)
 		return rc;
 	if (d->sync_mode == PRB_SYNC_FS) {
 		if (syncfs(d->rootfd) != 0)
-			rc = sys_err(err, d->root, "syncfs");
+			rc = write_err(err, d->root, "syncfs");
 	} else {
 		for (size_t i = 0; i < d->ndirs && rc == 0; i++)
 			rc = fsync_dir(d, d->dirs[i], err);
@@ -441,8 +464,8 @@ ds_set_checkpoint(prb_store *s, const uint8_t *old, size_t old_len,
 		return prb_err_set(err, PRB_ECONFLICT, "checkpoint", UINT64_MAX,
 		                   "checkpoint changed since it was read");
 	rc = write_file(d, "checkpoint", data, len, 1, err);
-	if (rc == 0)
-		rc = fsync_dir(d, ".", err);
+	if (rc == 0 && (rc = fsync_dir(d, ".", err)) && err)
+		snprintf(err->where, sizeof err->where, "checkpoint");
 	return rc;
 }
 

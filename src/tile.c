@@ -101,14 +101,19 @@ prb_tile_parse_path(const char *path, int *level, uint64_t *n,
 	}
 	*n = v;
 	*width = PRB_TILE_WIDTH;
-	if (*p == '\0')
-		return 0;
-	uint64_t w;
-	if (strncmp(p, ".p/", 3) != 0 ||
-	    prb_parse_u64(p + 3, strlen(p + 3), PRB_TILE_WIDTH - 1, &w) ||
-	    w == 0)
+	if (*p != '\0') {
+		uint64_t w;
+		if (strncmp(p, ".p/", 3) != 0 ||
+		    prb_parse_u64(p + 3, strlen(p + 3), PRB_TILE_WIDTH - 1, &w) ||
+		    w == 0)
+			return PRB_EMALFORMED;
+		*width = (unsigned)w;
+	}
+	/* one name per tile: "x000/001" is not tile 1 (as in x/mod) */
+	char canon[PRB_TILE_PATH_MAX];
+	if (prb_tile_path(canon, sizeof canon, *level, *n, *width) ||
+	    strcmp(canon, path) != 0)
 		return PRB_EMALFORMED;
-	*width = (unsigned)w;
 	return 0;
 }
 

@@ -35,6 +35,8 @@ enum {
 	/* log state: -60 .. -79 */
 	PRB_ECORRUPT = -60,   /* stored tiles, bundles or checkpoint disagree */
 	PRB_EFAILED = -61,    /* log handle unusable after an earlier failure */
+	PRB_EINDOUBT = -62,   /* a commit failed midway: the batch may or may
+	                         not be committed; reopen the log to know */
 };
 
 /* Where and why a call failed. `where` names the file or object (may be

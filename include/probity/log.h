@@ -54,23 +54,30 @@ const char *prb_log_checkpoint(const prb_log *log, size_t *len);
  * Appends n entries as one batch and returns only when every entry, every
  * tile and bundle it changes, and the new signed checkpoint are durable
  * (store contract items 3 and 4). On failure nothing of the batch is
- * committed (the log keeps its previous checkpoint) and, after an I/O
- * failure, the handle refuses further appends (PRB_EFAILED): reopen to
- * recover. Entries longer than PRB_MAX_ENTRY: PRB_ETOOBIG, nothing written
+ * committed (the log keeps its previous checkpoint), except PRB_EINDOUBT:
+ * writing the new checkpoint itself failed midway and only reopening the
+ * log tells whether the batch is in. After an I/O failure the handle
+ * refuses further appends (PRB_EFAILED): reopen to recover. Entries longer than PRB_MAX_ENTRY: PRB_ETOOBIG, nothing written
  * (err->offset = the entry's position in the batch).
  */
 int prb_log_append(prb_log *log, const uint8_t *const *entries,
                    const size_t *lens, size_t n, prb_err *err);
 
-/* Inclusion proof for `index` in the tree of `size` <= prb_log_size(). */
+/* Inclusion proof for `index` in the tree of `size` <= prb_log_size().
+ * The proof is checked before it is returned: against the entry read from
+ * its bundle and the checkpoint's signed root (for an older size, a root
+ * computed from the tiles and proven consistent with the signed one), so
+ * corrupt tiles give PRB_ECORRUPT, never a wrong proof. */
 int prb_log_prove_inclusion(prb_log *log, uint64_t index, uint64_t size,
                             prb_hash *proof, size_t *len, prb_err *err);
 
-/* Consistency proof between sizes m <= n <= prb_log_size(). */
+/* Consistency proof between sizes m <= n <= prb_log_size(), checked the
+ * same way before it is returned. */
 int prb_log_prove_consistency(prb_log *log, uint64_t m, uint64_t n,
                               prb_hash *proof, size_t *len, prb_err *err);
 
-/* Root of the tree of `size` <= prb_log_size() leaves, from the tiles. */
+/* Root of the tree of `size` <= prb_log_size() leaves: the signed root, or
+ * for an older size the root from the tiles, proven consistent with it. */
 int prb_log_root_at(prb_log *log, uint64_t size, prb_hash *out, prb_err *err);
 
 /* The entry at `index` (malloc'd copy into *data). */

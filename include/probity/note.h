@@ -22,6 +22,7 @@
 
 #define PRB_NAME_MAX 255
 #define PRB_NOTE_MAX_SIGS 100 /* >= the 16 the spec asks verifiers accept */
+#define PRB_NOTE_MAX_SIZE (1u << 20) /* whole note; 100 ML-DSA lines fit */
 #define PRB_KEY_MAX 512       /* longest key string we write */
 #define PRB_SIG_ED25519 0x01
 #define PRB_SIG_COSIGV1 0x04
@@ -79,7 +80,9 @@ int prb_note_sign(const char *text, size_t len, prb_signer *const *signers,
                   size_t nsigners, char **out, size_t *outlen, prb_err *err);
 
 typedef struct {
-	char name[PRB_NAME_MAX + 1];
+	char *name;      /* the signer's key name, NUL-terminated; owned by
+	                    the prb_note (an unknown signer's name may be
+	                    longer than PRB_NAME_MAX) */
 	uint32_t id;
 	const prb_verifier *verifier; /* NULL for an unverified signature */
 	uint64_t timestamp;           /* cosignature/v1 only */
@@ -103,14 +106,21 @@ typedef struct {
  * whose (name, key ID) matches a verifier must verify (else PRB_EBADSIG),
  * later signatures by the same known key are dropped unread, as are
  * repeated identical unknown ones, and at least one known signature must
- * verify (else PRB_ENOSIG). At most PRB_NOTE_MAX_SIGS signature lines
- * (else PRB_EMALFORMED). Unknown signatures are kept as unverified. A
+ * verify (else PRB_ENOSIG). At most PRB_NOTE_MAX_SIGS signature lines and
+ * PRB_NOTE_MAX_SIZE bytes (else PRB_EMALFORMED). Unknown signatures are kept as unverified. A
  * signature matching two configured verifiers: PRB_EAMBIGUOUS.
  * *out is freed with prb_note_free; its verifier pointers point into `vs`.
  */
 int prb_note_open(const uint8_t *msg, size_t len, const prb_verifier *vs,
                   size_t nvs, prb_note **out, prb_err *err);
 
+/* Reads a note's structure without verifying anything: the same checks
+ * as prb_note_open, with every signature unverified. For showing or
+ * forwarding a note whose keys are not at hand; never trust its text. */
+int prb_note_parse(const uint8_t *msg, size_t len, prb_note **out,
+                   prb_err *err);
+
+/* Frees a note. Accepts NULL. */
 void prb_note_free(prb_note *n);
 
 /* The message a cosignature/v1 signs: "cosignature/v1\ntime T\n" || body,

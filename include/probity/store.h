@@ -4,9 +4,14 @@
  * Contract (every backend keeps it; the log relies on nothing else):
  *  1. Objects are named by tlog-tiles paths ("tile/0/x001/002.p/7",
  *     "tile/entries/003") plus the single mutable object "checkpoint".
- *  2. put() makes an object readable under its name with exactly the given
- *     bytes, replacing any previous object of that name atomically (a
- *     reader sees old or new bytes, never a mix). It need not be durable.
+ *  2. put() hands an object to the store. It becomes readable under its
+ *     name with exactly the given bytes, replacing any previous object of
+ *     that name atomically (a reader sees old or new bytes, never a mix),
+ *     at the latest when a later get(), list(), remove(), sync() or
+ *     set_checkpoint() on the same handle returns. Puts of one name take
+ *     effect in order. It need not be durable. A put that fails may report
+ *     its error from any of those later calls; after one, the handle
+ *     refuses further puts.
  *  3. sync() returns 0 only when every put() before it is durable: after a
  *     crash or power loss each of those names holds the bytes last put.
  *     A failed sync() is final: the caller must not retry or go on.
@@ -14,6 +19,10 @@
  *     only if its current bytes equal `old` (compare-and-swap; old NULL with
  *     old_len 0 means "must not exist yet"), else PRB_ECONFLICT. It is the
  *     log's single commit point and the only mutation of a named object.
+ *     A store that cannot replace it in one step may leave the new bytes
+ *     as the object PRB_CHECKPOINT_PENDING when interrupted; the log's
+ *     writer, on open, installs that checkpoint if it verifies and extends
+ *     the current one, and removes it otherwise.
  *  5. get() returns a malloc'd copy of an object (caller frees) or
  *     PRB_ENOTFOUND.
  *  6. list() calls fn for each object name directly under a prefix ending
@@ -38,6 +47,8 @@
 #include "error.h"
 
 typedef struct prb_store prb_store;
+
+#define PRB_CHECKPOINT_PENDING "checkpoint.tmp"
 
 typedef struct {
 	int (*get)(prb_store *s, const char *name, uint8_t **data, size_t *len,

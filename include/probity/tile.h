@@ -28,8 +28,9 @@
 int prb_tile_path(char *buf, size_t cap, int level, uint64_t n,
                   unsigned width);
 
-/* Parses a path of the form above (without a leading slash). Strict: no
- * leading zeros in <L> or <W>, exact 3-digit groups, W in 1..255.
+/* Parses a path of the form above (without a leading slash). Strict: the
+ * path must be the one prb_tile_path gives (no leading zeros in <L> or
+ * <W>, no leading "x000/" groups, exact 3-digit groups, W in 1..255).
  * Returns 0 or PRB_EMALFORMED. *width is 256 for a full tile. */
 int prb_tile_parse_path(const char *path, int *level, uint64_t *n,
                         unsigned *width);

@@ -67,11 +67,15 @@ commit(adder *a)
 	if (prb_log_append(a->log, a->ptrs, a->lens, a->n, &err)) {
 		cli_progress_done(&a->pr);
 		fprintf(stderr, "probity add: %s%s%s; the batch of %zu entries "
-		        "(input up to %s line %llu) was NOT committed; %llu "
-		        "entries from this run were committed (log size %llu)\n",
+		        "(input up to %s line %llu) %s; before it, %llu entries "
+		        "from this run were committed (log size %llu)\n",
 		        err.where, err.where[0] ? ": " : "", err.msg, a->n,
-		        a->name, a->line, a->committed,
-		        a->start_size + a->committed);
+		        a->name, a->line,
+		        err.code == PRB_EINDOUBT
+		                ? "may or may not have been committed (probity "
+		                  "checkpoint shows which)"
+		                : "was NOT committed",
+		        a->committed, a->start_size + a->committed);
 		return -1;
 	}
 	a->committed += a->n;
@@ -144,7 +148,15 @@ read_input(adder *a, int fd, uint8_t *rb, int pollable)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			cli_failf("add", "%s: read: %s", a->name, strerror(errno));
+			int e = errno;
+			if (commit(a)) /* what was read before stays durable */
+				return -1;
+			cli_progress_done(&a->pr);
+			cli_failf("add", "%s: read: %s; %llu entries from this run "
+			          "were committed (log size %llu); nothing from %s "
+			          "line %llu on was added", a->name, strerror(e),
+			          a->committed, a->start_size + a->committed,
+			          a->name, a->line + 1);
 			return -1;
 		}
 		if (r == 0)

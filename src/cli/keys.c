@@ -54,7 +54,7 @@ cmd_keygen(int argc, char **argv)
 		unlink(out);
 		goto done;
 	}
-	if (close(fd) != 0) {
+	if (close(fd) != 0 || cli_fsync_parent(out) != 0) {
 		cli_failf("keygen", "%s: %s", out, strerror(errno));
 		goto done;
 	}
@@ -93,7 +93,8 @@ cmd_init(int argc, char **argv)
 	if (prb_signer_load(key, &s, &err))
 		return cli_fail("init", &err);
 	int rc = EXIT_FAIL;
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+	if (mkdir(dir, 0755) == 0 ? cli_fsync_parent(dir) != 0
+	                           : errno != EEXIST) {
 		cli_failf("init", "%s: %s", dir, strerror(errno));
 		goto done;
 	}

@@ -36,7 +36,7 @@ new_key crash.example/log "$K" || finish
 VKC=$VK
 D=""
 start=$(date +%s)
-with_acks=0 beyond=0 done_iter=0
+with_acks=0 beyond=0 done_iter=0 pending=0
 it=1
 while [ "$it" -le "$ITER" ]; do
 	if [ $(($(date +%s) - start)) -ge "$BUDGET" ]; then
@@ -115,15 +115,37 @@ while [ "$it" -le "$ITER" ]; do
 		expect_ok "iteration $it: prove+verify-proof $i" verify-proof "$T/p" "$T/e" --vkey "$VKC"
 	done
 
-	# The log accepts appends after the crash.
+	# The log accepts appends after the crash. A kill between writing the
+	# new checkpoint (synced, as checkpoint.tmp) and renaming it leaves a
+	# signed checkpoint the next writer must install, never contradict.
+	base=$s
+	if [ -f "$D/checkpoint.tmp" ]; then
+		p=$(sed -n 2p "$D/checkpoint.tmp")
+		case $p in ''|*[!0-9]*) p=0 ;; esac
+		if [ "$p" -gt "$s" ]; then
+			base=$p
+			pending=$((pending + 1))
+		fi
+	fi
 	printf 'after-%d-1\nafter-%d-2\nafter-%d-3\n' "$it" "$it" "$it" >"$T/after"
-	add_ok "iteration $it: add after the crash" "$D" "$K" "$s" $((s + 3)) "$T/after"
-	eq "iteration $it: appended entries read back" "$(entries_range "$D" $((s + 3)) "$s" $((s + 3)) | tr '\n' ' ')" \
+	add_ok "iteration $it: add after the crash" "$D" "$K" "$s" $((base + 3)) "$T/after"
+	if [ -f "$D/checkpoint.tmp" ]; then
+		bad "iteration $it: the pending checkpoint was installed or removed" "still there"
+	else
+		ok "iteration $it: no pending checkpoint left"
+	fi
+	if [ "$base" -gt "$s" ]; then
+		entries_range "$D" $((base + 3)) "$s0" "$base" >"$T/got"
+		gen_lines "c$it-" 1 $((base - s0)) >"$T/want"
+		if cmp -s "$T/got" "$T/want"; then ok "iteration $it: the installed batch holds the input's next lines"
+		else bad "iteration $it: the installed batch differs from the input" "$(cmp "$T/got" "$T/want" 2>&1 | head -n 1)"; fi
+	fi
+	eq "iteration $it: appended entries read back" "$(entries_range "$D" $((base + 3)) "$base" $((base + 3)) | tr '\n' ' ')" \
 		"after-$it-1 after-$it-2 after-$it-3 "
 	verify_ok "iteration $it: log verifies after the follow-up add" "$D" "$VKC"
 	it=$((it + 1))
 done
-echo "summary: $done_iter iterations in $(($(date +%s) - start))s; $with_acks had acknowledged entries, $beyond had a checkpoint beyond the last acknowledgement"
+echo "summary: $done_iter iterations in $(($(date +%s) - start))s; $with_acks had acknowledged entries, $beyond had a checkpoint beyond the last acknowledgement, $pending left a pending checkpoint that was installed"
 if [ "$done_iter" -gt 0 ] && [ "$with_acks" -eq 0 ]; then
 	skip "no iteration was killed after an acknowledged batch (raise CRASH_MAXMS)"
 fi

@@ -64,8 +64,9 @@ check_opened(const prb_note *n, const uint8_t *data, size_t size)
 	check(n->nsigs <= PRB_NOTE_MAX_SIGS);
 	for (size_t i = 0; i < n->nsigs; i++) {
 		const prb_note_sig *s = &n->sigs[i];
-		size_t nl = strnlen(s->name, sizeof s->name);
-		check(nl > 0 && nl <= PRB_NAME_MAX);
+		check(s->name != NULL);
+		size_t nl = strlen(s->name);
+		check(nl > 0 && (nl <= PRB_NAME_MAX || i >= n->nverified));
 		if (i < n->nverified) {
 			const prb_verifier *v = s->verifier;
 			check(v != NULL && v >= vs && v < vs + NVKEYS);

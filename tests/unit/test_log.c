@@ -409,7 +409,8 @@ fault_case(int op, int at, int code, int after)
 	int rc = append_range(log, 300, 1000, NULL, &err);
 	int fired = f.fired;
 	if (fired) {
-		ok &= rc == code && strcmp(err.where, "injected") == 0;
+		ok &= rc == (op == OP_CKPT ? PRB_EINDOUBT : code) &&
+		      strcmp(err.where, "injected") == 0;
 		ok &= append_range(log, 1000, 1001, NULL, NULL) == PRB_EFAILED;
 	}
 	prb_log_close(log);
@@ -736,6 +737,78 @@ test_power_loss(void)
 	prb_signer_free(s);
 }
 
+/* ---- a checkpoint write cut short ------------------------------------- */
+
+/* A crash after "checkpoint.tmp" was written and synced but before its
+ * rename leaves a second signed checkpoint in the directory. The next
+ * writer installs it when it extends the log, and removes it otherwise. */
+static int
+cut_ckpt(prb_store *s, const uint8_t *o, size_t ol, const uint8_t *d, size_t l,
+         prb_err *e)
+{
+	faulty *f = (faulty *)s;
+	(void)o, (void)ol;
+	if (f->in->ops->put(f->in, PRB_CHECKPOINT_PENDING, d, l, e) ||
+	    f->in->ops->sync(f->in, e))
+		return PRB_EIO;
+	f->fired = 1;
+	return prb_err_set(e, PRB_EIO, "checkpoint", UINT64_MAX, "killed");
+}
+
+static void
+test_pending(void)
+{
+	char d[4200], p[4300];
+	prb_signer *s = signer("example.com/pending");
+	prb_verifier v;
+	prb_store *st;
+	prb_log *log;
+	prb_err err;
+	faulty f;
+	prb_store_ops ops = faulty_ops;
+	uint64_t got = 0;
+	ops.set_checkpoint = cut_ckpt;
+	prb_signer_verifier(s, &v);
+	new_dir(d, "pending");
+	create_log(d, s);
+	open_log(d, s, &st, &log, NULL);
+	append_range(log, 0, 300, NULL, NULL);
+	prb_log_close(log);
+	memset(&f, 0, sizeof f);
+	f.base.ops = &ops;
+	f.in = st;
+	prb_log_open(&f.base, s, 0, &log, NULL);
+	CHECK(append_range(log, 300, 1000, NULL, &err) == PRB_EINDOUBT &&
+	              f.fired,
+	      "a checkpoint write cut short is in doubt (%s)", err.msg);
+	prb_log_close(log);
+	sprintf(p, "%s/%s", d, PRB_CHECKPOINT_PENDING);
+	CHECK(access(p, F_OK) == 0, "the pending checkpoint is on disk");
+	CHECK(prb_log_open(st, s, 0, &log, &err) == 0 &&
+	              prb_log_size(log) == 1000 && access(p, F_OK) != 0,
+	      "reopening installs it: size 1000, nothing pending (%s)", err.msg);
+	prb_log_close(log);
+	CHECK(prb_log_verify(st, &v, NULL, NULL, &got, NULL) == 0 && got == 1000,
+	      "and the log verifies at 1000");
+
+	/* a pending checkpoint that does not extend the log is removed */
+	char text[256], *note;
+	size_t len;
+	sprintf(text, "example.com/pending\n2000\n"
+	              "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n");
+	prb_note_sign(text, strlen(text), &s, 1, &note, &len, NULL);
+	st->ops->put(st, PRB_CHECKPOINT_PENDING, (uint8_t *)note, len, NULL);
+	st->ops->sync(st, NULL);
+	free(note);
+	CHECK(prb_log_open(st, s, 0, &log, &err) == 0 &&
+	              prb_log_size(log) == 1000 && access(p, F_OK) != 0,
+	      "a pending checkpoint the tiles do not support is removed (%s)",
+	      err.msg);
+	prb_log_close(log);
+	prb_store_close(st);
+	prb_signer_free(s);
+}
+
 /* ---- lock, bad input, wrong keys, corruption -------------------------- */
 
 static void
@@ -805,6 +878,7 @@ main(void)
 	test_prune();
 	test_faults();
 	test_power_loss();
+	test_pending();
 	test_lock_and_keys();
 	rm_rf(tmproot);
 	return T_DONE("test_log");

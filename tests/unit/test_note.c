@@ -808,6 +808,53 @@ vectors_note_json(void)
 	json_decref(j);
 }
 
+/* Signature lines x/mod accepts as unknown whatever their size: a signer
+ * name over 255 bytes, a signature over 4,096 base64 characters (an
+ * ML-DSA-44 cosignature line is ~3,250 bytes), several distinct long
+ * lines (each kept whole), and prb_note_parse with no keys at all. */
+static void
+kat_long_unknown(void)
+{
+	prb_verifier peter;
+	prb_note *n = NULL;
+	size_t cap = 3 * 8192;
+	char *msg = malloc(cap), *p;
+	parse_v(PETER_VKEY, &peter);
+	p = msg + sprintf(msg, "%s\n%s", PETER_TEXT, PETER_SIG);
+	p += sprintf(p, EMDASH " ");
+	memset(p, 'n', 300); /* a 300-byte name */
+	p += 300;
+	p += sprintf(p, " AAAAAAAA\n");
+	for (int k = 0; k < 2; k++) {
+		p += sprintf(p, EMDASH " mldsa.example ");
+		memset(p, k ? 'B' : 'A', 5000); /* 3,750 signature bytes */
+		p += 5000;
+		*p++ = '\n';
+	}
+	*p = 0;
+	int rc = open_str(msg, &peter, 1, &n);
+	CHECK(rc == 0 && n && n->nverified == 1 && n->nsigs == 4,
+	      "long unknown signature lines are kept unverified (rc %d)", rc);
+	if (rc == 0 && n) {
+		CHECK(strlen(n->sigs[1].name) == 300 &&
+		              n->sigs[2].line_len == strlen(EMDASH) + 15 + 5000 &&
+		              n->sigs[3].line_len == n->sigs[2].line_len &&
+		              n->sigs[2].line[strlen(EMDASH) + 15] == 'A' &&
+		              n->sigs[3].line[strlen(EMDASH) + 15] == 'B',
+		      "each long line is kept whole and distinct");
+		prb_note_free(n);
+	}
+	n = NULL;
+	rc = prb_note_parse((const uint8_t *)msg, strlen(msg), &n, NULL);
+	CHECK(rc == 0 && n && n->nverified == 0 && n->nsigs == 4,
+	      "prb_note_parse reads the structure with no keys (rc %d)", rc);
+	prb_note_free(n);
+	CHECK(prb_note_parse((const uint8_t *)PETER_TEXT, strlen(PETER_TEXT),
+	                     &n, NULL) == PRB_EMALFORMED,
+	      "prb_note_parse still rejects a note without signatures");
+	free(msg);
+}
+
 int
 main(void)
 {
@@ -816,6 +863,7 @@ main(void)
 	kat_sign();
 	kat_open();
 	kat_limits();
+	kat_long_unknown();
 	kat_cosig();
 	kat_generate();
 	kat_load();

@@ -291,6 +291,11 @@ json_parse_cases(const json_t *arr)
 		unsigned w = 0;
 		bool want_err = json_is_true(json_object_get(v, "wantErr"));
 		json_t *want = json_object_get(v, "want");
+		/* tile.h departs here: the grammar allows a non-canonical
+		 * "x000/001"; probity keeps one name per tile, as x/mod does. */
+		const char *why = vec_str(v, "reason");
+		if (why && strstr(why, "not the canonical"))
+			want_err = true;
 
 		snprintf(path, sizeof path, "tile/%s/%s", vec_str(v, "level"),
 		         vec_str(v, "index"));
