@@ -483,7 +483,7 @@ remove_stale(void *ctx, const char *name)
  * hashes or entries of a tree some checkpoint committed, which verify
  * checks. A crash can leave partials of a batch that never committed;
  * they are removed on open (the current tile), before a batch writes a
- * partial of a new tile, and when a tile is full.
+ * partial of a new tile, and before it commits a tile as full.
  */
 static int
 remove_partials(prb_log *log, int level, uint64_t index, unsigned min_width,
@@ -511,19 +511,32 @@ remove_uncommitted(prb_log *log, prb_err *err)
 	return rc;
 }
 
-/* After a commit: the partials of every tile that became full are
- * obsolete (tlog-tiles allows deleting them). Best effort: a leftover
- * one still holds a committed prefix. */
-static void
-prune_partials(prb_log *log, uint64_t old)
+/* Whether tile (level, index) was partial in the tree of `size`. */
+static int
+was_partial(int level, uint64_t index, uint64_t size)
 {
-	for (int l = PRB_ENTRIES_LEVEL; l < LEVELS; l++) {
+	unsigned lv = level < 0 ? 0 : (unsigned)level;
+	return prb_tile_partial_width(size, lv) > 0 &&
+	       prb_tile_level_count(size, lv) / PRB_TILE_WIDTH == index;
+}
+
+/* For each tile the batch made full: the partials a committed checkpoint
+ * named (only the tile partial at `old`) go after the commit, when
+ * `committed`; any others are leftovers of uncommitted batches and go
+ * before it. */
+static int
+remove_full_partials(prb_log *log, uint64_t old, int committed, prb_err *err)
+{
+	int rc = 0;
+	for (int l = PRB_ENTRIES_LEVEL; l < LEVELS && rc == 0; l++) {
 		unsigned lv = l < 0 ? 0 : (unsigned)l;
 		uint64_t from = prb_tile_level_count(old, lv) / PRB_TILE_WIDTH;
 		uint64_t to = prb_tile_level_count(log->e.size, lv) / PRB_TILE_WIDTH;
-		for (uint64_t i = from; i < to; i++)
-			remove_partials(log, l, i, 0, NULL);
+		for (uint64_t i = from; i < to && rc == 0; i++)
+			if (was_partial(l, i, old) == committed)
+				rc = remove_partials(log, l, i, 0, err);
 	}
+	return rc;
 }
 
 int
@@ -787,6 +800,8 @@ prb_log_append(prb_log *log, const uint8_t *const *entries,
 	if (rc == 0)
 		rc = put_partials(log, old, err);
 	if (rc == 0)
+		rc = remove_full_partials(log, old, 0, err);
+	if (rc == 0)
 		rc = log->st->ops->sync(log->st, err);
 	if (rc) {
 		log->failed = 1; /* the edge is ahead of the checkpoint */
@@ -800,7 +815,7 @@ prb_log_append(prb_log *log, const uint8_t *const *entries,
 		return rc;
 	}
 	log->c_level = -2; /* cached partial tiles may be stale */
-	prune_partials(log, old);
+	remove_full_partials(log, old, 1, NULL); /* best effort */
 	return 0;
 }
 
