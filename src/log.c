@@ -283,8 +283,10 @@ load_edge(prb_log *log, prb_err *err)
 		return prb_err_set(err, PRB_ECORRUPT, "checkpoint", UINT64_MAX,
 		                   "the tiles' root does not match the "
 		                   "checkpoint's root (run probity verify)");
-	if (e->n[0] == 0)
+	if (e->n[0] == 0) {
+		log->bundle_len = 0; /* no partial bundle at this size */
 		return 0;
+	}
 	char path[PRB_TILE_PATH_MAX];
 	uint8_t *data;
 	size_t len;
@@ -431,27 +433,37 @@ adopt_pending(prb_log *log, prb_err *err)
 		return 0;
 	if (rc)
 		return rc;
-	if (check_note(log, note, len, &cp, &e) == 0 && cp.size > old.size) {
+	rc = check_note(log, note, len, &cp, &e);
+	if (rc == 0 && cp.size > old.size) {
 		log->cp = cp;
 		log->c_level = -2;
-		if (extends(log, &old, &e) == 0) {
+		rc = extends(log, &old, &e);
+		if (rc == 0)
 			rc = log->st->ops->set_checkpoint(
 			        log->st, (const uint8_t *)log->note, log->note_len,
-			        note, len, err);
-			if (rc == 0) {
-				free(log->note);
-				log->note = (char *)note;
-				log->note_len = len;
-				return 0;
-			}
-			free(note);
-			return rc;
+			        note, len, &e);
+		if (rc == 0) {
+			free(log->note);
+			log->note = (char *)note;
+			log->note_len = len;
+			return 0;
 		}
 		log->cp = old;
 		log->c_level = -2;
 	}
 	free(note);
-	return log->st->ops->remove(log->st, PRB_CHECKPOINT_PENDING, err);
+	/* Only a definite verdict removes it: not ours, not newer, or not
+	 * supported by the tiles. Anything else (an I/O error, no memory)
+	 * fails the open and leaves it for the next try. */
+	if (rc != 0 && rc != PRB_EMALFORMED && rc != PRB_EBADSIG &&
+	    rc != PRB_ENOSIG && rc != PRB_EORIGIN && rc != PRB_ECORRUPT &&
+	    rc != PRB_EPROOF && rc != PRB_ENOTFOUND) {
+		if (err)
+			*err = e;
+		return rc;
+	}
+	rc = log->st->ops->remove(log->st, PRB_CHECKPOINT_PENDING, err);
+	return rc == PRB_ENOTFOUND ? 0 : rc;
 }
 
 struct stale {
@@ -496,17 +508,31 @@ remove_partials(prb_log *log, int level, uint64_t index, unsigned min_width,
 	return log->st->ops->list(log->st, prefix, remove_stale, &s, err);
 }
 
-/* On open for writing: partials wider than the checkpoint's, at each
- * level, were written by a batch that never committed. */
+/* On open for writing: at each level, partials wider than the
+ * checkpoint's and full tiles beyond it were written by a batch that never
+ * committed (a crash). They go, so that no full tile is ever rewritten
+ * with other bytes (DESIGN.md invariant 3) and every partial left holds a
+ * committed prefix. A batch writes full tiles in a row, so the first
+ * absent one ends the search. */
 static int
 remove_uncommitted(prb_log *log, prb_err *err)
 {
 	int rc = 0;
+	char path[PRB_TILE_PATH_MAX];
 	for (int l = PRB_ENTRIES_LEVEL; l < LEVELS && rc == 0; l++) {
 		uint64_t count = prb_tile_level_count(log->cp.size,
 		                                      l < 0 ? 0 : (unsigned)l);
-		rc = remove_partials(log, l, count / PRB_TILE_WIDTH,
+		uint64_t t = count / PRB_TILE_WIDTH;
+		rc = remove_partials(log, l, t,
 		                     (unsigned)(count % PRB_TILE_WIDTH) + 1, err);
+		for (uint64_t i = t; rc == 0; i++) {
+			tile_path(path, l, i, PRB_TILE_WIDTH);
+			rc = log->st->ops->remove(log->st, path, err);
+			if (rc == 0 && i > t)
+				rc = remove_partials(log, l, i, 0, err);
+		}
+		if (rc == PRB_ENOTFOUND)
+			rc = 0;
 	}
 	return rc;
 }
@@ -659,15 +685,16 @@ bundle_add(prb_log *log, const uint8_t *data, size_t len, prb_err *err)
 	return rc;
 }
 
-/* Before the first partial of a tile no checkpoint had as partial: any
- * partial already there is from a batch that never committed. */
+/* Before the first partial of a tile the previous checkpoint did not have
+ * as partial: any partial already there is from a batch that never
+ * committed. */
 static int
 fresh_partial(prb_log *log, int level, uint64_t old, prb_err *err)
 {
 	unsigned lv = level < 0 ? 0 : (unsigned)level;
 	uint64_t t = prb_tile_level_count(log->e.size, lv) / PRB_TILE_WIDTH;
-	if (t == prb_tile_level_count(old, lv) / PRB_TILE_WIDTH)
-		return 0;
+	if (was_partial(level, t, old))
+		return 0; /* its wider leftovers went when the log was opened */
 	return remove_partials(log, level, t, 0, err);
 }
 

@@ -438,6 +438,32 @@ ds_get(prb_store *s, const char *name, uint8_t **data, size_t *len,
 	return rc ? rc : read_at(d, name, data, len, err);
 }
 
+/* When the pending checkpoint a crash left (store.h item 4) already holds
+ * exactly these bytes, it is made durable and renamed into place rather
+ * than rewritten, so a crash now cannot lose its only copy. Returns 1 if
+ * there is no such file, else 0 or an error. */
+static int
+install_pending(dir_store *d, const uint8_t *data, size_t len, prb_err *err)
+{
+	uint8_t *cur;
+	size_t n;
+	if (read_at(d, PRB_CHECKPOINT_PENDING, &cur, &n, NULL))
+		return 1;
+	int same = n == len && memcmp(cur, data, len) == 0;
+	free(cur);
+	if (!same)
+		return 1;
+	int fd = openat(d->rootfd, PRB_CHECKPOINT_PENDING, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return write_err(err, "checkpoint", "open pending");
+	int rc = fsync(fd) == 0 ? 0 : write_err(err, "checkpoint", "fsync");
+	close(fd);
+	if (rc == 0 && renameat(d->rootfd, PRB_CHECKPOINT_PENDING, d->rootfd,
+	                        "checkpoint") != 0)
+		rc = write_err(err, "checkpoint", "rename");
+	return rc;
+}
+
 static int
 ds_set_checkpoint(prb_store *s, const uint8_t *old, size_t old_len,
                   const uint8_t *data, size_t len, prb_err *err)
@@ -463,7 +489,9 @@ ds_set_checkpoint(prb_store *s, const uint8_t *old, size_t old_len,
 	if (!same)
 		return prb_err_set(err, PRB_ECONFLICT, "checkpoint", UINT64_MAX,
 		                   "checkpoint changed since it was read");
-	rc = write_file(d, "checkpoint", data, len, 1, err);
+	rc = install_pending(d, data, len, err);
+	if (rc > 0)
+		rc = write_file(d, "checkpoint", data, len, 1, err);
 	if (rc == 0 && (rc = fsync_dir(d, ".", err)) && err)
 		snprintf(err->where, sizeof err->where, "checkpoint");
 	return rc;
@@ -501,8 +529,8 @@ ds_remove(prb_store *s, const char *name, prb_err *err)
 {
 	dir_store *d = (dir_store *)s;
 	drain(d, NULL);
-	if (unlinkat(d->rootfd, name, 0) != 0 && errno != ENOENT)
-		return sys_err(err, name, "unlink");
+	if (unlinkat(d->rootfd, name, 0) != 0)
+		return sys_err(err, name, "unlink"); /* ENOENT: PRB_ENOTFOUND */
 	/* drop the ".p" directory once it is empty */
 	char dir[512];
 	const char *slash = strrchr(name, '/');
@@ -510,7 +538,13 @@ ds_remove(prb_store *s, const char *name, prb_err *err)
 	    memcmp(slash - 2, ".p", 2) == 0) {
 		memcpy(dir, name, (size_t)(slash - name));
 		dir[slash - name] = 0;
-		(void)unlinkat(d->rootfd, dir, AT_REMOVEDIR); /* ENOTEMPTY ok */
+		if (unlinkat(d->rootfd, dir, AT_REMOVEDIR) == 0) {
+			pthread_mutex_lock(&d->dmu); /* it must be made again */
+			for (unsigned i = 0; i < 16; i++)
+				if (strcmp(d->known[i], dir) == 0)
+					d->known[i][0] = 0;
+			pthread_mutex_unlock(&d->dmu);
+		} /* else not empty yet: fine */
 	}
 	return 0;
 }

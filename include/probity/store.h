@@ -26,8 +26,9 @@
  *  5. get() returns a malloc'd copy of an object (caller frees) or
  *     PRB_ENOTFOUND.
  *  6. list() calls fn for each object name directly under a prefix ending
- *     in '/'; remove() deletes an object (absent is not an error). They are
- *     used only to delete partial tiles made obsolete by a full tile.
+ *     in '/'; remove() deletes an object, PRB_ENOTFOUND if there was none.
+ *     They are used to delete obsolete partial tiles and what batches
+ *     that never committed left behind.
  *  7. lock() takes the single-writer lock, waiting up to wait_ms
  *     milliseconds (0: do not wait), else PRB_ELOCKED. close() releases it.
  * Errors fill err with the object name and the system's reason.

@@ -39,6 +39,8 @@ static const char add_usage[] =
 
 typedef struct {
 	prb_log *log;
+	prb_store *st;    /* to reopen the log after a commit in doubt */
+	prb_signer *signer;
 	uint8_t *arena; /* finished entries, then the line being read */
 	size_t arena_len, cur_len;
 	size_t *lens;
@@ -52,6 +54,21 @@ typedef struct {
 	unsigned long long line;
 } adder;
 
+/* After a commit in doubt: reopening the log settles it (an interrupted
+ * checkpoint write is installed or removed). Returns 1 if the batch turned
+ * out committed, 0 if not, -1 if it is still unknown. */
+static int
+settle(adder *a, uint64_t before)
+{
+	prb_err e;
+	prb_log_close(a->log);
+	a->log = NULL;
+	if (prb_log_open(a->st, a->signer, 0, &a->log, &e) != 0)
+		return -1;
+	uint64_t size = prb_log_size(a->log);
+	return size >= before + a->n ? 1 : size == before ? 0 : -1;
+}
+
 static int
 commit(adder *a)
 {
@@ -64,18 +81,26 @@ commit(adder *a)
 		a->ptrs[i] = a->arena + off;
 		off += a->lens[i];
 	}
+	uint64_t before = prb_log_size(a->log);
 	if (prb_log_append(a->log, a->ptrs, a->lens, a->n, &err)) {
+		int in = err.code == PRB_EINDOUBT ? settle(a, before) : 0;
 		cli_progress_done(&a->pr);
+		if (in == 1) {
+			a->committed += a->n;
+			printf("size %llu\n", (unsigned long long)(before + a->n));
+			fflush(stdout);
+		}
 		fprintf(stderr, "probity add: %s%s%s; the batch of %zu entries "
-		        "(input up to %s line %llu) %s; before it, %llu entries "
-		        "from this run were committed (log size %llu)\n",
+		        "(input up to %s line %llu) %s; %llu entries from this run "
+		        "are committed (log size %llu); stopping\n",
 		        err.where, err.where[0] ? ": " : "", err.msg, a->n,
 		        a->name, a->line,
-		        err.code == PRB_EINDOUBT
-		                ? "may or may not have been committed (probity "
-		                  "checkpoint shows which)"
-		                : "was NOT committed",
-		        a->committed, a->start_size + a->committed);
+		        in == 1   ? "turned out committed when the log was reopened"
+		        : in == 0 ? "was NOT committed"
+		                  : "may or may not have been committed (the next "
+		                    "probity add on this log settles it)",
+		        a->committed,
+		        (unsigned long long)(before + (in == 1 ? a->n : 0)));
 		return -1;
 	}
 	a->committed += a->n;
@@ -283,6 +308,8 @@ cmd_add(int argc, char **argv)
 	                 &a.log))
 		goto done;
 	a.start_size = prb_log_size(a.log);
+	a.st = st;
+	a.signer = s;
 	a.name = "stdin";
 	if (run(&a, pos + 1, npos - 1) == 0)
 		rc = EXIT_OK;

@@ -299,7 +299,20 @@ typedef struct {
 	int op, at, code, after; /* fail the at-th call of op */
 	int calls[NOPS];
 	int fired;
+	long die_at, nops;  /* die_at > 0: every call after that many fails,
+	                       as if the process had been killed */
+	int fail_tile_reads; /* reads of tiles fail once, transiently */
 } faulty;
+
+/* The process is dead once die_at calls were made. */
+static int
+dead(faulty *f, prb_err *err)
+{
+	if (f->die_at == 0 || ++f->nops <= f->die_at)
+		return 0;
+	f->fired = 1;
+	return prb_err_set(err, PRB_EIO, "killed", UINT64_MAX, "killed");
+}
 
 static int
 fault(faulty *f, int op, prb_err *err)
@@ -315,6 +328,13 @@ static int
 f_get(prb_store *s, const char *n, uint8_t **d, size_t *l, prb_err *e)
 {
 	faulty *f = (faulty *)s;
+	if (dead(f, e))
+		return PRB_EIO;
+	if (f->fail_tile_reads && strncmp(n, "tile/", 5) == 0) {
+		f->fail_tile_reads = 0;
+		f->fired = 1;
+		return prb_err_set(e, PRB_EIO, n, UINT64_MAX, "transient");
+	}
 	return f->in->ops->get(f->in, n, d, l, e);
 }
 
@@ -322,6 +342,8 @@ static int
 f_put(prb_store *s, const char *n, const uint8_t *d, size_t l, prb_err *e)
 {
 	faulty *f = (faulty *)s;
+	if (dead(f, e))
+		return PRB_EIO;
 	int rc = f->after ? 0 : fault(f, OP_PUT, e);
 	if (rc == 0)
 		rc = f->in->ops->put(f->in, n, d, l, e);
@@ -332,6 +354,8 @@ static int
 f_sync(prb_store *s, prb_err *e)
 {
 	faulty *f = (faulty *)s;
+	if (dead(f, e))
+		return PRB_EIO;
 	int rc = f->after ? 0 : fault(f, OP_SYNC, e);
 	if (rc == 0)
 		rc = f->in->ops->sync(f->in, e);
@@ -343,6 +367,8 @@ f_ckpt(prb_store *s, const uint8_t *o, size_t ol, const uint8_t *d, size_t l,
        prb_err *e)
 {
 	faulty *f = (faulty *)s;
+	if (dead(f, e))
+		return PRB_EIO;
 	int rc = f->after ? 0 : fault(f, OP_CKPT, e);
 	if (rc == 0)
 		rc = f->in->ops->set_checkpoint(f->in, o, ol, d, l, e);
@@ -354,6 +380,8 @@ f_list(prb_store *s, const char *p, int (*fn)(void *, const char *), void *c,
        prb_err *e)
 {
 	faulty *f = (faulty *)s;
+	if (dead(f, e))
+		return PRB_EIO;
 	return f->in->ops->list(f->in, p, fn, c, e);
 }
 
@@ -361,6 +389,8 @@ static int
 f_remove(prb_store *s, const char *n, prb_err *e)
 {
 	faulty *f = (faulty *)s;
+	if (dead(f, e))
+		return PRB_EIO;
 	return f->in->ops->remove(f->in, n, e);
 }
 
@@ -368,6 +398,8 @@ static int
 f_lock(prb_store *s, int w, prb_err *e)
 {
 	faulty *f = (faulty *)s;
+	if (dead(f, e))
+		return PRB_EIO;
 	return f->in->ops->lock(f->in, w, e);
 }
 
@@ -612,13 +644,16 @@ m_remove(prb_store *s, const char *name, prb_err *e)
 	if (rc)
 		return rc;
 	/* a deletion is durable at once here: the harshest case */
+	int found = 0;
 	for (size_t i = 0; i < m->n; i++)
 		if (strcmp(m->o[i].name, name) == 0) {
 			free(m->o[i].name);
 			free(m->o[i].data);
 			m->o[i--] = m->o[--m->n];
+			found = 1;
 		}
-	return 0;
+	return found ? 0
+	             : prb_err_set(e, PRB_ENOTFOUND, name, UINT64_MAX, "none");
 }
 
 static int
@@ -784,6 +819,13 @@ test_pending(void)
 	prb_log_close(log);
 	sprintf(p, "%s/%s", d, PRB_CHECKPOINT_PENDING);
 	CHECK(access(p, F_OK) == 0, "the pending checkpoint is on disk");
+	f.fired = 0;
+	f.fail_tile_reads = 1;
+	log = NULL;
+	CHECK(prb_log_open(&f.base, s, 0, &log, &err) == PRB_EIO && f.fired &&
+	              access(p, F_OK) == 0,
+	      "an I/O error while checking it fails the open and keeps it");
+	prb_log_close(log);
 	CHECK(prb_log_open(st, s, 0, &log, &err) == 0 &&
 	              prb_log_size(log) == 1000 && access(p, F_OK) != 0,
 	      "reopening installs it: size 1000, nothing pending (%s)", err.msg);
@@ -807,6 +849,79 @@ test_pending(void)
 	prb_log_close(log);
 	prb_store_close(st);
 	prb_signer_free(s);
+}
+
+/* ---- the process killed at every step of a batch ---------------------- */
+
+/* One kill: a log of `start` entries, a batch of 300 killed after `at`
+ * store calls; then, as a fresh process: grow to the next multiple of 256
+ * and 100 beyond (a new partial tile, wider than any leftover), and verify. Returns -1 when the
+ * batch finished before `at` calls. */
+static int
+kill_case(uint64_t start, long at)
+{
+	char d[4200];
+	prb_signer *s = signer("example.com/kill");
+	prb_verifier v;
+	prb_store *st, *st2;
+	prb_log *log;
+	prb_err err;
+	faulty f;
+	int ok = 1;
+	prb_signer_verifier(s, &v);
+	new_dir(d, "kill");
+	create_log(d, s);
+	open_log(d, s, &st, &log, NULL);
+	if (start)
+		append_range(log, 0, start, NULL, NULL);
+	prb_log_close(log);
+	memset(&f, 0, sizeof f);
+	f.base.ops = &faulty_ops;
+	f.in = st;
+	f.die_at = at;
+	if (prb_log_open(&f.base, s, 0, &log, NULL) == 0) {
+		/* other bytes than the entries that later take these places */
+		append_range(log, start + 1000000, start + 1000300, NULL, NULL);
+		prb_log_close(log);
+	}
+	int killed = f.fired;
+	prb_store_close(st); /* the dead process's lock goes with it */
+	ok &= open_log(d, s, &st2, &log, &err) == 0;
+	uint64_t size = log ? prb_log_size(log) : 0, got = 0;
+	ok &= size == start || size == start + 300;
+	uint64_t next = (size / 256 + 1) * 256;
+	ok &= log && append_range(log, size, next, NULL, NULL) == 0 &&
+	      append_range(log, next, next + 100, NULL, NULL) == 0;
+	prb_err_clear(&err);
+	ok &= prb_log_verify(st2, &v, NULL, NULL, &got, &err) == 0 &&
+	      got == next + 100;
+	if (!ok)
+		fprintf(stderr, "kill at call %ld from %llu: %s %s\n", at,
+		        (unsigned long long)start, err.where, err.msg);
+	prb_log_close(log);
+	prb_store_close(st2);
+	prb_signer_free(s);
+	return killed ? ok : -1;
+}
+
+static void
+test_kill_points(void)
+{
+	static const uint64_t starts[] = {0, 10, 250};
+	for (size_t k = 0; k < sizeof starts / sizeof starts[0]; k++) {
+		int cases = 0, ok = 1;
+		for (long at = 1; at < 400; at++) {
+			int r = kill_case(starts[k], at);
+			if (r < 0)
+				break;
+			cases++;
+			ok &= r;
+		}
+		CHECK(cases > 10 && ok,
+		      "killed at each of %d store calls of a batch from %llu: the "
+		      "log reopens, grows into new tiles and verifies", cases,
+		      (unsigned long long)starts[k]);
+	}
 }
 
 /* ---- lock, bad input, wrong keys, corruption -------------------------- */
@@ -879,6 +994,7 @@ main(void)
 	test_faults();
 	test_power_loss();
 	test_pending();
+	test_kill_points();
 	test_lock_and_keys();
 	rm_rf(tmproot);
 	return T_DONE("test_log");
