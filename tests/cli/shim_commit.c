@@ -1,0 +1,51 @@
+/*
+ * A test shim (LD_PRELOAD) that makes the commit of a checkpoint fail
+ * once, the way a disk can:
+ *   PRB_SHIM=dirsync  the first fsync(2) of a directory fails with EIO
+ *                     (after the checkpoint's rename: the batch is in)
+ *   PRB_SHIM=rename   the first rename onto "checkpoint" fails with EIO
+ *                     (before it: the batch is not in)
+ * Used by tests/cli/test_indoubt.sh only.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int
+armed(const char *what)
+{
+	static int fired;
+	const char *e = getenv("PRB_SHIM");
+	if (fired || !e || strcmp(e, what) != 0)
+		return 0;
+	fired = 1;
+	return 1;
+}
+
+int
+fsync(int fd)
+{
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && armed("dirsync")) {
+		errno = EIO;
+		return -1;
+	}
+	return real(fd);
+}
+
+int
+renameat(int ofd, const char *old, int nfd, const char *new)
+{
+	int (*real)(int, const char *, int, const char *) =
+	        (int (*)(int, const char *, int, const char *))dlsym(
+	                RTLD_NEXT, "renameat");
+	if (strcmp(new, "checkpoint") == 0 && armed("rename")) {
+		errno = EIO;
+		return -1;
+	}
+	return real(ofd, old, nfd, new);
+}
