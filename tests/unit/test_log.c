@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "probity/log.h"
@@ -924,6 +926,81 @@ test_kill_points(void)
 	}
 }
 
+/* ---- the filesystem store's own promises ------------------------------ */
+
+static int
+get_is(prb_store *st, const char *name, const char *want)
+{
+	uint8_t *d;
+	size_t l;
+	if (st->ops->get(st, name, &d, &l, NULL))
+		return 0;
+	int same = l == strlen(want) && memcmp(d, want, l) == 0;
+	free(d);
+	return same;
+}
+
+static void
+test_store(void)
+{
+	char d[4200], p[4300];
+	prb_store *st;
+	struct stat a, b;
+	new_dir(d, "store");
+	prb_store_open_dir(d, PRB_SYNC_FS, &st, NULL);
+
+	/* two puts of one name take effect in order, even when the first is
+	 * still being written by a worker thread */
+	size_t big = (size_t)16 << 20;
+	uint8_t *buf = calloc(1, big);
+	int ok = 1;
+	for (int i = 0; i < 10 && ok; i++) {
+		struct timespec ms = {0, 2000000}; /* the first is being written */
+		ok &= st->ops->put(st, "tile/0/000", buf, big, NULL) == 0;
+		nanosleep(&ms, NULL);
+		ok &= st->ops->put(st, "tile/0/000", (const uint8_t *)"last", 4,
+		                   NULL) == 0;
+		ok &= st->ops->sync(st, NULL) == 0 && get_is(st, "tile/0/000", "last");
+	}
+	free(buf);
+	CHECK(ok, "puts of one name take effect in order");
+
+	/* a directory emptied and removed is made again by the next put */
+	ok = st->ops->put(st, "tile/0/001.p/5", (const uint8_t *)"a", 1, NULL) == 0 &&
+	     st->ops->sync(st, NULL) == 0 &&
+	     st->ops->remove(st, "tile/0/001.p/5", NULL) == 0;
+	sprintf(p, "%s/tile/0/001.p", d);
+	ok &= access(p, F_OK) != 0;
+	ok &= st->ops->put(st, "tile/0/001.p/7", (const uint8_t *)"b", 1, NULL) == 0 &&
+	      st->ops->sync(st, NULL) == 0 && get_is(st, "tile/0/001.p/7", "b");
+	CHECK(ok, "a removed .p directory is made again");
+	CHECK(st->ops->remove(st, "tile/0/001.p/5", NULL) == PRB_ENOTFOUND,
+	      "removing what is not there says so");
+
+	/* a pending checkpoint holding the new bytes is renamed into place,
+	 * not rewritten (a crash while rewriting it would lose it) */
+	st->ops->set_checkpoint(st, NULL, 0, (const uint8_t *)"one\n", 4, NULL);
+	st->ops->put(st, PRB_CHECKPOINT_PENDING, (const uint8_t *)"two\n", 4,
+	             NULL);
+	st->ops->sync(st, NULL);
+	sprintf(p, "%s/%s", d, PRB_CHECKPOINT_PENDING);
+	struct timespec old[2] = {{1000000000, 0}, {1000000000, 0}};
+	utimensat(AT_FDCWD, p, old, 0); /* a rewrite would change it */
+	stat(p, &a);
+	ok = st->ops->set_checkpoint(st, (const uint8_t *)"one\n", 4,
+	                             (const uint8_t *)"two\n", 4, NULL) == 0;
+	sprintf(p, "%s/checkpoint", d);
+	stat(p, &b);
+	CHECK(ok && a.st_ino == b.st_ino && b.st_mtime == 1000000000 &&
+	              get_is(st, "checkpoint", "two\n"),
+	      "a pending checkpoint with the same bytes is renamed into place");
+	CHECK(st->ops->set_checkpoint(st, (const uint8_t *)"one\n", 4,
+	                              (const uint8_t *)"three\n", 6, NULL) ==
+	              PRB_ECONFLICT,
+	      "set_checkpoint is a compare-and-swap");
+	prb_store_close(st);
+}
+
 /* ---- lock, bad input, wrong keys, corruption -------------------------- */
 
 static void
@@ -995,6 +1072,7 @@ main(void)
 	test_power_loss();
 	test_pending();
 	test_kill_points();
+	test_store();
 	test_lock_and_keys();
 	rm_rf(tmproot);
 	return T_DONE("test_log");
