@@ -414,6 +414,24 @@ f_close(prb_store *s)
 static const prb_store_ops faulty_ops = {f_get, f_put, f_sync, f_ckpt,
                                          f_list, f_remove, f_lock, f_close};
 
+/* A log of n entries in a fresh directory d; *st is its store and f a
+ * fault-injecting wrapper around it (no fault armed). */
+static void
+faulty_log(const char *name, prb_signer *s, uint64_t n, char *d,
+           prb_store **st, faulty *f)
+{
+	prb_log *log;
+	new_dir(d, name);
+	create_log(d, s);
+	open_log(d, s, st, &log, NULL);
+	if (n)
+		append_range(log, 0, n, NULL, NULL);
+	prb_log_close(log);
+	memset(f, 0, sizeof *f);
+	f->base.ops = &faulty_ops;
+	f->in = *st;
+}
+
 /* One faulty batch of 700 entries on a log of 300: the batch fails, the
  * handle refuses more, and after reopening the log verifies at 300 (or at
  * 1000 when the fault came after the checkpoint was durable), then grows. */
@@ -429,14 +447,7 @@ fault_case(int op, int at, int code, int after)
 	faulty f;
 	int ok = 1;
 	prb_signer_verifier(s, &v);
-	new_dir(d, "fault");
-	create_log(d, s);
-	open_log(d, s, &st, &log, NULL);
-	append_range(log, 0, 300, NULL, NULL);
-	prb_log_close(log);
-	memset(&f, 0, sizeof f);
-	f.base.ops = &faulty_ops;
-	f.in = st;
+	faulty_log("fault", s, 300, d, &st, &f);
 	f.op = op, f.at = at, f.code = code, f.after = after;
 	ok &= prb_log_open(&f.base, s, 0, &log, NULL) == 0;
 	prb_err_clear(&err);
@@ -806,14 +817,8 @@ test_pending(void)
 	uint64_t got = 0;
 	ops.set_checkpoint = cut_ckpt;
 	prb_signer_verifier(s, &v);
-	new_dir(d, "pending");
-	create_log(d, s);
-	open_log(d, s, &st, &log, NULL);
-	append_range(log, 0, 300, NULL, NULL);
-	prb_log_close(log);
-	memset(&f, 0, sizeof f);
+	faulty_log("pending", s, 300, d, &st, &f);
 	f.base.ops = &ops;
-	f.in = st;
 	prb_log_open(&f.base, s, 0, &log, NULL);
 	CHECK(append_range(log, 300, 1000, NULL, &err) == PRB_EINDOUBT &&
 	              f.fired,
@@ -871,15 +876,7 @@ kill_case(uint64_t start, long at)
 	faulty f;
 	int ok = 1;
 	prb_signer_verifier(s, &v);
-	new_dir(d, "kill");
-	create_log(d, s);
-	open_log(d, s, &st, &log, NULL);
-	if (start)
-		append_range(log, 0, start, NULL, NULL);
-	prb_log_close(log);
-	memset(&f, 0, sizeof f);
-	f.base.ops = &faulty_ops;
-	f.in = st;
+	faulty_log("kill", s, start, d, &st, &f);
 	f.die_at = at;
 	if (prb_log_open(&f.base, s, 0, &log, NULL) == 0) {
 		/* other bytes than the entries that later take these places */
