@@ -585,18 +585,15 @@ m_put(prb_store *s, const char *name, const uint8_t *d, size_t l, prb_err *e)
 	return rc;
 }
 
-/* Makes every pending object durable. */
+#define DROPPED ((size_t)-1) /* an object's len when marked for removal */
+
+/* Frees and removes the objects marked DROPPED. */
 static void
-m_flush(memstore *m)
+m_compact(memstore *m)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (!m->o[i].durable) {
-			m_set(m, m->o[i].name, m->o[i].data, m->o[i].len, 1);
-			m->o[i].len = (size_t)-1; /* mark for removal */
-		}
 	size_t k = 0;
 	for (size_t i = 0; i < m->n; i++) {
-		if (m->o[i].len == (size_t)-1) {
+		if (m->o[i].len == DROPPED) {
 			free(m->o[i].name);
 			free(m->o[i].data);
 		} else {
@@ -604,6 +601,18 @@ m_flush(memstore *m)
 		}
 	}
 	m->n = k;
+}
+
+/* Makes every pending object durable. */
+static void
+m_flush(memstore *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->o[i].durable) {
+			m_set(m, m->o[i].name, m->o[i].data, m->o[i].len, 1);
+			m->o[i].len = DROPPED;
+		}
+	m_compact(m);
 }
 
 static int
@@ -697,22 +706,13 @@ m_crash(memstore *m)
 				o->len = o->len ? (size_t)(rnd() % o->len) : 0;
 			mobj *d = m_find(m, o->name, 1);
 			if (d)
-				d->len = (size_t)-2; /* replaced */
+				d->len = DROPPED; /* replaced */
 			o->durable = 1;
 		}
 		m->o[k++] = *o;
 	}
 	m->n = k;
-	k = 0;
-	for (size_t i = 0; i < m->n; i++) {
-		if (m->o[i].len == (size_t)-2) {
-			free(m->o[i].name);
-			free(m->o[i].data);
-		} else {
-			m->o[k++] = m->o[i];
-		}
-	}
-	m->n = k;
+	m_compact(m);
 	m->budget = -1;
 }
 
