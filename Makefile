@@ -6,21 +6,22 @@ CC      ?= cc
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Werror
 DEFS    := -D_GNU_SOURCE
 CFLAGS  ?= -O2 -g
-LDLIBS  := -lcrypto
-TLIBS   := -ljansson
+LDLIBS  := -lsqlite3 -ljansson -lz -lcrypto
+TLIBS   :=
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 
-LIB_SRC  := $(sort $(wildcard src/*.c))
+LIB_SRC  := $(sort $(wildcard src/*.c src/ingest/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_SUP := $(sort $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-HDRS     := $(wildcard include/probity/*.h src/*.h src/cli/*.h tests/unit/*.h tests/fuzz/*.h)
+HDRS     := $(wildcard include/probity/*.h src/*.h src/ingest/*.h src/cli/*.h tests/unit/*.h tests/fuzz/*.h)
 
 # $(1) = build kind (rel|san), $(2) = extra flags
 define build_rules
 build/$(1)/lib/%.o: src/%.c $(HDRS) | build/$(1)/lib build/$(1)/cli build/$(1)/tests build/$(1)/fuzz
+	@mkdir -p $$(@D)
 	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -c $$< -o $$@
 build/$(1)/cli/%.o: src/cli/%.c $(HDRS) | build/$(1)/cli
 	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -c $$< -o $$@
