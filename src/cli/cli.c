@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probity/index.h"
 #include "cli.h"
 
 static cli_opt *
@@ -265,4 +266,16 @@ cli_progress_done(cli_progress *p)
 		fprintf(stderr, "\r\033[K");
 		fflush(stderr);
 	}
+}
+
+int
+cli_open_index(const char *cmd, const char *dir, prb_index **ix)
+{
+	char path[PATH_MAX];
+	prb_err err;
+	prb_err_clear(&err);
+	snprintf(path, sizeof path, "%s/%s", dir, PRB_INDEX_FILE);
+	if (prb_index_open(path, ix, &err) != 0)
+		return cli_fail(cmd, &err);
+	return 0;
 }

@@ -62,6 +62,10 @@ int cli_open_log(const char *cmd, const char *dir, int sync_mode,
                  prb_signer *signer, int lock_wait_ms, prb_store **st,
                  prb_log **log);
 
+/* Opens (creating if missing) DIR's index, DIR/index.sqlite. */
+struct prb_index;
+int cli_open_index(const char *cmd, const char *dir, struct prb_index **ix);
+
 /* A progress line on stderr, only when stderr is a terminal. */
 typedef struct {
 	int on;
@@ -85,6 +89,8 @@ int cmd_checkpoint(int argc, char **argv);
 int cmd_prove(int argc, char **argv);
 int cmd_consistency(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_reindex(int argc, char **argv);
 int cmd_verify_proof(int argc, char **argv);
 
 #endif

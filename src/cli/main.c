@@ -16,6 +16,8 @@ static const struct {
 	{"consistency", cmd_consistency, "print a consistency proof"},
 	{"verify", cmd_verify, "recompute and check the whole log"},
 	{"verify-proof", cmd_verify_proof, "check an inclusion proof offline"},
+	{"ingest", cmd_ingest, "commit and index cloud audit-log exports"},
+	{"reindex", cmd_reindex, "rebuild the index from the log alone"},
 };
 
 static int

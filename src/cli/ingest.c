@@ -1,0 +1,686 @@
+/*
+ * probity ingest: cloud audit-log exports into the log and the index.
+ * probity reindex: the index rebuilt from the log alone.
+ *
+ * Order of a batch (one group commit):
+ *   1. every record of a file is parsed and normalised before anything of
+ *      the file is used, so a malformed file contributes nothing;
+ *   2. each new record's index row is added inside an open SQLite
+ *      transaction (a duplicate event id adds no row and no entry);
+ *   3. blobs of large records are put in the store, then prb_log_append
+ *      makes entries, tiles, blobs and the signed checkpoint durable;
+ *   4. only then the index transaction commits, recording the log size and
+ *      root it covers, and "size N" is printed.
+ * A crash between 3 and 4 leaves the index behind the log; the next run
+ * (or reindex) indexes the missing entries from the log itself.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/sha.h>
+
+#include "probity/ctdigest.h"
+#include "probity/entry.h"
+#include "probity/index.h"
+#include "probity/ingest.h"
+#include "ingest/gzip.h"
+#include "util.h"
+#include "cli.h"
+
+#define FILE_LIMIT ((size_t)1 << 30)    /* bytes of one export file */
+#define BATCH_ENTRIES 65536
+#define BATCH_BYTES ((size_t)64 << 20)
+#define MAX_CT_KEYS 64
+
+static const char ingest_usage[] =
+	"usage: probity ingest DIR --key KEYFILE\n"
+	"         [--format auto|cloudtrail|azure-activity|gcp-audit|k8s-audit]\n"
+	"         [--cloudtrail-key PUBKEYFILE]...\n"
+	"         [--cloudtrail-signature DIGEST=HEX]... [--sync fs|files]\n"
+	"         [--lock-timeout SECONDS] PATH...\n"
+	"\n"
+	"Commits cloud audit-log records, one log entry per record, and indexes\n"
+	"them in DIR/index.sqlite. PATH is a file or a directory walked\n"
+	"recursively (in byte order of names; names starting with \".\" are\n"
+	"skipped inside directories). Files may be gzip-compressed.\n"
+	"Each record's entry is its RFC 8785 canonical JSON. A record whose\n"
+	"event id is already in the log is a duplicate and adds nothing.\n"
+	"A file that does not parse, or holds a record its format does not\n"
+	"allow, is rejected whole (nothing from it is committed); the others go\n"
+	"on, and the run ends with status 1 listing every rejected file.\n"
+	"CloudTrail digest files (CloudTrail-Digest/) are not committed but\n"
+	"checked: their chain and the SHA-256 of every log file they list;\n"
+	"their RSA signatures too when --cloudtrail-key gives the public keys\n"
+	"(PEM or DER). A problem found there also makes the status 1.\n"
+	"Prints \"size N\" each time a batch is durable, then a summary.\n"
+	"\n"
+	"  --format F            every record must be of format F (default:\n"
+	"                        auto, each record's format is recognised)\n"
+	"  --cloudtrail-key FILE a CloudTrail digest public key (repeatable)\n"
+	"  --cloudtrail-signature DIGEST=HEX\n"
+	"                        the signature of a digest file (its S3\n"
+	"                        x-amz-meta-signature), needed for the newest\n"
+	"                        digest of each chain (repeatable)\n"
+	"  --sync fs|files       as for probity add\n"
+	"  --lock-timeout SECS   wait this long for another writer (default 30)\n";
+
+typedef struct {
+	prb_event ev;
+	prb_entry en;
+} pending;
+
+typedef struct {
+	const char *dir;
+	prb_format hint;
+	prb_store *st;
+	prb_log *log;
+	prb_signer *signer;
+	prb_index *ix;
+	prb_ctd *ctd;
+	/* the batch being built */
+	uint8_t **ents;
+	size_t *lens;
+	size_t n, cap, bytes;
+	/* the file being parsed */
+	pending *recs;
+	size_t nrecs, caprecs;
+	const char *path;
+	/* counts */
+	unsigned long long files, records, fresh, dups, source_text, blobs;
+	unsigned long long files_total, committed_files;
+	char **rejected;
+	size_t nrejected;
+	char last_batched[PATH_MAX], last_committed[PATH_MAX];
+	cli_progress pr;
+} ingester;
+
+static void
+clear_file(ingester *g)
+{
+	for (size_t i = 0; i < g->nrecs; i++) {
+		prb_event_free(&g->recs[i].ev);
+		prb_entry_free(&g->recs[i].en);
+	}
+	g->nrecs = 0;
+}
+
+/* Records one rejected file and prints why. */
+static void
+reject(ingester *g, const char *path, const prb_err *err)
+{
+	cli_progress_done(&g->pr);
+	prb_err e = *err;
+	snprintf(e.where, sizeof e.where, "%s", path);
+	cli_fail("ingest", &e);
+	char **r = realloc(g->rejected, (g->nrejected + 1) * sizeof *r);
+	if (r != NULL) {
+		g->rejected = r;
+		r[g->nrejected] = strdup(path);
+		if (r[g->nrejected] != NULL)
+			g->nrejected++;
+	}
+}
+
+typedef struct {
+	ingester *g;
+	const char *buf; /* the file's (decompressed) bytes */
+	prb_err *err;
+} file_ctx;
+
+/* prb_record_fn: normalise and encode one record of the current file. */
+static int
+take_record(void *ctx, json_t *rec, const prb_record_pos *pos)
+{
+	file_ctx *fc = ctx;
+	ingester *g = fc->g;
+	if (g->nrecs == g->caprecs) {
+		size_t c = g->caprecs ? 2 * g->caprecs : 256;
+		pending *r = realloc(g->recs, c * sizeof *r);
+		if (r == NULL)
+			return prb_err_set(fc->err, PRB_ENOMEM, NULL, UINT64_MAX,
+			                   "out of memory");
+		g->recs = r;
+		g->caprecs = c;
+	}
+	pending *p = &g->recs[g->nrecs];
+	int rc = prb_event_from_record(g->hint, rec, &p->ev, fc->err);
+	if (rc == 0) {
+		rc = prb_entry_from_record(rec, fc->buf + pos->offset,
+		                           (size_t)pos->length, &p->en, fc->err);
+		if (rc != 0)
+			prb_event_free(&p->ev);
+	}
+	if (rc != 0) {
+		char m[sizeof fc->err->msg];
+		snprintf(m, sizeof m, "%s", fc->err->msg);
+		prb_err_set(fc->err, rc, NULL, pos->offset,
+		            "line %llu, record %llu: %s",
+		            (unsigned long long)pos->line,
+		            (unsigned long long)pos->number, m);
+		return rc;
+	}
+	g->nrecs++;
+	return 0;
+}
+
+/* 1 if the file is a CloudTrail digest rather than a log file. */
+static int
+is_digest(const char *path, const uint8_t *data, size_t len)
+{
+	if (strstr(path, "CloudTrail-Digest") != NULL)
+		return 1;
+	size_t head = len < 4096 ? len : 4096;
+	return memmem(data, head, "\"digestPublicKeyFingerprint\"", 28) !=
+	               NULL &&
+	       memmem(data, head, "\"logFiles\"", 10) != NULL;
+}
+
+/* The log entries and index rows of the batch become durable, in that
+ * order. On failure the run stops: says exactly what is committed. */
+static int
+flush(ingester *g)
+{
+	if (g->n == 0)
+		return 0;
+	prb_err err;
+	prb_err_clear(&err);
+	uint64_t before = prb_log_size(g->log);
+	int rc = prb_log_append(g->log, (const uint8_t *const *)g->ents,
+	                        g->lens, g->n, &err);
+	if (rc == 0) {
+		prb_hash root;
+		prb_log_root(g->log, &root);
+		rc = prb_index_commit(g->ix, prb_log_size(g->log), &root, &err);
+		if (rc != 0) {
+			cli_progress_done(&g->pr);
+			cli_fail("ingest", &err);
+			cli_failf("ingest", "the log holds entries 0..%llu (all "
+			          "of this batch) but the index could not record "
+			          "them; the next ingest or probity reindex %s "
+			          "will index them from the log",
+			          (unsigned long long)prb_log_size(g->log) - 1,
+			          g->dir);
+			return rc;
+		}
+		for (size_t i = 0; i < g->n; i++)
+			free(g->ents[i]);
+		g->n = 0;
+		g->bytes = 0;
+		g->committed_files = g->files;
+		memcpy(g->last_committed, g->last_batched,
+		       sizeof g->last_committed);
+		cli_progress_done(&g->pr);
+		printf("size %llu\n", (unsigned long long)prb_log_size(g->log));
+		fflush(stdout);
+		return 0;
+	}
+	prb_index_rollback(g->ix);
+	cli_progress_done(&g->pr);
+	cli_prefix_where(&err, g->dir);
+	cli_fail("ingest", &err);
+	if (rc == PRB_EINDOUBT) {
+		prb_log_close(g->log);
+		g->log = NULL;
+		if (prb_log_open(g->st, g->signer, 0, &g->log, &err) == 0)
+			before = prb_log_size(g->log);
+		else
+			before = UINT64_MAX;
+	}
+	if (before == UINT64_MAX)
+		cli_failf("ingest", "the last batch may or may not be in the "
+		          "log; run probity verify %s and ingest again (already "
+		          "committed records count as duplicates)", g->dir);
+	else
+		cli_failf("ingest", "the log holds %llu entries; records from "
+		          "the last batch (files after %s) are %s; ingest the "
+		          "same paths again to add what is missing",
+		          (unsigned long long)before,
+		          g->last_committed[0] ? g->last_committed : "none",
+		          prb_log_size(g->log) > before ? "committed"
+		                                        : "not committed");
+	return rc;
+}
+
+/* Moves the current file's new records into the batch. */
+static int
+batch_file(ingester *g)
+{
+	prb_err err;
+	prb_err_clear(&err);
+	int rc = prb_index_begin(g->ix, &err);
+	for (size_t i = 0; rc == 0 && i < g->nrecs; i++) {
+		pending *p = &g->recs[i];
+		uint64_t leaf = prb_log_size(g->log) + g->n;
+		rc = prb_index_add(g->ix, leaf, &p->ev, p->en.canonical,
+		                   p->en.blob ? p->en.blob_hex : NULL, &err);
+		if (rc == 0) {
+			g->dups++;
+			continue;
+		}
+		if (rc < 0)
+			break;
+		rc = 0;
+		if (p->en.blob != NULL) {
+			char name[PRB_BLOB_NAME_MAX];
+			prb_blob_name(p->en.blob_hex, name);
+			rc = g->st->ops->put(g->st, name, p->en.blob,
+			                     p->en.blob_len, &err);
+			if (rc != 0)
+				break;
+			g->blobs++;
+		}
+		if (g->n == g->cap) {
+			size_t c = g->cap ? 2 * g->cap : 1024;
+			uint8_t **e = realloc(g->ents, c * sizeof *e);
+			size_t *l = e ? realloc(g->lens, c * sizeof *l) : NULL;
+			if (e)
+				g->ents = e;
+			if (l)
+				g->lens = l;
+			if (!e || !l) {
+				rc = prb_err_set(&err, PRB_ENOMEM, NULL,
+				                 UINT64_MAX, "out of memory");
+				break;
+			}
+			g->cap = c;
+		}
+		g->ents[g->n] = p->en.bytes; /* the batch owns it now */
+		g->lens[g->n++] = p->en.len;
+		g->bytes += p->en.len;
+		p->en.bytes = NULL;
+		g->fresh++;
+		g->source_text += !p->en.canonical;
+	}
+	if (rc != 0) {
+		prb_index_rollback(g->ix);
+		cli_progress_done(&g->pr);
+		cli_fail("ingest", &err);
+		return rc;
+	}
+	g->records += g->nrecs;
+	clear_file(g);
+	if (g->n >= BATCH_ENTRIES || g->bytes >= BATCH_BYTES)
+		return flush(g);
+	return 0;
+}
+
+/* Reads, checks and batches one file. Returns non-zero only for failures
+ * that stop the run (the log or index failing); a bad file is rejected
+ * and the run goes on. */
+static int
+ingest_file(ingester *g, const char *path)
+{
+	prb_err err;
+	prb_err_clear(&err);
+	uint8_t *raw = NULL, *data = NULL;
+	size_t rawlen, len;
+	g->files++;
+	int rc = prb_read_file(path, FILE_LIMIT, &raw, &rawlen, &err);
+	if (rc != 0) {
+		reject(g, path, &err);
+		return 0;
+	}
+	uint8_t d[32];
+	if (prb_is_gzip(raw, rawlen)) {
+		rc = prb_gunzip(raw, rawlen, FILE_LIMIT, &data, &len, &err);
+		free(raw);
+		if (rc != 0) {
+			reject(g, path, &err);
+			return 0;
+		}
+	} else {
+		data = raw;
+		len = rawlen;
+	}
+	if (is_digest(path, data, len)) {
+		rc = prb_ctd_add_digest(g->ctd, path, data, len, &err);
+		free(data);
+		if (rc != 0)
+			reject(g, path, &err);
+		return 0;
+	}
+	SHA256(data, len, d); /* digests list the uncompressed content's */
+	rc = prb_ctd_add_logfile(g->ctd, path, d, &err);
+	if (rc != 0) {
+		free(data);
+		cli_fail("ingest", &err);
+		return rc;
+	}
+	file_ctx fc = {g, (const char *)data, &err};
+	rc = prb_records_scan((const char *)data, len, take_record, &fc, &err);
+	free(data);
+	if (rc != 0) {
+		clear_file(g);
+		reject(g, path, &err);
+		return 0;
+	}
+	snprintf(g->last_batched, sizeof g->last_batched, "%s", path);
+	return batch_file(g);
+}
+
+typedef struct {
+	char **v;
+	size_t n, cap;
+} pathlist;
+
+static int
+push_path(pathlist *l, const char *p)
+{
+	if (l->n == l->cap) {
+		size_t c = l->cap ? 2 * l->cap : 64;
+		char **v = realloc(l->v, c * sizeof *v);
+		if (v == NULL)
+			return -1;
+		l->v = v;
+		l->cap = c;
+	}
+	if ((l->v[l->n] = strdup(p)) == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static int
+byte_order(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Adds path, or every regular file under it, to l (directories in byte
+ * order of names, dot names skipped, symbolic links to directories not
+ * followed). A path that cannot be read is still added: reading it
+ * reports the error. */
+static int
+walk(pathlist *l, const char *path, int top)
+{
+	struct stat sb;
+	if ((top ? stat(path, &sb) : lstat(path, &sb)) != 0 ||
+	    !S_ISDIR(sb.st_mode)) {
+		if (!top && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) &&
+		    (stat(path, &sb) != 0 || S_ISDIR(sb.st_mode)))
+			return 0;
+		if (!top && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
+			return 0;
+		return push_path(l, path);
+	}
+	struct dirent **names;
+	int n = scandir(path, &names, NULL, byte_order);
+	if (n < 0)
+		return push_path(l, path);
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		if (rc == 0 && names[i]->d_name[0] != '.') {
+			char sub[PATH_MAX];
+			int k = snprintf(sub, sizeof sub, "%s%s%s", path,
+			                 path[strlen(path) - 1] == '/' ? "" : "/",
+			                 names[i]->d_name);
+			rc = k >= (int)sizeof sub ? -1 : walk(l, sub, 0);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static void
+report_problem(void *ctx, const prb_ctd_problem *p)
+{
+	ingester *g = ctx;
+	cli_progress_done(&g->pr);
+	fprintf(stderr, "probity ingest: cloudtrail digest %s: %s: %s%s%s\n",
+	        p->digest ? p->digest : "-", prb_ctd_kind_name(p->kind),
+	        p->object ? p->object : "", p->object ? ": " : "", p->detail);
+}
+
+/* Indexes what the log has and the index lacks (a crash after a log
+ * commit and before the index's). */
+static int
+catch_up(ingester *g)
+{
+	prb_err err;
+	prb_err_clear(&err);
+	uint64_t isize, lsize = prb_log_size(g->log);
+	prb_hash iroot, lroot;
+	int rc = prb_index_covers(g->ix, &isize, &iroot, &err);
+	if (rc == 0 && isize > lsize)
+		rc = prb_err_set(&err, PRB_ECORRUPT, PRB_INDEX_FILE, UINT64_MAX,
+		                 "the index covers %llu entries but the log has "
+		                 "%llu: it belongs to another log; run probity "
+		                 "reindex",
+		                 (unsigned long long)isize,
+		                 (unsigned long long)lsize);
+	if (rc == 0)
+		rc = prb_log_root_at(g->log, isize, &lroot, &err);
+	if (rc == 0 && memcmp(lroot.b, iroot.b, 32) != 0)
+		rc = prb_err_set(&err, PRB_ECORRUPT, PRB_INDEX_FILE, UINT64_MAX,
+		                 "the index's root for size %llu is not the "
+		                 "log's: it belongs to another log; run probity "
+		                 "reindex",
+		                 (unsigned long long)isize);
+	if (rc == 0 && isize < lsize) {
+		fprintf(stderr, "probity ingest: indexing entries %llu..%llu, "
+		        "which the log has and the index lacks\n",
+		        (unsigned long long)isize,
+		        (unsigned long long)lsize - 1);
+		prb_log_root(g->log, &lroot);
+		rc = prb_index_build(g->ix, g->st, isize, lsize, &lroot, NULL,
+		                     NULL, &err);
+	}
+	if (rc != 0) {
+		cli_prefix_where(&err, g->dir);
+		return cli_fail("ingest", &err);
+	}
+	return 0;
+}
+
+static int
+run(ingester *g, const char **paths, int npaths)
+{
+	pathlist l = {0};
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < npaths; i++)
+		rc = walk(&l, paths[i], 1);
+	if (rc != 0) {
+		cli_failf("ingest", "listing the input: out of memory or a path "
+		          "too long");
+		goto done;
+	}
+	g->files_total = l.n;
+	cli_progress_init(&g->pr, "records");
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		rc = ingest_file(g, l.v[i]);
+		cli_progress_update(&g->pr, g->files, g->files_total,
+		                    g->records + g->nrecs);
+	}
+	if (rc == 0)
+		rc = flush(g);
+	cli_progress_done(&g->pr);
+done:
+	for (size_t i = 0; i < l.n; i++)
+		free(l.v[i]);
+	free(l.v);
+	return rc;
+}
+
+static void
+summary(ingester *g)
+{
+	printf("ingested %llu files: %llu records, %llu new, %llu duplicates; "
+	       "log size %llu\n",
+	       g->files - g->nrejected, g->records, g->fresh, g->dups,
+	       (unsigned long long)prb_log_size(g->log));
+	if (g->source_text || g->blobs)
+		printf("note: %llu records committed as their exact source text "
+		       "(numbers RFC 8785 cannot carry exactly), %llu large "
+		       "records committed by digest (DIR/blob/sha256/)\n",
+		       g->source_text, g->blobs);
+}
+
+/* Takes every value of the repeatable option `name` out of argv. */
+static int
+take_repeated(const char *name, int *argc, char **argv, const char **vals,
+              int *nvals)
+{
+	int o = 1;
+	size_t nl = strlen(name);
+	*nvals = 0;
+	for (int i = 1; i < *argc; i++) {
+		const char *v = NULL;
+		if (strcmp(argv[i], name) == 0) {
+			if (i + 1 >= *argc)
+				return cli_failf("ingest", "%s needs a value", name);
+			v = argv[++i];
+		} else if (strncmp(argv[i], name, nl) == 0 &&
+		           argv[i][nl] == '=') {
+			v = argv[i] + nl + 1;
+		} else {
+			argv[o++] = argv[i];
+			continue;
+		}
+		if (*nvals == MAX_CT_KEYS)
+			return cli_failf("ingest", "%s given more than %d times",
+			                 name, MAX_CT_KEYS);
+		vals[(*nvals)++] = v;
+	}
+	*argc = o;
+	return 0;
+}
+
+/* --cloudtrail-signature DIGEST=HEX: the newest digests' own signatures. */
+static int
+load_ct_sigs(ingester *g, const char **sigs, int nsigs)
+{
+	for (int i = 0; i < nsigs; i++) {
+		const char *eq = strrchr(sigs[i], '=');
+		prb_err err;
+		prb_err_clear(&err);
+		if (eq == NULL || eq == sigs[i])
+			return cli_failf("ingest", "--cloudtrail-signature %s: "
+			                 "need DIGEST=HEXSIGNATURE", sigs[i]);
+		char name[PATH_MAX];
+		snprintf(name, sizeof name, "%.*s", (int)(eq - sigs[i]),
+		         sigs[i]);
+		if (prb_ctd_add_signature(g->ctd, name, eq + 1, strlen(eq + 1),
+		                          &err) != 0)
+			return cli_fail("ingest", &err);
+	}
+	return 0;
+}
+
+static int
+load_ct_keys(ingester *g, const char **keys, int nkeys)
+{
+	for (int i = 0; i < nkeys; i++) {
+		prb_err err;
+		uint8_t *k;
+		size_t klen;
+		prb_err_clear(&err);
+		int rc = prb_read_file(keys[i], 1 << 20, &k, &klen, &err);
+		if (rc == 0) {
+			rc = prb_ctd_add_pubkey(g->ctd, k, klen, NULL, &err);
+			free(k);
+			if (rc != 0)
+				snprintf(err.where, sizeof err.where, "%s", keys[i]);
+		}
+		if (rc != 0)
+			return cli_fail("ingest", &err);
+	}
+	return 0;
+}
+
+/* Checks the digests gathered; returns the number of problems. */
+static unsigned long long
+check_digests(ingester *g)
+{
+	prb_ctd_summary sum;
+	int problems = prb_ctd_check(g->ctd, report_problem, g, &sum);
+	if (sum.digests > 0)
+		printf("cloudtrail digests: %zu checked, %zu log files listed, "
+		       "%zu present and unaltered, %zu signatures verified, %zu "
+		       "not checked; %d problems\n",
+		       sum.digests, sum.logfiles_listed, sum.logfiles_matched,
+		       sum.sigs_verified, sum.sigs_unchecked, problems);
+	return problems < 0 ? 1 : (unsigned long long)problems;
+}
+
+int
+cmd_ingest(int argc, char **argv)
+{
+	const char *key = NULL, *sync = NULL, *wait = NULL, *format = NULL;
+	const char *pos[4096], *ct_keys[MAX_CT_KEYS], *ct_sigs[MAX_CT_KEYS];
+	int npos, code, mode, nct, nsig;
+	unsigned long long wait_s = 30;
+	cli_opt opts[] = {{"--key", &key, NULL},
+	                  {"--format", &format, NULL},
+	                  {"--sync", &sync, NULL},
+	                  {"--lock-timeout", &wait, NULL},
+	                  {0}};
+	if (take_repeated("--cloudtrail-key", &argc, argv, ct_keys, &nct) ||
+	    take_repeated("--cloudtrail-signature", &argc, argv, ct_sigs,
+	                  &nsig))
+		return EXIT_USAGE;
+	if (cli_parse("ingest", ingest_usage, argc, argv, opts, pos, 2, 4096,
+	              &npos, &code))
+		return code;
+	if (!key)
+		return cli_usage_error("ingest", ingest_usage,
+		                       "--key KEYFILE is required");
+	ingester g;
+	memset(&g, 0, sizeof g);
+	g.dir = pos[0];
+	if ((format && prb_format_parse(format, &g.hint) != 0))
+		return cli_usage_error("ingest", ingest_usage,
+		                       "unknown --format");
+	if (cli_sync_mode("ingest", sync, &mode) ||
+	    (wait && cli_u64("ingest", "--lock-timeout", wait, &wait_s)))
+		return EXIT_USAGE;
+	prb_err err;
+	prb_err_clear(&err);
+	if (prb_signer_load(key, &g.signer, &err))
+		return cli_fail("ingest", &err);
+	int rc = EXIT_FAIL;
+	if ((g.ctd = prb_ctd_new()) == NULL) {
+		cli_failf("ingest", "out of memory");
+		goto done;
+	}
+	if (load_ct_keys(&g, ct_keys, nct) || load_ct_sigs(&g, ct_sigs, nsig) ||
+	    cli_key_outside("ingest", key, g.dir) ||
+	    cli_open_log("ingest", g.dir, mode, g.signer,
+	                 (int)(wait_s * 1000), &g.st, &g.log) ||
+	    cli_open_index("ingest", g.dir, &g.ix) || catch_up(&g))
+		goto done;
+	int failed = run(&g, pos + 1, npos - 1);
+	summary(&g);
+	unsigned long long problems = check_digests(&g);
+	if (g.nrejected > 0) {
+		fprintf(stderr, "probity ingest: %zu of %llu files rejected "
+		        "(nothing from them committed):",
+		        g.nrejected, g.files);
+		for (size_t i = 0; i < g.nrejected; i++)
+			fprintf(stderr, " %s", g.rejected[i]);
+		fprintf(stderr, "\n");
+	}
+	if (!failed && g.nrejected == 0 && problems == 0)
+		rc = EXIT_OK;
+done:
+	for (size_t i = 0; i < g.nrejected; i++)
+		free(g.rejected[i]);
+	free(g.rejected);
+	for (size_t i = 0; i < g.n; i++)
+		free(g.ents[i]);
+	free(g.ents);
+	free(g.lens);
+	clear_file(&g);
+	free(g.recs);
+	prb_ctd_free(g.ctd);
+	prb_index_close(g.ix);
+	prb_log_close(g.log);
+	prb_store_close(g.st);
+	prb_signer_free(g.signer);
+	return rc;
+}
