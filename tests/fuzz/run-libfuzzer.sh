@@ -4,7 +4,7 @@
 #   sh tests/fuzz/run-libfuzzer.sh [SECONDS] [HARNESS...]
 #
 # SECONDS (default 60) is the run time of each harness; HARNESS names
-# (note, checkpoint, key, proof) limit the run to those. Each harness is
+# (note, checkpoint, key, proof, jcs) limit the run to those. Each harness is
 # built with clang (-fsanitize=fuzzer,address,undefined) into build/fuzz/
 # and run on build/fuzz/corpus-<name>, a copy of tests/fuzz/corpus/<name>
 # kept between runs, so the committed corpus is never written to. A crash,
@@ -19,7 +19,7 @@ SECONDS_EACH=${1:-60}
 [ $# -gt 0 ] && shift
 case $SECONDS_EACH in
 '' | *[!0-9]*)
-	echo "usage: $0 [SECONDS] [note|checkpoint|key|proof ...]" >&2
+	echo "usage: $0 [SECONDS] [note|checkpoint|key|proof|jcs ...]" >&2
 	exit 2
 	;;
 esac
@@ -69,6 +69,15 @@ cat >"$DICT" <<'EOF'
 "cosignature/v1"
 "\xc2\xa0"
 "\xe3\x80\x80"
+"\\u0000"
+"\\ud83d\\ude00"
+"\\uffff"
+"e+21"
+"e-7"
+"e-324"
+"1.7976931348623157e308"
+"9007199254740993"
+"-0.0"
 EOF
 
 status=0
