@@ -2,7 +2,7 @@
 # Installs the Debian packages probity needs to build and test, if missing.
 # Idempotent; runs apt-get only when something is missing.
 set -eu
-PKGS="gcc make libc6-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev sqlite3 clang \
+PKGS="gcc make libc6-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev sqlite3 openssl clang \
 libclang-rt-14-dev golang-go golang-golang-x-mod-dev time"
 missing=""
 for p in $PKGS; do

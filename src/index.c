@@ -445,7 +445,7 @@ describe(prb_index *ix, int64_t leaf, prb_err *err)
 	if (ra != SQLITE_ROW || rb != SQLITE_ROW) {
 		rc = prb_err_set(err, PRB_ECORRUPT, ix->path, (uint64_t)leaf,
 		                 "leaf %" PRId64 ": %s", leaf,
-		                 ra != SQLITE_ROW
+		                 ra == SQLITE_ROW
 		                         ? "the log has a record the index lacks"
 		                         : "the index has a row for an entry that "
 		                           "is not a record in the log");
@@ -460,10 +460,10 @@ describe(prb_index *ix, int64_t leaf, prb_err *err)
 				err, PRB_ECORRUPT, ix->path, (uint64_t)leaf,
 				"leaf %" PRId64 ", column %s: index has %.120s%s%s, "
 				"the log gives %.120s%s%s",
-				leaf, sqlite3_column_name(a, i), x ? "\"" : "",
-				x ? (const char *)x : "NULL", x ? "\"" : "",
-				y ? "\"" : "", y ? (const char *)y : "NULL",
-				y ? "\"" : "");
+				leaf, sqlite3_column_name(a, i), y ? "\"" : "",
+				y ? (const char *)y : "NULL", y ? "\"" : "",
+				x ? "\"" : "", x ? (const char *)x : "NULL",
+				x ? "\"" : "");
 			goto done;
 		}
 	}
@@ -487,13 +487,8 @@ prb_index_compare(prb_index *ix, const char *other_path, prb_err *err)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_err(ix, err, "attaching");
-	int64_t leaf = -1;
-	rc = first_difference(ix, &leaf, err);
-	if (rc == 0 && leaf >= 0)
-		rc = describe(ix, leaf, err);
 	char sa[32], sb[32], ra[80], rb[80];
-	if (rc == 0)
-		rc = meta_get(ix, "log_size", sa, sizeof sa, err);
+	rc = meta_get(ix, "log_size", sa, sizeof sa, err);
 	if (rc == 0)
 		rc = meta_get(ix, "log_root", ra, sizeof ra, err);
 	if (rc == 0)
@@ -505,7 +500,12 @@ prb_index_compare(prb_index *ix, const char *other_path, prb_err *err)
 		                 "the index covers %s entries (root %.16s...), "
 		                 "the log has %s (root %.16s...): run probity "
 		                 "reindex",
-		                 sa, ra, sb, rb);
+		                 sb, rb, sa, ra);
+	int64_t leaf = -1;
+	if (rc == 0)
+		rc = first_difference(ix, &leaf, err);
+	if (rc == 0 && leaf >= 0)
+		rc = describe(ix, leaf, err);
 	sqlite3_exec(ix->db, "DETACH other", NULL, NULL, NULL);
 	return rc;
 }

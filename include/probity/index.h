@@ -81,9 +81,10 @@ int prb_index_build(prb_index *ix, struct prb_store *st, uint64_t from,
                     void *pctx, prb_err *err);
 
 /*
- * Compares this index's rows and covered size/root with another index's
- * (the one `verify` rebuilds from the log). Returns 0 if identical, else
- * PRB_ECORRUPT with err naming the first differing leaf and column.
+ * Compares the index stored at other_path with this one, rebuilt from the
+ * log (prb_index_build): first the size and root they cover, then every
+ * row. Returns 0 if identical, else PRB_ECORRUPT with err naming the first
+ * differing leaf and column ("index has ..., the log gives ...").
  */
 int prb_index_compare(prb_index *ix, const char *other_path, prb_err *err);
 

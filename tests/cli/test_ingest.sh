@@ -188,10 +188,10 @@ if [ -n "$HAVE_SQLITE" ]; then
 
 	# A crash after the log's commit and before the index's: model it by
 	# putting back an older index.
-	cp "$L/index.sqlite" "$T/old.sqlite"
+	cp "$L/index.sqlite" "$T/old.sqlite" # closed cleanly: no -wal file
 	printf '%s\n' '{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"z-1","stage":"ResponseComplete","verb":"get","user":{"username":"z"},"requestReceivedTimestamp":"2024-03-04T00:00:00Z","stageTimestamp":"2024-03-04T00:00:00Z","requestURI":"/api"}' >"$T/z.jsonl"
 	expect_ok "ingest one more" ingest "$L" --key "$T/k" "$T/z.jsonl"
-	rm -f "$L/index.sqlite-wal" "$L/index.sqlite-shm"
+	check "no WAL file left after a clean exit" test ! -e "$L/index.sqlite-wal"
 	cp "$T/old.sqlite" "$L/index.sqlite"
 	expect_fail "verify sees the index behind the log" verify "$L" --vkey "$VKEY"
 	err_has "and says to reindex" "covers 11 entries.*log has 12.*reindex"
@@ -200,6 +200,79 @@ if [ -n "$HAVE_SQLITE" ]; then
 	err_has "saying what it indexed" "indexing entries 11..11"
 	check "and counts the record as a duplicate" grep -q "1 records, 0 new, 1 duplicates; log size 12" "$T/out"
 	verify_ok "verify after catching up" "$L" "$VKEY"
+fi
+
+# ---------------------------------------------------------------------------
+section "CloudTrail digest files: chain, log file hashes, RSA signatures"
+if [ -z "$HAVE_OPENSSL" ]; then
+	skip "openssl not found: the CloudTrail digest tests need it to sign"
+else
+	C=$T/ct
+	ACC=111122223333
+	LD=AWSLogs/$ACC/CloudTrail/us-east-1/2024/03/01
+	DD=AWSLogs/$ACC/CloudTrail-Digest/us-east-1/2024/03/01
+	mkdir -p "$C/$LD" "$C/$DD"
+	LOGF=$LD/${ACC}_CloudTrail_us-east-1_20240301T1000Z_abc.json.gz
+	sed 's/eu-west-1/eu-west-2/; s/000000000001/000000000101/; s/000000000002/000000000102/' "$D/aws/ct.json" >"$T/ct.json"
+	gzip -c <"$T/ct.json" >"$C/$LOGF"
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/ct.pem" 2>/dev/null
+	openssl rsa -in "$T/ct.pem" -RSAPublicKey_out -outform DER -out "$T/ct.pub" 2>/dev/null
+	FP=$(openssl dgst -md5 -r <"$T/ct.pub" | cut -c1-32)
+	LOGHASH=$(sha256sum <"$T/ct.json" | cut -c1-64)
+	# digest NAME START END PREVOBJ PREVHASH PREVSIG LOGFILES -> writes the
+	# .json.gz, sets SIG to its signature (hex)
+	digest() {
+		_obj=$DD/${ACC}_CloudTrail-Digest_us-east-1_main_us-east-1_$1.json.gz
+		if [ -n "$4" ]; then
+			_prev="\"previousDigestS3Bucket\":\"ct-bucket\",\"previousDigestS3Object\":\"$4\",\"previousDigestHashValue\":\"$5\",\"previousDigestHashAlgorithm\":\"SHA-256\",\"previousDigestSignature\":\"$6\""
+		else
+			_prev='"previousDigestS3Bucket":null,"previousDigestS3Object":null,"previousDigestHashValue":null,"previousDigestHashAlgorithm":null,"previousDigestSignature":null'
+		fi
+		printf '{"awsAccountId":"%s","digestStartTime":"%s","digestEndTime":"%s","digestS3Bucket":"ct-bucket","digestS3Object":"%s","digestPublicKeyFingerprint":"%s","digestSignatureAlgorithm":"SHA256withRSA","newestEventTime":"%s","oldestEventTime":"%s",%s,"logFiles":[%s]}' \
+			"$ACC" "$2" "$3" "$_obj" "$FP" "$3" "$2" "$_prev" "$7" >"$T/digest.json"
+		gzip -c <"$T/digest.json" >"$C/$_obj"
+		DHASH=$(sha256sum <"$T/digest.json" | cut -c1-64)
+		printf '%s\n%s\n%s\n%s' "$3" "ct-bucket/$_obj" "$DHASH" "${6:-null}" >"$T/tbs"
+		[ -n "$4" ] || printf '%s\n%s\n%s\nnull' "$3" "ct-bucket/$_obj" "$DHASH" >"$T/tbs"
+		SIG=$(openssl dgst -sha256 -sign "$T/ct.pem" <"$T/tbs" | binhex)
+		OBJ=$_obj
+	}
+	digest 20240301T110000Z 2024-03-01T10:00:00Z 2024-03-01T11:00:00Z "" "" "" \
+		"{\"s3Bucket\":\"ct-bucket\",\"s3Object\":\"$LOGF\",\"hashValue\":\"$LOGHASH\",\"hashAlgorithm\":\"SHA-256\",\"newestEventTime\":\"2024-03-01T10:05:00Z\",\"oldestEventTime\":\"2024-03-01T10:00:00Z\"}"
+	D1=$OBJ D1HASH=$DHASH D1SIG=$SIG
+	digest 20240301T120000Z 2024-03-01T11:00:00Z 2024-03-01T12:00:00Z "$D1" "$D1HASH" "$D1SIG" ""
+	D2=$OBJ
+	digest 20240301T130000Z 2024-03-01T12:00:00Z 2024-03-01T13:00:00Z "$D2" "$DHASH" "$SIG" ""
+	D2SIG=$SIG # the newest digest's (named D2SIG for the options below)
+	CL=$T/ctlog
+	new_log "$CL" "$T/k"
+	prb ingest "$CL" --key "$T/k" --cloudtrail-key "$T/ct.pub" --cloudtrail-signature "$C/$OBJ=$D2SIG" "$C"
+	if [ "$RC" -eq 0 ]; then ok "a clean digest chain: exit 0"; else bad "clean digest chain" "exit $RC: $(head_of "$T/err" 4)"; fi
+	check "both digests' signatures verified, the log file matched" grep -q "cloudtrail digests: 3 checked, 1 log files listed, 1 present and unaltered, 3 signatures verified, 0 not checked; 0 problems" "$T/out"
+	check "the log file's records committed (digests are not)" grep -q "ingested 4 files: 2 records, 2 new" "$T/out"
+	prb ingest "$CL" --key "$T/k" "$C"
+	eq "without keys: exit 0" "$RC" 0
+	check "signatures counted as not checked" grep -q "0 signatures verified, 3 not checked; 0 problems" "$T/out"
+	# the same records, other bytes: nothing new for the log, but altered
+	{ cat "$T/ct.json"; echo; } | gzip -c >"$C/$LOGF"
+	prb ingest "$CL" --key "$T/k" --cloudtrail-key "$T/ct.pub" --cloudtrail-signature "$C/$OBJ=$D2SIG" "$C"
+	eq "an altered log file: exit 1" "$RC" 1
+	err_has "reported as altered, naming the file" "altered.*$LOGF"
+	check "its records are duplicates all the same" grep -q "2 records, 0 new, 2 duplicates" "$T/out"
+	rm "$C/$LOGF"
+	prb ingest "$CL" --key "$T/k" "$C"
+	eq "a missing log file: exit 1" "$RC" 1
+	err_has "reported as missing" "missing.*$LOGF"
+	gzip -c <"$T/ct.json" >"$C/$LOGF"
+	D2SIG_BAD=$(printf %s "$D2SIG" | sed 's/^./0/; t; s/^/0/')
+	[ "$D2SIG_BAD" = "$D2SIG" ] && D2SIG_BAD=$(printf %s "$D2SIG" | sed 's/^./1/')
+	prb ingest "$CL" --key "$T/k" --cloudtrail-key "$T/ct.pub" --cloudtrail-signature "$C/$OBJ=$D2SIG_BAD" "$C"
+	eq "a wrong signature: exit 1" "$RC" 1
+	err_has "reported" "signature"
+	rm "$C/$D2"
+	prb ingest "$CL" --key "$T/k" "$C"
+	eq "a digest removed from the middle of the chain: exit 1" "$RC" 1
+	err_has "reported as a gap" "gap"
 fi
 
 # ---------------------------------------------------------------------------
@@ -238,9 +311,20 @@ eq "CloudTrail stratus: 310 records" "$((NEW + DUP))" 310
 ingest_count gcp "$S"/gcp-audit/*/*.json
 eq "GCP: 4 LogEntries" "$NEW" 4
 eq "GCP: exit" "$RC" 0
-ingest_count az "$S/azure-activity/azure-rest-api-specs/GetActivityLogsFiltered.json" "$S/azure-activity/microsoft-docs/activity-log-schema.md.rest-api.jsonl" \
+# The REST example is an OpenAPI example file: its list response is under
+# responses."200".body. The file itself is not an export: rejected.
+prb ingest "$R" --key "$T/k" "$S/azure-activity/azure-rest-api-specs/GetActivityLogsFiltered.json"
+eq "an OpenAPI example file is not an export: rejected" "$RC" 1
+err_has "saying no format fits" "GetActivityLogsFiltered.json: line 1, record 1: record fits no format"
+AZ_REST=""
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))["responses"]["200"]["body"], open(sys.argv[2], "w"))' \
+		"$S/azure-activity/azure-rest-api-specs/GetActivityLogsFiltered.json" "$T/rest-body.json" && AZ_REST=$T/rest-body.json
+fi
+[ -n "$AZ_REST" ] || skip "python3 not found: the Azure REST list body is not extracted (9 Azure records, not 10)"
+ingest_count az $AZ_REST "$S/azure-activity/microsoft-docs/activity-log-schema.md.rest-api.jsonl" \
 	"$S/azure-activity/microsoft-docs/activity-log-schema.md.eventhub-envelope.jsonl" "$S/azure-activity/microsoft-docs/activity-log-schema.md.policy-repaired.jsonl"
-eq "Azure: 10 records" "$((NEW + DUP))" 10
+eq "Azure: 10 records" "$((NEW + DUP))" "$([ -n "$AZ_REST" ] && echo 10 || echo 9)"
 eq "Azure: exit" "$RC" 0
 prb ingest "$R" --key "$T/k" "$S/azure-activity/microsoft-docs/activity-log-schema.md.policy-as-published.json.txt"
 eq "the invalid-as-published Azure Policy block is rejected" "$RC" 1
