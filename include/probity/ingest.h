@@ -67,14 +67,27 @@ typedef struct {
 /*
  * Recognises the format of one record (hint PRB_FMT_AUTO) or checks it is of
  * the hinted format, and fills *ev. The event id is: CloudTrail eventID;
- * Azure eventDataId, else correlationId + "/" + operationId; GCP insertId;
- * Kubernetes auditID + "/" + stage. A record that fits no format, or lacks
- * a field its format requires: PRB_EMALFORMED with err naming the field.
- * On failure *ev holds nothing to free.
+ * Azure eventDataId, else correlationId + "/" + operationId, else (the
+ * storage / Event Hubs schema carries neither) correlationId + "/" +
+ * operation + "/" + result + "/" + time; GCP insertId; Kubernetes auditID +
+ * "/" + stage. A record that fits no format, fits two (without a hint), or
+ * lacks a field its format requires: PRB_EMALFORMED with err naming the
+ * formats and fields (err->offset UINT64_MAX: the caller knows the record).
+ * An unknown hint: PRB_EINVAL. On failure *ev holds nothing to free.
+ * src/ingest/formats.c documents each format's fields and mapping.
  */
 int prb_event_from_record(prb_format hint, const json_t *rec, prb_event *ev,
                           prb_err *err);
+/* Frees ev's strings and sets them NULL. Accepts NULL. */
 void prb_event_free(prb_event *ev);
+
+/* prb_event's string fields, in declaration order, for code that treats
+ * them alike (index columns, tests): the name of field i ("event_id",
+ * "time", ..., "response"), NULL when i >= PRB_EVENT_NFIELDS; and field i
+ * of ev, NULL when unset or i is out of range (borrowed from ev). */
+#define PRB_EVENT_NFIELDS 19
+const char *prb_event_field_name(size_t i);
+const char *prb_event_field(const prb_event *ev, size_t i);
 
 /* Where a record sits in its file. */
 typedef struct {
@@ -84,17 +97,25 @@ typedef struct {
 	uint64_t number; /* 1-based record number within the file */
 } prb_record_pos;
 
-/* Called once per record, in file order; `rec` is borrowed for the call.
- * A non-zero return stops the scan and is returned by prb_records_scan. */
+/* Called once per record, in file order; `rec` is borrowed for the call
+ * (take a reference to keep it). A non-zero return stops the scan and is
+ * returned by prb_records_scan, err untouched. */
 typedef int (*prb_record_fn)(void *ctx, json_t *rec, const prb_record_pos *pos);
 
 /*
  * Splits an export file's bytes (already decompressed) into records: a
  * {"Records": [...]} / {"records": [...]} / {"value": [...]} envelope, a
- * JSON array, JSON Lines, or one JSON object. A syntax error, invalid UTF-8,
- * a duplicate key or a number outside the IEEE 754 double range stops the
- * scan with PRB_EMALFORMED, err->offset the byte offset and err->msg naming
- * line and record number. The buffer need not be NUL-terminated.
+ * JSON array, JSON Lines (one object, or envelope, per line), or one JSON
+ * object. Records are JSON objects, parsed with JSON_DECODE_INT_AS_REAL |
+ * JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL; each is handed to fn as soon as
+ * it is read (memory is per record, not per file), so records before an
+ * error have been delivered. An empty file, [] and {"Records": []} hold no
+ * records. A syntax error, invalid UTF-8, a duplicate key, a number outside
+ * the IEEE 754 double range or a record that is not an object stops the
+ * scan with PRB_EMALFORMED (PRB_ETOOBIG for one value over 2 GiB),
+ * err->offset the byte offset and err->msg "line L, record N: why";
+ * err->where is left empty for the caller to name the file. The buffer need
+ * not be NUL-terminated. Thread-safe.
  */
 int prb_records_scan(const char *buf, size_t len, prb_record_fn fn,
                      void *ctx, prb_err *err);
