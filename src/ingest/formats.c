@@ -85,6 +85,7 @@
 #include <time.h>
 
 #include "ingest/formats.h"
+#include "probity/jcs.h"
 
 static const fx_format *const formats[] = {
 	&fx_cloudtrail, &fx_azure, &fx_gcp, &fx_k8s,
@@ -343,13 +344,7 @@ fx_set_number(fx_out *o, char **dst, const json_t *v)
 {
 	if (!json_is_number(v))
 		return;
-	double d = json_number_value(v);
-	/* Range first: converting a double beyond long long is undefined. */
-	if (d > -9007199254740992.0 && d < 9007199254740992.0 &&
-	    d == (double)(long long)d)
-		fx_setf(o, dst, "%lld", (long long)d);
-	else
-		fx_setf(o, dst, "%.17g", d);
+	fx_set_json(o, dst, v); /* RFC 8785's number form, as in the entry */
 }
 
 void
@@ -357,12 +352,18 @@ fx_set_json(fx_out *o, char **dst, const json_t *v)
 {
 	if (*dst || !v || json_is_null(v))
 		return;
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	if (!s) {
+	/* RFC 8785 form: the same text whatever the member order of the
+	 * record it came from (the export's or the canonical entry's) */
+	char *s;
+	size_t n;
+	int rc = prb_jcs_encode(v, &s, &n, NULL);
+	if (rc == PRB_ENOMEM) {
 		out_of_memory(o);
 		return;
 	}
-	fx_setn(o, dst, s, strlen(s));
+	if (rc != 0)
+		return;
+	fx_setn(o, dst, s, n);
 	free(s);
 }
 
