@@ -8,6 +8,7 @@
  * indexing the missing entries from the log itself.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,53 @@ static int
 meta_get(prb_index *ix, const char *key, char *buf, size_t cap, prb_err *err)
 {
 	return meta_get_from(ix, "main", key, buf, cap, err);
+}
+
+/* A read-only file: URI for path ("%", "?" and "#" escaped). */
+static void
+uri_of(const char *path, char *out, size_t cap)
+{
+	size_t o = (size_t)snprintf(out, cap, "file:");
+	for (const char *p = path; *p && o + 4 < cap; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			o += (size_t)snprintf(out + o, cap - o, "%%%02X",
+			                      (unsigned char)*p);
+		else
+			out[o++] = *p;
+	}
+	snprintf(out + o, cap - o, "?mode=ro");
+}
+
+int
+prb_index_open_readonly(const char *path, prb_index **out, prb_err *err)
+{
+	*out = NULL;
+	prb_index *ix = calloc(1, sizeof *ix);
+	if (ix == NULL)
+		return prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
+		                   "out of memory");
+	snprintf(ix->path, sizeof ix->path, "%s", path);
+	char uri[PATH_MAX + 32], schema[16];
+	uri_of(path, uri, sizeof uri);
+	int rc;
+	if (sqlite3_open_v2(uri, &ix->db,
+	                    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
+	    SQLITE_OK)
+		rc = ix->db ? db_err(ix, err, "opening")
+		            : prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
+		                          "out of memory");
+	else
+		rc = meta_get(ix, "schema", schema, sizeof schema, err);
+	if (rc == 0 && strcmp(schema, "1") != 0)
+		rc = prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
+		                 "index schema version %s, this probity reads 1",
+		                 schema);
+	if (rc != 0) {
+		prb_index_close(ix);
+		return rc;
+	}
+	*out = ix;
+	return 0;
 }
 
 int
@@ -400,18 +448,19 @@ prb_index_build(prb_index *ix, prb_store *st, uint64_t from, uint64_t size,
 
 /* The first leaf present in one table and not identical in the other. */
 static int
-first_difference(prb_index *ix, int64_t *leaf, prb_err *err)
+first_difference(prb_index *ix, uint64_t upto, int64_t *leaf, prb_err *err)
 {
 	sqlite3_stmt *st;
 	const char *sql =
 		"SELECT min(leaf) FROM ("
-		" SELECT leaf FROM (SELECT * FROM main.events EXCEPT"
-		"                   SELECT * FROM other.events)"
+		" SELECT leaf FROM (SELECT * FROM main.events WHERE leaf < ?1"
+		"                   EXCEPT SELECT * FROM other.events)"
 		" UNION ALL"
 		" SELECT leaf FROM (SELECT * FROM other.events EXCEPT"
-		"                   SELECT * FROM main.events))";
+		"                   SELECT * FROM main.events WHERE leaf < ?1))";
 	if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return db_err(ix, err, "comparing");
+	sqlite3_bind_int64(st, 1, upto > INT64_MAX ? INT64_MAX : (int64_t)upto);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
@@ -426,7 +475,7 @@ first_difference(prb_index *ix, int64_t *leaf, prb_err *err)
 
 /* Names the first column of `leaf` that differs between the two tables. */
 static int
-describe(prb_index *ix, int64_t leaf, prb_err *err)
+describe(prb_index *ix, int64_t leaf, uint64_t upto, prb_err *err)
 {
 	sqlite3_stmt *a = NULL, *b = NULL;
 	sqlite3_prepare_v2(ix->db, "SELECT * FROM main.events WHERE leaf = ?",
@@ -442,10 +491,13 @@ describe(prb_index *ix, int64_t leaf, prb_err *err)
 	sqlite3_bind_int64(b, 1, leaf);
 	int ra = sqlite3_step(a), rb = sqlite3_step(b);
 	int rc;
-	if (ra != SQLITE_ROW || rb != SQLITE_ROW) {
+	if (ra != SQLITE_ROW || rb != SQLITE_ROW || (uint64_t)leaf >= upto) {
 		rc = prb_err_set(err, PRB_ECORRUPT, ix->path, (uint64_t)leaf,
 		                 "leaf %" PRId64 ": %s", leaf,
-		                 ra == SQLITE_ROW
+		                 (uint64_t)leaf >= upto
+		                         ? "the index has a row beyond the entries "
+		                           "it says it covers"
+		                 : ra == SQLITE_ROW
 		                         ? "the log has a record the index lacks"
 		                         : "the index has a row for an entry that "
 		                           "is not a record in the log");
@@ -476,36 +528,24 @@ done:
 }
 
 int
-prb_index_compare(prb_index *ix, const char *other_path, prb_err *err)
+prb_index_compare(prb_index *ix, const char *other_path, uint64_t upto,
+                  prb_err *err)
 {
 	sqlite3_stmt *st;
+	char uri[PATH_MAX + 32];
+	uri_of(other_path, uri, sizeof uri);
 	if (sqlite3_prepare_v2(ix->db, "ATTACH ? AS other", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return db_err(ix, err, "attaching");
-	sqlite3_bind_text(st, 1, other_path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_err(ix, err, "attaching");
-	char sa[32], sb[32], ra[80], rb[80];
-	rc = meta_get(ix, "log_size", sa, sizeof sa, err);
-	if (rc == 0)
-		rc = meta_get(ix, "log_root", ra, sizeof ra, err);
-	if (rc == 0)
-		rc = meta_get_from(ix, "other", "log_size", sb, sizeof sb, err);
-	if (rc == 0)
-		rc = meta_get_from(ix, "other", "log_root", rb, sizeof rb, err);
-	if (rc == 0 && (strcmp(sa, sb) != 0 || strcmp(ra, rb) != 0))
-		rc = prb_err_set(err, PRB_ECORRUPT, ix->path, UINT64_MAX,
-		                 "the index covers %s entries (root %.16s...), "
-		                 "the log has %s (root %.16s...): run probity "
-		                 "reindex",
-		                 sb, rb, sa, ra);
 	int64_t leaf = -1;
-	if (rc == 0)
-		rc = first_difference(ix, &leaf, err);
+	rc = first_difference(ix, upto, &leaf, err);
 	if (rc == 0 && leaf >= 0)
-		rc = describe(ix, leaf, err);
+		rc = describe(ix, leaf, upto, err);
 	sqlite3_exec(ix->db, "DETACH other", NULL, NULL, NULL);
 	return rc;
 }

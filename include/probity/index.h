@@ -39,6 +39,10 @@ typedef struct prb_index prb_index;
 /* Opens the index at `path`, creating it (and its schema) if missing.
  * A database of another schema version: PRB_ECORRUPT. */
 int prb_index_open(const char *path, prb_index **out, prb_err *err);
+/* Opens an existing index read-only (prb_index_covers and comparing
+ * only). No file: PRB_EIO from SQLite ("unable to open"). */
+int prb_index_open_readonly(const char *path, prb_index **out,
+                            prb_err *err);
 void prb_index_close(prb_index *ix);
 
 /* The log size and root the index covers (0 and the empty root when new). */
@@ -81,11 +85,14 @@ int prb_index_build(prb_index *ix, struct prb_store *st, uint64_t from,
                     void *pctx, prb_err *err);
 
 /*
- * Compares the index stored at other_path with this one, rebuilt from the
- * log (prb_index_build): first the size and root they cover, then every
- * row. Returns 0 if identical, else PRB_ECORRUPT with err naming the first
- * differing leaf and column ("index has ..., the log gives ...").
+ * Compares the rows of the index stored at other_path (opened read-only)
+ * with this one's, rebuilt from the log (prb_index_build), for the leaves
+ * below `upto` (what the stored index says it covers). Returns 0 if they
+ * are identical and the stored index has no row at or beyond upto, else
+ * PRB_ECORRUPT with err naming the first differing leaf and column
+ * ("index has ..., the log gives ...").
  */
-int prb_index_compare(prb_index *ix, const char *other_path, prb_err *err);
+int prb_index_compare(prb_index *ix, const char *other_path, uint64_t upto,
+                      prb_err *err);
 
 #endif
