@@ -8,8 +8,9 @@
 # those. Each harness is built with clang
 # (-fsanitize=fuzzer,address,undefined) into build/fuzz/ and run on
 # build/fuzz/corpus-<name>, a copy of tests/fuzz/corpus/<name> kept between
-# runs, so the committed corpus is never written to. A crash, leak, timeout or sanitizer report stops that harness; its reproducer path
-# is printed and the script exits non-zero after the remaining harnesses.
+# runs, so the committed corpus is never written to. A crash, leak, timeout
+# or sanitizer report stops that harness; its reproducer path is printed
+# and the script exits non-zero after the remaining harnesses.
 # Set CLANG to use another clang, FUZZ_FLAGS for extra libFuzzer options.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
