@@ -4,13 +4,13 @@
 #   sh tests/fuzz/run-libfuzzer.sh [SECONDS] [HARNESS...]
 #
 # SECONDS (default 60) is the run time of each harness; HARNESS names
-# (note, checkpoint, key, proof, jcs, records) limit the run to those. Each
-# harness is built with clang (-fsanitize=fuzzer,address,undefined) into
-# build/fuzz/ and run on build/fuzz/corpus-<name>, a copy of
-# tests/fuzz/corpus/<name>
-# kept between runs, so the committed corpus is never written to. A crash,
-# leak, timeout or sanitizer report stops that harness; its reproducer path
-# is printed and the script exits non-zero after the remaining harnesses.
+# (note, checkpoint, key, proof, jcs, records, ctdigest) limit the run to
+# those. Each harness is built with clang
+# (-fsanitize=fuzzer,address,undefined) into build/fuzz/ and run on
+# build/fuzz/corpus-<name>, a copy of tests/fuzz/corpus/<name> kept between
+# runs, so the committed corpus is never written to. A crash, leak, timeout
+# or sanitizer report stops that harness; its reproducer path is printed
+# and the script exits non-zero after the remaining harnesses.
 # Set CLANG to use another clang, FUZZ_FLAGS for extra libFuzzer options.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,7 +20,7 @@ SECONDS_EACH=${1:-60}
 [ $# -gt 0 ] && shift
 case $SECONDS_EACH in
 '' | *[!0-9]*)
-	echo "usage: $0 [SECONDS] [note|checkpoint|key|proof|jcs|records ...]" >&2
+	echo "usage: $0 [SECONDS] [note|checkpoint|key|proof|jcs|records|ctdigest ...]" >&2
 	exit 2
 	;;
 esac
@@ -79,6 +79,15 @@ cat >"$DICT" <<'EOF'
 "1.7976931348623157e308"
 "9007199254740993"
 "-0.0"
+"\x0a--\x0a"
+"previousDigestSignature"
+"previousDigestS3Object"
+"SHA256withRSA"
+"SHA-256"
+"AWSLogs/"
+"_backfill"
+"-----BEGIN PUBLIC KEY-----"
+"\x1f\x8b"
 EOF
 
 status=0
