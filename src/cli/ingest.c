@@ -35,6 +35,8 @@
 #define FILE_LIMIT ((size_t)1 << 30)    /* bytes of one export file */
 #define BATCH_ENTRIES 65536
 #define BATCH_BYTES ((size_t)64 << 20)
+#define BATCH_SECONDS 1.0 /* a batch older than this is committed at the
+                             end of the file that makes it so */
 #define MAX_CT_KEYS 64
 
 static const char ingest_usage[] =
@@ -57,7 +59,9 @@ static const char ingest_usage[] =
 	"checked: their chain and the SHA-256 of every log file they list;\n"
 	"their RSA signatures too when --cloudtrail-key gives the public keys\n"
 	"(PEM or DER). A problem found there also makes the status 1.\n"
-	"Prints \"size N\" each time a batch is durable, then a summary.\n"
+	"Records are committed in batches (at file ends, once a batch is a\n"
+	"second old or large); \"size N\" is printed each time one is durable,\n"
+	"then a summary.\n"
 	"\n"
 	"  --format F            every record must be of format F (default:\n"
 	"                        auto, each record's format is recognised)\n"
@@ -86,6 +90,7 @@ typedef struct {
 	uint8_t **ents;
 	size_t *lens;
 	size_t n, cap, bytes;
+	double batch_start;
 	/* the file being parsed */
 	pending *recs;
 	size_t nrecs, caprecs;
@@ -289,6 +294,8 @@ batch_file(ingester *g)
 			}
 			g->cap = c;
 		}
+		if (g->n == 0)
+			g->batch_start = cli_now();
 		g->ents[g->n] = p->en.bytes; /* the batch owns it now */
 		g->lens[g->n++] = p->en.len;
 		g->bytes += p->en.len;
@@ -304,7 +311,8 @@ batch_file(ingester *g)
 	}
 	g->records += g->nrecs;
 	clear_file(g);
-	if (g->n >= BATCH_ENTRIES || g->bytes >= BATCH_BYTES)
+	if (g->n >= BATCH_ENTRIES || g->bytes >= BATCH_BYTES ||
+	    (g->n > 0 && cli_now() - g->batch_start >= BATCH_SECONDS))
 		return flush(g);
 	return 0;
 }
