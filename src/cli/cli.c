@@ -226,8 +226,10 @@ void
 cli_progress_init(cli_progress *p, const char *unit)
 {
 	p->on = isatty(STDERR_FILENO);
-	p->start = p->last = cli_now();
+	p->start = cli_now();
+	p->last = p->start - 1; /* the first update draws at once */
 	p->unit = unit;
+	p->of_unit = NULL;
 }
 
 void
@@ -250,8 +252,11 @@ cli_progress_update(cli_progress *p, unsigned long long done,
 			bar[1 + i] = i < pct * 30 / 100 ? '#' : '.';
 		bar[31] = ']';
 		bar[32] = 0;
-		fprintf(stderr, "\r\033[K%s %3d%%  %llu %s  %.0f %s/s", bar, pct,
-		        items, p->unit, rate, p->unit);
+		fprintf(stderr, "\r\033[K%s %3d%%  ", bar, pct);
+		if (p->of_unit)
+			fprintf(stderr, "%llu/%llu %s  ", done, total, p->of_unit);
+		fprintf(stderr, "%llu %s  %.0f %s/s", items, p->unit, rate,
+		        p->unit);
 	} else {
 		fprintf(stderr, "\r\033[K%llu %s  %.0f %s/s", items, p->unit, rate,
 		        p->unit);

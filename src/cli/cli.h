@@ -71,6 +71,7 @@ typedef struct {
 	int on;
 	double start, last;
 	const char *unit;
+	const char *of_unit; /* if set, "done/total of_unit" is shown too */
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, const char *unit);

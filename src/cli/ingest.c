@@ -500,6 +500,7 @@ run(ingester *g, const char **paths, int npaths)
 	}
 	g->files_total = l.n;
 	cli_progress_init(&g->pr, "records");
+	g->pr.of_unit = "files";
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		rc = ingest_file(g, l.v[i]);
 		cli_progress_update(&g->pr, g->files, g->files_total,

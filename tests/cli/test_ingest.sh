@@ -85,6 +85,18 @@ else
 	bad "prove 3" "exit $RC: $(head_of "$T/err")"
 fi
 
+section "progress on a terminal"
+if command -v script >/dev/null 2>&1; then
+	PL=$T/plog
+	new_log "$PL" "$T/k"
+	script -qec "$PROBITY ingest $PL --key $T/k $D" /dev/null </dev/null >"$T/tty" 2>&1
+	check "files, records and records/s shown on a terminal" grep -Eq '[0-9]+/4 files +[0-9]+ records +[0-9]+ records/s' "$T/tty"
+	prb ingest "$PL" --key "$T/k" "$D"
+	check "and not when stderr is not a terminal" sh -c "! grep -q 'records/s' '$T/err'"
+else
+	skip "script(1) not found: progress on a terminal not tested"
+fi
+
 section "re-ingest adds nothing"
 prb ingest "$L" --key "$T/k" "$D"
 eq "re-ingest exit" "$RC" 0
