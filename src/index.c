@@ -124,8 +124,10 @@ uri_of(const char *path, char *out, size_t cap)
 	snprintf(out + o, cap - o, "?mode=ro");
 }
 
-int
-prb_index_open_readonly(const char *path, prb_index **out, prb_err *err)
+/* Opens the database at `name` (a path or a file: URI) with `flags`. */
+static int
+open_db(const char *path, const char *name, int flags, prb_index **out,
+        prb_err *err)
 {
 	*out = NULL;
 	prb_index *ix = calloc(1, sizeof *ix);
@@ -133,41 +135,7 @@ prb_index_open_readonly(const char *path, prb_index **out, prb_err *err)
 		return prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
 		                   "out of memory");
 	snprintf(ix->path, sizeof ix->path, "%s", path);
-	char uri[PATH_MAX + 32], schema[16];
-	uri_of(path, uri, sizeof uri);
-	int rc;
-	if (sqlite3_open_v2(uri, &ix->db,
-	                    SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
-	    SQLITE_OK)
-		rc = ix->db ? db_err(ix, err, "opening")
-		            : prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
-		                          "out of memory");
-	else
-		rc = meta_get(ix, "schema", schema, sizeof schema, err);
-	if (rc == 0 && strcmp(schema, "1") != 0)
-		rc = prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
-		                 "index schema version %s, this probity reads 1",
-		                 schema);
-	if (rc != 0) {
-		prb_index_close(ix);
-		return rc;
-	}
-	*out = ix;
-	return 0;
-}
-
-int
-prb_index_open(const char *path, prb_index **out, prb_err *err)
-{
-	*out = NULL;
-	prb_index *ix = calloc(1, sizeof *ix);
-	if (ix == NULL)
-		return prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
-		                   "out of memory");
-	snprintf(ix->path, sizeof ix->path, "%s", path);
-	if (sqlite3_open_v2(path, &ix->db,
-	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(name, &ix->db, flags, NULL) != SQLITE_OK) {
 		int rc = ix->db ? db_err(ix, err, "opening")
 		                : prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
 		                              "out of memory");
@@ -175,17 +143,52 @@ prb_index_open(const char *path, prb_index **out, prb_err *err)
 		return rc;
 	}
 	sqlite3_busy_timeout(ix->db, 10000);
+	*out = ix;
+	return 0;
+}
+
+/* Refuses a database of another schema version. */
+static int
+check_schema(prb_index *ix, prb_err *err)
+{
 	char schema[16];
-	int rc = exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
-	              "setting the journal mode", err);
+	int rc = meta_get(ix, "schema", schema, sizeof schema, err);
+	if (rc == 0 && strcmp(schema, "1") != 0)
+		rc = prb_err_set(err, PRB_ECORRUPT, ix->path, UINT64_MAX,
+		                 "index schema version %s, this probity reads 1",
+		                 schema);
+	return rc;
+}
+
+int
+prb_index_open_readonly(const char *path, prb_index **out, prb_err *err)
+{
+	char uri[PATH_MAX + 32];
+	uri_of(path, uri, sizeof uri);
+	int rc = open_db(path, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	                 out, err);
+	if (rc == 0 && (rc = check_schema(*out, err)) != 0) {
+		prb_index_close(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+int
+prb_index_open(const char *path, prb_index **out, prb_err *err)
+{
+	prb_index *ix;
+	*out = NULL;
+	int rc = open_db(path, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                 &ix, err);
+	if (rc != 0)
+		return rc;
+	rc = exec(ix, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+	          "setting the journal mode", err);
 	if (rc == 0)
 		rc = exec(ix, schema_sql, "creating the schema", err);
 	if (rc == 0)
-		rc = meta_get(ix, "schema", schema, sizeof schema, err);
-	if (rc == 0 && strcmp(schema, "1") != 0)
-		rc = prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
-		                 "index schema version %s, this probity reads 1",
-		                 schema);
+		rc = check_schema(ix, err);
 	if (rc == 0 &&
 	    (sqlite3_prepare_v2(ix->db,
 	                        "SELECT 1 FROM events WHERE format = ? AND "
@@ -375,7 +378,7 @@ typedef struct {
 	prb_index *ix;
 	prb_store *st;
 	uint64_t base; /* leaf index of the bundle's first entry */
-	uint64_t from;
+	uint64_t from, size;
 	prb_err *err;
 } build_ctx;
 
@@ -385,7 +388,7 @@ build_entry(void *ctx, const uint8_t *data, size_t len, unsigned i)
 {
 	build_ctx *b = ctx;
 	uint64_t leaf = b->base + i;
-	if (leaf < b->from)
+	if (leaf < b->from || leaf >= b->size)
 		return 0;
 	json_t *rec;
 	int canonical;
@@ -418,7 +421,7 @@ prb_index_build(prb_index *ix, prb_store *st, uint64_t from, uint64_t size,
                 void *pctx, prb_err *err)
 {
 	int rc = prb_index_begin(ix, err);
-	build_ctx b = {ix, st, 0, from, err};
+	build_ctx b = {ix, st, 0, from, size, err};
 	for (uint64_t n = from / PRB_TILE_WIDTH;
 	     rc == 0 && n * PRB_TILE_WIDTH < size; n++) {
 		uint64_t left = size - n * PRB_TILE_WIDTH;
@@ -429,6 +432,13 @@ prb_index_build(prb_index *ix, prb_store *st, uint64_t from, uint64_t size,
 		uint8_t *data;
 		size_t len;
 		rc = st->ops->get(st, path, &data, &len, err);
+		if (rc == PRB_ENOTFOUND && w < PRB_TILE_WIDTH) {
+			/* a writer went on and pruned the partial bundle: its
+			 * entries are the first w of the full one (tlog-tiles) */
+			w = PRB_TILE_WIDTH;
+			prb_tile_path(path, sizeof path, PRB_ENTRIES_LEVEL, n, w);
+			rc = st->ops->get(st, path, &data, &len, err);
+		}
 		if (rc != 0)
 			break;
 		b.base = n * PRB_TILE_WIDTH;
@@ -437,7 +447,9 @@ prb_index_build(prb_index *ix, prb_store *st, uint64_t from, uint64_t size,
 		if (rc != 0 && err != NULL && err->where[0] == '\0')
 			snprintf(err->where, sizeof err->where, "%s", path);
 		if (progress != NULL)
-			progress(pctx, b.base + w - from, size - from);
+			progress(pctx, b.base + w > size ? size - from
+			                                 : b.base + w - from,
+			         size - from);
 	}
 	if (rc == 0)
 		rc = prb_index_commit(ix, size, root, err);

@@ -265,6 +265,12 @@ cli_progress_update(cli_progress *p, unsigned long long done,
 }
 
 void
+cli_progress_fn(void *ctx, uint64_t done, uint64_t total)
+{
+	cli_progress_update(ctx, done, total, done);
+}
+
+void
 cli_progress_done(cli_progress *p)
 {
 	if (p->on && p->last > p->start) {

@@ -79,6 +79,9 @@ void cli_progress_init(cli_progress *p, const char *unit);
  * with its rate, in p's unit. At most five redraws a second. */
 void cli_progress_update(cli_progress *p, unsigned long long done,
                          unsigned long long total, unsigned long long items);
+/* A prb_progress_fn over a cli_progress (ctx): done of total, shown as
+ * items too. */
+void cli_progress_fn(void *ctx, uint64_t done, uint64_t total);
 /* Erases the progress line (call before printing to a shared terminal). */
 void cli_progress_done(cli_progress *p);
 double cli_now(void);

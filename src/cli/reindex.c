@@ -15,12 +15,6 @@ static const char reindex_usage[] =
 	"\n"
 	"  --lock-timeout SECS   wait this long for another writer (default 30)\n";
 
-static void
-progress(void *ctx, uint64_t done, uint64_t total)
-{
-	cli_progress_update(ctx, done, total, done);
-}
-
 int
 cmd_reindex(int argc, char **argv)
 {
@@ -59,7 +53,7 @@ cmd_reindex(int argc, char **argv)
 	prb_log_root(log, &root);
 	uint64_t size = prb_log_size(log);
 	if (prb_index_begin(ix, &err) || prb_index_clear(ix, &err) ||
-	    prb_index_build(ix, st, 0, size, &root, progress, &pr, &err))
+	    prb_index_build(ix, st, 0, size, &root, cli_progress_fn, &pr, &err))
 		goto fail;
 	cli_progress_done(&pr);
 	printf("reindexed %s: %llu entries\n", pos[0], (unsigned long long)size);

@@ -25,12 +25,6 @@ static const char verify_usage[] =
 	"Exit status 0 only if all is well.\n";
 
 static void
-progress(void *ctx, uint64_t done, uint64_t total)
-{
-	cli_progress_update(ctx, done, total, done);
-}
-
-static void
 unlink_db(const char *path)
 {
 	char p[PATH_MAX + 8];
@@ -113,7 +107,7 @@ verify_index(const char *dir, prb_store *st, cli_progress *pr,
 		prb_hash root;
 		prb_log_root(log, &root);
 		rc = prb_index_build(ix, st, 0, prb_log_size(log), &root,
-		                     progress, pr, err);
+		                     cli_progress_fn, pr, err);
 		if (rc != 0)
 			cli_prefix_where(err, dir);
 	}
@@ -149,7 +143,7 @@ cmd_verify(int argc, char **argv)
 		return cli_fail("verify", &err);
 	cli_progress_init(&pr, "entries");
 	uint64_t covers = UINT64_MAX;
-	int rc = prb_log_verify(st, &v, progress, &pr, &size, &err);
+	int rc = prb_log_verify(st, &v, cli_progress_fn, &pr, &size, &err);
 	if (rc)
 		cli_prefix_where(&err, pos[0]);
 	else
