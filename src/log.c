@@ -3,11 +3,14 @@
  * tiles, full verification.
  *
  * Invariants (DESIGN.md):
- *  1. An append returns 0 only after its entries, every tile and bundle it
- *     changes, and a signed checkpoint covering it are durable:
- *       prb_log_append: put() every new full tile/bundle as it fills, put()
- *       the new partial tiles/bundle, sync(), sign, set_checkpoint().
- *     The checkpoint is the single commit point.
+ *  1. An append is acknowledged only after its entries, every tile and
+ *     bundle it changes, and a signed checkpoint covering it are durable:
+ *       prb_log_append_start: put() every new full tile/bundle as it
+ *       fills, put() the new partial tiles/bundle, sign, then
+ *       commit() (the store syncs those puts, then set_checkpoint());
+ *       prb_log_append_wait: the commit's result, in order.
+ *     A store without commit() gets sync() and set_checkpoint() from
+ *     prb_log_append_wait. The checkpoint is the single commit point.
  *  2. Recovery is prb_log_open: it trusts only what the checkpoint names;
  *     anything written after it is ignored and later overwritten.
  *  3. Files the checkpoint names are never rewritten with other bytes: a
@@ -17,6 +20,14 @@
  *     a checkpoint that names the full tile.
  *  4. The handle holds only the right edge: per level the hashes of the
  *     current partial tile, plus the partial entry bundle.
+ *  5. Pipelining: while batch k commits, batch k+1 is hashed and written
+ *     as if k were committed (its `old` is k's size, its checkpoint's
+ *     compare-and-swap expects k's). Nothing staged removes a file that the
+ *     last durable checkpoint names: what a batch removes before its
+ *     commit are partials of tiles no earlier size had as partial. If
+ *     batch k fails, every later one fails too (the store runs no commit
+ *     after a failed one), and each failed batch's files are removed when
+ *     its failure is collected (finish_batch). At most INFLIGHT batches.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,16 +50,37 @@ typedef struct {
 typedef int (*full_fn)(void *ctx, unsigned level, uint64_t index,
                        const prb_hash *h, prb_err *err);
 
+#define INFLIGHT 2 /* batches started and not yet waited for */
+
+struct prb_log;
+static void discard_batch(struct prb_log *log, uint64_t old,
+                          uint64_t reached);
+
+/* A batch whose commit was started and not yet waited for. */
+typedef struct {
+	uint64_t old;   /* it appends entries old .. cp.size-1 */
+	prb_checkpoint cp;
+	char *note;     /* its signed checkpoint; NULL for an empty batch */
+	size_t note_len;
+} batch;
+
 struct prb_log {
 	prb_store *st;
 	prb_signer *signer;
-	prb_checkpoint cp;
+	prb_checkpoint cp; /* the latest durable checkpoint */
 	char *note;
 	size_t note_len;
-	edge e;
+	edge e;            /* at the size of the last batch started */
 	uint8_t *bundle; /* the partial bundle's bytes */
 	size_t bundle_len, bundle_cap;
-	int failed;
+	int failed;        /* appends refused: the edge is ahead of what can
+	                      still commit */
+	int broken;        /* a batch failed: later ones in flight cannot
+	                      commit */
+	batch fl[INFLIGHT]; /* in flight, oldest at fl_head */
+	unsigned fl_head, fl_n;
+	int staging;        /* entries staged for the next batch ... */
+	uint64_t stage_old; /* ... from this size */
 	prb_err rerr; /* the last tile read error of node_reader */
 	/* one-tile cache for proof reads */
 	int c_level;
@@ -342,6 +374,10 @@ prb_log_close(prb_log *log)
 {
 	if (!log)
 		return;
+	while (log->fl_n > 0) /* results dropped; failed batches cleaned up */
+		prb_log_append_wait(log, NULL, NULL);
+	if (log->staging) /* never committed */
+		discard_batch(log, log->stage_old, log->e.size);
 	free(log->note);
 	free(log->bundle);
 	free(log);
@@ -546,18 +582,19 @@ was_partial(int level, uint64_t index, uint64_t size)
 	       prb_tile_level_count(size, lv) / PRB_TILE_WIDTH == index;
 }
 
-/* For each tile the batch made full: the partials a committed checkpoint
- * named (only the tile partial at `old`) go after the commit, when
- * `committed`; any others are leftovers of uncommitted batches and go
- * before it. */
+/* For each tile the batch from `old` to `size` made full: the partials a
+ * committed checkpoint named (only the tile partial at `old`) go after the
+ * commit, when `committed`; any others are leftovers of uncommitted
+ * batches and go before it. */
 static int
-remove_full_partials(prb_log *log, uint64_t old, int committed, prb_err *err)
+remove_full_partials(prb_log *log, uint64_t old, uint64_t size, int committed,
+                     prb_err *err)
 {
 	int rc = 0;
 	for (int l = PRB_ENTRIES_LEVEL; l < LEVELS && rc == 0; l++) {
 		unsigned lv = l < 0 ? 0 : (unsigned)l;
 		uint64_t from = prb_tile_level_count(old, lv) / PRB_TILE_WIDTH;
-		uint64_t to = prb_tile_level_count(log->e.size, lv) / PRB_TILE_WIDTH;
+		uint64_t to = prb_tile_level_count(size, lv) / PRB_TILE_WIDTH;
 		for (uint64_t i = from; i < to && rc == 0; i++)
 			if (was_partial(l, i, old) == committed)
 				rc = remove_partials(log, l, i, 0, err);
@@ -733,13 +770,13 @@ put_partials(prb_log *log, uint64_t old, prb_err *err)
 	                         err);
 }
 
-/* After a failed batch: best-effort removal of what it wrote, none of
- * which the checkpoint names (so a full disk is not left fuller). */
+/* After a failed batch from `old` to `reached`: best-effort removal of
+ * what it wrote, none of which a committed checkpoint names (so a full
+ * disk is not left fuller). */
 static void
-discard_batch(prb_log *log, uint64_t old)
+discard_batch(prb_log *log, uint64_t old, uint64_t reached)
 {
 	char path[PRB_TILE_PATH_MAX];
-	uint64_t reached = log->e.size;
 	prb_store *st = log->st;
 	if (old == reached)
 		return;
@@ -760,44 +797,31 @@ discard_batch(prb_log *log, uint64_t old)
 	}
 }
 
-/* Signs and commits the edge's size as the new checkpoint. */
+/* Signs the edge's size as batch b's checkpoint. */
 static int
-commit(prb_log *log, prb_err *err)
+sign_batch(prb_log *log, batch *b, prb_err *err)
 {
-	prb_checkpoint cp = log->cp;
-	char *note;
-	size_t len;
-	cp.size = log->e.size;
-	cp.n_extensions = 0;
-	edge_root(&log->e, &cp.root);
-	int rc = sign_checkpoint(log->signer, &cp, &note, &len, err);
-	if (rc)
-		return rc;
-	rc = log->st->ops->set_checkpoint(log->st, (const uint8_t *)log->note,
-	                                  log->note_len, (const uint8_t *)note,
-	                                  len, err);
-	if (rc) {
-		free(note);
-		if (rc == PRB_ECONFLICT)
-			return rc; /* the store refused before writing anything */
-		if (err) {
-			err->code = PRB_EINDOUBT;
-			snprintf(err->msg + strlen(err->msg),
-			         sizeof err->msg - strlen(err->msg),
-			         " (while committing the checkpoint)");
-		}
-		return PRB_EINDOUBT;
-	}
-	free(log->note);
-	log->note = note;
-	log->note_len = len;
-	log->cp = cp;
-	return 0;
+	b->cp = log->cp;
+	b->cp.size = log->e.size;
+	b->cp.n_extensions = 0;
+	edge_root(&log->e, &b->cp.root);
+	return sign_checkpoint(log->signer, &b->cp, &b->note, &b->note_len,
+	                       err);
 }
 
-int
-prb_log_append(prb_log *log, const uint8_t *const *entries,
-               const size_t *lens, size_t n, prb_err *err)
+/* The checkpoint the next commit replaces: the newest batch's in flight,
+ * else the durable one. */
+static const batch *
+newest_batch(const prb_log *log)
+{
+	if (log->fl_n == 0)
+		return NULL;
+	return &log->fl[(log->fl_head + log->fl_n - 1) % INFLIGHT];
+}
+
+/* What prb_log_append_stage and _start check before touching anything. */
+static int
+append_check(const prb_log *log, const size_t *lens, size_t n, prb_err *err)
 {
 	if (log->failed)
 		return prb_err_set(err, PRB_EFAILED, NULL, UINT64_MAX,
@@ -810,13 +834,23 @@ prb_log_append(prb_log *log, const uint8_t *const *entries,
 			return prb_err_set(err, PRB_ETOOBIG, NULL, i,
 			                   "entry of %zu bytes is over the "
 			                   "%d-byte limit", lens[i], PRB_MAX_ENTRY);
-	if (n == 0)
-		return 0;
 	if (log->e.size > (UINT64_C(1) << 62) - n)
 		return prb_err_set(err, PRB_ETOOBIG, NULL, UINT64_MAX,
 		                   "log is full");
-	uint64_t old = log->e.size;
+	return 0;
+}
+
+/* Hashes entries into the batch being staged and hands every tile and
+ * bundle they fill to the store. */
+static int
+stage(prb_log *log, const uint8_t *const *entries, const size_t *lens,
+      size_t n, prb_err *err)
+{
 	int rc = 0;
+	if (!log->staging) {
+		log->staging = 1;
+		log->stage_old = log->e.size;
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		prb_hash leaf;
 		prb_merkle_leaf_hash(entries[i], lens[i], &leaf);
@@ -824,26 +858,160 @@ prb_log_append(prb_log *log, const uint8_t *const *entries,
 		if (rc == 0)
 			rc = edge_add_leaf(&log->e, &leaf, put_full_tile, log, err);
 	}
-	if (rc == 0)
-		rc = put_partials(log, old, err);
-	if (rc == 0)
-		rc = remove_full_partials(log, old, 0, err);
-	if (rc == 0)
-		rc = log->st->ops->sync(log->st, err);
 	if (rc) {
-		log->failed = 1; /* the edge is ahead of the checkpoint */
-		discard_batch(log, old);
+		log->failed = 1; /* the edge is ahead of what can commit */
+		log->staging = 0;
+		discard_batch(log, log->stage_old, log->e.size);
+	}
+	return rc;
+}
+
+int
+prb_log_append_stage(prb_log *log, const uint8_t *const *entries,
+                     const size_t *lens, size_t n, prb_err *err)
+{
+	int rc = append_check(log, lens, n, err);
+	return rc ? rc : stage(log, entries, lens, n, err);
+}
+
+int
+prb_log_append_start(prb_log *log, const uint8_t *const *entries,
+                     const size_t *lens, size_t n, prb_err *err)
+{
+	int rc = append_check(log, lens, n, err);
+	if (rc == 0 && log->fl_n == INFLIGHT)
+		rc = prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                 "%d batches in flight: wait for one first",
+		                 INFLIGHT);
+	if (rc == 0 && n > 0)
+		rc = stage(log, entries, lens, n, err);
+	if (rc)
+		return rc;
+	const batch *prev = newest_batch(log);
+	batch *b = &log->fl[(log->fl_head + log->fl_n) % INFLIGHT];
+	uint64_t old = log->staging ? log->stage_old : log->e.size;
+	log->staging = 0;
+	memset(b, 0, sizeof *b);
+	b->old = old;
+	if (old == log->e.size) { /* nothing to commit; its wait reports */
+		b->cp = log->cp;
+		b->cp.size = old;
+		log->fl_n++;
+		return 0;
+	}
+	rc = put_partials(log, old, err);
+	if (rc == 0)
+		rc = remove_full_partials(log, old, log->e.size, 0, err);
+	if (rc == 0)
+		rc = sign_batch(log, b, err);
+	if (rc == 0 && log->st->ops->commit) {
+		const char *tip = prev && prev->note ? prev->note : log->note;
+		size_t tip_len = prev && prev->note ? prev->note_len
+		                                    : log->note_len;
+		rc = log->st->ops->commit(log->st, (const uint8_t *)tip, tip_len,
+		                          (const uint8_t *)b->note, b->note_len,
+		                          err);
+	}
+	if (rc) {
+		free(b->note);
+		b->note = NULL;
+		log->failed = 1; /* the edge is ahead of what can commit */
+		discard_batch(log, old, log->e.size);
 		return rc;
 	}
-	rc = commit(log, err);
-	if (rc) {
-		/* the new checkpoint may have reached the disk: keep its files */
-		log->failed = 1;
-		return rc;
-	}
-	log->c_level = -2; /* cached partial tiles may be stale */
-	remove_full_partials(log, old, 1, NULL); /* best effort */
+	log->fl_n++;
 	return 0;
+}
+
+/* The commit of batch b, for a store without commit(): every put so far
+ * is made durable, then the checkpoint replaced. */
+static int
+commit_now(prb_log *log, const batch *b, prb_err *err)
+{
+	int rc = log->st->ops->sync(log->st, err);
+	if (rc)
+		return rc;
+	rc = log->st->ops->set_checkpoint(log->st, (const uint8_t *)log->note,
+	                                  log->note_len, (const uint8_t *)b->note,
+	                                  b->note_len, err);
+	if (rc && rc != PRB_ECONFLICT) { /* ECONFLICT: refused, nothing written */
+		if (err)
+			err->code = PRB_EINDOUBT;
+		rc = PRB_EINDOUBT;
+	}
+	return rc;
+}
+
+/* Collects batch b's commit; on success b's checkpoint becomes the log's
+ * (b->note moves there), else b and every later batch are failed. */
+static int
+finish_batch(prb_log *log, batch *b, prb_err *err)
+{
+	int rc;
+	if (!b->note) /* an empty batch */
+		rc = log->broken ? PRB_EFAILED : 0;
+	else if (log->st->ops->commit) /* none runs after a failed one */
+		rc = log->st->ops->commit_wait(log->st, err);
+	else if (log->broken)
+		rc = PRB_EFAILED; /* never committed after a failed one */
+	else
+		rc = commit_now(log, b, err);
+	if (rc == PRB_EFAILED)
+		prb_err_set(err, rc, NULL, UINT64_MAX,
+		            "not committed: an earlier batch failed");
+	if (rc == PRB_EINDOUBT && err)
+		snprintf(err->msg + strlen(err->msg),
+		         sizeof err->msg - strlen(err->msg),
+		         " (while committing the checkpoint)");
+	if (rc == 0) {
+		if (b->note) {
+			free(log->note);
+			log->note = b->note;
+			log->note_len = b->note_len;
+			b->note = NULL;
+			log->cp = b->cp;
+			log->c_level = -2; /* cached partial tiles may be stale */
+			/* best effort */
+			remove_full_partials(log, b->old, b->cp.size, 1, NULL);
+		}
+		return 0;
+	}
+	log->failed = 1;
+	log->broken = 1;
+	/* in doubt, its files stay: its checkpoint may name them */
+	if (rc != PRB_EINDOUBT)
+		discard_batch(log, b->old, b->cp.size);
+	return rc;
+}
+
+int
+prb_log_append_wait(prb_log *log, uint64_t *size, prb_err *err)
+{
+	if (log->fl_n == 0)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "no batch in flight");
+	batch *b = &log->fl[log->fl_head];
+	log->fl_head = (log->fl_head + 1) % INFLIGHT;
+	log->fl_n--;
+	int rc = finish_batch(log, b, err);
+	free(b->note);
+	b->note = NULL;
+	if (log->fl_n == 0)
+		log->broken = 0; /* every failure reported; `failed` stays */
+	if (rc == 0 && size)
+		*size = b->cp.size;
+	return rc;
+}
+
+int
+prb_log_append(prb_log *log, const uint8_t *const *entries,
+               const size_t *lens, size_t n, prb_err *err)
+{
+	if (log->fl_n > 0 || log->staging)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "batches in flight: wait for them first");
+	int rc = prb_log_append_start(log, entries, lens, n, err);
+	return rc ? rc : prb_log_append_wait(log, NULL, err);
 }
 
 /* prb_node_reader over the log's tiles (relative to its latest size). */
@@ -876,6 +1044,13 @@ node_reader(void *ctx, unsigned height, uint64_t index, prb_hash *out)
 		return PRB_ECORRUPT;
 	perfect_hash(&log->c_h[off], n, out);
 	return 0;
+}
+
+static int
+in_flight(prb_err *err)
+{
+	return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+	                   "appends in flight: wait for them first");
 }
 
 static int
@@ -927,6 +1102,8 @@ int
 prb_log_prove_inclusion(prb_log *log, uint64_t index, uint64_t size,
                         prb_hash *proof, size_t *len, prb_err *err)
 {
+	if (log->fl_n > 0 || log->staging)
+		return in_flight(err);
 	if (size > log->cp.size || index >= size)
 		return prb_err_set(err, PRB_EINVAL, NULL, index,
 		                   "index %llu is not in a tree of size %llu",
@@ -954,6 +1131,8 @@ int
 prb_log_prove_consistency(prb_log *log, uint64_t m, uint64_t n,
                           prb_hash *proof, size_t *len, prb_err *err)
 {
+	if (log->fl_n > 0 || log->staging)
+		return in_flight(err);
 	if (m > n || n > log->cp.size)
 		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
 		                   "need OLD <= NEW <= %llu (the log's size)",
@@ -974,6 +1153,8 @@ prb_log_prove_consistency(prb_log *log, uint64_t m, uint64_t n,
 int
 prb_log_root_at(prb_log *log, uint64_t size, prb_hash *out, prb_err *err)
 {
+	if (log->fl_n > 0 || log->staging)
+		return in_flight(err);
 	if (size > log->cp.size)
 		return prb_err_set(err, PRB_EINVAL, NULL, size,
 		                   "size beyond the log");

@@ -13,7 +13,8 @@
  *   wait until the queue is empty; the first failed write fails sync
  *   PRB_SYNC_FILES: fsync each remembered directory
  *   PRB_SYNC_FS:    one syncfs(root) covers data, inodes and directories
- * The commit point (set_checkpoint) always does, in this order:
+ * The commit point (set_checkpoint, replace_checkpoint) always does, in
+ * this order:
  *   sync() already returned 0 for the batch, then
  *   write "checkpoint.tmp", fsync, rename to "checkpoint", fsync(root).
  * A crash before the final fsync(root) leaves the old checkpoint (or the
@@ -21,12 +22,34 @@
  * named by it and are overwritten by the next batch. An fsync failure is
  * reported and never retried (the page cache may have dropped the data).
  *
+ * commit() (store.h item 8) is the same sequence run by a committer
+ * thread, so the caller hashes and writes the next batch meanwhile. Every
+ * put carries the number of commits made before it (its epoch); commit
+ * number E (committer):
+ *   1. waits until no write of epoch <= E is queued or running (the queue
+ *      is FIFO, so its head and the running writes tell); a failed one of
+ *      them fails the commit
+ *   2. PRB_SYNC_FS: syncfs(root) (it may also flush later writes: harmless)
+ *      PRB_SYNC_FILES: fsync each directory a write of epoch <= E touched
+ *   3. replace_checkpoint(old, new) as above
+ * A failed commit fails every commit queued after it, unrun, until
+ * commit_wait() has reported them all (cfail). get() waits for every
+ * queued write; list() and remove() only for those under the directory
+ * they look at (drain_prefix), so the log's per-tile cleanup does not
+ * stall the pipeline.
+ *
+ * Write buffers come from a pool bounded like the queue, so the memory a
+ * batch passes through is reused rather than faulted in afresh. The
+ * writer and committer threads run as SCHED_BATCH where Linux has it:
+ * waking one must not preempt the caller's hashing thread.
+ *
  * The single-writer lock is flock(2) on the root directory's descriptor.
  */
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +64,34 @@
 #define MAX_DIRS 4096
 #define NWORKERS 2
 #define QUEUE_BYTES ((size_t)32 << 20)
+#define POOL_MAX 1024  /* buffers kept for reuse, at most QUEUE_BYTES */
+#define NAME_SLOTS 1024 /* counts of queued names by hash */
 
 typedef struct job {
 	struct job *next;
-	char *name;
-	uint8_t *data;
-	size_t len;
+	uint64_t epoch; /* commits made before this put */
+	uint8_t *data;  /* from the pool */
+	size_t len, cap;
+	unsigned slot;  /* name hash % NAME_SLOTS */
+	char name[];
 } job;
+
+/* A commit request (store.h item 8). */
+typedef struct creq {
+	struct creq *next;
+	uint64_t epoch; /* covers every put of an epoch <= this */
+	uint8_t *old, *data;
+	size_t old_len, len;
+	int has_old, done, rc;
+	prb_err err;
+} creq;
+
+typedef struct {
+	char *name;
+	uint64_t first, last; /* epochs of the first and last write in it
+	                         since its last fsync */
+	int gone; /* removed by remove() since: nothing in it to sync */
+} dir_note;
 
 typedef struct {
 	prb_store base;
@@ -56,19 +100,34 @@ typedef struct {
 	pthread_cond_t work, idle;
 	job *head, *tail;
 	size_t qbytes;
-	int busy, stop, nthreads;
+	int stop, nthreads;
 	pthread_t th[NWORKERS];
-	const char *running[NWORKERS]; /* names being written, or NULL */
+	job *running[NWORKERS]; /* writes in progress, or NULL */
+	unsigned short names[NAME_SLOTS]; /* queued or running, by slot */
 	int failed; /* first error of a queued write, reported by sync */
+	uint64_t fepoch; /* the epoch of that write */
 	prb_err ferr;
+	uint64_t epoch; /* commits made so far */
+	/* the buffer pool (mu) */
+	struct {
+		uint8_t *p;
+		size_t cap;
+	} pool[POOL_MAX];
+	size_t npool, pool_bytes;
+	/* commits (mu): requests in order; cnext is the next to run */
+	pthread_cond_t cwork, cdone;
+	creq *chead, *ctail, *cnext;
+	int cthread, crunning, cfail;
+	pthread_t cth;
 	pthread_mutex_t dmu; /* guards known[], dirs[] */
 	char *root;
 	int rootfd;
 	int sync_mode;
 	char known[16][256]; /* directories known to exist (a small ring) */
 	unsigned nknown;
-	char *dirs[MAX_DIRS]; /* directories to fsync at sync() */
+	dir_note dirs[MAX_DIRS]; /* directories to fsync (PRB_SYNC_FILES) */
 	size_t ndirs;
+	uint64_t dir_epoch; /* epoch of the write being noted (dmu) */
 } dir_store;
 
 static int
@@ -92,33 +151,47 @@ write_err(prb_err *err, const char *name, const char *what)
 	                   strerror(e));
 }
 
-/* Remembers dir (relative to root) for fsync at sync(). */
+/* Remembers dir (relative to root) for fsync at sync() or at the commit
+ * of `epoch` (dmu held). */
 static int
-note_dir(dir_store *d, const char *dir, prb_err *err)
+note_dir(dir_store *d, const char *dir, uint64_t epoch, prb_err *err)
 {
 	if (d->sync_mode != PRB_SYNC_FILES)
 		return 0;
-	for (size_t i = d->ndirs; i > 0; i--)
-		if (strcmp(d->dirs[i - 1], dir) == 0)
-			return 0;
+	for (size_t i = d->ndirs; i > 0; i--) {
+		dir_note *n = &d->dirs[i - 1];
+		if (strcmp(n->name, dir) != 0)
+			continue;
+		if (n->gone) { /* made again */
+			n->gone = 0;
+			n->first = n->last = epoch;
+		}
+		if (epoch > n->last)
+			n->last = epoch;
+		if (epoch < n->first)
+			n->first = epoch;
+		return 0;
+	}
 	if (d->ndirs == MAX_DIRS)
 		return prb_err_set(err, PRB_EIO, dir, UINT64_MAX,
 		                   "too many directories in one batch");
-	d->dirs[d->ndirs] = strdup(dir);
-	if (!d->dirs[d->ndirs])
+	d->dirs[d->ndirs].name = strdup(dir);
+	if (!d->dirs[d->ndirs].name)
 		return prb_err_set(err, PRB_ENOMEM, dir, UINT64_MAX, "out of memory");
+	d->dirs[d->ndirs].first = d->dirs[d->ndirs].last = epoch;
+	d->dirs[d->ndirs].gone = 0;
 	d->ndirs++;
 	return 0;
 }
 
 /* mkdir -p of the parent directory of `name`, relative to root. */
 static int
-ensure_parent(dir_store *d, const char *name, prb_err *err)
+ensure_parent(dir_store *d, const char *name, uint64_t epoch, prb_err *err)
 {
 	char dir[512];
 	const char *slash = strrchr(name, '/');
 	if (!slash)
-		return note_dir(d, ".", err);
+		return note_dir(d, ".", epoch, err);
 	size_t n = (size_t)(slash - name);
 	if (n >= sizeof dir)
 		return prb_err_set(err, PRB_EINVAL, name, UINT64_MAX, "name too long");
@@ -126,7 +199,7 @@ ensure_parent(dir_store *d, const char *name, prb_err *err)
 	dir[n] = 0;
 	for (unsigned i = 0; i < 16; i++)
 		if (strcmp(dir, d->known[i]) == 0)
-			return note_dir(d, dir, err);
+			return note_dir(d, dir, epoch, err);
 	for (char *p = dir;; p++) {
 		if (*p != '/' && *p != 0)
 			continue;
@@ -139,7 +212,7 @@ ensure_parent(dir_store *d, const char *name, prb_err *err)
 		char *ps = strrchr(dir, '/');
 		if (ps)
 			*ps = 0;
-		int rc = note_dir(d, ps ? dir : ".", err);
+		int rc = note_dir(d, ps ? dir : ".", epoch, err);
 		if (ps)
 			*ps = '/';
 		if (rc)
@@ -150,7 +223,7 @@ ensure_parent(dir_store *d, const char *name, prb_err *err)
 	}
 	if (n < sizeof d->known[0])
 		memcpy(d->known[d->nknown++ % 16], dir, n + 1);
-	return note_dir(d, dir, err);
+	return note_dir(d, dir, epoch, err);
 }
 
 static int
@@ -210,7 +283,7 @@ static int
 do_put(dir_store *d, const job *j, prb_err *err)
 {
 	pthread_mutex_lock(&d->dmu);
-	int rc = ensure_parent(d, j->name, err);
+	int rc = ensure_parent(d, j->name, j->epoch, err);
 	pthread_mutex_unlock(&d->dmu);
 	if (rc)
 		return rc;
@@ -218,18 +291,71 @@ do_put(dir_store *d, const job *j, prb_err *err)
 	                  d->sync_mode == PRB_SYNC_FILES, err);
 }
 
-static void
-free_job(job *j)
+static unsigned
+name_slot(const char *name)
 {
-	free(j->name);
-	free(j->data);
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h % NAME_SLOTS;
+}
+
+/* A buffer of at least len bytes: a pooled one that fits (mu held), else
+ * NULL and *cap the size to allocate. */
+static uint8_t *
+pool_get(dir_store *d, size_t len, size_t *cap)
+{
+	size_t best = d->npool;
+	for (size_t i = 0; i < d->npool; i++)
+		if (d->pool[i].cap >= len && d->pool[i].cap <= 2 * len + 4096 &&
+		    (best == d->npool || d->pool[i].cap < d->pool[best].cap))
+			best = i;
+	if (best == d->npool) {
+		*cap = (len + 4095) / 4096 * 4096;
+		return NULL;
+	}
+	uint8_t *p = d->pool[best].p;
+	*cap = d->pool[best].cap;
+	d->pool_bytes -= *cap;
+	d->pool[best] = d->pool[--d->npool];
+	return p;
+}
+
+/* Keeps a buffer for reuse, or frees it (mu held). */
+static void
+pool_put(dir_store *d, uint8_t *p, size_t cap)
+{
+	if (p && d->npool < POOL_MAX && d->pool_bytes + cap <= QUEUE_BYTES) {
+		d->pool[d->npool].p = p;
+		d->pool[d->npool++].cap = cap;
+		d->pool_bytes += cap;
+	} else {
+		free(p);
+	}
+}
+
+/* Frees a job and keeps its buffer (mu held). */
+static void
+free_job(dir_store *d, job *j)
+{
+	pool_put(d, j->data, j->cap);
 	free(j);
+}
+
+static void
+batch_priority(void)
+{
+#ifdef SCHED_BATCH
+	struct sched_param sp = {0};
+	pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp); /* a hint */
+#endif
 }
 
 static void *
 worker(void *arg)
 {
 	dir_store *d = arg;
+	batch_priority();
 	pthread_mutex_lock(&d->mu);
 	for (;;) {
 		while (!d->head && !d->stop)
@@ -240,28 +366,49 @@ worker(void *arg)
 		d->head = j->next;
 		if (!d->head)
 			d->tail = NULL;
-		d->busy++;
 		int slot = 0;
 		while (d->running[slot])
 			slot++;
-		d->running[slot] = j->name;
+		d->running[slot] = j;
 		int skip = d->failed; /* after a failure, drop the rest */
 		pthread_mutex_unlock(&d->mu);
 		prb_err e;
 		int rc = skip ? 0 : do_put(d, j, &e);
 		pthread_mutex_lock(&d->mu);
 		d->running[slot] = NULL;
-		d->busy--;
 		d->qbytes -= j->len;
+		d->names[j->slot]--;
 		if (rc && !d->failed) {
 			d->failed = rc;
+			d->fepoch = j->epoch;
 			d->ferr = e;
 		}
-		free_job(j);
+		free_job(d, j);
 		pthread_cond_broadcast(&d->idle);
 	}
 	pthread_mutex_unlock(&d->mu);
 	return NULL;
+}
+
+/* Whether no write of an epoch <= e is queued or running (mu held). */
+static int
+written(const dir_store *d, uint64_t e)
+{
+	if (d->head && d->head->epoch <= e)
+		return 0;
+	for (int i = 0; i < NWORKERS; i++)
+		if (d->running[i] && d->running[i]->epoch <= e)
+			return 0;
+	return 1;
+}
+
+static int
+busy(const dir_store *d)
+{
+	for (int i = 0; i < NWORKERS; i++)
+		if (d->running[i])
+			return 1;
+	return d->head != NULL;
 }
 
 /* Waits until every queued write is done; returns the first failure. */
@@ -269,13 +416,47 @@ static int
 drain(dir_store *d, prb_err *err)
 {
 	pthread_mutex_lock(&d->mu);
-	while (d->head || d->busy)
+	while (busy(d))
 		pthread_cond_wait(&d->idle, &d->mu);
 	int rc = d->failed;
 	if (rc && err)
 		*err = d->ferr;
 	pthread_mutex_unlock(&d->mu);
 	return rc;
+}
+
+/* Whether a queued or running write has a name starting with p[0..n)
+ * (mu held). */
+static int
+writing_under(const dir_store *d, const char *p, size_t n)
+{
+	for (const job *q = d->head; q; q = q->next)
+		if (strncmp(q->name, p, n) == 0)
+			return 1;
+	for (int i = 0; i < NWORKERS; i++)
+		if (d->running[i] && strncmp(d->running[i]->name, p, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Waits for the writes under a directory prefix only: list() and remove()
+ * must see the puts before them (store.h item 2), and the writes of other
+ * directories go on meanwhile. */
+static void
+drain_prefix(dir_store *d, const char *p, size_t n)
+{
+	pthread_mutex_lock(&d->mu);
+	while (writing_under(d, p, n))
+		pthread_cond_wait(&d->idle, &d->mu);
+	pthread_mutex_unlock(&d->mu);
+}
+
+/* Waits until every queued commit has run (mu held). */
+static void
+commits_run(dir_store *d)
+{
+	while (d->cnext || d->crunning)
+		pthread_cond_wait(&d->cdone, &d->mu);
 }
 
 static int
@@ -294,13 +475,15 @@ start_workers(dir_store *d, prb_err *err)
 
 /* Whether a put of `name` is queued or being written (mu held). */
 static int
-pending(const dir_store *d, const char *name)
+pending(const dir_store *d, const char *name, unsigned slot)
 {
+	if (d->names[slot] == 0)
+		return 0;
 	for (const job *q = d->head; q; q = q->next)
 		if (strcmp(q->name, name) == 0)
 			return 1;
 	for (int i = 0; i < NWORKERS; i++)
-		if (d->running[i] && strcmp(d->running[i], name) == 0)
+		if (d->running[i] && strcmp(d->running[i]->name, name) == 0)
 			return 1;
 	return 0;
 }
@@ -313,39 +496,46 @@ ds_put(prb_store *s, const char *name, const uint8_t *data, size_t len,
 	int rc = d->nthreads ? 0 : start_workers(d, err);
 	if (rc)
 		return rc;
-	job *j = calloc(1, sizeof *j);
-	if (j) {
-		j->name = strdup(name);
-		j->data = malloc(len ? len : 1);
-	}
-	if (!j || !j->name || !j->data) {
-		if (j)
-			free_job(j);
+	size_t nlen = strlen(name);
+	job *j = malloc(sizeof *j + nlen + 1);
+	if (!j)
+		return prb_err_set(err, PRB_ENOMEM, name, UINT64_MAX,
+		                   "out of memory");
+	memcpy(j->name, name, nlen + 1);
+	j->next = NULL;
+	j->len = len;
+	j->slot = name_slot(name);
+	pthread_mutex_lock(&d->mu);
+	if (pending(d, name, j->slot)) /* keep puts of one name in order */
+		while (busy(d))
+			pthread_cond_wait(&d->idle, &d->mu);
+	while (d->qbytes > 0 && d->qbytes + len > QUEUE_BYTES)
+		pthread_cond_wait(&d->idle, &d->mu);
+	j->data = pool_get(d, len, &j->cap);
+	pthread_mutex_unlock(&d->mu);
+	if (!j->data && !(j->data = malloc(j->cap))) {
+		free(j);
 		return prb_err_set(err, PRB_ENOMEM, name, UINT64_MAX,
 		                   "out of memory");
 	}
 	memcpy(j->data, data, len);
-	j->len = len;
 	pthread_mutex_lock(&d->mu);
-	if (pending(d, name)) /* keep puts of one name in order */
-		while (d->head || d->busy)
-			pthread_cond_wait(&d->idle, &d->mu);
-	while (d->qbytes > 0 && d->qbytes + len > QUEUE_BYTES)
-		pthread_cond_wait(&d->idle, &d->mu);
 	rc = d->failed;
 	if (rc) {
 		if (err)
 			*err = d->ferr;
+		free_job(d, j);
 		pthread_mutex_unlock(&d->mu);
-		free_job(j);
 		return rc;
 	}
+	j->epoch = d->epoch;
 	if (d->tail)
 		d->tail->next = j;
 	else
 		d->head = j;
 	d->tail = j;
 	d->qbytes += len;
+	d->names[j->slot]++;
 	pthread_cond_signal(&d->work);
 	pthread_mutex_unlock(&d->mu);
 	return 0;
@@ -362,30 +552,62 @@ fsync_dir(dir_store *d, const char *dir, prb_err *err)
 	return rc;
 }
 
-static void
-clear_dirs(dir_store *d)
+/* fsyncs the remembered directories that a write of an epoch <= e
+ * touched (every one for UINT64_MAX). A directory written again by a later
+ * epoch stays remembered for that epoch's commit. Directory names stay
+ * where they are while this runs: only this function drops them, and it
+ * runs for one commit or sync at a time. */
+static int
+sync_dirs(dir_store *d, uint64_t e, prb_err *err)
 {
-	for (size_t i = 0; i < d->ndirs; i++)
-		free(d->dirs[i]);
-	d->ndirs = 0;
+	int rc = 0;
+	pthread_mutex_lock(&d->dmu);
+	size_t m = d->ndirs;
+	pthread_mutex_unlock(&d->dmu);
+	for (size_t i = 0; i < m && rc == 0; i++) {
+		pthread_mutex_lock(&d->dmu);
+		int due = d->dirs[i].first <= e && !d->dirs[i].gone;
+		const char *name = d->dirs[i].name;
+		pthread_mutex_unlock(&d->dmu);
+		if (due)
+			rc = fsync_dir(d, name, err);
+	}
+	pthread_mutex_lock(&d->dmu);
+	size_t k = 0;
+	for (size_t i = 0; i < d->ndirs; i++) {
+		dir_note n = d->dirs[i];
+		if (i < m && rc == 0 && (n.first <= e || n.gone)) {
+			if (n.last <= e || n.gone) {
+				free(n.name);
+				continue;
+			}
+			n.first = e + 1; /* written since: synced again later */
+		}
+		d->dirs[k++] = n;
+	}
+	d->ndirs = k;
+	pthread_mutex_unlock(&d->dmu);
+	return rc;
+}
+
+/* Makes durable what the writes of epochs <= e wrote (step 2). */
+static int
+sync_epochs(dir_store *d, uint64_t e, prb_err *err)
+{
+	if (d->sync_mode != PRB_SYNC_FS)
+		return sync_dirs(d, e, err);
+	return syncfs(d->rootfd) == 0 ? 0 : write_err(err, d->root, "syncfs");
 }
 
 static int
 ds_sync(prb_store *s, prb_err *err)
 {
 	dir_store *d = (dir_store *)s;
+	pthread_mutex_lock(&d->mu);
+	commits_run(d);
+	pthread_mutex_unlock(&d->mu);
 	int rc = drain(d, err);
-	if (rc)
-		return rc;
-	if (d->sync_mode == PRB_SYNC_FS) {
-		if (syncfs(d->rootfd) != 0)
-			rc = write_err(err, d->root, "syncfs");
-	} else {
-		for (size_t i = 0; i < d->ndirs && rc == 0; i++)
-			rc = fsync_dir(d, d->dirs[i], err);
-	}
-	clear_dirs(d);
-	return rc;
+	return rc ? rc : sync_epochs(d, UINT64_MAX, err);
 }
 
 static int
@@ -464,18 +686,16 @@ install_pending(dir_store *d, const uint8_t *data, size_t len, prb_err *err)
 	return rc;
 }
 
+/* The commit point: compare-and-swap of "checkpoint" (store.h item 4),
+ * once the batch's writes are durable. */
 static int
-ds_set_checkpoint(prb_store *s, const uint8_t *old, size_t old_len,
-                  const uint8_t *data, size_t len, prb_err *err)
+replace_checkpoint(dir_store *d, const uint8_t *old, size_t old_len,
+                   const uint8_t *data, size_t len, prb_err *err)
 {
-	dir_store *d = (dir_store *)s;
 	uint8_t *cur = NULL;
 	size_t curlen = 0;
 	prb_err e;
-	int rc = drain(d, err);
-	if (rc)
-		return rc; /* a failed write: never commit over it */
-	rc = read_at(d, "checkpoint", &cur, &curlen, &e);
+	int rc = read_at(d, "checkpoint", &cur, &curlen, &e);
 	if (rc && rc != PRB_ENOTFOUND) {
 		if (err)
 			*err = e;
@@ -498,11 +718,164 @@ ds_set_checkpoint(prb_store *s, const uint8_t *old, size_t old_len,
 }
 
 static int
+ds_set_checkpoint(prb_store *s, const uint8_t *old, size_t old_len,
+                  const uint8_t *data, size_t len, prb_err *err)
+{
+	dir_store *d = (dir_store *)s;
+	pthread_mutex_lock(&d->mu);
+	commits_run(d);
+	pthread_mutex_unlock(&d->mu);
+	int rc = drain(d, err);
+	if (rc)
+		return rc; /* a failed write: never commit over it */
+	return replace_checkpoint(d, old, old_len, data, len, err);
+}
+
+/* Steps 2 and 3 of a commit, on the committer thread. */
+static int
+run_commit(dir_store *d, const creq *c, prb_err *err)
+{
+	int rc = sync_epochs(d, c->epoch, err);
+	if (rc)
+		return rc;
+	rc = replace_checkpoint(d, c->has_old ? c->old : NULL, c->old_len,
+	                        c->data, c->len, err);
+	if (rc && rc != PRB_ECONFLICT) {
+		if (err)
+			err->code = PRB_EINDOUBT;
+		rc = PRB_EINDOUBT;
+	}
+	return rc;
+}
+
+static void *
+committer(void *arg)
+{
+	dir_store *d = arg;
+	batch_priority();
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		while (!d->cnext && !d->stop)
+			pthread_cond_wait(&d->cwork, &d->mu);
+		creq *c = d->cnext;
+		if (!c)
+			break;
+		d->cnext = c->next;
+		d->crunning = 1;
+		while (!written(d, c->epoch)) /* step 1 */
+			pthread_cond_wait(&d->idle, &d->mu);
+		prb_err e;
+		int rc;
+		prb_err_clear(&e);
+		if (d->cfail) {
+			rc = prb_err_set(&e, PRB_EFAILED, "checkpoint", UINT64_MAX,
+			                 "not committed: the commit of an earlier "
+			                 "batch failed");
+		} else if (d->failed && d->fepoch <= c->epoch) {
+			rc = d->failed;
+			e = d->ferr;
+		} else {
+			pthread_mutex_unlock(&d->mu);
+			rc = run_commit(d, c, &e);
+			pthread_mutex_lock(&d->mu);
+		}
+		if (rc)
+			d->cfail = 1;
+		c->rc = rc;
+		c->err = e;
+		c->done = 1;
+		d->crunning = 0;
+		pthread_cond_broadcast(&d->cdone);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+static void
+free_creq(creq *c)
+{
+	free(c->old);
+	free(c->data);
+	free(c);
+}
+
+static int
+ds_commit(prb_store *s, const uint8_t *old, size_t old_len,
+          const uint8_t *data, size_t len, prb_err *err)
+{
+	dir_store *d = (dir_store *)s;
+	creq *c = calloc(1, sizeof *c);
+	if (c) {
+		c->data = malloc(len + 1);
+		c->old = old ? malloc(old_len + 1) : NULL;
+	}
+	if (!c || !c->data || (old && !c->old)) {
+		if (c)
+			free_creq(c);
+		return prb_err_set(err, PRB_ENOMEM, "checkpoint", UINT64_MAX,
+		                   "out of memory");
+	}
+	memcpy(c->data, data, len);
+	c->len = len;
+	if (old)
+		memcpy(c->old, old, old_len);
+	c->old_len = old_len;
+	c->has_old = old != NULL;
+	pthread_mutex_lock(&d->mu);
+	if (!d->cthread) {
+		if (pthread_create(&d->cth, NULL, committer, d) != 0) {
+			pthread_mutex_unlock(&d->mu);
+			free_creq(c);
+			return prb_err_set(err, PRB_EIO, d->root, UINT64_MAX,
+			                   "cannot start the committer thread");
+		}
+		d->cthread = 1;
+	}
+	c->epoch = d->epoch++;
+	if (d->ctail)
+		d->ctail->next = c;
+	else
+		d->chead = c;
+	d->ctail = c;
+	if (!d->cnext)
+		d->cnext = c;
+	pthread_cond_signal(&d->cwork);
+	pthread_mutex_unlock(&d->mu);
+	return 0;
+}
+
+static int
+ds_commit_wait(prb_store *s, prb_err *err)
+{
+	dir_store *d = (dir_store *)s;
+	pthread_mutex_lock(&d->mu);
+	creq *c = d->chead;
+	if (!c) {
+		pthread_mutex_unlock(&d->mu);
+		return prb_err_set(err, PRB_EINVAL, "checkpoint", UINT64_MAX,
+		                   "no commit to wait for");
+	}
+	while (!c->done)
+		pthread_cond_wait(&d->cdone, &d->mu);
+	d->chead = c->next;
+	if (!d->chead) {
+		d->ctail = NULL;
+		d->cfail = 0; /* every failure has been reported */
+	}
+	pthread_mutex_unlock(&d->mu);
+	int rc = c->rc;
+	if (rc && err)
+		*err = c->err;
+	free_creq(c);
+	return rc;
+}
+
+static int
 ds_list(prb_store *s, const char *prefix, int (*fn)(void *, const char *),
         void *ctx, prb_err *err)
 {
 	dir_store *d = (dir_store *)s;
-	drain(d, NULL);
+	drain_prefix(d, prefix, strlen(prefix));
 	int fd = openat(d->rootfd, prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : sys_err(err, prefix, "open directory");
@@ -528,7 +901,9 @@ static int
 ds_remove(prb_store *s, const char *name, prb_err *err)
 {
 	dir_store *d = (dir_store *)s;
-	drain(d, NULL);
+	const char *last = strrchr(name, '/');
+	/* this name, and the directory it may empty and remove */
+	drain_prefix(d, name, last ? (size_t)(last - name) + 1 : 0);
 	if (unlinkat(d->rootfd, name, 0) != 0)
 		return sys_err(err, name, "unlink"); /* ENOENT: PRB_ENOTFOUND */
 	/* drop the ".p" directory once it is empty */
@@ -543,6 +918,9 @@ ds_remove(prb_store *s, const char *name, prb_err *err)
 			for (unsigned i = 0; i < 16; i++)
 				if (strcmp(d->known[i], dir) == 0)
 					d->known[i][0] = 0;
+			for (size_t i = 0; i < d->ndirs; i++)
+				if (strcmp(d->dirs[i].name, dir) == 0)
+					d->dirs[i].gone = 1; /* empty: no sync */
 			pthread_mutex_unlock(&d->dmu);
 		} /* else not empty yet: fine */
 	}
@@ -572,16 +950,30 @@ ds_close(prb_store *s)
 {
 	dir_store *d = (dir_store *)s;
 	pthread_mutex_lock(&d->mu);
+	commits_run(d); /* queued commits run; their results are dropped */
 	d->stop = 1;
 	pthread_cond_broadcast(&d->work);
+	pthread_cond_broadcast(&d->cwork);
 	pthread_mutex_unlock(&d->mu);
 	for (int i = 0; i < d->nthreads; i++)
 		pthread_join(d->th[i], NULL); /* workers finish the queue */
+	if (d->cthread)
+		pthread_join(d->cth, NULL);
+	while (d->chead) {
+		creq *c = d->chead;
+		d->chead = c->next;
+		free_creq(c);
+	}
+	for (size_t i = 0; i < d->npool; i++)
+		free(d->pool[i].p);
 	pthread_mutex_destroy(&d->mu);
 	pthread_mutex_destroy(&d->dmu);
 	pthread_cond_destroy(&d->work);
 	pthread_cond_destroy(&d->idle);
-	clear_dirs(d);
+	pthread_cond_destroy(&d->cwork);
+	pthread_cond_destroy(&d->cdone);
+	for (size_t i = 0; i < d->ndirs; i++)
+		free(d->dirs[i].name);
 	if (d->rootfd >= 0)
 		close(d->rootfd); /* releases the flock */
 	free(d->root);
@@ -589,8 +981,8 @@ ds_close(prb_store *s)
 }
 
 static const prb_store_ops dir_ops = {
-	ds_get, ds_put, ds_sync, ds_set_checkpoint,
-	ds_list, ds_remove, ds_lock, ds_close,
+	ds_get,  ds_put,    ds_sync, ds_set_checkpoint, ds_list,
+	ds_remove, ds_lock, ds_close, ds_commit,        ds_commit_wait,
 };
 
 int
@@ -606,6 +998,8 @@ prb_store_open_dir(const char *dir, int sync_mode, prb_store **out,
 	pthread_mutex_init(&d->dmu, NULL);
 	pthread_cond_init(&d->work, NULL);
 	pthread_cond_init(&d->idle, NULL);
+	pthread_cond_init(&d->cwork, NULL);
+	pthread_cond_init(&d->cdone, NULL);
 	d->rootfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	d->root = strdup(dir);
 	if (d->rootfd < 0 || !d->root) {

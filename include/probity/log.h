@@ -43,11 +43,13 @@ int prb_log_open(prb_store *st, prb_signer *signer, int lock_wait_ms,
 /* Closes. Accepts NULL. */
 void prb_log_close(prb_log *log);
 
-/* Size and root of the latest checkpoint. */
+/* Size and root of the latest durable checkpoint (batches in flight are
+ * not counted until they are waited for). */
 uint64_t prb_log_size(const prb_log *log);
 void prb_log_root(const prb_log *log, prb_hash *out);
 
-/* The latest signed checkpoint note, valid until the next append/close. */
+/* The latest durable signed checkpoint note, valid until the next
+ * append, append_wait or close. */
 const char *prb_log_checkpoint(const prb_log *log, size_t *len);
 
 /*
@@ -62,6 +64,48 @@ const char *prb_log_checkpoint(const prb_log *log, size_t *len);
  */
 int prb_log_append(prb_log *log, const uint8_t *const *entries,
                    const size_t *lens, size_t n, prb_err *err);
+
+/*
+ * Pipelined appends (group commit that overlaps batches): while one batch
+ * is being made durable, the next is hashed and written.
+ *
+ * prb_log_append_start() does what prb_log_append does up to the commit:
+ * checks, hashes, hands every tile and bundle to the store, signs the new
+ * checkpoint and starts its commit; it returns once the batch is staged,
+ * not durable, and the entries' memory may then be reused. At most two
+ * batches may be in flight (started, not yet waited for); a third start
+ * is refused with PRB_EINVAL. Its errors are prb_log_append's except the
+ * commit's own: PRB_ETOOBIG (nothing staged, the handle still usable) or
+ * an I/O error (this batch is not committed and the handle refuses
+ * further starts with PRB_EFAILED; batches already in flight may still
+ * commit: wait for them).
+ *
+ * prb_log_append_stage() hashes and hands to the store entries of the
+ * next batch without starting its commit, so a batch can be fed in
+ * pieces from a small buffer; prb_log_append_start() then commits
+ * everything staged plus its own entries (n may be 0) as one batch. A
+ * staging I/O error fails the whole batch as for prb_log_append_start.
+ *
+ * prb_log_append_wait() waits for the oldest batch in flight and returns
+ * its result: 0 when it is durable, with the log's new size in *size
+ * (optional; prb_log_size() now returns it too); PRB_EINDOUBT as for
+ * prb_log_append; any other error when it is not committed. Once a batch
+ * has failed, every batch started after it fails too (PRB_EFAILED, "not
+ * committed"), since its checkpoint would cover the failed one; what the
+ * failed batches wrote is removed. Results come in the order the batches
+ * were started. PRB_EINVAL if none is in flight.
+ *
+ * prb_log_append() is start then wait, and refuses (PRB_EINVAL) while
+ * batches are staged or in flight; so do the proof functions
+ * (prb_log_read_entry reads the durable log meanwhile). prb_log_close()
+ * waits for the batches in flight, dropping their results, and drops
+ * staged entries.
+ */
+int prb_log_append_stage(prb_log *log, const uint8_t *const *entries,
+                         const size_t *lens, size_t n, prb_err *err);
+int prb_log_append_start(prb_log *log, const uint8_t *const *entries,
+                         const size_t *lens, size_t n, prb_err *err);
+int prb_log_append_wait(prb_log *log, uint64_t *size, prb_err *err);
 
 /* Inclusion proof for `index` in the tree of `size` <= prb_log_size().
  * The proof is checked before it is returned: against the entry read from

@@ -31,13 +31,33 @@
  *     that never committed left behind.
  *  7. lock() takes the single-writer lock, waiting up to wait_ms
  *     milliseconds (0: do not wait), else PRB_ELOCKED. close() releases it.
+ *  8. commit() and commit_wait() are optional (both NULL: the log calls
+ *     sync() and set_checkpoint() itself). commit(old, data) is sync() of
+ *     every put() made before it followed by set_checkpoint(old, data),
+ *     done in the background: it returns once the request is queued, and
+ *     puts made after it, which it does not cover, go on meanwhile (the
+ *     next batch is written while this one is made durable). Commits take
+ *     effect in the order they were made; `old` is compared when the
+ *     commit runs, so it may be the bytes of an earlier commit still
+ *     queued. commit_wait() waits for the oldest commit not yet waited
+ *     for and returns its result: 0 once the new checkpoint is durable;
+ *     PRB_EINDOUBT if replacing "checkpoint" failed midway (it may or may
+ *     not have been replaced, as after a failed set_checkpoint); any other
+ *     code if "checkpoint" was not changed. A commit fails if a put made
+ *     before it failed. After a failed commit, every commit made after it
+ *     fails too, without changing "checkpoint", until commit_wait() has
+ *     reported all of them; so no later checkpoint, which would cover the
+ *     failed batch, is written behind the caller's back. get(), list()
+ *     and remove() do not wait for queued commits; sync(),
+ *     set_checkpoint() and close() wait until every one has run.
  * Errors fill err with the object name and the system's reason.
- * A store handle is not thread-safe.
+ * A store handle is not thread-safe (a store may run threads of its own).
  *
  * A filesystem store keeps objects as files under a directory (so the
  * directory can be served as-is by any static web server); an object store
  * (S3 API) would map put to PUT, sync to nothing, set_checkpoint to a
- * conditional PUT (If-Match) and lock to a lease.
+ * conditional PUT (If-Match), commit to a conditional PUT issued once the
+ * PUTs before it have completed, and lock to a lease.
  */
 #ifndef PROBITY_STORE_H
 #define PROBITY_STORE_H
@@ -65,6 +85,10 @@ typedef struct {
 	int (*remove)(prb_store *s, const char *name, prb_err *err);
 	int (*lock)(prb_store *s, int wait_ms, prb_err *err);
 	void (*close)(prb_store *s);
+	/* item 8; may both be NULL */
+	int (*commit)(prb_store *s, const uint8_t *old, size_t old_len,
+	              const uint8_t *data, size_t len, prb_err *err);
+	int (*commit_wait)(prb_store *s, prb_err *err);
 } prb_store_ops;
 
 struct prb_store {

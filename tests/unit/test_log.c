@@ -132,6 +132,37 @@ append_range(prb_log *log, uint64_t from, uint64_t to, ref_tree *ref,
 	return rc;
 }
 
+/* Stages entries [from, to) for the next batch (start = 0), or starts the
+ * batch with them (start = 1), without waiting for it. */
+static int
+stage_range(prb_log *log, uint64_t from, uint64_t to, int start,
+            prb_err *err)
+{
+	size_t n = (size_t)(to - from);
+	uint8_t *buf = malloc(n * 40 + 1);
+	const uint8_t **p = calloc(n + 1, sizeof *p);
+	size_t *l = calloc(n + 1, sizeof *l);
+	size_t off = 0;
+	for (size_t i = 0; i < n; i++) {
+		p[i] = buf + off;
+		l[i] = make_entry(from + i, buf + off);
+		off += l[i];
+	}
+	int rc = start ? prb_log_append_start(log, p, l, n, err)
+	               : prb_log_append_stage(log, p, l, n, err);
+	memset(buf, 0xee, off); /* the log must not read them any more */
+	free(buf);
+	free(p);
+	free(l);
+	return rc;
+}
+
+static int
+start_range(prb_log *log, uint64_t from, uint64_t to, prb_err *err)
+{
+	return stage_range(log, from, to, 1, err);
+}
+
 static int
 open_log(const char *dir, prb_signer *s, prb_store **st, prb_log **log,
          prb_err *err)
@@ -411,8 +442,11 @@ f_close(prb_store *s)
 	(void)s;
 }
 
-static const prb_store_ops faulty_ops = {f_get, f_put, f_sync, f_ckpt,
-                                         f_list, f_remove, f_lock, f_close};
+/* No commit(): the log calls sync() and set_checkpoint() itself. */
+static const prb_store_ops faulty_ops = {f_get,    f_put,    f_sync,
+                                         f_ckpt,   f_list,   f_remove,
+                                         f_lock,   f_close,  NULL,
+                                         NULL};
 
 /* A log of n entries in a fresh directory d; *st is its store and f a
  * fault-injecting wrapper around it (no fault armed). */
@@ -430,6 +464,109 @@ faulty_log(const char *name, prb_signer *s, uint64_t n, char *d,
 	memset(f, 0, sizeof *f);
 	f->base.ops = &faulty_ops;
 	f->in = *st;
+}
+
+/* Pipelined batches (two in flight) over the filesystem store, whose
+ * commits run in the background, or over a store without commit(): the
+ * same tree as one batch, sizes reported in order, and everything that
+ * needs the durable tree refused while batches are in flight. */
+static void
+test_pipelined(uint64_t total, size_t maxbatch, int async)
+{
+	char a[4200];
+	prb_signer *s = signer("example.com/pipe");
+	ref_tree ref = {0};
+	prb_store *st;
+	prb_log *log;
+	prb_err err;
+	prb_verifier v;
+	prb_hash proof[PRB_MAX_PROOF];
+	size_t plen;
+	uint64_t ends[2], vs = 0, size;
+	const char *kind = async ? "background commits" : "no commit()";
+	int inflight = 0, ok = 1, refused = 1;
+	faulty f; /* no fault armed: the filesystem store without commit() */
+	faulty_log(async ? "pipe-async" : "pipe-sync", s, 0, a, &st, &f);
+	prb_store *use = async ? st : &f.base;
+	ok &= prb_log_open(use, s, 0, &log, &err) == 0;
+	for (uint64_t done = 0, started = 0; done < total;) {
+		if (started < total && inflight < 2) {
+			uint64_t n = 1 + rnd() % maxbatch;
+			if (n > total - started)
+				n = total - started;
+			/* its first k entries staged in growing pieces */
+			uint64_t k = rnd() % (n + 1);
+			for (uint64_t p = 0, q; p < k; p = q) {
+				q = p + 1 + p / 2 < k ? p + 1 + p / 2 : k;
+				ok &= stage_range(log, started + p, started + q, 0,
+				                  &err) == 0;
+			}
+			ok &= start_range(log, started + k, started + n, &err) == 0;
+			for (uint64_t i = started; i < started + n; i++) {
+				uint8_t buf[64];
+				ref_add(&ref, buf, make_entry(i, buf));
+			}
+			started += n;
+			ends[inflight++] = started;
+			if (inflight == 2) {
+				refused &= start_range(log, started, started + 1,
+				                       NULL) == PRB_EINVAL;
+				refused &= append_range(log, started, started + 1,
+				                        NULL, NULL) == PRB_EINVAL;
+				refused &= prb_log_prove_inclusion(
+				                   log, 0, prb_log_size(log), proof,
+				                   &plen, NULL) == PRB_EINVAL ||
+				           prb_log_size(log) == 0;
+			}
+			if (inflight < 2 && started < total)
+				continue; /* two in flight before the first wait */
+		}
+		ok &= prb_log_append_wait(log, &size, &err) == 0 &&
+		      size == ends[0] && prb_log_size(log) == size;
+		prb_hash want, got;
+		prb_log_root(log, &got);
+		prb_merkle_root(ref_reader, &ref, size, &want);
+		ok &= prb_hash_equal(&want, &got);
+		done = ends[0];
+		ends[0] = ends[1];
+		inflight--;
+	}
+	CHECK(ok, "%s: %llu entries in pipelined batches: sizes in order, "
+	      "every root equals the reference (%s)", kind,
+	      (unsigned long long)total, err.msg);
+	CHECK(refused, "%s: a third batch, a plain append and proofs are "
+	      "refused while two are in flight", kind);
+	CHECK(prb_log_append_wait(log, NULL, NULL) == PRB_EINVAL,
+	      "%s: waiting with nothing in flight is refused", kind);
+	check_proofs(log, &ref);
+	prb_signer_verifier(s, &v);
+	prb_err_clear(&err);
+	CHECK(prb_log_verify(st, &v, NULL, NULL, &vs, &err) == 0 && vs == total,
+	      "%s: the log verifies: %s %s", kind, err.where, err.msg);
+	/* a batch left in flight is committed by close; staged entries are
+	 * not, and proofs wait for neither */
+	ok = start_range(log, total, total + 300, NULL) == 0 &&
+	     stage_range(log, total + 300, total + 400, 0, NULL) == 0;
+	refused = prb_log_prove_inclusion(log, 0, prb_log_size(log), proof,
+	                                  &plen, NULL) == PRB_EINVAL &&
+	          append_range(log, total + 300, total + 301, NULL, NULL) ==
+	                  PRB_EINVAL;
+	prb_log_close(log);
+	prb_store_close(st);
+	ok &= open_log(a, s, &st, &log, &err) == 0 &&
+	      prb_log_size(log) == total + 300;
+	CHECK(ok && refused, "%s: close waits for the batch in flight and "
+	      "drops staged entries", kind);
+	ok = append_range(log, total + 300, total + 400, NULL, NULL) == 0;
+	prb_err_clear(&err);
+	CHECK(ok && prb_log_verify(st, &v, NULL, NULL, &vs, &err) == 0 &&
+	              vs == total + 400,
+	      "%s: and the log grows over what was dropped: %s %s", kind,
+	      err.where, err.msg);
+	prb_log_close(log);
+	prb_store_close(st);
+	prb_signer_free(s);
+	free(ref.leaf);
 }
 
 /* One faulty batch of 700 entries on a log of 300: the batch fails, the
@@ -490,6 +627,92 @@ test_faults(void)
 			CHECK(cases > 0 && ok,
 			      "failing %s %s persisting (%d cases): batch refused, "
 			      "log verifies at the last commit, then grows",
+			      names[op], after ? "after" : "before", cases);
+		}
+}
+
+/* Two pipelined batches on a log of 300 (300..700, staged in two pieces,
+ * then 700..1000 started before the first is waited for) while one store
+ * call fails. The first
+ * failure is the injected one; every batch after it fails too; after
+ * reopening, the log holds exactly the acknowledged batches (and the
+ * failed one only if its checkpoint was in fact written), verifies and
+ * grows. */
+static int
+pipe_fault_case(int op, int at, int code, int after)
+{
+	char d[4200];
+	prb_signer *s = signer("example.com/pipefault");
+	prb_verifier v;
+	prb_store *st, *st2;
+	prb_log *log;
+	prb_err ea, eb;
+	faulty f;
+	int ok = 1;
+	prb_signer_verifier(s, &v);
+	faulty_log("pipefault", s, 300, d, &st, &f);
+	f.op = op, f.at = at, f.code = code, f.after = after;
+	ok &= prb_log_open(&f.base, s, 0, &log, NULL) == 0;
+	prb_err_clear(&ea);
+	prb_err_clear(&eb);
+	int sa = stage_range(log, 300, 500, 0, &ea); /* A in two pieces */
+	if (sa == 0)
+		sa = start_range(log, 500, 700, &ea);
+	int sb = start_range(log, 700, 1000, &eb);
+	int ra = sa ? sa : prb_log_append_wait(log, NULL, &ea);
+	int rb = sb ? sb : prb_log_append_wait(log, NULL, &eb);
+	int fired = f.fired;
+	uint64_t acked = ra ? 300 : rb ? 700 : 1000;
+	if (fired) {
+		int first = ra ? ra : rb;
+		prb_err *fe = ra ? &ea : &eb;
+		ok &= first == (op == OP_CKPT ? PRB_EINDOUBT : code) &&
+		      strcmp(fe->where, "injected") == 0;
+		ok &= ra == 0 || rb == PRB_EFAILED; /* nothing after a failure */
+		ok &= append_range(log, 1000, 1001, NULL, NULL) == PRB_EFAILED;
+	} else {
+		ok &= ra == 0 && rb == 0;
+	}
+	prb_log_close(log);
+	prb_store_close(st);
+	ok &= open_log(d, s, &st2, &log, &ea) == 0;
+	uint64_t want = acked, got = 0;
+	if (fired && op == OP_CKPT && after)
+		want += ra ? 400 : 300; /* in doubt, and in fact committed */
+	ok &= log && prb_log_size(log) == want;
+	ok &= log && append_range(log, want, want + 5, NULL, NULL) == 0;
+	ok &= prb_log_verify(st2, &v, NULL, NULL, &got, &ea) == 0 &&
+	      got == want + 5;
+	if (!ok)
+		fprintf(stderr, "pipelined fault op %d at %d after %d: %d %d, "
+		        "size %llu: %s %s\n", op, at, after, ra, rb,
+		        (unsigned long long)(log ? prb_log_size(log) : 0),
+		        ea.where, ea.msg);
+	prb_log_close(log);
+	prb_store_close(st2);
+	prb_signer_free(s);
+	return fired ? ok : -1; /* -1: fewer calls than `at` */
+}
+
+static void
+test_pipe_faults(void)
+{
+	static const char *names[] = {"write", "sync", "checkpoint"};
+	for (int op = 0; op < NOPS; op++)
+		for (int after = 0; after < 2; after++) {
+			int cases = 0, ok = 1;
+			for (int at = 1; at < 100; at++) {
+				int code = at % 2 ? PRB_EIO : PRB_ENOSPC;
+				int r = pipe_fault_case(op, at, code, after);
+				if (r < 0)
+					break;
+				cases++;
+				ok &= r;
+			}
+			CHECK(cases > 1 && ok,
+			      "two batches in flight, failing %s %s persisting "
+			      "(%d cases): the failed batch and every later one "
+			      "refused, the log verifies at the last commit",
 			      names[op], after ? "after" : "before", cases);
 		}
 }
@@ -685,8 +908,9 @@ m_lock(prb_store *s, int w, prb_err *e)
 	return m_alive((memstore *)s, e);
 }
 
-static const prb_store_ops mem_ops = {m_get, m_put, m_sync, m_ckpt,
-                                      m_list, m_remove, m_lock, f_close};
+static const prb_store_ops mem_ops = {m_get,  m_put,    m_sync, m_ckpt,
+                                      m_list, m_remove, m_lock, f_close,
+                                      NULL,   NULL};
 
 /* The power cut: each pending object is lost, torn or kept. */
 static void
@@ -995,6 +1219,61 @@ test_store(void)
 	                              (const uint8_t *)"three\n", 6, NULL) ==
 	              PRB_ECONFLICT,
 	      "set_checkpoint is a compare-and-swap");
+
+	/* commits in the background (store.h item 8) */
+	const uint8_t *two = (const uint8_t *)"two\n", *c3 = (const uint8_t *)"c3\n",
+	              *c4 = (const uint8_t *)"c4\n";
+	prb_err e;
+	ok = st->ops->put(st, "tile/0/002", (const uint8_t *)"x", 1, NULL) == 0 &&
+	     st->ops->commit(st, two, 4, c3, 3, NULL) == 0 &&
+	     st->ops->put(st, "tile/0/003", (const uint8_t *)"y", 1, NULL) == 0 &&
+	     st->ops->commit(st, c3, 3, c4, 3, NULL) == 0 &&
+	     st->ops->commit_wait(st, NULL) == 0 &&
+	     st->ops->commit_wait(st, NULL) == 0;
+	CHECK(ok && get_is(st, "checkpoint", "c4\n") &&
+	              get_is(st, "tile/0/003", "y"),
+	      "commits run in order, each against the one queued before it");
+	prb_err_clear(&e);
+	ok = st->ops->commit(st, two, 4, (const uint8_t *)"c5\n", 3, NULL) == 0 &&
+	     st->ops->commit(st, c4, 3, (const uint8_t *)"c6\n", 3, NULL) == 0 &&
+	     st->ops->commit_wait(st, &e) == PRB_ECONFLICT &&
+	     st->ops->commit_wait(st, &e) == PRB_EFAILED;
+	CHECK(ok && get_is(st, "checkpoint", "c4\n"),
+	      "after a failed commit the next one is not run, though it "
+	      "would have succeeded (%s)", e.msg);
+	ok = st->ops->commit(st, c4, 3, (const uint8_t *)"c7\n", 3, NULL) == 0 &&
+	     st->ops->commit_wait(st, NULL) == 0;
+	CHECK(ok && get_is(st, "checkpoint", "c7\n"),
+	      "once both failures are reported, commits run again");
+	CHECK(st->ops->commit_wait(st, NULL) == PRB_EINVAL,
+	      "waiting with no commit queued is refused");
+	ok = st->ops->commit(st, (const uint8_t *)"c7\n", 3,
+	                     (const uint8_t *)"c8\n", 3, NULL) == 0;
+	prb_store_close(st); /* runs the queued commit */
+	prb_store_open_dir(d, PRB_SYNC_FS, &st, NULL);
+	CHECK(ok && get_is(st, "checkpoint", "c8\n"),
+	      "close runs the commits still queued");
+	/* a failed write fails the commits after it, not the ones before */
+	sprintf(p, "%s/tile/9", d);
+	FILE *plain = fopen(p, "w"); /* where a directory must go */
+	if (plain)
+		fclose(plain);
+	prb_err_clear(&e);
+	ok = st->ops->put(st, "tile/0/004", (const uint8_t *)"z", 1, NULL) == 0 &&
+	     st->ops->commit(st, (const uint8_t *)"c8\n", 3,
+	                     (const uint8_t *)"c9\n", 3, NULL) == 0;
+	int bad = st->ops->put(st, "tile/9/000", (const uint8_t *)"w", 1, NULL);
+	int c10 = bad ? bad : st->ops->commit(st, (const uint8_t *)"c9\n", 3,
+	                                      (const uint8_t *)"c10\n", 4, NULL);
+	ok &= st->ops->commit_wait(st, NULL) == 0;
+	if (c10 == 0)
+		c10 = st->ops->commit_wait(st, &e);
+	prb_store_close(st); /* it refuses reads after a failed write */
+	prb_store_open_dir(d, PRB_SYNC_FS, &st, NULL);
+	CHECK(ok && c10 == PRB_EIO && get_is(st, "checkpoint", "c9\n") &&
+	              get_is(st, "tile/0/004", "z"),
+	      "a failed write fails only the commits made after it (%s %s)",
+	      e.where, e.msg);
 	prb_store_close(st);
 }
 
@@ -1064,8 +1343,12 @@ main(void)
 	test_random_batches(3000, 300, 5);
 	test_random_batches(600, 3, 0);
 	test_random_batches(70000, 9000, 2); /* crosses levels 1 and 2 */
+	test_pipelined(3000, 300, 1);
+	test_pipelined(3000, 300, 0);
+	test_pipelined(70000, 9000, 1);
 	test_prune();
 	test_faults();
+	test_pipe_faults();
 	test_power_loss();
 	test_pending();
 	test_kill_points();
