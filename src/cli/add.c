@@ -3,6 +3,15 @@
  * (group commit). A batch is committed when the input has no more data
  * ready, when it reaches BATCH_BYTES or BATCH_ENTRIES, when it is a
  * second old, or at the end of the input; each commit prints "size N".
+ *
+ * Input is read straight into a small arena, and each read's complete
+ * lines are hashed and handed to the store at once
+ * (prb_log_append_stage), so a batch never sits in memory whole. Batches
+ * are pipelined: batch k+1 is read, hashed and written while batch k is
+ * made durable (prb_log_append_start), and "size N" for k is printed
+ * once k is durable (prb_log_append_wait), in order. Before a read that
+ * could block, every batch in flight is waited for, so a slow producer
+ * still gets its acknowledgements at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +24,13 @@
 #include "probity/tile.h"
 #include "cli.h"
 
-#define READ_SIZE (1u << 20)
+#define READ_SIZE ((size_t)1 << 20)
 #define BATCH_BYTES ((size_t)64 << 20)
 #define BATCH_ENTRIES ((size_t)1 << 20)
 #define BATCH_SECONDS 1.0
+#define STAGE_ENTRIES 4096 /* entries handed to the log at a time */
+/* the line being read and room for one more read */
+#define ARENA_SIZE (PRB_MAX_ENTRY + 1 + READ_SIZE)
 
 static const char add_usage[] =
 	"usage: probity add DIR --key KEYFILE [--sync fs|files]\n"
@@ -37,16 +49,28 @@ static const char add_usage[] =
 	"                        every file and directory written (files)\n"
 	"  --lock-timeout SECS   wait this long for another writer (default 30)\n";
 
+/* A batch started and not yet acknowledged. */
+typedef struct {
+	size_t n;
+	const char *name; /* the input its last line is from */
+	unsigned long long line;
+} flight;
+
 typedef struct {
 	prb_log *log;
 	prb_store *st;    /* to reopen the log after a commit in doubt */
 	prb_signer *signer;
-	uint8_t *arena; /* finished entries, then the line being read */
-	size_t arena_len, cur_len;
-	size_t *lens;
+	uint8_t *arena;   /* lines not yet staged, then the line being read */
+	size_t fill;      /* bytes read into the arena */
+	size_t line_start; /* where the line being read starts */
+	size_t *lens;     /* the lines not yet staged */
 	const uint8_t **ptrs;
 	size_t n;
+	size_t batch_n;   /* entries of the batch being read, staged or not */
+	size_t batch_bytes; /* and their input bytes */
 	double batch_start;
+	flight fl[2];     /* in flight, oldest first */
+	int nfl;
 	unsigned long long committed, start_size, bytes_read, bytes_total;
 	cli_progress pr;
 	/* the input being read */
@@ -55,10 +79,10 @@ typedef struct {
 } adder;
 
 /* After a commit in doubt: reopening the log settles it (an interrupted
- * checkpoint write is installed or removed). Returns 1 if the batch turned
- * out committed, 0 if not, -1 if it is still unknown. */
+ * checkpoint write is installed or removed). Returns 1 if the batch of n
+ * entries turned out committed, 0 if not, -1 if it is still unknown. */
 static int
-settle(adder *a, uint64_t before)
+settle(adder *a, uint64_t before, size_t n)
 {
 	prb_err e;
 	prb_log_close(a->log);
@@ -66,73 +90,177 @@ settle(adder *a, uint64_t before)
 	if (prb_log_open(a->st, a->signer, 0, &a->log, &e) != 0)
 		return -1;
 	uint64_t size = prb_log_size(a->log);
-	return size >= before + a->n ? 1 : size == before ? 0 : -1;
+	return size == before + n ? 1 : size == before ? 0 : -1;
 }
 
-static int
-commit(adder *a)
+static void
+acknowledge(adder *a, size_t n, uint64_t size)
 {
-	if (a->n == 0)
+	a->committed += n;
+	cli_progress_done(&a->pr);
+	printf("size %llu\n", (unsigned long long)size);
+	fflush(stdout);
+}
+
+static flight
+pop_flight(adder *a)
+{
+	flight f = a->fl[0];
+	a->fl[0] = a->fl[1];
+	a->nfl--;
+	return f;
+}
+
+/*
+ * Batch f failed with err; `later` holds what was staged after it (n = 0:
+ * nothing), none of which can be committed. Collects the batches still in
+ * flight (they fail too), settles a commit in doubt, and states in one
+ * line exactly what is committed. Returns -1.
+ */
+static int
+fail(adder *a, const flight *f, const prb_err *err, flight later)
+{
+	uint64_t before = a->start_size + a->committed;
+	while (a->nfl > 0) {
+		flight g = pop_flight(a);
+		uint64_t size;
+		if (prb_log_append_wait(a->log, &size, NULL) == 0)
+			acknowledge(a, g.n, size); /* never: a failed batch stops
+			                              every later commit */
+		later.n += g.n;
+		later.name = g.name;
+		later.line = g.line;
+	}
+	int in = err->code == PRB_EINDOUBT ? settle(a, before, f->n) : 0;
+	cli_progress_done(&a->pr);
+	if (in == 1)
+		acknowledge(a, f->n, before + f->n);
+	char rest[600] = "";
+	if (later.n > 0)
+		snprintf(rest, sizeof rest, "%s the %zu entries after it (input "
+		         "up to %s line %llu)%s", in == 0 ? ", nor" : "; and",
+		         later.n, later.name, later.line,
+		         in == 0 ? "" : " were NOT committed");
+	fprintf(stderr, "probity add: %s%s%s; the batch of %zu entries "
+	        "(input up to %s line %llu) %s%s; %llu entries from this run "
+	        "are committed (log size %llu); stopping\n",
+	        err->where, err->where[0] ? ": " : "", err->msg, f->n, f->name,
+	        f->line,
+	        in == 1   ? "turned out committed when the log was reopened"
+	        : in == 0 ? "was NOT committed"
+	                  : "may or may not have been committed (the next "
+	                    "probity add on this log settles it)",
+	        rest, a->committed, a->start_size + a->committed);
+	return -1;
+}
+
+/* Waits for the oldest batch in flight and acknowledges it. */
+static int
+collect(adder *a)
+{
+	prb_err err;
+	uint64_t size;
+	prb_err_clear(&err);
+	flight f = pop_flight(a);
+	if (prb_log_append_wait(a->log, &size, &err) == 0) {
+		acknowledge(a, f.n, size);
 		return 0;
+	}
+	flight none = {0, NULL, 0};
+	return fail(a, &f, &err, none);
+}
+
+/* The batch being read failed with err while it was staged or started:
+ * it is not committed; the batches in flight before it may be. */
+static int
+staging_failed(adder *a, const prb_err *err)
+{
+	flight f = {a->batch_n, a->name, a->line};
+	while (a->nfl > 0) {
+		prb_err e2;
+		uint64_t size;
+		prb_err_clear(&e2);
+		flight g = pop_flight(a);
+		if (prb_log_append_wait(a->log, &size, &e2))
+			return fail(a, &g, &e2, f);
+		acknowledge(a, g.n, size);
+	}
+	flight none = {0, NULL, 0};
+	return fail(a, &f, err, none);
+}
+
+/* Hands the lines read so far to the log, as part of the batch being
+ * read; the arena may then be reused. */
+static int
+stage(adder *a)
+{
 	prb_err err;
 	prb_err_clear(&err);
-	size_t off = 0;
-	for (size_t i = 0; i < a->n; i++) {
-		a->ptrs[i] = a->arena + off;
-		off += a->lens[i];
-	}
-	uint64_t before = prb_log_size(a->log);
-	if (prb_log_append(a->log, a->ptrs, a->lens, a->n, &err)) {
-		int in = err.code == PRB_EINDOUBT ? settle(a, before) : 0;
-		cli_progress_done(&a->pr);
-		if (in == 1) {
-			a->committed += a->n;
-			printf("size %llu\n", (unsigned long long)(before + a->n));
-			fflush(stdout);
-		}
-		fprintf(stderr, "probity add: %s%s%s; the batch of %zu entries "
-		        "(input up to %s line %llu) %s; %llu entries from this run "
-		        "are committed (log size %llu); stopping\n",
-		        err.where, err.where[0] ? ": " : "", err.msg, a->n,
-		        a->name, a->line,
-		        in == 1   ? "turned out committed when the log was reopened"
-		        : in == 0 ? "was NOT committed"
-		                  : "may or may not have been committed (the next "
-		                    "probity add on this log settles it)",
-		        a->committed,
-		        (unsigned long long)(before + (in == 1 ? a->n : 0)));
-		return -1;
-	}
-	a->committed += a->n;
-	cli_progress_done(&a->pr);
-	printf("size %llu\n", (unsigned long long)prb_log_size(a->log));
-	fflush(stdout);
-	memmove(a->arena, a->arena + a->arena_len, a->cur_len);
-	a->arena_len = 0;
+	if (a->n > 0 &&
+	    prb_log_append_stage(a->log, a->ptrs, a->lens, a->n, &err))
+		return staging_failed(a, &err);
 	a->n = 0;
 	return 0;
 }
 
-/* The line being read is complete: it becomes an entry of the batch. */
+/* Starts committing the batch read so far. The batch before it is then
+ * acknowledged, so one batch commits while the next is read and hashed. */
 static int
-finish_line(adder *a)
+ship(adder *a)
 {
-	a->lens[a->n++] = a->cur_len;
-	a->arena_len += a->cur_len;
-	a->cur_len = 0;
-	a->line++;
-	if (a->n == 1)
-		a->batch_start = cli_now();
-	if (a->n == BATCH_ENTRIES || a->arena_len >= BATCH_BYTES ||
-	    (a->n % 4096 == 0 && cli_now() - a->batch_start > BATCH_SECONDS))
-		return commit(a);
+	if (a->batch_n == 0)
+		return 0;
+	prb_err err;
+	prb_err_clear(&err);
+	while (a->nfl > 1)
+		if (collect(a))
+			return -1;
+	if (prb_log_append_start(a->log, a->ptrs, a->lens, a->n, &err))
+		return staging_failed(a, &err);
+	flight f = {a->batch_n, a->name, a->line};
+	a->fl[a->nfl++] = f;
+	a->n = a->batch_n = a->batch_bytes = 0;
+	while (a->nfl > 1)
+		if (collect(a))
+			return -1;
 	return 0;
+}
+
+/* Commits what was read and waits until every batch is acknowledged. */
+static int
+flush(adder *a)
+{
+	if (ship(a))
+		return -1;
+	while (a->nfl > 0)
+		if (collect(a))
+			return -1;
+	return 0;
+}
+
+/* The line [line_start, end) is complete: it becomes an entry of the
+ * batch; `next` is where the following line starts. */
+static int
+finish_line(adder *a, size_t end, size_t next)
+{
+	a->ptrs[a->n] = a->arena + a->line_start;
+	a->lens[a->n++] = end - a->line_start;
+	a->batch_bytes += next - a->line_start;
+	a->line_start = next;
+	a->line++;
+	if (++a->batch_n == 1)
+		a->batch_start = cli_now();
+	if (a->batch_n == BATCH_ENTRIES || a->batch_bytes >= BATCH_BYTES ||
+	    (a->batch_n % 4096 == 0 &&
+	     cli_now() - a->batch_start > BATCH_SECONDS))
+		return ship(a);
+	return a->n == STAGE_ENTRIES ? stage(a) : 0;
 }
 
 static int
 too_long(adder *a)
 {
-	if (commit(a))
+	if (flush(a))
 		return -1;
 	cli_progress_done(&a->pr);
 	cli_failf("add", "%s:%llu: line is over the %d-byte entry limit; "
@@ -143,17 +271,6 @@ too_long(adder *a)
 	return -1;
 }
 
-/* Adds bytes of the current line; the newline is not included. */
-static int
-append_bytes(adder *a, const uint8_t *p, size_t n)
-{
-	if (a->cur_len + n > PRB_MAX_ENTRY)
-		return too_long(a);
-	memcpy(a->arena + a->arena_len + a->cur_len, p, n);
-	a->cur_len += n;
-	return 0;
-}
-
 static int
 no_data_ready(int fd)
 {
@@ -161,20 +278,50 @@ no_data_ready(int fd)
 	return poll(&p, 1, 0) == 0;
 }
 
+/* Splits the bytes read from `pos` on into lines; the complete ones are
+ * staged and the line being read moves to the front of the arena. */
 static int
-read_input(adder *a, int fd, uint8_t *rb, int pollable)
+scan(adder *a, size_t pos)
+{
+	while (pos < a->fill) {
+		uint8_t *nl = memchr(a->arena + pos, '\n', a->fill - pos);
+		size_t end = nl ? (size_t)(nl - a->arena) : a->fill;
+		if (end - a->line_start > PRB_MAX_ENTRY)
+			return too_long(a);
+		if (!nl)
+			break;
+		pos = end + 1;
+		if (finish_line(a, end, pos))
+			return -1;
+	}
+	if (stage(a))
+		return -1;
+	size_t keep = a->fill - a->line_start;
+	memmove(a->arena, a->arena + a->line_start, keep);
+	a->fill = keep;
+	a->line_start = 0;
+	return 0;
+}
+
+static int
+read_input(adder *a, int fd, int pollable)
 {
 	for (;;) {
-		if (a->n > 0 && ((pollable && no_data_ready(fd)) ||
-		                 cli_now() - a->batch_start > BATCH_SECONDS) &&
-		    commit(a))
-			return -1;
-		ssize_t r = read(fd, rb, READ_SIZE);
+		if ((a->batch_n > 0 || a->nfl > 0) && pollable &&
+		    no_data_ready(fd)) {
+			if (flush(a)) /* acknowledge before a read that waits */
+				return -1;
+		} else if (a->batch_n > 0 &&
+		           cli_now() - a->batch_start > BATCH_SECONDS) {
+			if (ship(a))
+				return -1;
+		}
+		ssize_t r = read(fd, a->arena + a->fill, READ_SIZE);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			int e = errno;
-			if (commit(a)) /* what was read before stays durable */
+			if (flush(a)) /* what was read before stays durable */
 				return -1;
 			cli_progress_done(&a->pr);
 			cli_failf("add", "%s: read: %s; %llu entries from this run "
@@ -187,37 +334,35 @@ read_input(adder *a, int fd, uint8_t *rb, int pollable)
 		if (r == 0)
 			break;
 		a->bytes_read += (unsigned long long)r;
-		const uint8_t *p = rb, *end = rb + r;
-		while (p < end) {
-			const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
-			const uint8_t *stop = nl ? nl : end;
-			if (append_bytes(a, p, (size_t)(stop - p)))
-				return -1;
-			p = stop;
-			if (nl) {
-				p++;
-				if (finish_line(a))
-					return -1;
-			}
-		}
+		size_t pos = a->fill;
+		a->fill += (size_t)r;
+		if (scan(a, pos))
+			return -1;
+		size_t queued = a->batch_n;
+		for (int i = 0; i < a->nfl; i++)
+			queued += a->fl[i].n;
 		cli_progress_update(&a->pr, a->bytes_read, a->bytes_total,
-		                    a->committed + a->n);
+		                    a->committed + queued);
 	}
-	if (a->cur_len > 0)
-		return finish_line(a); /* a last line without a newline */
+	if (a->fill > a->line_start && /* a last line without a newline */
+	    (finish_line(a, a->fill, a->fill) || stage(a)))
+		return -1;
+	a->fill = a->line_start = 0;
 	return 0;
 }
 
 static int
-add_file(adder *a, const char *path, uint8_t *rb)
+add_file(adder *a, const char *path)
 {
 	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO
 	                                : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		commit(a);
+		int e = errno;
+		if (flush(a))
+			return -1;
 		cli_failf("add", "%s: %s; %llu entries from this run "
 		                 "were committed (log size %llu)", path,
-		                 strerror(errno), a->committed,
+		                 strerror(e), a->committed,
 		                 a->start_size + a->committed);
 		return -1;
 	}
@@ -225,7 +370,7 @@ add_file(adder *a, const char *path, uint8_t *rb)
 	int pollable = fstat(fd, &st) == 0 && !S_ISREG(st.st_mode);
 	a->name = fd == STDIN_FILENO ? "stdin" : path;
 	a->line = 0;
-	int rc = read_input(a, fd, rb, pollable);
+	int rc = read_input(a, fd, pollable);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return rc;
@@ -248,12 +393,11 @@ total_bytes(const char **files, int n)
 static int
 run(adder *a, const char **files, int nfiles)
 {
-	uint8_t *rb = malloc(READ_SIZE);
-	a->arena = malloc(BATCH_BYTES + PRB_MAX_ENTRY + 1);
-	a->lens = malloc(BATCH_ENTRIES * sizeof *a->lens);
-	a->ptrs = malloc(BATCH_ENTRIES * sizeof *a->ptrs);
+	a->arena = malloc(ARENA_SIZE);
+	a->lens = malloc(STAGE_ENTRIES * sizeof *a->lens);
+	a->ptrs = malloc(STAGE_ENTRIES * sizeof *a->ptrs);
 	int rc = -1;
-	if (!rb || !a->arena || !a->lens || !a->ptrs) {
+	if (!a->arena || !a->lens || !a->ptrs) {
 		cli_failf("add", "out of memory");
 		goto out;
 	}
@@ -261,14 +405,13 @@ run(adder *a, const char **files, int nfiles)
 	cli_progress_init(&a->pr, "entries");
 	rc = 0;
 	for (int i = 0; i < nfiles && rc == 0; i++)
-		rc = add_file(a, files[i], rb);
+		rc = add_file(a, files[i]);
 	if (nfiles == 0)
-		rc = add_file(a, "-", rb);
+		rc = add_file(a, "-");
 	if (rc == 0)
-		rc = commit(a);
+		rc = flush(a);
 	cli_progress_done(&a->pr);
 out:
-	free(rb);
 	free(a->arena);
 	free(a->lens);
 	free(a->ptrs);

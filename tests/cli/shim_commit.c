@@ -5,7 +5,10 @@
  *                     (after the checkpoint's rename: the batch is in)
  *   PRB_SHIM=rename   the first rename onto "checkpoint" fails with EIO
  *                     (before it: the batch is not in)
- * Used by tests/cli/test_indoubt.sh only.
+ *   PRB_SHIM=syncfs   the first syncfs(2) fails with EIO (the batch's
+ *                     files are not durable: it is not in)
+ * "WHAT:N" fails the N-th such call instead of the first (with
+ * `add --sync fs`, the N-th batch's commit). Used by tests/cli/test_indoubt.sh.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -17,11 +20,15 @@
 static int
 armed(const char *what)
 {
-	static int fired;
+	static int fired, calls;
 	const char *e = getenv("PRB_SHIM");
-	if (fired || !e || strcmp(e, what) != 0)
+	size_t n = strlen(what);
+	if (!e || strncmp(e, what, n) != 0 || (e[n] != 0 && e[n] != ':'))
 		return 0;
-	fired = 1;
+	int at = e[n] == ':' ? atoi(e + n + 1) : 1;
+	if (__atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST) != at ||
+	    __atomic_exchange_n(&fired, 1, __ATOMIC_SEQ_CST))
+		return 0;
 	return 1;
 }
 
@@ -31,6 +38,17 @@ fsync(int fd)
 	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
 	struct stat st;
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && armed("dirsync")) {
+		errno = EIO;
+		return -1;
+	}
+	return real(fd);
+}
+
+int
+syncfs(int fd)
+{
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "syncfs");
+	if (armed("syncfs")) {
 		errno = EIO;
 		return -1;
 	}

@@ -43,4 +43,68 @@ seq 16 20 | "$PROBITY" add "$L" --key "$T/key" >"$T/out" 2>"$T/err"
 eq "the same batch goes in afterwards" "$(cat "$T/out")" "size 20"
 "$PROBITY" verify "$L" --vkey "$VK" >/dev/null 2>&1
 eq "the log verifies" "$?" 0
+
+# At least three batches from one file (at most 1,048,576 entries each,
+# fewer on a slow machine: a batch also ends after a second), pipelined:
+# batch 3 is read, hashed and written while batch 2 commits. When batch
+# 2's commit fails, batch 3 must not be committed either (its checkpoint
+# would cover batch 2), even where its compare-and-swap would succeed.
+seq 1 2500000 | sed 's/^/pipelined-entry-/' >"$T/big"
+# three LOG SHIM: runs add on the big input under the shim; prints its exit
+three() {
+	PRB_SHIM=$2 LD_PRELOAD="$T/shim.so" \
+		"$PROBITY" add "$1" --key "$T/key" "$T/big" >"$T/out" 2>"$T/err"
+	echo $?
+}
+# after_three LOG WHAT SIZE: the checkpoint is at SIZE, and the log
+# verifies, then grows and verifies again.
+after_three() {
+	eq "$2: checkpoint size" "$(sed -n 2p "$1/checkpoint")" "$3"
+	[ -e "$1/checkpoint.tmp" ] && bad "$2: no pending checkpoint is left" "checkpoint.tmp exists" ||
+		ok "$2: no pending checkpoint is left"
+	"$PROBITY" verify "$1" --vkey "$VK" >/dev/null 2>&1
+	eq "$2: the log verifies" "$?" 0
+	seq 1 300 | "$PROBITY" add "$1" --key "$T/key" >"$T/out2" 2>"$T/err2"
+	eq "$2: the log grows afterwards" "$(cat "$T/out2")" "size $(($3 + 300))"
+	"$PROBITY" verify "$1" --vkey "$VK" >/dev/null 2>&1
+	eq "$2: and verifies" "$?" 0
+}
+has() { if grep -q "$2" "$T/err"; then ok "$1"; else bad "$1" "$(cat "$T/err")"; fi; }
+# sizes: the "size N" lines printed, space-separated
+sizes() { sed -n 's/^size //p' "$T/out" | tr '\n' ' '; }
+
+section "pipelined: the second batch's syncfs fails while the third is staged"
+L2=$T/log2
+"$PROBITY" init "$L2" --key "$T/key"
+eq "add fails" "$(three "$L2" syncfs:2)" 1
+n1=$(sizes | cut -d' ' -f1)
+eq "only the first batch is acknowledged" "$(sizes)" "${n1:-none} "
+eq "one line on stderr" "$(wc -l <"$T/err")" 1
+has "it says batch 2 and what follows are not in" \
+	"was NOT committed, nor the [0-9]* entries after it (input up to $T/big line [0-9]*)"
+has "it says what is committed" "$n1 entries from this run are committed (log size $n1)"
+after_three "$L2" "syncfs" "$n1"
+
+section "pipelined: the second checkpoint's directory sync fails (in doubt, in fact committed)"
+L3=$T/log3
+"$PROBITY" init "$L3" --key "$T/key"
+eq "add fails" "$(three "$L3" dirsync:2)" 1
+n2=$(sizes | cut -d' ' -f2)
+eq "two batches acknowledged, the second once settled" "$(sizes | wc -w)" 2
+eq "one line on stderr" "$(wc -l <"$T/err")" 1
+has "it says batch 2 is in" "turned out committed when the log was reopened"
+has "and that batch 3 is not" \
+	"the [0-9]* entries after it (input up to $T/big line [0-9]*) were NOT committed"
+has "it says what is committed" "$n2 entries from this run are committed (log size $n2)"
+after_three "$L3" "directory sync" "$n2"
+
+section "pipelined: the second checkpoint's rename fails (in doubt, not committed)"
+L4=$T/log4
+"$PROBITY" init "$L4" --key "$T/key"
+eq "add fails" "$(three "$L4" rename:2)" 1
+n1=$(sizes | cut -d' ' -f1)
+eq "only the first batch is acknowledged" "$(sizes)" "${n1:-none} "
+has "it says batch 2 and what follows are not in" \
+	"was NOT committed, nor the [0-9]* entries after it"
+after_three "$L4" "rename" "$n1"
 finish
