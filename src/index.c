@@ -7,11 +7,15 @@
  * the index behind the log (never ahead), which the next writer repairs by
  * indexing the missing entries from the log itself.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -113,7 +117,8 @@ meta_get(prb_index *ix, const char *key, char *buf, size_t cap, prb_err *err)
 static void
 uri_of(const char *path, char *out, size_t cap)
 {
-	size_t o = (size_t)snprintf(out, cap, "file:");
+	/* "file://" + an absolute path: "//x" must not read as an authority */
+	size_t o = (size_t)snprintf(out, cap, path[0] == '/' ? "file://" : "file:");
 	for (const char *p = path; *p && o + 4 < cap; p++) {
 		if (*p == '%' || *p == '?' || *p == '#')
 			o += (size_t)snprintf(out + o, cap - o, "%%%02X",
@@ -174,8 +179,101 @@ prb_index_open_readonly(const char *path, prb_index **out, prb_err *err)
 	return rc;
 }
 
+/* Removes a database file and its WAL companions. */
+static void
+unlink_db(const char *path)
+{
+	char p[PATH_MAX + 8];
+	unlink(path);
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-journal", path);
+	unlink(p);
+}
+
+/* fsyncs the directory holding path. */
+static int
+sync_parent(const char *path)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int
+prb_index_install(const char *tmp, const char *path, prb_err *err)
+{
+	char p[PATH_MAX + 8];
+	/* a WAL file of the old database must not meet the new one */
+	snprintf(p, sizeof p, "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", path);
+	unlink(p);
+	if (rename(tmp, path) != 0 || sync_parent(path) != 0)
+		return prb_err_set(err, PRB_EIO, path, UINT64_MAX,
+		                   "installing the new index: %s",
+		                   strerror(errno));
+	return 0;
+}
+
+static int open_rw(const char *path, prb_index **out, prb_err *err);
+
+/* A new index appears whole: its schema is made in PATH.new, which is
+ * then renamed into place, so a reader never sees a half-made one. */
+static int
+create_whole(const char *path, prb_err *err)
+{
+	char tmp[PATH_MAX];
+	prb_index *ix;
+	if (snprintf(tmp, sizeof tmp, "%s.new", path) >= (int)sizeof tmp)
+		return prb_err_set(err, PRB_EINVAL, path, UINT64_MAX,
+		                   "path too long");
+	unlink_db(tmp);
+	int rc = open_rw(tmp, &ix, err);
+	prb_index_close(ix);
+	if (rc == 0)
+		rc = prb_index_install(tmp, path, err);
+	if (rc != 0)
+		unlink_db(tmp);
+	return rc;
+}
+
 int
 prb_index_open(const char *path, prb_index **out, prb_err *err)
+{
+	struct stat sb;
+	*out = NULL;
+	if (stat(path, &sb) != 0 && errno == ENOENT) {
+		int rc = create_whole(path, err);
+		if (rc != 0)
+			return rc;
+	}
+	return open_rw(path, out, err);
+}
+
+int
+prb_index_create(const char *path, prb_index **out, prb_err *err)
+{
+	unlink_db(path);
+	return open_rw(path, out, err);
+}
+
+/* Opens (creating) the database at path and its schema. */
+static int
+open_rw(const char *path, prb_index **out, prb_err *err)
 {
 	prb_index *ix;
 	*out = NULL;
@@ -460,19 +558,24 @@ prb_index_build(prb_index *ix, prb_store *st, uint64_t from, uint64_t size,
 
 /* The first leaf present in one table and not identical in the other. */
 static int
-first_difference(prb_index *ix, uint64_t upto, int64_t *leaf, prb_err *err)
+first_difference(prb_index *ix, uint64_t upto, uint64_t covers,
+                 int64_t *leaf, prb_err *err)
 {
 	sqlite3_stmt *st;
 	const char *sql =
 		"SELECT min(leaf) FROM ("
 		" SELECT leaf FROM (SELECT * FROM main.events WHERE leaf < ?1"
-		"                   EXCEPT SELECT * FROM other.events)"
+		"   EXCEPT SELECT * FROM other.events WHERE leaf < ?1)"
 		" UNION ALL"
-		" SELECT leaf FROM (SELECT * FROM other.events EXCEPT"
-		"                   SELECT * FROM main.events WHERE leaf < ?1))";
+		" SELECT leaf FROM (SELECT * FROM other.events WHERE leaf < ?1"
+		"   EXCEPT SELECT * FROM main.events WHERE leaf < ?1)"
+		" UNION ALL"
+		" SELECT leaf FROM other.events WHERE leaf >= ?2)";
 	if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return db_err(ix, err, "comparing");
 	sqlite3_bind_int64(st, 1, upto > INT64_MAX ? INT64_MAX : (int64_t)upto);
+	sqlite3_bind_int64(st, 2,
+	                   covers > INT64_MAX ? INT64_MAX : (int64_t)covers);
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(st);
@@ -487,7 +590,7 @@ first_difference(prb_index *ix, uint64_t upto, int64_t *leaf, prb_err *err)
 
 /* Names the first column of `leaf` that differs between the two tables. */
 static int
-describe(prb_index *ix, int64_t leaf, uint64_t upto, prb_err *err)
+describe(prb_index *ix, int64_t leaf, uint64_t covers, prb_err *err)
 {
 	sqlite3_stmt *a = NULL, *b = NULL;
 	sqlite3_prepare_v2(ix->db, "SELECT * FROM main.events WHERE leaf = ?",
@@ -503,10 +606,10 @@ describe(prb_index *ix, int64_t leaf, uint64_t upto, prb_err *err)
 	sqlite3_bind_int64(b, 1, leaf);
 	int ra = sqlite3_step(a), rb = sqlite3_step(b);
 	int rc;
-	if (ra != SQLITE_ROW || rb != SQLITE_ROW || (uint64_t)leaf >= upto) {
+	if (ra != SQLITE_ROW || rb != SQLITE_ROW || (uint64_t)leaf >= covers) {
 		rc = prb_err_set(err, PRB_ECORRUPT, ix->path, (uint64_t)leaf,
 		                 "leaf %" PRId64 ": %s", leaf,
-		                 (uint64_t)leaf >= upto
+		                 (uint64_t)leaf >= covers
 		                         ? "the index has a row beyond the entries "
 		                           "it says it covers"
 		                 : ra == SQLITE_ROW
@@ -540,8 +643,10 @@ done:
 }
 
 int
-prb_index_compare(prb_index *ix, const char *other_path, uint64_t upto,
-                  prb_err *err)
+prb_index_compare(prb_index *ix, const char *other_path,
+                  int (*check)(void *ctx, uint64_t size, const prb_hash *root,
+                               uint64_t *upto, prb_err *err),
+                  void *ctx, uint64_t *covers, prb_err *err)
 {
 	sqlite3_stmt *st;
 	char uri[PATH_MAX + 32];
@@ -554,10 +659,37 @@ prb_index_compare(prb_index *ix, const char *other_path, uint64_t upto,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return db_err(ix, err, "attaching");
+	/* one read transaction: the covered size and the rows agree even
+	 * while a writer commits */
+	rc = exec(ix, "BEGIN", "starting a read transaction", err);
+	char sz[32], rt[80];
+	if (rc == 0)
+		rc = meta_get_from(ix, "other", "schema", sz, sizeof sz, err);
+	if (rc == 0 && strcmp(sz, "1") != 0)
+		rc = prb_err_set(err, PRB_ECORRUPT, other_path, UINT64_MAX,
+		                 "index schema version %s, this probity reads 1",
+		                 sz);
+	if (rc == 0)
+		rc = meta_get_from(ix, "other", "log_size", sz, sizeof sz, err);
+	if (rc == 0)
+		rc = meta_get_from(ix, "other", "log_root", rt, sizeof rt, err);
+	prb_hash root;
+	char *end;
+	unsigned long long size = strtoull(sz, &end, 10);
+	if (rc == 0 && (*end != '\0' || end == sz || hex_root(rt, &root) != 0))
+		rc = prb_err_set(err, PRB_ECORRUPT, other_path, UINT64_MAX,
+		                 "meta log_size/log_root malformed");
+	uint64_t upto = 0;
+	if (rc == 0)
+		rc = check(ctx, size, &root, &upto, err);
 	int64_t leaf = -1;
-	rc = first_difference(ix, upto, &leaf, err);
+	if (rc == 0)
+		rc = first_difference(ix, upto, size, &leaf, err);
 	if (rc == 0 && leaf >= 0)
-		rc = describe(ix, leaf, upto, err);
+		rc = describe(ix, leaf, size, err);
+	if (rc == 0)
+		*covers = size;
+	sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_exec(ix->db, "DETACH other", NULL, NULL, NULL);
 	return rc;
 }

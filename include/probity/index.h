@@ -39,6 +39,13 @@ typedef struct prb_index prb_index;
 /* Opens the index at `path`, creating it (and its schema) if missing.
  * A database of another schema version: PRB_ECORRUPT. */
 int prb_index_open(const char *path, prb_index **out, prb_err *err);
+/* Creates a new, empty index at `path` (a scratch file: whatever is there
+ * is removed first), for building aside and then prb_index_install. */
+int prb_index_create(const char *path, prb_index **out, prb_err *err);
+/* Renames the closed database `tmp` over `path` (removing path's WAL
+ * files first) and syncs the directory. */
+int prb_index_install(const char *tmp, const char *path, prb_err *err);
+
 /* Opens an existing index read-only (prb_index_covers and comparing
  * only). No file: PRB_EIO from SQLite ("unable to open"). */
 int prb_index_open_readonly(const char *path, prb_index **out,
@@ -85,14 +92,22 @@ int prb_index_build(prb_index *ix, struct prb_store *st, uint64_t from,
                     void *pctx, prb_err *err);
 
 /*
- * Compares the rows of the index stored at other_path (opened read-only)
- * with this one's, rebuilt from the log (prb_index_build), for the leaves
- * below `upto` (what the stored index says it covers). Returns 0 if they
- * are identical and the stored index has no row at or beyond upto, else
- * PRB_ECORRUPT with err naming the first differing leaf and column
- * ("index has ..., the log gives ...").
+ * Compares the index stored at other_path (attached read-only) with this
+ * one, rebuilt from the log (prb_index_build), in one read transaction so
+ * that a writer committing meanwhile cannot make them seem to disagree.
+ * check(ctx, size, root, &upto, err) is given the size and root the stored
+ * index says it covers; it must check them against the log (0, or an
+ * error that is returned) and set upto, the leaves below which rows are
+ * compared (at most size; less when the stored index covers entries the
+ * rebuilt one does not). Rows must be identical below upto and the stored
+ * index may have no row at or beyond size: else PRB_ECORRUPT with err
+ * naming the first differing leaf and column ("index has ..., the log
+ * gives ..."). *covers receives size on success.
  */
-int prb_index_compare(prb_index *ix, const char *other_path, uint64_t upto,
-                      prb_err *err);
+int prb_index_compare(prb_index *ix, const char *other_path,
+                      int (*check)(void *ctx, uint64_t size,
+                                   const prb_hash *root, uint64_t *upto,
+                                   prb_err *err),
+                      void *ctx, uint64_t *covers, prb_err *err);
 
 #endif

@@ -286,7 +286,12 @@ cli_open_index(const char *cmd, const char *dir, prb_index **ix)
 	prb_err err;
 	prb_err_clear(&err);
 	snprintf(path, sizeof path, "%s/%s", dir, PRB_INDEX_FILE);
-	if (prb_index_open(path, ix, &err) != 0)
+	if (prb_index_open(path, ix, &err) != 0) {
+		size_t n = strlen(err.msg);
+		snprintf(err.msg + n, sizeof err.msg - n,
+		         " (the index is derived data: probity reindex %s "
+		         "rebuilds it from the log)", dir);
 		return cli_fail(cmd, &err);
+	}
 	return 0;
 }

@@ -97,7 +97,8 @@ typedef struct {
 	const char *path;
 	/* counts */
 	unsigned long long files, records, fresh, dups, source_text, blobs;
-	unsigned long long files_total, committed_files;
+	unsigned long long b_fresh, b_source_text, b_blobs; /* in the batch */
+	unsigned long long files_total;
 	char **rejected;
 	size_t nrejected;
 	char last_batched[PATH_MAX], last_committed[PATH_MAX];
@@ -173,20 +174,77 @@ take_record(void *ctx, json_t *rec, const prb_record_pos *pos)
 	return 0;
 }
 
-/* 1 if the file is a CloudTrail digest rather than a log file. */
+/* 1 if the file is a CloudTrail digest rather than a log file: it sits in
+ * a CloudTrail-Digest directory (where CloudTrail delivers digests), or it
+ * is a JSON object whose own members are a digest's. A record that merely
+ * mentions those names is not enough. */
 static int
 is_digest(const char *path, const uint8_t *data, size_t len)
 {
-	if (strstr(path, "CloudTrail-Digest") != NULL)
+	const char *d = strstr(path, "CloudTrail-Digest/");
+	if (d != NULL && (d == path || d[-1] == '/'))
 		return 1;
-	size_t head = len < 4096 ? len : 4096;
-	return memmem(data, head, "\"digestPublicKeyFingerprint\"", 28) !=
-	               NULL &&
-	       memmem(data, head, "\"logFiles\"", 10) != NULL;
+	if (memmem(data, len < 4096 ? len : 4096,
+	           "\"digestPublicKeyFingerprint\"", 28) == NULL)
+		return 0;
+	json_t *v = json_loadb((const char *)data, len, 0, NULL);
+	int yes = json_is_object(v) &&
+	          json_object_get(v, "digestPublicKeyFingerprint") != NULL &&
+	          json_object_get(v, "digestStartTime") != NULL &&
+	          json_object_get(v, "logFiles") != NULL;
+	json_decref(v);
+	return yes;
+}
+
+/* After a commit in doubt: reopening the log settles it. Returns 1 if
+ * the batch is in, 0 if not, -1 if still unknown (g->log may be NULL). */
+static int
+settle(ingester *g, uint64_t before)
+{
+	prb_err e;
+	prb_log_close(g->log);
+	g->log = NULL;
+	if (prb_log_open(g->st, g->signer, 0, &g->log, &e) != 0)
+		return -1;
+	uint64_t size = prb_log_size(g->log);
+	return size == before + g->n ? 1 : size == before ? 0 : -1;
+}
+
+/* The batch is in the log: record it in the index, count it, say so. */
+static int
+committed(ingester *g)
+{
+	prb_err err;
+	prb_hash root;
+	prb_err_clear(&err);
+	prb_log_root(g->log, &root);
+	uint64_t size = prb_log_size(g->log);
+	int rc = prb_index_commit(g->ix, size, &root, &err);
+	cli_progress_done(&g->pr);
+	printf("size %llu\n", (unsigned long long)size);
+	fflush(stdout);
+	for (size_t i = 0; i < g->n; i++)
+		free(g->ents[i]);
+	g->n = 0;
+	g->bytes = 0;
+	g->fresh += g->b_fresh;
+	g->source_text += g->b_source_text;
+	g->blobs += g->b_blobs;
+	g->b_fresh = g->b_source_text = g->b_blobs = 0;
+	memcpy(g->last_committed, g->last_batched, sizeof g->last_committed);
+	if (rc != 0) {
+		cli_fail("ingest", &err);
+		cli_failf("ingest", "the log holds %llu entries, this batch "
+		          "included, but the index could not record them; the "
+		          "next ingest or probity reindex %s indexes them from "
+		          "the log",
+		          (unsigned long long)size, g->dir);
+	}
+	return rc;
 }
 
 /* The log entries and index rows of the batch become durable, in that
- * order. On failure the run stops: says exactly what is committed. */
+ * order. On failure the run stops and says exactly what is committed. */
 static int
 flush(ingester *g)
 {
@@ -197,57 +255,34 @@ flush(ingester *g)
 	uint64_t before = prb_log_size(g->log);
 	int rc = prb_log_append(g->log, (const uint8_t *const *)g->ents,
 	                        g->lens, g->n, &err);
-	if (rc == 0) {
-		prb_hash root;
-		prb_log_root(g->log, &root);
-		rc = prb_index_commit(g->ix, prb_log_size(g->log), &root, &err);
-		if (rc != 0) {
-			cli_progress_done(&g->pr);
-			cli_fail("ingest", &err);
-			cli_failf("ingest", "the log holds entries 0..%llu (all "
-			          "of this batch) but the index could not record "
-			          "them; the next ingest or probity reindex %s "
-			          "will index them from the log",
-			          (unsigned long long)prb_log_size(g->log) - 1,
-			          g->dir);
-			return rc;
-		}
-		for (size_t i = 0; i < g->n; i++)
-			free(g->ents[i]);
-		g->n = 0;
-		g->bytes = 0;
-		g->committed_files = g->files;
-		memcpy(g->last_committed, g->last_batched,
-		       sizeof g->last_committed);
-		cli_progress_done(&g->pr);
-		printf("size %llu\n", (unsigned long long)prb_log_size(g->log));
-		fflush(stdout);
-		return 0;
-	}
-	prb_index_rollback(g->ix);
+	if (rc == 0)
+		return committed(g);
 	cli_progress_done(&g->pr);
 	cli_prefix_where(&err, g->dir);
 	cli_fail("ingest", &err);
-	if (rc == PRB_EINDOUBT) {
-		prb_log_close(g->log);
-		g->log = NULL;
-		if (prb_log_open(g->st, g->signer, 0, &g->log, &err) == 0)
-			before = prb_log_size(g->log);
-		else
-			before = UINT64_MAX;
+	int in = rc == PRB_EINDOUBT ? settle(g, before) : 0;
+	if (in == 1) {
+		cli_failf("ingest", "the batch in doubt turned out committed "
+		          "(reopening the log settled it); stopping here");
+		committed(g);
+		return rc;
 	}
-	if (before == UINT64_MAX)
-		cli_failf("ingest", "the last batch may or may not be in the "
-		          "log; run probity verify %s and ingest again (already "
-		          "committed records count as duplicates)", g->dir);
-	else
-		cli_failf("ingest", "the log holds %llu entries; records from "
-		          "the last batch (files after %s) are %s; ingest the "
-		          "same paths again to add what is missing",
-		          (unsigned long long)before,
+	prb_index_rollback(g->ix);
+	if (in < 0)
+		cli_failf("ingest", "the last batch (files after %s, up to %s) "
+		          "may or may not be in the log; run probity verify %s, "
+		          "then ingest the same paths again (what is already in "
+		          "counts as duplicates)",
 		          g->last_committed[0] ? g->last_committed : "none",
-		          prb_log_size(g->log) > before ? "committed"
-		                                        : "not committed");
+		          g->last_batched, g->dir);
+	else
+		cli_failf("ingest", "the log holds %llu entries: this run's "
+		          "batches up to the file %s; the last batch (files after "
+		          "it, up to %s) is not committed; ingest the same paths "
+		          "again to add what is missing",
+		          (unsigned long long)before,
+		          g->last_committed[0] ? g->last_committed : "(none)",
+		          g->last_batched);
 	return rc;
 }
 
@@ -277,7 +312,7 @@ batch_file(ingester *g)
 			                     p->en.blob_len, &err);
 			if (rc != 0)
 				break;
-			g->blobs++;
+			g->b_blobs++;
 		}
 		if (g->n == g->cap) {
 			size_t c = g->cap ? 2 * g->cap : 1024;
@@ -300,13 +335,21 @@ batch_file(ingester *g)
 		g->lens[g->n++] = p->en.len;
 		g->bytes += p->en.len;
 		p->en.bytes = NULL;
-		g->fresh++;
-		g->source_text += !p->en.canonical;
+		g->b_fresh++;
+		g->b_source_text += !p->en.canonical;
 	}
 	if (rc != 0) {
 		prb_index_rollback(g->ix);
 		cli_progress_done(&g->pr);
+		if (strncmp(err.where, g->dir, strlen(g->dir)) != 0)
+			cli_prefix_where(&err, g->dir); /* a blob's store name */
 		cli_fail("ingest", &err);
+		cli_failf("ingest", "the log holds %llu entries: this run's "
+		          "batches up to the file %s; nothing after it is "
+		          "committed; ingest the same paths again to add what is "
+		          "missing",
+		          (unsigned long long)prb_log_size(g->log),
+		          g->last_committed[0] ? g->last_committed : "(none)");
 		return rc;
 	}
 	g->records += g->nrecs;
@@ -401,20 +444,27 @@ byte_order(const struct dirent **a, const struct dirent **b)
 
 /* Adds path, or every regular file under it, to l (directories in byte
  * order of names, dot names skipped, symbolic links to directories not
- * followed). A path that cannot be read is still added: reading it
- * reports the error. */
+ * followed, other files that are not regular rejected). A path that
+ * cannot be read is still added: reading it reports the error. */
 static int
-walk(pathlist *l, const char *path, int top)
+walk(ingester *g, pathlist *l, const char *path, int top)
 {
 	struct stat sb;
-	if ((top ? stat(path, &sb) : lstat(path, &sb)) != 0 ||
-	    !S_ISDIR(sb.st_mode)) {
-		if (!top && lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) &&
-		    (stat(path, &sb) != 0 || S_ISDIR(sb.st_mode)))
-			return 0;
-		if (!top && !S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
-			return 0;
-		return push_path(l, path);
+	prb_err e;
+	if (top || lstat(path, &sb) != 0 || S_ISLNK(sb.st_mode)) {
+		if (stat(path, &sb) != 0) /* missing, or a dangling link */
+			return push_path(l, path); /* reading it says why */
+		if (!top && S_ISDIR(sb.st_mode))
+			return 0; /* links to directories are not followed */
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		if (top || S_ISREG(sb.st_mode))
+			return push_path(l, path);
+		prb_err_set(&e, PRB_EINVAL, NULL, UINT64_MAX,
+		            "not a regular file (skipped)");
+		reject(g, path, &e);
+		g->files++;
+		return 0;
 	}
 	struct dirent **names;
 	int n = scandir(path, &names, NULL, byte_order);
@@ -427,7 +477,15 @@ walk(pathlist *l, const char *path, int top)
 			int k = snprintf(sub, sizeof sub, "%s%s%s", path,
 			                 path[strlen(path) - 1] == '/' ? "" : "/",
 			                 names[i]->d_name);
-			rc = k >= (int)sizeof sub ? -1 : walk(l, sub, 0);
+			if (k < (int)sizeof sub) {
+				rc = walk(g, l, sub, 0);
+			} else {
+				prb_err_set(&e, PRB_EINVAL, NULL, UINT64_MAX,
+				            "%s: path longer than %d bytes",
+				            names[i]->d_name, PATH_MAX - 1);
+				reject(g, path, &e);
+				g->files++;
+			}
 		}
 		free(names[i]);
 	}
@@ -492,13 +550,12 @@ run(ingester *g, const char **paths, int npaths)
 	pathlist l = {0};
 	int rc = 0;
 	for (int i = 0; rc == 0 && i < npaths; i++)
-		rc = walk(&l, paths[i], 1);
+		rc = walk(g, &l, paths[i], 1);
 	if (rc != 0) {
-		cli_failf("ingest", "listing the input: out of memory or a path "
-		          "too long");
+		cli_failf("ingest", "listing the input: out of memory");
 		goto done;
 	}
-	g->files_total = l.n;
+	g->files_total = l.n + g->files; /* + those the walk rejected */
 	cli_progress_init(&g->pr, "records");
 	g->pr.of_unit = "files";
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
@@ -519,10 +576,16 @@ done:
 static void
 summary(ingester *g)
 {
-	printf("ingested %llu files: %llu records, %llu new, %llu duplicates; "
-	       "log size %llu\n",
-	       g->files - g->nrejected, g->records, g->fresh, g->dups,
-	       (unsigned long long)prb_log_size(g->log));
+	printf("ingested %llu files: %llu records, %llu new, %llu duplicates; ",
+	       g->files - g->nrejected, g->records, g->fresh, g->dups);
+	if (g->log != NULL)
+		printf("log size %llu\n", (unsigned long long)prb_log_size(g->log));
+	else
+		printf("log size unknown (the log could not be reopened)\n");
+	if (g->files < g->files_total)
+		printf("note: %llu of %llu files were not read (the run stopped "
+		       "at the error above)\n",
+		       g->files_total - g->files, g->files_total);
 	if (g->source_text || g->blobs)
 		printf("note: %llu records committed as their exact source text "
 		       "(numbers RFC 8785 cannot carry exactly), %llu large "

@@ -1,5 +1,8 @@
 /* probity reindex: the index rebuilt from the log alone. */
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "probity/index.h"
 #include "cli.h"
@@ -7,8 +10,10 @@
 static const char reindex_usage[] =
 	"usage: probity reindex DIR [--lock-timeout SECONDS]\n"
 	"\n"
-	"Rebuilds DIR/index.sqlite from the log's entries alone, in one\n"
-	"transaction (an interrupted reindex leaves the previous index). Takes\n"
+	"Rebuilds DIR/index.sqlite from the log's entries alone: builds a new\n"
+	"database beside it (index.sqlite.new) and renames it into place, so an\n"
+	"interrupted reindex leaves the previous index and a corrupt one is\n"
+	"simply replaced. Takes\n"
 	"the log's writer lock, so no ingest runs meanwhile. Entries are read\n"
 	"from the entry bundles as they are; probity verify checks those\n"
 	"against the signed checkpoint and the index against them.\n"
@@ -32,6 +37,8 @@ cmd_reindex(int argc, char **argv)
 	prb_index *ix = NULL;
 	prb_err err;
 	prb_err_clear(&err);
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	tmp[0] = '\0';
 	cli_progress pr;
 	cli_progress_init(&pr, "entries");
 	int rc = EXIT_FAIL;
@@ -46,14 +53,19 @@ cmd_reindex(int argc, char **argv)
 	prb_log_close(log);
 	log = NULL;
 	prb_err_clear(&err);
+	snprintf(path, sizeof path, "%s/%s", pos[0], PRB_INDEX_FILE);
+	snprintf(tmp, sizeof tmp, "%s.new", path);
 	if (prb_log_open(st, NULL, 0, &log, &err) != 0 ||
-	    cli_open_index("reindex", pos[0], &ix) != 0)
+	    prb_index_create(tmp, &ix, &err) != 0)
 		goto fail;
 	prb_hash root;
 	prb_log_root(log, &root);
 	uint64_t size = prb_log_size(log);
-	if (prb_index_begin(ix, &err) || prb_index_clear(ix, &err) ||
-	    prb_index_build(ix, st, 0, size, &root, cli_progress_fn, &pr, &err))
+	if (prb_index_build(ix, st, 0, size, &root, cli_progress_fn, &pr, &err))
+		goto fail;
+	prb_index_close(ix);
+	ix = NULL;
+	if (prb_index_install(tmp, path, &err) != 0)
 		goto fail;
 	cli_progress_done(&pr);
 	printf("reindexed %s: %llu entries\n", pos[0], (unsigned long long)size);
@@ -61,8 +73,19 @@ cmd_reindex(int argc, char **argv)
 	goto done;
 fail:
 	cli_progress_done(&pr);
+	prb_index_close(ix);
+	ix = NULL;
+	if (tmp[0] != '\0') { /* the scratch database, if any */
+		char p[PATH_MAX + 16];
+		unlink(tmp);
+		snprintf(p, sizeof p, "%s-wal", tmp);
+		unlink(p);
+		snprintf(p, sizeof p, "%s-shm", tmp);
+		unlink(p);
+	}
 	if (err.code != 0) {
-		cli_prefix_where(&err, pos[0]);
+		if (strncmp(err.where, pos[0], strlen(pos[0])) != 0)
+			cli_prefix_where(&err, pos[0]);
 		cli_fail("reindex", &err);
 	}
 done:

@@ -37,13 +37,52 @@ unlink_db(const char *path)
 	unlink(p);
 }
 
-/* Checks DIR's index, if any, against the one rebuilt from the log: it
- * must cover a prefix of the log (its size at most the log's, its root
- * the log's root at that size) and its rows must be the rebuilt ones for
- * that prefix. Sets *covers (UINT64_MAX when DIR has no index). */
+typedef struct {
+	prb_log *log; /* the log the index was rebuilt from */
+	prb_store *st;
+} index_check;
+
+/* The stored index must cover a prefix of the log: its size at most the
+ * log's, its root the log's root at that size. An index ahead of the
+ * rebuilt one (an ingest committed meanwhile) is checked against the log's
+ * newer checkpoint, and its rows compared up to the rebuilt size. */
 static int
-compare_index(const char *dir, prb_log *log, prb_index *rebuilt,
-              uint64_t *covers, prb_err *err)
+check_covered(void *ctx, uint64_t size, const prb_hash *root, uint64_t *upto,
+              prb_err *err)
+{
+	index_check *c = ctx;
+	prb_log *log = c->log, *newer = NULL;
+	prb_hash lroot;
+	*upto = size;
+	int rc = 0;
+	if (size > prb_log_size(c->log)) {
+		*upto = prb_log_size(c->log);
+		rc = prb_log_open(c->st, NULL, 0, &newer, err);
+		log = newer;
+	}
+	if (rc == 0 && size > prb_log_size(log))
+		rc = prb_err_set(err, PRB_ECORRUPT, NULL, UINT64_MAX,
+		                 "the index covers %llu entries, the log has "
+		                 "only %llu: run probity reindex",
+		                 (unsigned long long)size,
+		                 (unsigned long long)prb_log_size(log));
+	if (rc == 0)
+		rc = prb_log_root_at(log, size, &lroot, err);
+	if (rc == 0 && memcmp(root->b, lroot.b, 32) != 0)
+		rc = prb_err_set(err, PRB_ECORRUPT, NULL, UINT64_MAX,
+		                 "the index's root for size %llu is not the "
+		                 "log's: it indexes another log; run probity "
+		                 "reindex",
+		                 (unsigned long long)size);
+	prb_log_close(newer);
+	return rc;
+}
+
+/* Checks DIR's index, if any, against the one rebuilt from the log.
+ * Sets *covers (UINT64_MAX when DIR has no index). */
+static int
+compare_index(const char *dir, prb_store *st, prb_log *log,
+              prb_index *rebuilt, uint64_t *covers, prb_err *err)
 {
 	char stored[PATH_MAX];
 	snprintf(stored, sizeof stored, "%s/%s", dir, PRB_INDEX_FILE);
@@ -51,36 +90,14 @@ compare_index(const char *dir, prb_log *log, prb_index *rebuilt,
 	*covers = UINT64_MAX;
 	if (stat(stored, &sb) != 0)
 		return 0;
-	prb_index *ix = NULL;
-	prb_hash iroot, lroot;
-	uint64_t isize = 0;
-	int rc = prb_index_open_readonly(stored, &ix, err);
-	if (rc == 0)
-		rc = prb_index_covers(ix, &isize, &iroot, err);
-	prb_index_close(ix);
-	if (rc == 0 && isize > prb_log_size(log))
-		rc = prb_err_set(err, PRB_ECORRUPT, NULL, UINT64_MAX,
-		                 "the index covers %llu entries, the log has "
-		                 "only %llu: run probity reindex",
-		                 (unsigned long long)isize,
-		                 (unsigned long long)prb_log_size(log));
-	if (rc == 0)
-		rc = prb_log_root_at(log, isize, &lroot, err);
-	if (rc == 0 && memcmp(iroot.b, lroot.b, 32) != 0)
-		rc = prb_err_set(err, PRB_ECORRUPT, NULL, UINT64_MAX,
-		                 "the index's root for size %llu is not the "
-		                 "log's: it indexes another log; run probity "
-		                 "reindex",
-		                 (unsigned long long)isize);
-	if (rc == 0)
-		rc = prb_index_compare(rebuilt, stored, isize, err);
+	index_check c = {log, st};
+	int rc = prb_index_compare(rebuilt, stored, check_covered, &c, covers,
+	                           err);
 	if (rc != 0) {
 		snprintf(err->where, sizeof err->where, "%s", PRB_INDEX_FILE);
 		cli_prefix_where(err, dir);
-		return rc;
 	}
-	*covers = isize;
-	return 0;
+	return rc;
 }
 
 /* Rebuilds the index of the verified log aside (in $TMPDIR), which also
@@ -112,7 +129,7 @@ verify_index(const char *dir, prb_store *st, cli_progress *pr,
 			cli_prefix_where(err, dir);
 	}
 	if (rc == 0)
-		rc = compare_index(dir, log, ix, covers, err);
+		rc = compare_index(dir, st, log, ix, covers, err);
 	prb_index_close(ix);
 	prb_log_close(log);
 	unlink_db(tmp);
@@ -158,7 +175,7 @@ cmd_verify(int argc, char **argv)
 	if (covers == UINT64_MAX)
 		printf("index: none (no %s); every large record's blob "
 		       "checked\n", PRB_INDEX_FILE);
-	else if (covers == size)
+	else if (covers >= size)
 		printf("index: matches the log, row by row\n");
 	else
 		printf("index: matches the log, row by row, for the first %llu "

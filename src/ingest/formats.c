@@ -510,8 +510,11 @@ explain(prb_format hint, const fx_match *ms, const int *complete,
 	return prb_err_set(err, PRB_EMALFORMED, NULL, UINT64_MAX, "%s", msg);
 }
 
-/* Recognises rec's format, or checks it is of the hinted one (which also
- * settles a record that fits two): *which and *m, or an error. */
+/* Recognises rec's format, or checks it is of the hinted one: *which and
+ * *m, or an error. A record that fits two formats is refused even with a
+ * hint: reindex and verify rebuild the index with no hint, so a record
+ * only a hint could place would be committed but never indexed (and so
+ * not deduplicated). */
 static int
 detect(prb_format hint, const json_t *rec, const fx_format **which,
        fx_match *m, prb_err *err)
@@ -527,10 +530,12 @@ detect(prb_format hint, const json_t *rec, const fx_format **which,
 		                    formats[i]->format == hint))
 			pick = pick == NFORMATS ? i : NFORMATS + 1;
 	}
-	if (hint == PRB_FMT_AUTO && ncomplete != 1)
-		pick = NFORMATS;
-	if (pick >= NFORMATS)
+	if (ncomplete > 1)
+		rc = explain(PRB_FMT_AUTO, ms, complete, err);
+	else if (pick >= NFORMATS)
 		rc = explain(hint, ms, complete, err);
+	if (ncomplete > 1)
+		pick = NFORMATS;
 	for (size_t i = 0; i < NFORMATS; i++) {
 		if (i == pick) {
 			*m = ms[i];

@@ -141,6 +141,21 @@ eq "committed" "$(cp_size "$L")" 8
 prb ingest "$L" --key "$T/k" --format nosuch "$T/k8s-one.jsonl"
 eq "an unknown --format is a usage error" "$RC" 2
 
+section "what the walk meets: links, FIFOs, records that mention digest fields"
+W=$T/walk
+mkdir -p "$W/sub"
+printf '{"Records":[{"eventVersion":"1.08","userIdentity":{"type":"Root","arn":"arn:aws:iam::1:root","accountId":"1"},"eventTime":"2024-03-07T00:00:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.1","userAgent":"\\"digestPublicKeyFingerprint\\" \\"logFiles\\"","requestParameters":{"name":"t"},"responseElements":null,"eventID":"w-1","eventType":"AwsApiCall","recipientAccountId":"1"}]}' >"$W/sub/mentions.json"
+ln -s "$T/nonexistent.json" "$W/dangling.json"
+ln -s "$W/sub" "$W/linked-dir"
+mkfifo "$W/fifo.json" 2>/dev/null || true
+WL=$T/walklog
+new_log "$WL" "$T/k"
+prb ingest "$WL" --key "$T/k" "$W"
+eq "a tree with a dangling link and a FIFO: exit 1" "$RC" 1
+check "the record that mentions digest fields is committed, once (the linked directory is not followed)" grep -q "1 records, 1 new, 0 duplicates; log size 1" "$T/out"
+err_has "the dangling link is named" "dangling.json"
+if [ -p "$W/fifo.json" ]; then err_has "the FIFO is named, not read" "fifo.json: not a regular file"; fi
+
 # ---------------------------------------------------------------------------
 section "gzip, numbers JCS cannot carry, large records"
 G=$T/g
@@ -193,6 +208,14 @@ if [ -n "$HAVE_SQLITE" ]; then
 	q "$L" 'SELECT * FROM events ORDER BY leaf' >"$T/rows.after"
 	check "reindex gives back the rows ingest wrote" cmp -s "$T/rows.before" "$T/rows.after"
 	verify_ok "verify after reindex" "$L" "$VKEY"
+	printf 'not a database' >"$L/index.sqlite"
+	prb ingest "$L" --key "$T/k" "$D"
+	eq "ingest refuses a corrupt index" "$RC" 1
+	err_has "and says reindex rebuilds it" "probity reindex .* rebuilds it from the log"
+	expect_ok "reindex replaces a corrupt index" reindex "$L"
+	check "no scratch file left" test ! -e "$L/index.sqlite.new"
+	q "$L" 'SELECT * FROM events ORDER BY leaf' >"$T/rows.after"
+	check "same rows from the log alone" cmp -s "$T/rows.before" "$T/rows.after"
 	rm -f "$L/index.sqlite" "$L/index.sqlite-wal" "$L/index.sqlite-shm"
 	expect_ok "reindex from nothing" reindex "$L"
 	q "$L" 'SELECT * FROM events ORDER BY leaf' >"$T/rows.after"
@@ -222,6 +245,35 @@ if [ -n "$HAVE_SQLITE" ]; then
 	check "and counts the record as a duplicate" grep -q "1 records, 0 new, 1 duplicates; log size 12" "$T/out"
 	verify_ok "verify after catching up" "$L" "$VKEY"
 fi
+
+# ---------------------------------------------------------------------------
+section "verify while an ingest runs"
+V=$T/vlog
+new_log "$V" "$T/k"
+mkdir -p "$T/vin"
+i=1
+while [ "$i" -le 60 ]; do
+	printf '{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"v-%d","stage":"ResponseComplete","verb":"get","user":{"username":"v"},"requestReceivedTimestamp":"2024-03-05T00:00:00Z","stageTimestamp":"2024-03-05T00:00:00Z","requestURI":"/api"}\n' "$i" >"$T/vin/$i.jsonl"
+	i=$((i + 1))
+done
+(
+	for f in "$T"/vin/*.jsonl; do
+		$TO "$PROBITY" ingest "$V" --key "$T/k" "$f" >/dev/null 2>&1 || echo "ingest $f failed" >>"$T/vbg.err"
+	done
+) &
+BG=$!
+BGPIDS="$BGPIDS $BG"
+vfail=0 vruns=0
+while kill -0 "$BG" 2>/dev/null && [ "$vruns" -lt 40 ]; do
+	prb verify "$V" --vkey "$VKEY"
+	vruns=$((vruns + 1))
+	[ "$RC" -eq 0 ] || { vfail=$((vfail + 1)); cp "$T/err" "$T/vfail.err"; }
+done
+wait "$BG"
+eq "no verify failed while ingests committed ($vruns runs)" "$vfail" 0
+[ "$vfail" -eq 0 ] || cat "$T/vfail.err"
+check "every background ingest succeeded" test ! -s "$T/vbg.err"
+verify_ok "and after" "$V" "$VKEY"
 
 # ---------------------------------------------------------------------------
 section "CloudTrail digest files: chain, log file hashes, RSA signatures"
@@ -294,6 +346,35 @@ else
 	prb ingest "$CL" --key "$T/k" "$C"
 	eq "a digest removed from the middle of the chain: exit 1" "$RC" 1
 	err_has "reported as a gap" "gap"
+fi
+
+# ---------------------------------------------------------------------------
+section "a checkpoint commit in doubt (LD_PRELOAD fault shim)"
+if ${CC:-cc} -shared -fPIC -o "$T/shim.so" "$(dirname "$0")/shim_commit.c" -ldl 2>/dev/null; then
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+	DL=$T/doubt
+	new_log "$DL" "$T/k"
+	printf '{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"d-1","stage":"ResponseComplete","verb":"get","user":{"username":"d"},"requestReceivedTimestamp":"2024-03-06T00:00:00Z","stageTimestamp":"2024-03-06T00:00:00Z","requestURI":"/api"}\n' >"$T/d1.jsonl"
+	printf '{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"d-2","stage":"ResponseComplete","verb":"get","user":{"username":"d"},"requestReceivedTimestamp":"2024-03-06T00:00:01Z","stageTimestamp":"2024-03-06T00:00:01Z","requestURI":"/api"}\n' >"$T/d2.jsonl"
+	expect_ok "an empty index first (creating it syncs a directory too)" reindex "$DL"
+	PRB_SHIM=dirsync LD_PRELOAD="$T/shim.so" $TO "$PROBITY" ingest "$DL" --key "$T/k" "$T/d1.jsonl" >"$T/out" 2>"$T/err"
+	RC=$?
+	eq "a failed directory sync after the rename: exit 1" "$RC" 1
+	err_has "the batch is settled as committed" "turned out committed"
+	check "and acknowledged" grep -q "^size 1$" "$T/out"
+	verify_ok "log and index agree" "$DL" "$VKEY"
+	check "the index has the record" grep -q "index: matches the log, row by row$" "$T/out"
+	PRB_SHIM=rename LD_PRELOAD="$T/shim.so" $TO "$PROBITY" ingest "$DL" --key "$T/k" "$T/d2.jsonl" >"$T/out" 2>"$T/err"
+	RC=$?
+	eq "a failed rename of the checkpoint: exit 1" "$RC" 1
+	err_has "the batch is not committed" "is not committed"
+	check "and not acknowledged" sh -c "! grep -q '^size' '$T/out'"
+	check "nothing counted as new" grep -q "1 records, 0 new, 0 duplicates" "$T/out"
+	prb ingest "$DL" --key "$T/k" "$T/d1.jsonl" "$T/d2.jsonl"
+	check "ingesting again adds just the missing record" grep -q "2 records, 1 new, 1 duplicates; log size 2" "$T/out"
+	verify_ok "and the log verifies" "$DL" "$VKEY"
+else
+	skip "cannot build the fault shim"
 fi
 
 # ---------------------------------------------------------------------------
