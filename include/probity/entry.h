@@ -10,8 +10,10 @@
  *    record as they stand in the export file (canonical = 0).
  *  - A record whose entry would exceed 65,535 bytes is committed by digest:
  *    the entry is the stub {"length":N,"sha256":"<hex>","type":PRB_BLOB_TYPE}
- *    (itself in JCS form), and its bytes (the JCS form, or the source text
- *    as above) go to the content-addressed store as blob/sha256/<hex>.
+ *    in JCS form followed by a newline (so that no line appended by
+ *    `probity add` can pose as one), and its bytes (the JCS form, or the
+ *    source text as above) go to the content-addressed store as
+ *    blob/sha256/<hex>.
  * Thread-safe.
  */
 #ifndef PROBITY_ENTRY_H

@@ -40,7 +40,7 @@ make_stub(prb_entry *e, prb_err *err)
 	hex32(d, e->blob_hex);
 	char stub[200];
 	int n = snprintf(stub, sizeof stub,
-	                 "{\"length\":%zu,\"sha256\":\"%s\",\"type\":\"%s\"}",
+	                 "{\"length\":%zu,\"sha256\":\"%s\",\"type\":\"%s\"}\n",
 	                 e->len, e->blob_hex, PRB_BLOB_TYPE);
 	uint8_t *s = dup_bytes(stub, (size_t)n);
 	if (s == NULL)
@@ -156,14 +156,23 @@ prb_entry_record(const uint8_t *entry, size_t len, prb_blob_get_fn get,
 	*canonical = 0;
 	blob_hex[0] = '\0';
 	json_t *v;
-	parse_object(entry, len, &v, canonical);
 	char hex[65];
 	size_t blen;
-	if (v == NULL || !is_stub(v, hex, &blen)) {
-		*rec = v;
-		return 0;
+	int stub_canonical = 0;
+	/* a stub is its JCS text and a newline, which no line appended by
+	 * probity add can be */
+	if (len > 1 && entry[len - 1] == '\n') {
+		parse_object(entry, len - 1, &v, &stub_canonical);
+		if (v != NULL && stub_canonical && is_stub(v, hex, &blen)) {
+			json_decref(v);
+			goto stub;
+		}
+		json_decref(v);
 	}
-	json_decref(v);
+	parse_object(entry, len, &v, canonical);
+	*rec = v;
+	return 0;
+stub:;
 	char name[PRB_BLOB_NAME_MAX];
 	prb_blob_name(hex, name);
 	uint8_t *b;

@@ -192,6 +192,11 @@ if [ -n "$HAVE_SQLITE" ]; then
 	err_has "naming the blob as missing" "blob/sha256/$BLOB.*missing"
 	cp "$T/blob.bak" "$L/blob/sha256/$BLOB"
 	verify_ok "restored blob verifies" "$L" "$VKEY"
+	# a line added with probity add that looks like a stub is not one
+	printf '{"length":5,"sha256":"%064d","type":"probity.dev/blob/v1"}\n' 0 >"$T/fake-stub"
+	expect_ok "add a stub-shaped line" add "$L" --key "$T/k" "$T/fake-stub"
+	verify_ok "it is not taken for a stub: verify passes" "$L" "$VKEY"
+	expect_ok "reindex passes" reindex "$L"
 fi
 
 # ---------------------------------------------------------------------------
@@ -229,20 +234,20 @@ if [ -n "$HAVE_SQLITE" ]; then
 	check "no WAL file left after a clean exit" test ! -e "$L/index.sqlite-wal"
 	cp "$T/old.sqlite" "$L/index.sqlite"
 	verify_ok "an index behind the log (a crash between the two commits) verifies" "$L" "$VKEY"
-	check "and verify says what is not indexed yet" grep -q "for the first 11 entries; entries 11..11 are not indexed yet" "$T/out"
+	check "and verify says what is not indexed yet" grep -q "for the first 12 entries; entries 12..12 are not indexed yet" "$T/out"
 	cp "$L/index.sqlite" "$T/behind.sqlite"
-	q "$L" "UPDATE meta SET value = '13' WHERE key = 'log_size'"
+	q "$L" "UPDATE meta SET value = '14' WHERE key = 'log_size'"
 	expect_fail "an index claiming more than the log has fails verify" verify "$L" --vkey "$VKEY"
-	err_has "saying so" "covers 13 entries, the log has only 12"
+	err_has "saying so" "covers 14 entries, the log has only 13"
 	cp "$T/behind.sqlite" "$L/index.sqlite"
 	q "$L" "UPDATE meta SET value = '$(printf '%064d' 0)' WHERE key = 'log_root'"
 	expect_fail "an index of another log fails verify" verify "$L" --vkey "$VKEY"
-	err_has "saying so" "root for size 11 is not the log's"
+	err_has "saying so" "root for size 12 is not the log's"
 	cp "$T/behind.sqlite" "$L/index.sqlite"
 	prb ingest "$L" --key "$T/k" "$T/z.jsonl"
 	eq "the next ingest catches up" "$RC" 0
-	err_has "saying what it indexed" "indexing entries 11..11"
-	check "and counts the record as a duplicate" grep -q "1 records, 0 new, 1 duplicates; log size 12" "$T/out"
+	err_has "saying what it indexed" "indexing entries 12..12"
+	check "and counts the record as a duplicate" grep -q "1 records, 0 new, 1 duplicates; log size 13" "$T/out"
 	verify_ok "verify after catching up" "$L" "$VKEY"
 fi
 
