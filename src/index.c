@@ -36,8 +36,9 @@ struct prb_index {
 	"format, event_id, event_time, account, tenant, principal, "        \
 	"principal_account, principal_type, service, operation, "           \
 	"resource_id, resource_type, region, location, result, error_code, " \
-	"source_ip, user_agent, request, response, canonical, blob"
-#define NCOLS 23 /* leaf + the 22 above */
+	"source_ip, user_agent, request, response, canonical, blob, "        \
+	"entry_sha256"
+#define NCOLS 24 /* leaf + the 23 above */
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -49,6 +50,7 @@ static const char schema_sql[] =
 	" resource_type TEXT, region TEXT, location TEXT, result TEXT,"
 	" error_code TEXT, source_ip TEXT, user_agent TEXT, request TEXT,"
 	" response TEXT, canonical INTEGER NOT NULL, blob TEXT,"
+	" entry_sha256 TEXT NOT NULL,"
 	" UNIQUE(format, event_id));"
 	"CREATE INDEX IF NOT EXISTS events_time ON events(event_time);"
 	"CREATE INDEX IF NOT EXISTS events_operation ON events(operation);"
@@ -289,13 +291,13 @@ open_rw(const char *path, prb_index **out, prb_err *err)
 		rc = check_schema(ix, err);
 	if (rc == 0 &&
 	    (sqlite3_prepare_v2(ix->db,
-	                        "SELECT 1 FROM events WHERE format = ? AND "
-	                        "event_id = ?",
+	                        "SELECT leaf, entry_sha256 FROM events WHERE "
+	                        "format = ? AND event_id = ?",
 	                        -1, &ix->contains, NULL) != SQLITE_OK ||
 	     sqlite3_prepare_v2(ix->db,
 	                        "INSERT INTO events(leaf, " EVENT_COLUMNS
 	                        ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	                        "?,?,?,?,?) ON CONFLICT(format, event_id) DO "
+	                        "?,?,?,?,?,?) ON CONFLICT(format, event_id) DO "
 	                        "NOTHING",
 	                        -1, &ix->add, NULL) != SQLITE_OK))
 		rc = db_err(ix, err, "preparing statements");
@@ -363,13 +365,18 @@ prb_index_begin(prb_index *ix, prb_err *err)
 }
 
 int
-prb_index_contains(prb_index *ix, prb_format f, const char *event_id,
-                   prb_err *err)
+prb_index_lookup(prb_index *ix, prb_format f, const char *event_id,
+                 uint64_t *leaf, char entry_hex[65], prb_err *err)
 {
 	sqlite3_stmt *st = ix->contains;
 	sqlite3_bind_text(st, 1, prb_format_name(f), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, event_id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *h = sqlite3_column_text(st, 1);
+		*leaf = (uint64_t)sqlite3_column_int64(st, 0);
+		snprintf(entry_hex, 65, "%s", h ? (const char *)h : "");
+	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return 1;
@@ -389,7 +396,8 @@ bind_opt(sqlite3_stmt *st, int i, const char *v)
 
 int
 prb_index_add(prb_index *ix, uint64_t leaf, const prb_event *ev,
-              int canonical, const char *blob_hex, prb_err *err)
+              int canonical, const char *blob_hex, const char *entry_hex,
+              prb_err *err)
 {
 	sqlite3_stmt *st = ix->add;
 	const char *cols[] = {
@@ -405,6 +413,7 @@ prb_index_add(prb_index *ix, uint64_t leaf, const prb_event *ev,
 		bind_opt(st, (int)i + 2, cols[i]);
 	sqlite3_bind_int(st, 22, canonical ? 1 : 0);
 	bind_opt(st, 23, blob_hex);
+	bind_opt(st, 24, entry_hex);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -505,8 +514,10 @@ build_entry(void *ctx, const uint8_t *data, size_t len, unsigned i)
 		json_decref(rec);
 		return 0; /* a JSON object, but not a cloud audit record */
 	}
+	char hex[65];
+	prb_sha256_hex(data, len, hex);
 	rc = prb_index_add(b->ix, leaf, &ev, canonical, blob[0] ? blob : NULL,
-	                   b->err);
+	                   hex, b->err);
 	prb_event_free(&ev);
 	json_decref(rec);
 	return rc < 0 ? rc : 0;

@@ -16,11 +16,15 @@
  *     tenant, principal, principal_account, principal_type, service,
  *     operation, resource_id, resource_type, region, location, result,
  *     error_code, source_ip, user_agent, request, response,
- *     canonical INTEGER, blob TEXT, UNIQUE(format, event_id))
+ *     canonical INTEGER, blob TEXT, entry_sha256 TEXT,
+ *     UNIQUE(format, event_id))
  * Columns are the prb_event fields of the same name (event_time = time);
  * canonical is 1 when the entry is the record's RFC 8785 form, 0 when it
  * is the record's exact source text (see entry.h); blob is the SHA-256 hex
- * of the record's bytes when the entry is a large-record stub, else NULL.
+ * of the record's bytes when the entry is a large-record stub, else NULL;
+ * entry_sha256 is the SHA-256 hex of the log entry itself (so a record
+ * re-delivered under the same event id with other content is told apart
+ * from a true duplicate).
  */
 #ifndef PROBITY_INDEX_H
 #define PROBITY_INDEX_H
@@ -60,14 +64,17 @@ int prb_index_covers(prb_index *ix, uint64_t *size, prb_hash *root,
  * rollback belongs to it. */
 int prb_index_begin(prb_index *ix, prb_err *err);
 /* 1 if (format, event_id) is indexed (including in the open
- * transaction), 0 if not, < 0 on error. */
-int prb_index_contains(prb_index *ix, prb_format f, const char *event_id,
-                       prb_err *err);
-/* Adds the row for leaf. blob_hex may be NULL. Returns 1 if added, 0 if
- * (format, event_id) was already indexed (the row is not added: the first
- * entry of an event is its row), < 0 on error. */
+ * transaction), with its leaf and its entry's SHA-256 hex; 0 if not; < 0
+ * on error. */
+int prb_index_lookup(prb_index *ix, prb_format f, const char *event_id,
+                     uint64_t *leaf, char entry_hex[65], prb_err *err);
+/* Adds the row for leaf. blob_hex may be NULL; entry_hex is the SHA-256 of
+ * the log entry. Returns 1 if added, 0 if (format, event_id) was already
+ * indexed (the row is not added: the first entry of an event is its row),
+ * < 0 on error. */
 int prb_index_add(prb_index *ix, uint64_t leaf, const prb_event *ev,
-                  int canonical, const char *blob_hex, prb_err *err);
+                  int canonical, const char *blob_hex, const char *entry_hex,
+                  prb_err *err);
 /* Records that the index now covers the log up to size/root, and commits
  * durably (SQLite's own journal and fsyncs). */
 int prb_index_commit(prb_index *ix, uint64_t size, const prb_hash *root,

@@ -76,6 +76,7 @@ static const char ingest_usage[] =
 typedef struct {
 	prb_event ev;
 	prb_entry en;
+	uint64_t line, number; /* where it is in its file */
 } pending;
 
 typedef struct {
@@ -96,7 +97,8 @@ typedef struct {
 	size_t nrecs, caprecs;
 	const char *path;
 	/* counts */
-	unsigned long long files, records, fresh, dups, source_text, blobs;
+	unsigned long long files, records, fresh, dups, conflicts, source_text,
+		blobs;
 	unsigned long long b_fresh, b_source_text, b_blobs; /* in the batch */
 	unsigned long long files_total;
 	char **rejected;
@@ -170,6 +172,8 @@ take_record(void *ctx, json_t *rec, const prb_record_pos *pos)
 		            (unsigned long long)pos->number, m);
 		return rc;
 	}
+	p->line = pos->line;
+	p->number = pos->number;
 	g->nrecs++;
 	return 0;
 }
@@ -286,6 +290,33 @@ flush(ingester *g)
 	return rc;
 }
 
+/* A record whose event id is indexed: a duplicate if its entry is the
+ * same, else a conflict (the provider re-delivered the event with other
+ * content), reported and not committed. */
+static int
+duplicate(ingester *g, const pending *p, const char *hex, prb_err *err)
+{
+	uint64_t leaf;
+	char had[65];
+	int rc = prb_index_lookup(g->ix, p->ev.format, p->ev.event_id, &leaf,
+	                          had, err);
+	if (rc < 0)
+		return rc;
+	if (rc == 1 && strcmp(had, hex) != 0) {
+		cli_progress_done(&g->pr);
+		fprintf(stderr, "probity ingest: %s: line %llu, record %llu: "
+		        "event id %s is at leaf %llu already, with other content; "
+		        "this version is not committed\n",
+		        g->last_batched, (unsigned long long)p->line,
+		        (unsigned long long)p->number, p->ev.event_id,
+		        (unsigned long long)leaf);
+		g->conflicts++;
+	} else {
+		g->dups++;
+	}
+	return 0;
+}
+
 /* Moves the current file's new records into the batch. */
 static int
 batch_file(ingester *g)
@@ -296,10 +327,14 @@ batch_file(ingester *g)
 	for (size_t i = 0; rc == 0 && i < g->nrecs; i++) {
 		pending *p = &g->recs[i];
 		uint64_t leaf = prb_log_size(g->log) + g->n;
+		char hex[65];
+		prb_sha256_hex(p->en.bytes, p->en.len, hex);
 		rc = prb_index_add(g->ix, leaf, &p->ev, p->en.canonical,
-		                   p->en.blob ? p->en.blob_hex : NULL, &err);
+		                   p->en.blob ? p->en.blob_hex : NULL, hex, &err);
 		if (rc == 0) {
-			g->dups++;
+			rc = duplicate(g, p, hex, &err);
+			if (rc < 0)
+				break;
 			continue;
 		}
 		if (rc < 0)
@@ -578,6 +613,10 @@ summary(ingester *g)
 {
 	printf("ingested %llu files: %llu records, %llu new, %llu duplicates; ",
 	       g->files - g->nrejected, g->records, g->fresh, g->dups);
+	if (g->conflicts)
+		printf("%llu conflicting (an event id already in the log with "
+		       "other content: not committed, listed above); ",
+		       g->conflicts);
 	if (g->log != NULL)
 		printf("log size %llu\n", (unsigned long long)prb_log_size(g->log));
 	else
@@ -737,7 +776,7 @@ cmd_ingest(int argc, char **argv)
 			fprintf(stderr, " %s", g.rejected[i]);
 		fprintf(stderr, "\n");
 	}
-	if (!failed && g.nrejected == 0 && problems == 0)
+	if (!failed && g.nrejected == 0 && problems == 0 && g.conflicts == 0)
 		rc = EXIT_OK;
 done:
 	for (size_t i = 0; i < g.nrejected; i++)

@@ -17,6 +17,14 @@ hex32(const uint8_t d[32], char out[65])
 }
 
 void
+prb_sha256_hex(const uint8_t *data, size_t len, char out[65])
+{
+	uint8_t d[32];
+	SHA256(data, len, d);
+	hex32(d, out);
+}
+
+void
 prb_blob_name(const char *hex, char name[PRB_BLOB_NAME_MAX])
 {
 	snprintf(name, PRB_BLOB_NAME_MAX, "blob/sha256/%s", hex);
