@@ -181,9 +181,8 @@ prb_index_open_readonly(const char *path, prb_index **out, prb_err *err)
 	return rc;
 }
 
-/* Removes a database file and its WAL companions. */
-static void
-unlink_db(const char *path)
+void
+prb_index_remove(const char *path)
 {
 	char p[PATH_MAX + 8];
 	unlink(path);
@@ -243,13 +242,13 @@ create_whole(const char *path, prb_err *err)
 	if (snprintf(tmp, sizeof tmp, "%s.new", path) >= (int)sizeof tmp)
 		return prb_err_set(err, PRB_EINVAL, path, UINT64_MAX,
 		                   "path too long");
-	unlink_db(tmp);
+	prb_index_remove(tmp);
 	int rc = open_rw(tmp, &ix, err);
 	prb_index_close(ix);
 	if (rc == 0)
 		rc = prb_index_install(tmp, path, err);
 	if (rc != 0)
-		unlink_db(tmp);
+		prb_index_remove(tmp);
 	return rc;
 }
 
@@ -269,7 +268,7 @@ prb_index_open(const char *path, prb_index **out, prb_err *err)
 int
 prb_index_create(const char *path, prb_index **out, prb_err *err)
 {
-	unlink_db(path);
+	prb_index_remove(path);
 	return open_rw(path, out, err);
 }
 

@@ -50,6 +50,10 @@ int prb_index_create(const char *path, prb_index **out, prb_err *err);
  * files first) and syncs the directory. */
 int prb_index_install(const char *tmp, const char *path, prb_err *err);
 
+/* Removes the database file at path and its -wal, -shm and -journal
+ * companions, if any. */
+void prb_index_remove(const char *path);
+
 /* Opens an existing index read-only (prb_index_covers and comparing
  * only). No file: PRB_EIO from SQLite ("unable to open"). */
 int prb_index_open_readonly(const char *path, prb_index **out,

@@ -75,14 +75,8 @@ fail:
 	cli_progress_done(&pr);
 	prb_index_close(ix);
 	ix = NULL;
-	if (tmp[0] != '\0') { /* the scratch database, if any */
-		char p[PATH_MAX + 16];
-		unlink(tmp);
-		snprintf(p, sizeof p, "%s-wal", tmp);
-		unlink(p);
-		snprintf(p, sizeof p, "%s-shm", tmp);
-		unlink(p);
-	}
+	if (tmp[0] != '\0')
+		prb_index_remove(tmp); /* the scratch database */
 	if (err.code != 0) {
 		if (strncmp(err.where, pos[0], strlen(pos[0])) != 0)
 			cli_prefix_where(&err, pos[0]);

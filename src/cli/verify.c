@@ -24,19 +24,6 @@ static const char verify_usage[] =
 	"Reports the first discrepancy: file, position, expected and found.\n"
 	"Exit status 0 only if all is well.\n";
 
-static void
-unlink_db(const char *path)
-{
-	char p[PATH_MAX + 8];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-journal", path);
-	unlink(p);
-}
-
 typedef struct {
 	prb_log *log; /* the log the index was rebuilt from */
 	prb_store *st;
@@ -132,7 +119,7 @@ verify_index(const char *dir, prb_store *st, cli_progress *pr,
 		rc = compare_index(dir, st, log, ix, covers, err);
 	prb_index_close(ix);
 	prb_log_close(log);
-	unlink_db(tmp);
+	prb_index_remove(tmp);
 	return rc;
 }
 

@@ -4,8 +4,8 @@
 #   sh tests/fuzz/run-libfuzzer.sh [SECONDS] [HARNESS...]
 #
 # SECONDS (default 60) is the run time of each harness; HARNESS names
-# (note, checkpoint, key, proof, jcs, records, ctdigest) limit the run to
-# those. Each harness is built with clang
+# (note, checkpoint, key, proof, jcs, records, ctdigest, gzip, entry) limit
+# the run to those. Each harness is built with clang
 # (-fsanitize=fuzzer,address,undefined) into build/fuzz/ and run on
 # build/fuzz/corpus-<name>, a copy of tests/fuzz/corpus/<name> kept between
 # runs, so the committed corpus is never written to. A crash, leak, timeout
@@ -20,7 +20,7 @@ SECONDS_EACH=${1:-60}
 [ $# -gt 0 ] && shift
 case $SECONDS_EACH in
 '' | *[!0-9]*)
-	echo "usage: $0 [SECONDS] [note|checkpoint|key|proof|jcs|records|ctdigest ...]" >&2
+	echo "usage: $0 [SECONDS] [note|checkpoint|key|proof|jcs|records|ctdigest|gzip|entry ...]" >&2
 	exit 2
 	;;
 esac
