@@ -65,14 +65,16 @@
 #define NWORKERS 2
 #define QUEUE_BYTES ((size_t)32 << 20)
 #define POOL_MAX 1024  /* buffers kept for reuse, at most QUEUE_BYTES */
-#define NAME_SLOTS 1024 /* counts of queued names by hash */
+#define NAME_SLOTS 4096 /* counts of queued names by hash */
 
 typedef struct job {
 	struct job *next;
 	uint64_t epoch; /* commits made before this put */
 	uint8_t *data;  /* from the pool */
 	size_t len, cap;
-	unsigned slot;  /* name hash % NAME_SLOTS */
+	uint64_t hash;  /* of the name (FNV-1a) */
+	uint64_t dhash; /* of its directory part, dlen bytes */
+	size_t dlen;
 	char name[];
 } job;
 
@@ -291,13 +293,13 @@ do_put(dir_store *d, const job *j, prb_err *err)
 	                  d->sync_mode == PRB_SYNC_FILES, err);
 }
 
-static unsigned
-name_slot(const char *name)
+static uint64_t
+fnv(const char *p, size_t n)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (; *name; name++)
-		h = (h ^ (uint8_t)*name) * 16777619u;
-	return h % NAME_SLOTS;
+	uint64_t h = 14695981039346656037u; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 1099511628211u;
+	return h;
 }
 
 /* A buffer of at least len bytes: a pooled one that fits (mu held), else
@@ -377,7 +379,7 @@ worker(void *arg)
 		pthread_mutex_lock(&d->mu);
 		d->running[slot] = NULL;
 		d->qbytes -= j->len;
-		d->names[j->slot]--;
+		d->names[j->hash % NAME_SLOTS]--;
 		if (rc && !d->failed) {
 			d->failed = rc;
 			d->fepoch = j->epoch;
@@ -425,16 +427,28 @@ drain(dir_store *d, prb_err *err)
 	return rc;
 }
 
+/* Whether job q's name starts with p[0..n), h being the hash of p when
+ * p ends in '/': a write in that directory, or below it. */
+static int
+under(const job *q, const char *p, size_t n, uint64_t h)
+{
+	if (n > 0 && p[n - 1] == '/' && q->dlen <= n)
+		return q->dlen == n && q->dhash == h &&
+		       memcmp(q->name, p, n) == 0;
+	return strncmp(q->name, p, n) == 0;
+}
+
 /* Whether a queued or running write has a name starting with p[0..n)
  * (mu held). */
 static int
 writing_under(const dir_store *d, const char *p, size_t n)
 {
+	uint64_t h = fnv(p, n);
 	for (const job *q = d->head; q; q = q->next)
-		if (strncmp(q->name, p, n) == 0)
+		if (under(q, p, n, h))
 			return 1;
 	for (int i = 0; i < NWORKERS; i++)
-		if (d->running[i] && strncmp(d->running[i]->name, p, n) == 0)
+		if (d->running[i] && under(d->running[i], p, n, h))
 			return 1;
 	return 0;
 }
@@ -473,18 +487,20 @@ start_workers(dir_store *d, prb_err *err)
 	return 0;
 }
 
-/* Whether a put of `name` is queued or being written (mu held). */
+/* Whether a put of j's name is queued or being written (mu held). */
 static int
-pending(const dir_store *d, const char *name, unsigned slot)
+pending(const dir_store *d, const job *j)
 {
-	if (d->names[slot] == 0)
+	if (d->names[j->hash % NAME_SLOTS] == 0)
 		return 0;
 	for (const job *q = d->head; q; q = q->next)
-		if (strcmp(q->name, name) == 0)
+		if (q->hash == j->hash && strcmp(q->name, j->name) == 0)
 			return 1;
-	for (int i = 0; i < NWORKERS; i++)
-		if (d->running[i] && strcmp(d->running[i]->name, name) == 0)
+	for (int i = 0; i < NWORKERS; i++) {
+		const job *r = d->running[i];
+		if (r && r->hash == j->hash && strcmp(r->name, j->name) == 0)
 			return 1;
+	}
 	return 0;
 }
 
@@ -504,9 +520,12 @@ ds_put(prb_store *s, const char *name, const uint8_t *data, size_t len,
 	memcpy(j->name, name, nlen + 1);
 	j->next = NULL;
 	j->len = len;
-	j->slot = name_slot(name);
+	const char *slash = strrchr(name, '/');
+	j->dlen = slash ? (size_t)(slash - name) + 1 : 0;
+	j->dhash = fnv(name, j->dlen);
+	j->hash = fnv(name, nlen);
 	pthread_mutex_lock(&d->mu);
-	if (pending(d, name, j->slot)) /* keep puts of one name in order */
+	if (pending(d, j)) /* keep puts of one name in order */
 		while (busy(d))
 			pthread_cond_wait(&d->idle, &d->mu);
 	while (d->qbytes > 0 && d->qbytes + len > QUEUE_BYTES)
@@ -535,7 +554,7 @@ ds_put(prb_store *s, const char *name, const uint8_t *data, size_t len,
 		d->head = j;
 	d->tail = j;
 	d->qbytes += len;
-	d->names[j->slot]++;
+	d->names[j->hash % NAME_SLOTS]++;
 	pthread_cond_signal(&d->work);
 	pthread_mutex_unlock(&d->mu);
 	return 0;

@@ -112,24 +112,28 @@ pop_flight(adder *a)
 }
 
 /*
- * Batch f failed with err; `later` holds what was staged after it (n = 0:
- * nothing), none of which can be committed. Collects the batches still in
- * flight (they fail too), settles a commit in doubt, and states in one
- * line exactly what is committed. Returns -1.
+ * Batch f failed with err; `staged` is the batch being read after every
+ * batch in flight (n = 0: none). Collects the batches still in flight
+ * (they fail too: a failed batch stops every later commit), settles a
+ * commit in doubt, and states in one line exactly what is committed.
+ * Returns -1.
  */
 static int
-fail(adder *a, const flight *f, const prb_err *err, flight later)
+fail(adder *a, const flight *f, const prb_err *err, flight staged)
 {
 	uint64_t before = a->start_size + a->committed;
+	flight later = {0, NULL, 0}; /* what comes after f, not committed */
 	while (a->nfl > 0) {
 		flight g = pop_flight(a);
-		uint64_t size;
-		if (prb_log_append_wait(a->log, &size, NULL) == 0)
-			acknowledge(a, g.n, size); /* never: a failed batch stops
-			                              every later commit */
 		later.n += g.n;
 		later.name = g.name;
 		later.line = g.line;
+		prb_log_append_wait(a->log, NULL, NULL);
+	}
+	if (staged.n > 0) {
+		later.n += staged.n;
+		later.name = staged.name;
+		later.line = staged.line;
 	}
 	int in = err->code == PRB_EINDOUBT ? settle(a, before, f->n) : 0;
 	cli_progress_done(&a->pr);
@@ -166,8 +170,8 @@ collect(adder *a)
 		acknowledge(a, f.n, size);
 		return 0;
 	}
-	flight none = {0, NULL, 0};
-	return fail(a, &f, &err, none);
+	flight staged = {a->batch_n, a->name, a->line};
+	return fail(a, &f, &err, staged);
 }
 
 /* The batch being read failed with err while it was staged or started:

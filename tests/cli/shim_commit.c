@@ -7,11 +7,14 @@
  *                     (before it: the batch is not in)
  *   PRB_SHIM=syncfs   the first syncfs(2) fails with EIO (the batch's
  *                     files are not durable: it is not in)
+ *   PRB_SHIM=write    the first write(2) to a file under tile/ fails
+ *                     with ENOSPC (a full disk)
  * "WHAT:N" fails the N-th such call instead of the first (with
  * `add --sync fs`, the N-th batch's commit). Used by tests/cli/test_indoubt.sh.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,4 +69,26 @@ renameat(int ofd, const char *old, int nfd, const char *new)
 		return -1;
 	}
 	return real(ofd, old, nfd, new);
+}
+
+ssize_t
+write(int fd, const void *buf, size_t n)
+{
+	ssize_t (*real)(int, const void *, size_t) =
+	        (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT,
+	                                                      "write");
+	char p[64], path[4096];
+	const char *e = getenv("PRB_SHIM");
+	if (e && strncmp(e, "write", 5) == 0) {
+		snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+		ssize_t k = readlink(p, path, sizeof path - 1);
+		if (k > 0) {
+			path[k] = 0;
+			if (strstr(path, "/tile/") && armed("write")) {
+				errno = ENOSPC;
+				return -1;
+			}
+		}
+	}
+	return real(fd, buf, n);
 }

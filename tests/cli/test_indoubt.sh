@@ -107,4 +107,16 @@ eq "only the first batch is acknowledged" "$(sizes)" "${n1:-none} "
 has "it says batch 2 and what follows are not in" \
 	"was NOT committed, nor the [0-9]* entries after it"
 after_three "$L4" "rename" "$n1"
+
+section "pipelined: a tile write fails (disk full) some batches in"
+L5=$T/log5
+"$PROBITY" init "$L5" --key "$T/key"
+eq "add fails" "$(three "$L5" write:10000)" 1
+last=$(sizes | awk '{ print $NF }')
+if why=$(size_lines_ok "$T/out" 0 "${last:-0}"); then ok "stdout is increasing 'size N' lines"
+else bad "stdout is increasing 'size N' lines" "$why"; fi
+eq "one line on stderr" "$(wc -l <"$T/err")" 1
+has "it names the failure and says the batch is not in" "No space left on device.*was NOT committed"
+has "it says what is committed" "${last:-0} entries from this run are committed (log size ${last:-0})"
+after_three "$L5" "disk full" "${last:-0}"
 finish
