@@ -23,8 +23,9 @@
  *  5. Pipelining: while batch k commits, batch k+1 is hashed and written
  *     as if k were committed (its `old` is k's size, its checkpoint's
  *     compare-and-swap expects k's). Nothing staged removes a file that the
- *     last durable checkpoint names: what a batch removes before its
- *     commit are partials of tiles no earlier size had as partial. If
+ *     last durable checkpoint names: before a commit, only enter_dir
+ *     removes files, and only ones beyond the checkpoint the log was opened
+ *     at, in directories this handle has not written to yet. If
  *     batch k fails, every later one fails too (the store runs no commit
  *     after a failed one), and each failed batch's files are removed when
  *     its failure is collected (finish_batch). At most INFLIGHT batches.
@@ -81,6 +82,9 @@ struct prb_log {
 	unsigned fl_head, fl_n;
 	int staging;        /* entries staged for the next batch ... */
 	uint64_t stage_old; /* ... from this size */
+	uint64_t open_size; /* the checkpoint's size when opened */
+	uint64_t entered[LEVELS + 1]; /* per level, bundles first: 1 + the
+	                                 last directory cleared (enter_dir) */
 	prb_err rerr; /* the last tile read error of node_reader */
 	/* one-tile cache for proof reads */
 	int c_level;
@@ -530,8 +534,8 @@ remove_stale(void *ctx, const char *name)
  * this keeps one rule true: every partial file on disk holds the first W
  * hashes or entries of a tree some checkpoint committed, which verify
  * checks. A crash can leave partials of a batch that never committed;
- * they are removed on open (the current tile), before a batch writes a
- * partial of a new tile, and before it commits a tile as full.
+ * they are removed on open (the current tile) and by enter_dir before
+ * this handle writes into their directory.
  */
 static int
 remove_partials(prb_log *log, int level, uint64_t index, unsigned min_width,
@@ -573,6 +577,70 @@ remove_uncommitted(prb_log *log, prb_err *err)
 	return rc;
 }
 
+struct leftovers {
+	prb_log *log;
+	int level;
+	uint64_t t;  /* the tile partial at the open checkpoint ... */
+	unsigned w;  /* ... and its width there (0: none) */
+	prb_err *err;
+};
+
+static int
+remove_leftover(void *ctx, const char *name)
+{
+	struct leftovers *lo = ctx;
+	char path[PRB_TILE_PATH_MAX + 8];
+	size_t n = strlen(name);
+	int level, rc = 0;
+	uint64_t m;
+	unsigned w;
+	if (n > 4 && strcmp(name + n - 4, ".tmp") == 0) {
+		rc = lo->log->st->ops->remove(lo->log->st, name, lo->err);
+	} else if (n > 2 && strcmp(name + n - 2, ".p") == 0 &&
+	           n + 3 < sizeof path) {
+		snprintf(path, sizeof path, "%s/1", name); /* its directory */
+		if (prb_tile_parse_path(path, &level, &m, &w) == 0 &&
+		    level == lo->level && m >= lo->t)
+			rc = remove_partials(lo->log, level, m,
+			                     m == lo->t ? lo->w + 1 : 0, lo->err);
+	} else if (prb_tile_parse_path(name, &level, &m, &w) == 0 &&
+	           level == lo->level && w == PRB_TILE_WIDTH && m >= lo->t) {
+		rc = lo->log->st->ops->remove(lo->log->st, name, lo->err);
+	}
+	return rc == PRB_ENOTFOUND ? 0 : rc;
+}
+
+/*
+ * Before this handle's first write into the directory holding tile
+ * (level, index): everything there beyond the checkpoint the log was
+ * opened at (full tiles from its partial tile on, that tile's wider
+ * partials, partials of later tiles, temporary files) was left by batches
+ * that never committed, and goes. One list() per directory: a level's
+ * tiles are written in increasing order, and nothing of this handle's is
+ * in a directory before it enters it. From then on the only files there
+ * beyond the durable checkpoint are this handle's, so no batch needs to
+ * look for leftovers (a failed batch removes its own and fails the
+ * handle; the next open looks again).
+ */
+static int
+enter_dir(prb_log *log, int level, uint64_t index, prb_err *err)
+{
+	uint64_t *done = &log->entered[level + 1], group = index / 1000 + 1;
+	if (*done >= group)
+		return 0;
+	char prefix[PRB_TILE_PATH_MAX];
+	tile_path(prefix, level, index, PRB_TILE_WIDTH);
+	strrchr(prefix, '/')[1] = 0;
+	uint64_t count = prb_tile_level_count(log->open_size,
+	                                      level < 0 ? 0 : (unsigned)level);
+	struct leftovers lo = {log, level, count / PRB_TILE_WIDTH,
+	                       (unsigned)(count % PRB_TILE_WIDTH), err};
+	int rc = log->st->ops->list(log->st, prefix, remove_leftover, &lo, err);
+	if (rc == 0)
+		*done = group;
+	return rc;
+}
+
 /* Whether tile (level, index) was partial in the tree of `size`. */
 static int
 was_partial(int level, uint64_t index, uint64_t size)
@@ -582,24 +650,19 @@ was_partial(int level, uint64_t index, uint64_t size)
 	       prb_tile_level_count(size, lv) / PRB_TILE_WIDTH == index;
 }
 
-/* For each tile the batch from `old` to `size` made full: the partials a
- * committed checkpoint named (only the tile partial at `old`) go after the
- * commit, when `committed`; any others are leftovers of uncommitted
- * batches and go before it. */
-static int
-remove_full_partials(prb_log *log, uint64_t old, uint64_t size, int committed,
-                     prb_err *err)
+/* After the commit of the batch from `old` to `size`: the partials that
+ * earlier checkpoints named of a tile it made full (only the tile partial
+ * at `old` had any) go, as tlog-tiles allows. Best effort. */
+static void
+remove_full_partials(prb_log *log, uint64_t old, uint64_t size)
 {
-	int rc = 0;
-	for (int l = PRB_ENTRIES_LEVEL; l < LEVELS && rc == 0; l++) {
+	for (int l = PRB_ENTRIES_LEVEL; l < LEVELS; l++) {
 		unsigned lv = l < 0 ? 0 : (unsigned)l;
 		uint64_t from = prb_tile_level_count(old, lv) / PRB_TILE_WIDTH;
 		uint64_t to = prb_tile_level_count(size, lv) / PRB_TILE_WIDTH;
-		for (uint64_t i = from; i < to && rc == 0; i++)
-			if (was_partial(l, i, old) == committed)
-				rc = remove_partials(log, l, i, 0, err);
+		if (from < to && was_partial(l, from, old))
+			remove_partials(log, l, from, 0, NULL);
 	}
-	return rc;
 }
 
 int
@@ -632,6 +695,7 @@ prb_log_open(prb_store *st, prb_signer *signer, int lock_wait_ms,
 		rc = remove_uncommitted(log, err);
 	if (rc)
 		goto fail;
+	log->open_size = log->cp.size;
 	*out = log;
 	return 0;
 fail:
@@ -688,6 +752,9 @@ put_full_tile(void *ctx, unsigned level, uint64_t index, const prb_hash *h,
 	prb_log *log = ctx;
 	uint8_t buf[PRB_TILE_WIDTH * PRB_HASH_SIZE];
 	char path[PRB_TILE_PATH_MAX];
+	int rc = enter_dir(log, (int)level, index, err);
+	if (rc)
+		return rc;
 	encode_hashes(h, PRB_TILE_WIDTH, buf);
 	tile_path(path, (int)level, index, PRB_TILE_WIDTH);
 	return log->st->ops->put(log->st, path, buf, sizeof buf, err);
@@ -714,25 +781,14 @@ bundle_add(prb_log *log, const uint8_t *data, size_t len, prb_err *err)
 	if ((log->e.size + 1) % PRB_TILE_WIDTH != 0)
 		return 0;
 	char path[PRB_TILE_PATH_MAX];
-	tile_path(path, PRB_ENTRIES_LEVEL, log->e.size / PRB_TILE_WIDTH,
-	          PRB_TILE_WIDTH);
-	int rc = log->st->ops->put(log->st, path, log->bundle, log->bundle_len,
-	                           err);
+	uint64_t index = log->e.size / PRB_TILE_WIDTH;
+	int rc = enter_dir(log, PRB_ENTRIES_LEVEL, index, err);
+	tile_path(path, PRB_ENTRIES_LEVEL, index, PRB_TILE_WIDTH);
+	if (rc == 0)
+		rc = log->st->ops->put(log->st, path, log->bundle,
+		                       log->bundle_len, err);
 	log->bundle_len = 0;
 	return rc;
-}
-
-/* Before the first partial of a tile the previous checkpoint did not have
- * as partial: any partial already there is from a batch that never
- * committed. */
-static int
-fresh_partial(prb_log *log, int level, uint64_t old, prb_err *err)
-{
-	unsigned lv = level < 0 ? 0 : (unsigned)level;
-	uint64_t t = prb_tile_level_count(log->e.size, lv) / PRB_TILE_WIDTH;
-	if (was_partial(level, t, old))
-		return 0; /* its wider leftovers went when the log was opened */
-	return remove_partials(log, level, t, 0, err);
 }
 
 /* Writes the partial tiles and bundle of the new size that the old
@@ -750,7 +806,7 @@ put_partials(prb_log *log, uint64_t old, prb_err *err)
 			break; /* this level and all above are unchanged */
 		if (w == 0)
 			continue;
-		int rc = fresh_partial(log, (int)l, old, err);
+		int rc = enter_dir(log, (int)l, count / PRB_TILE_WIDTH, err);
 		if (rc)
 			return rc;
 		tile_path(path, (int)l, count / PRB_TILE_WIDTH, w);
@@ -762,7 +818,7 @@ put_partials(prb_log *log, uint64_t old, prb_err *err)
 	}
 	if (log->e.n[0] == 0 || size == old)
 		return 0;
-	int rc = fresh_partial(log, PRB_ENTRIES_LEVEL, old, err);
+	int rc = enter_dir(log, PRB_ENTRIES_LEVEL, size / PRB_TILE_WIDTH, err);
 	if (rc)
 		return rc;
 	tile_path(path, PRB_ENTRIES_LEVEL, size / PRB_TILE_WIDTH, log->e.n[0]);
@@ -901,8 +957,6 @@ prb_log_append_start(prb_log *log, const uint8_t *const *entries,
 	}
 	rc = put_partials(log, old, err);
 	if (rc == 0)
-		rc = remove_full_partials(log, old, log->e.size, 0, err);
-	if (rc == 0)
 		rc = sign_batch(log, b, err);
 	if (rc == 0 && log->st->ops->commit) {
 		const char *tip = prev && prev->note ? prev->note : log->note;
@@ -971,8 +1025,7 @@ finish_batch(prb_log *log, batch *b, prb_err *err)
 			b->note = NULL;
 			log->cp = b->cp;
 			log->c_level = -2; /* cached partial tiles may be stale */
-			/* best effort */
-			remove_full_partials(log, b->old, b->cp.size, 1, NULL);
+			remove_full_partials(log, b->old, b->cp.size);
 		}
 		return 0;
 	}

@@ -26,9 +26,11 @@
  *  5. get() returns a malloc'd copy of an object (caller frees) or
  *     PRB_ENOTFOUND.
  *  6. list() calls fn for each object name directly under a prefix ending
- *     in '/'; remove() deletes an object, PRB_ENOTFOUND if there was none.
- *     They are used to delete obsolete partial tiles and what batches
- *     that never committed left behind.
+ *     in '/', and once for each name there that deeper objects' names
+ *     continue with '/' (a directory, e.g. "tile/0/001.p" for
+ *     "tile/0/001.p/7"); remove() deletes an object, PRB_ENOTFOUND if
+ *     there was none. They are used to delete obsolete partial tiles and
+ *     what batches that never committed left behind.
  *  7. lock() takes the single-writer lock, waiting up to wait_ms
  *     milliseconds (0: do not wait), else PRB_ELOCKED. close() releases it.
  *  8. commit() and commit_wait() are optional (both NULL: the log calls

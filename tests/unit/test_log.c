@@ -865,19 +865,31 @@ m_ckpt(prb_store *s, const uint8_t *old, size_t ol, const uint8_t *d, size_t l,
 	return 0;
 }
 
+/* Objects directly under the prefix, and each "directory" there once. */
 static int
 m_list(prb_store *s, const char *prefix, int (*fn)(void *, const char *),
        void *c, prb_err *e)
 {
 	memstore *m = (memstore *)s;
 	int rc = m_alive(m, e);
-	for (size_t i = 0; rc == 0 && i < m->n; i++)
-		if (strncmp(m->o[i].name, prefix, strlen(prefix)) == 0 &&
-		    !strchr(m->o[i].name + strlen(prefix), '/')) {
-			char name[256];
-			snprintf(name, sizeof name, "%s", m->o[i].name);
-			rc = fn(c, name);
-		}
+	size_t pl = strlen(prefix), nn = 0;
+	char (*names)[256] = calloc(m->n + 1, sizeof *names);
+	for (size_t i = 0; rc == 0 && i < m->n; i++) {
+		const char *o = m->o[i].name, *slash;
+		if (strncmp(o, prefix, pl) != 0)
+			continue;
+		slash = strchr(o + pl, '/');
+		size_t len = slash ? (size_t)(slash - o) : strlen(o);
+		int seen = 0;
+		for (size_t k = 0; k < nn && !seen; k++)
+			seen = strlen(names[k]) == len &&
+			       strncmp(names[k], o, len) == 0;
+		if (!seen && len < sizeof names[0])
+			snprintf(names[nn++], sizeof names[0], "%.*s", (int)len, o);
+	}
+	for (size_t k = 0; rc == 0 && k < nn; k++)
+		rc = fn(c, names[k]); /* fn may remove objects */
+	free(names);
 	return rc;
 }
 
