@@ -96,5 +96,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_reindex(int argc, char **argv);
 int cmd_verify_proof(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_verify_evidence(int argc, char **argv);
 
 #endif

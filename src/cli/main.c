@@ -18,6 +18,9 @@ static const struct {
 	{"verify-proof", cmd_verify_proof, "check an inclusion proof offline"},
 	{"ingest", cmd_ingest, "commit and index cloud audit-log exports"},
 	{"reindex", cmd_reindex, "rebuild the index from the log alone"},
+	{"audit", cmd_audit, "run policies, write an evidence bundle"},
+	{"verify-evidence", cmd_verify_evidence,
+	 "check an evidence bundle offline"},
 };
 
 static int

@@ -1,0 +1,174 @@
+/* probity audit, probity verify-evidence. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probity/audit.h"
+#include "probity/index.h"
+#include "util.h"
+#include "cli.h"
+
+/* Exit status of an audit with a finding at or above --fail-on. */
+#define EXIT_FINDINGS 3
+
+static const char audit_usage[] =
+	"usage: probity audit DIR --out BUNDLEDIR [--policies PATH] "
+	"[--params FILE] [--fail-on SEVERITY]\n"
+	"\n"
+	"Runs SQL policies over DIR's index as of the log's latest checkpoint\n"
+	"(the index must cover exactly that checkpoint: else run probity\n"
+	"ingest or probity reindex) and writes an evidence bundle to\n"
+	"BUNDLEDIR (new, or an empty directory): checkpoint, findings.json,\n"
+	"and entries/<leaf>.json with proofs/<leaf>.tlog-proof for every\n"
+	"cited entry. Nothing in DIR is written.\n"
+	"\n"
+	"  --policies PATH   a directory of *.sql policies, or one policy file\n"
+	"                    (default: ./policies)\n"
+	"  --params FILE     a JSON object of parameter values overriding the\n"
+	"                    policies' defaults\n"
+	"  --fail-on SEV     exit 3 if a finding of severity SEV or above\n"
+	"                    exists (info, low, medium, high, critical)\n"
+	"\n"
+	"Exit status: 0 when the audit ran (whatever it found), 3 as above,\n"
+	"1 on an error, 2 on a usage error. Check a bundle with\n"
+	"probity verify-evidence.\n";
+
+static int
+load_params(const char *file, prb_policy_set *ps)
+{
+	uint8_t *data;
+	size_t len;
+	prb_err err;
+	prb_err_clear(&err);
+	if (prb_read_file(file, 1u << 24, &data, &len, &err))
+		return cli_fail("audit", &err);
+	json_error_t je;
+	json_t *v = json_loadb((const char *)data, len, JSON_REJECT_DUPLICATES |
+	                       JSON_DECODE_INT_AS_REAL, &je);
+	free(data);
+	if (!v)
+		return cli_failf("audit", "%s:%d: not JSON: %s", file, je.line,
+		                 je.text);
+	int rc = prb_policies_override(ps, v, file, &err);
+	json_decref(v);
+	return rc ? cli_fail("audit", &err) : 0;
+}
+
+static int
+fail_on_arg(const char *s, int *sev)
+{
+	if (!s) {
+		*sev = -1;
+		return 0;
+	}
+	return prb_severity_parse(s, sev);
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+	const char *pos[1], *out = NULL, *policies = "policies";
+	const char *params = NULL, *fail_on = NULL;
+	int npos, code, fail_sev;
+	cli_opt opts[] = {{"--out", &out, NULL},
+	                  {"--policies", &policies, NULL},
+	                  {"--params", &params, NULL},
+	                  {"--fail-on", &fail_on, NULL},
+	                  {0}};
+	if (cli_parse("audit", audit_usage, argc, argv, opts, pos, 1, 1, &npos,
+	              &code))
+		return code;
+	if (!out)
+		return cli_usage_error("audit", audit_usage,
+		                       "--out BUNDLEDIR is required");
+	if (fail_on_arg(fail_on, &fail_sev))
+		return cli_usage_error("audit", audit_usage, "--fail-on takes "
+		                       "info, low, medium, high or critical");
+	prb_err err;
+	prb_policy_set ps = {0};
+	prb_store *st = NULL;
+	prb_log *log = NULL;
+	prb_finding *f = NULL;
+	size_t n = 0;
+	int rc = EXIT_FAIL;
+	prb_err_clear(&err);
+	if (prb_policies_load(policies, &ps, &err)) {
+		cli_fail("audit", &err);
+		goto done;
+	}
+	if (params && load_params(params, &ps))
+		goto done;
+	if (cli_open_log("audit", pos[0], PRB_SYNC_FILES, NULL, 0, &st, &log))
+		goto done;
+	char ixpath[PATH_MAX];
+	snprintf(ixpath, sizeof ixpath, "%s/%s", pos[0], PRB_INDEX_FILE);
+	prb_hash root;
+	prb_log_root(log, &root);
+	if (prb_audit_run(ixpath, &ps, prb_log_size(log), &root, &f, &n, &err) ||
+	    prb_evidence_write(out, log, &ps, f, n, &err)) {
+		cli_fail("audit", &err);
+		goto done;
+	}
+	size_t by[PRB_SEV_CRITICAL + 1] = {0};
+	for (size_t i = 0; i < n; i++)
+		by[ps.v[f[i].policy].severity]++;
+	printf("audited %s at size %llu with %zu policies: %zu findings "
+	       "(critical %zu, high %zu, medium %zu, low %zu, info %zu); "
+	       "evidence in %s\n", pos[0],
+	       (unsigned long long)prb_log_size(log), ps.n, n,
+	       by[PRB_SEV_CRITICAL], by[PRB_SEV_HIGH], by[PRB_SEV_MEDIUM],
+	       by[PRB_SEV_LOW], by[PRB_SEV_INFO], out);
+	rc = EXIT_OK;
+	for (int s = fail_sev; s >= 0 && s <= PRB_SEV_CRITICAL; s++)
+		if (by[s])
+			rc = EXIT_FINDINGS;
+	if (fflush(stdout) != 0)
+		rc = EXIT_FAIL;
+done:
+	prb_findings_free(f, n);
+	prb_policies_free(&ps);
+	prb_log_close(log);
+	prb_store_close(st);
+	return rc;
+}
+
+static const char verify_evidence_usage[] =
+	"usage: probity verify-evidence BUNDLEDIR --vkey VERIFIERKEY\n"
+	"\n"
+	"Checks an evidence bundle of probity audit offline, with no access to\n"
+	"the log: the checkpoint's signature by VERIFIERKEY (a key string or a\n"
+	"file holding one; its name is the required origin), that\n"
+	"findings.json is of that checkpoint and in its RFC 8785 form, and\n"
+	"that every cited entry is in the bundle with an inclusion proof\n"
+	"against that checkpoint which verifies; and that the bundle holds no\n"
+	"other file. The first fault is reported naming its file.\n";
+
+int
+cmd_verify_evidence(int argc, char **argv)
+{
+	const char *vkey = NULL, *pos[1];
+	int npos, code;
+	cli_opt opts[] = {{"--vkey", &vkey, NULL}, {0}};
+	if (cli_parse("verify-evidence", verify_evidence_usage, argc, argv, opts,
+	              pos, 1, 1, &npos, &code))
+		return code;
+	if (!vkey)
+		return cli_usage_error("verify-evidence", verify_evidence_usage,
+		                       "--vkey VERIFIERKEY is required");
+	prb_err err;
+	prb_verifier v;
+	prb_evidence_summary s;
+	prb_err_clear(&err);
+	if (prb_verifier_load(vkey, &v, &err))
+		return cli_fail("verify-evidence", &err);
+	if (prb_evidence_verify(pos[0], &v, 1, &s, &err)) {
+		if (err.where[0])
+			cli_prefix_where(&err, pos[0]);
+		return cli_fail("verify-evidence", &err);
+	}
+	printf("verified %s: checkpoint %s size %llu signed by %s; %zu "
+	       "findings citing %zu entries, every entry proven included\n",
+	       pos[0], s.cp.origin, (unsigned long long)s.cp.size, v.name,
+	       s.findings, s.entries);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}

@@ -1,0 +1,249 @@
+#!/bin/sh
+# Black-box tests of probity audit and probity verify-evidence: each shipped
+# policy (policies/) with events that must and must not trigger it, --params,
+# determinism, the log left untouched, --fail-on, bad policies named by file
+# and line, a stale index refused, and one altered byte in each kind of
+# bundle file detected naming the file.
+#
+# Env: PROBITY (binary), VERBOSE=1.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+POL=$(cd "$HERE/../../policies" && pwd)
+EV=$HERE/audit/events
+
+new_key audit-test.example/log "$T/k" || finish
+VKEY=$VK
+L=$T/log
+new_log "$L" "$T/k" || finish
+prb ingest "$L" --key "$T/k" "$EV"
+[ "$RC" -eq 0 ] || { bad "ingest of the audit events" "exit $RC: $(head_of "$T/err")"; finish; }
+eq "15 events ingested" "$(cp_size "$L")" 15
+
+# cited FILE POLICY: the leaves POLICY's findings cite, space-separated.
+# (findings.json is RFC 8785: members sorted, so entries precede policy.)
+cited() {
+	grep -o '"entries":\[[0-9,]*\],"policy":"'"$2"'"' "$1" |
+		sed 's/.*\[\([0-9,]*\)\].*/\1/' | tr ',\n' '  ' | sed 's/ *$//'
+}
+# files FILE: a listing of DIR's files with their hashes (SQLite's -wal and
+# -shm companions excluded: they are SQLite's, not probity's writes).
+files() { (cd "$1" && find . -type f ! -name '*-wal' ! -name '*-shm' | sort | xargs sha256sum); }
+
+# ---------------------------------------------------------------------------
+section "the shipped policies on events that must and must not trigger them"
+files "$L" >"$T/before"
+prb audit "$L" --policies "$POL" --out "$T/b1"
+if [ "$RC" -eq 0 ]; then ok "audit runs"; else bad "audit runs" "exit $RC: $(head_of "$T/err")"; finish; fi
+check "summary line" grep -q "with 3 policies: 8 findings (critical 4, high 3, medium 1" "$T/out"
+F=$T/b1/findings.json
+# residency: 1 = EC2 in us-east-1, 6 = Azure storage whose request body
+# places it in eastus (processed in westeurope), 11 = GCP VM in asia-east1-a.
+# Not: 0 (S3 eu-west-1), 2 (IAM: global, no location), 7 (Azure storage
+# placed in westeurope though processed in eastus), 9 (GCS europe-west1).
+eq "residency cites 1 6 11" "$(cited "$F" residency.outside-allowed-regions)" "1 6 11"
+# concealment: 3 CloudTrail StopLogging, 8 Azure diagnosticSettings delete,
+# 10 GCP DeleteSink, 13 k8s auditsink deleted. Not: 4 (DeleteTrail
+# refused), 5 (DescribeTrails), 14 (k8s delete refused with 403).
+eq "concealment cites 3 8 10 13" "$(cited "$F" concealment.audit-trail-disabled)" "3 8 10 13"
+eq "root use cites 3 (not 1, an IAM user)" "$(cited "$F" privileged.aws-root-use)" "3"
+check "detail carried" grep -q '"detail":"cloudtrail: StopLogging by arn:aws:iam::111122223333:root"' "$F"
+check "findings.json names the checkpoint" grep -q "^{\"checkpoint\":{\"origin\":\"audit-test.example/log\",\"root\":\"$(cp_root "$L")\",\"size\":15}" "$F"
+cmp -s "$T/b1/checkpoint" "$L/checkpoint" && ok "bundle checkpoint is the log's, verbatim" || bad "bundle checkpoint is the log's, verbatim"
+eq "one entry and one proof per cited leaf" \
+	"$(ls "$T/b1/entries" | sort -n | tr '\n' ' ')|$(ls "$T/b1/proofs" | sort -n | tr '\n' ' ')" \
+	"1.json 3.json 6.json 8.json 10.json 11.json 13.json |1.tlog-proof 3.tlog-proof 6.tlog-proof 8.tlog-proof 10.tlog-proof 11.tlog-proof 13.tlog-proof "
+prb prove "$L" 6
+cmp -s "$T/out" "$T/b1/proofs/6.tlog-proof" && ok "proof is the one probity prove gives" || bad "proof is the one probity prove gives"
+expect_ok "verify-proof accepts a bundle's entry and proof" verify-proof "$T/b1/proofs/6.tlog-proof" "$T/b1/entries/6.json" --vkey "$VKEY"
+files "$L" >"$T/after"
+cmp -s "$T/before" "$T/after" && ok "audit wrote nothing in the log directory" || bad "audit wrote nothing in the log directory" "$(diff "$T/before" "$T/after" | head -n 4)"
+
+expect_ok "verify-evidence accepts the bundle" verify-evidence "$T/b1" --vkey "$VKEY"
+check "verify-evidence summary" grep -q "8 findings citing 7 entries" "$T/out"
+
+section "determinism"
+expect_ok "second audit" audit "$L" --policies "$POL" --out "$T/b2"
+cmp -s "$T/b1/findings.json" "$T/b2/findings.json" && ok "findings.json byte-identical" || bad "findings.json byte-identical"
+diff -r "$T/b1" "$T/b2" >/dev/null && ok "whole bundle identical" || bad "whole bundle identical"
+
+section "parameters"
+printf '{"allowed_regions": ["eu-west-1", "us-east-1", "westeurope", "eastus", "europe-west1", "asia-east1-a"]}' >"$T/params.json"
+expect_ok "audit with --params" audit "$L" --policies "$POL" --params "$T/params.json" --out "$T/b3"
+eq "overridden regions: no residency finding" "$(cited "$T/b3/findings.json" residency.outside-allowed-regions)" ""
+check "overridden value recorded in findings.json" grep -q '"asia-east1-a"' "$T/b3/findings.json"
+expect_ok "a bundle without residency findings verifies" verify-evidence "$T/b3" --vkey "$VKEY"
+printf '{"allowed_regons": []}' >"$T/typo.json"
+expect_fail "unknown parameter refused" audit "$L" --policies "$POL" --params "$T/typo.json" --out "$T/b4"
+err_has "error names the params file and the parameter" "typo.json.*allowed_regons"
+printf '[1]' >"$T/arr.json"
+expect_fail "params not an object refused" audit "$L" --policies "$POL" --params "$T/arr.json" --out "$T/b4"
+[ ! -e "$T/b4" ] && ok "no bundle after a failed audit" || bad "no bundle after a failed audit"
+
+section "--fail-on"
+prb audit "$L" --policies "$POL" --fail-on critical --out "$T/f1"
+eq "critical finding with --fail-on critical: exit 3" "$RC" 3
+[ -f "$T/f1/findings.json" ] && ok "bundle still written with exit 3" || bad "bundle still written with exit 3"
+prb audit "$L" --policies "$POL/root-use.sql" --fail-on high --out "$T/f2"
+eq "medium finding with --fail-on high: exit 0" "$RC" 0
+prb audit "$L" --policies "$POL/root-use.sql" --fail-on low --out "$T/f3"
+eq "medium finding with --fail-on low: exit 3" "$RC" 3
+prb audit "$L" --fail-on severe --out "$T/f4"
+eq "bad --fail-on: usage error" "$RC" 2
+prb audit "$L" --policies "$POL"
+eq "missing --out: usage error" "$RC" 2
+expect_fail "non-empty bundle directory refused" audit "$L" --policies "$POL" --out "$T/b1"
+mkdir "$T/empty"
+expect_ok "empty bundle directory accepted" audit "$L" --policies "$POL" --out "$T/empty"
+
+section "bad policies: file and line"
+B=$T/badpol
+mkdir "$B"
+write_pol() {
+	rm -f "$B"/*.sql
+	cat >"$B/$1"
+}
+write_pol syntax.sql <<'EOF'
+-- id: t.syntax
+-- title: t
+-- severity: low
+SELECT leaf
+FROM events
+WHERE operation = 'x' AND AND 1
+EOF
+expect_fail "SQL syntax error" audit "$L" --policies "$B" --out "$T/x"
+err_has "names the file and the line of the error" "syntax\.sql:6: SQL error: .*syntax error"
+write_pol nocol.sql <<'EOF'
+-- id: t.nocol
+-- title: t
+-- severity: low
+
+SELECT event_id FROM events
+EOF
+expect_fail "no leaf column" audit "$L" --policies "$B" --out "$T/x"
+err_has "names the file and the query's line" "nocol\.sql:5: .*leaf"
+write_pol noparam.sql <<'EOF'
+-- id: t.noparam
+-- title: t
+-- severity: low
+-- param: a = 1
+SELECT leaf FROM events
+WHERE leaf > :a
+  AND region IN (SELECT value FROM json_each(:regions))
+EOF
+expect_fail "undeclared parameter" audit "$L" --policies "$B" --out "$T/x"
+err_has "names the file, line and parameter" "noparam\.sql:7: missing parameter.*:regions"
+write_pol badcol.sql <<'EOF'
+-- id: t.badcol
+-- title: t
+-- severity: low
+SELECT leaf FROM events
+WHERE no_such_column = 1
+EOF
+expect_fail "unknown column" audit "$L" --policies "$B" --out "$T/x"
+err_has "names the file and a line" "badcol\.sql:[45]: SQL error: no such column"
+write_pol nosev.sql <<'EOF'
+-- id: t.nosev
+-- title: t
+SELECT leaf FROM events
+EOF
+expect_fail "header without severity" audit "$L" --policies "$B" --out "$T/x"
+err_has "names the file" "nosev\.sql:1: .*severity"
+write_pol badsev.sql <<'EOF'
+-- id: t.badsev
+-- title: t
+-- severity: urgent
+SELECT leaf FROM events
+EOF
+expect_fail "unknown severity" audit "$L" --policies "$B" --out "$T/x"
+err_has "names the file and line" "badsev\.sql:3: severity"
+write_pol badjson.sql <<'EOF'
+-- id: t.badjson
+-- title: t
+-- severity: low
+-- param: x = [1,
+SELECT leaf FROM events
+EOF
+expect_fail "param default not JSON" audit "$L" --policies "$B" --out "$T/x"
+err_has "names the file and line" "badjson\.sql:4: param"
+write_pol write.sql <<'EOF'
+-- id: t.write
+-- title: t
+-- severity: low
+DELETE FROM events RETURNING leaf
+EOF
+expect_fail "a writing statement refused" audit "$L" --policies "$B" --out "$T/x"
+err_has "names the file" "write\.sql:4"
+write_pol two.sql <<'EOF'
+-- id: t.two
+-- title: t
+-- severity: low
+SELECT leaf FROM events;
+SELECT leaf FROM events;
+EOF
+expect_fail "two statements refused" audit "$L" --policies "$B" --out "$T/x"
+err_has "names the second statement's line" "two\.sql:5"
+write_pol range.sql <<'EOF'
+-- id: t.range
+-- title: t
+-- severity: low
+SELECT 99 AS leaf
+EOF
+expect_fail "a leaf beyond the log refused" audit "$L" --policies "$B" --out "$T/x"
+err_has "names the file" "range\.sql:4: row 1: leaf"
+[ -z "$(ls "$L" | grep -v -e checkpoint -e tile -e index.sqlite -e blob -e lock)" ] && ok "log directory holds nothing new" || bad "log directory holds nothing new" "$(ls "$L")"
+if [ -f "$L/index.sqlite" ] && command -v sqlite3 >/dev/null 2>&1; then
+	eq "events still there after the DELETE policy" "$(sqlite3 "$L/index.sqlite" 'SELECT count(*) FROM events')" 15
+fi
+
+section "the index must cover the checkpoint"
+cp "$L/index.sqlite" "$T/old-index"
+printf '{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"k-late","stage":"ResponseComplete","requestURI":"/api/v1/pods","verb":"list","user":{"username":"z"},"sourceIPs":["10.0.0.9"],"objectRef":{"resource":"pods","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2024-03-02T00:00:00Z","stageTimestamp":"2024-03-02T00:00:01Z"}\n' >"$T/late.log"
+prb ingest "$L" --key "$T/k" "$T/late.log"
+eq "one more event ingested" "$(cp_size "$L")" 16
+rm -f "$L/index.sqlite-wal" "$L/index.sqlite-shm"
+cp "$T/old-index" "$L/index.sqlite"
+expect_fail "stale index refused" audit "$L" --policies "$POL" --out "$T/x"
+err_has "says to run ingest or reindex" "covers 15 entries.*checkpoint 16.*probity ingest"
+rm -f "$L/index.sqlite"
+expect_fail "no index refused" audit "$L" --policies "$POL" --out "$T/x"
+err_has "says to run ingest or reindex" "no index"
+expect_ok "reindex" reindex "$L"
+expect_ok "audit after reindex" audit "$L" --policies "$POL" --out "$T/b5"
+
+section "tampered bundles"
+# tamper NAME FILE OFFSET WHAT: copy b1, flip a byte of FILE at OFFSET, and
+# verify-evidence must fail naming WHAT.
+tamper() {
+	rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb"
+	flip_byte "$T/tb/$2" "$3" || { bad "$1: cannot flip"; return; }
+	expect_fail "$1" verify-evidence "$T/tb" --vkey "$VKEY" &&
+		err_has "$1: names $4" "$4"
+}
+off_of() { grep -bo -- "$2" "$1" | head -n 1 | cut -d: -f1; }
+tamper "checkpoint root altered" checkpoint $(($(off_of "$T/b1/checkpoint" "$(cp_root "$L")") + 3)) "tb/checkpoint"
+tamper "checkpoint signature altered" checkpoint $(($(wc -c <"$T/b1/checkpoint") - 5)) "tb/checkpoint"
+tamper "findings.json root altered" findings.json $(($(off_of "$F" '"root":"') + 10)) "tb/findings.json"
+tamper "findings.json leaf altered" findings.json $(off_of "$F" '"entries":\[3\]') "tb/findings.json"
+tamper "findings.json made non-canonical" findings.json 0 "tb/findings.json"
+tamper "entry altered" entries/3.json 20 "tb/entries/3.json"
+tamper "entry's last byte altered" entries/13.json $(($(wc -c <"$T/b1/entries/13.json") - 1)) "tb/entries/13.json"
+tamper "proof hash altered" proofs/3.tlog-proof $(($(off_of "$T/b1/proofs/3.tlog-proof" '^index') + 12)) "tb/(proofs/3.tlog-proof|entries/3.json)"
+tamper "proof index line altered" proofs/3.tlog-proof 29 "tb/proofs/3.tlog-proof"
+tamper "proof's checkpoint altered" proofs/3.tlog-proof $(($(wc -c <"$T/b1/proofs/3.tlog-proof") - 5)) "tb/proofs/3.tlog-proof"
+rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && rm "$T/tb/proofs/8.tlog-proof"
+expect_fail "missing proof" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/proofs/8.tlog-proof: missing"
+rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && rm "$T/tb/entries/8.json"
+expect_fail "missing entry" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/entries/8.json: missing"
+rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && cp "$T/tb/entries/8.json" "$T/tb/entries/9.json"
+expect_fail "extra entry" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/entries/9.json: unexpected"
+rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && echo x >"$T/tb/notes.txt"
+expect_fail "extra file" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/notes.txt: unexpected"
+rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && cp "$T/b5/proofs/3.tlog-proof" "$T/tb/proofs/3.tlog-proof"
+expect_fail "proof against another checkpoint" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/proofs/3.tlog-proof: its checkpoint"
+new_key other.example/log "$T/k2"
+expect_fail "another log's key refused" verify-evidence "$T/b1" --vkey "$VK" && err_has "names the checkpoint" "b1/checkpoint"
+expect_fail "no bundle" verify-evidence "$T/nope" --vkey "$VKEY"
+
+finish
