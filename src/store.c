@@ -66,6 +66,7 @@
 #define QUEUE_BYTES ((size_t)32 << 20)
 #define POOL_MAX 1024  /* buffers kept for reuse, at most QUEUE_BYTES */
 #define NAME_SLOTS 4096 /* counts of queued names by hash */
+#define LOOKAHEAD 8     /* queued writes a writer looks at (take_job) */
 
 typedef struct job {
 	struct job *next;
@@ -353,6 +354,36 @@ batch_priority(void)
 #endif
 }
 
+/* Takes the next write (mu held, queue not empty): the oldest, unless
+ * another writer is in its directory and one of the next few is
+ * elsewhere. Two writers in one directory contend for its lock, and spin
+ * on it while inode allocation is slow (ext4 without a journal skips
+ * recently deleted inodes one by one). The queue stays in epoch order,
+ * and puts of one name are never queued together (ds_put). */
+static job *
+take_job(dir_store *d)
+{
+	job **pp = &d->head, **pick = &d->head, *prev = NULL, *pick_prev = NULL;
+	for (int k = 0; k < LOOKAHEAD && *pp; k++) {
+		int clash = 0;
+		for (int i = 0; i < NWORKERS; i++)
+			clash |= d->running[i] &&
+			         d->running[i]->dhash == (*pp)->dhash;
+		if (!clash) {
+			pick = pp;
+			pick_prev = prev;
+			break;
+		}
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	job *j = *pick; /* if all of them clash, the oldest */
+	*pick = j->next;
+	if (d->tail == j)
+		d->tail = pick_prev;
+	return j;
+}
+
 static void *
 worker(void *arg)
 {
@@ -364,15 +395,14 @@ worker(void *arg)
 			pthread_cond_wait(&d->work, &d->mu);
 		if (!d->head)
 			break;
-		job *j = d->head;
-		d->head = j->next;
-		if (!d->head)
-			d->tail = NULL;
+		job *j = take_job(d);
 		int slot = 0;
 		while (d->running[slot])
 			slot++;
 		d->running[slot] = j;
 		int skip = d->failed; /* after a failure, drop the rest */
+		if (skip && j->epoch < d->fepoch)
+			d->fepoch = j->epoch; /* not written: fails its commit */
 		pthread_mutex_unlock(&d->mu);
 		prb_err e;
 		int rc = skip ? 0 : do_put(d, j, &e);

@@ -1286,6 +1286,33 @@ test_store(void)
 	              get_is(st, "tile/0/004", "z"),
 	      "a failed write fails only the commits made after it (%s %s)",
 	      e.where, e.msg);
+
+	/* A writer may take a later write from another directory while the
+	 * other writer is in the first one; if that later write fails, the
+	 * earlier writes still queued are dropped, and then the commit they
+	 * belong to must fail too, never commit without them. */
+	big = (size_t)16 << 20;
+	buf = calloc(1, big);
+	ok = st->ops->put(st, "tile/1/x005/000", buf, big, NULL) == 0 &&
+	     st->ops->put(st, "tile/1/x005/001", (const uint8_t *)"b", 1,
+	                  NULL) == 0 &&
+	     st->ops->commit(st, (const uint8_t *)"c9\n", 3,
+	                     (const uint8_t *)"c11\n", 4, NULL) == 0;
+	bad = st->ops->put(st, "tile/9/001", (const uint8_t *)"w", 1, NULL);
+	c10 = bad ? bad : st->ops->commit(st, (const uint8_t *)"c11\n", 4,
+	                                  (const uint8_t *)"c12\n", 4, NULL);
+	int c11 = st->ops->commit_wait(st, NULL);
+	if (c10 == 0)
+		c10 = st->ops->commit_wait(st, NULL);
+	free(buf);
+	prb_store_close(st);
+	prb_store_open_dir(d, PRB_SYNC_FS, &st, NULL);
+	CHECK(ok && c10 != 0 &&
+	              (c11 != 0 ? get_is(st, "checkpoint", "c9\n")
+	                        : get_is(st, "checkpoint", "c11\n") &&
+	                                  get_is(st, "tile/1/x005/001", "b")),
+	      "a commit never succeeds without a write made before it (%s)",
+	      c11 ? "it failed" : "it succeeded, the write is there");
 	prb_store_close(st);
 }
 
