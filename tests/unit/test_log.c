@@ -467,7 +467,8 @@ faulty_log(const char *name, prb_signer *s, uint64_t n, char *d,
 }
 
 /* Pipelined batches (two in flight) over the filesystem store, whose
- * commits run in the background, or over a store without commit(): the
+ * commits run in the background (async 1, or 2 with --sync fs), or over a
+ * store without commit() (async 0): the
  * same tree as one batch, sizes reported in order, and everything that
  * needs the durable tree refused while batches are in flight. */
 static void
@@ -483,10 +484,16 @@ test_pipelined(uint64_t total, size_t maxbatch, int async)
 	prb_hash proof[PRB_MAX_PROOF];
 	size_t plen;
 	uint64_t ends[2], vs = 0, size;
-	const char *kind = async ? "background commits" : "no commit()";
+	const char *kind = async == 2   ? "background commits, --sync fs"
+	                   : async == 1 ? "background commits"
+	                                : "no commit()";
 	int inflight = 0, ok = 1, refused = 1;
 	faulty f; /* no fault armed: the filesystem store without commit() */
 	faulty_log(async ? "pipe-async" : "pipe-sync", s, 0, a, &st, &f);
+	if (async == 2) { /* one syncfs a commit; new files written in place */
+		prb_store_close(st);
+		prb_store_open_dir(a, PRB_SYNC_FS, &st, NULL);
+	}
 	prb_store *use = async ? st : &f.base;
 	ok &= prb_log_open(use, s, 0, &log, &err) == 0;
 	for (uint64_t done = 0, started = 0; done < total;) {
@@ -1383,6 +1390,7 @@ main(void)
 	test_random_batches(600, 3, 0);
 	test_random_batches(70000, 9000, 2); /* crosses levels 1 and 2 */
 	test_pipelined(3000, 300, 1);
+	test_pipelined(3000, 300, 2);
 	test_pipelined(3000, 300, 0);
 	test_pipelined(70000, 9000, 1);
 	test_prune();
