@@ -616,8 +616,11 @@ fault_case(int op, int at, int code, int after)
 	return fired ? ok : -1; /* -1: fewer calls than `at` */
 }
 
+/* Runs fault case fn at every store call (1..99, EIO and ENOSPC in turn)
+ * for each operation, before and after it persists; *cases per sweep. */
 static void
-test_faults(void)
+fault_sweep(int (*fn)(int op, int at, int code, int after), int min_cases,
+            const char *what)
 {
 	static const char *names[] = {"write", "sync", "checkpoint"};
 	for (int op = 0; op < NOPS; op++)
@@ -625,17 +628,24 @@ test_faults(void)
 			int cases = 0, ok = 1;
 			for (int at = 1; at < 100; at++) {
 				int code = at % 2 ? PRB_EIO : PRB_ENOSPC;
-				int r = fault_case(op, at, code, after);
+				int r = fn(op, at, code, after);
 				if (r < 0)
 					break;
 				cases++;
 				ok &= r;
 			}
-			CHECK(cases > 0 && ok,
-			      "failing %s %s persisting (%d cases): batch refused, "
-			      "log verifies at the last commit, then grows",
+			CHECK(cases >= min_cases && ok,
+			      "%s, failing %s %s persisting (%d cases)", what,
 			      names[op], after ? "after" : "before", cases);
 		}
+}
+
+static void
+test_faults(void)
+{
+	fault_sweep(fault_case, 1,
+	            "batch refused, log verifies at the last commit, then "
+	            "grows");
 }
 
 /* Two pipelined batches on a log of 300 (300..700, staged in two pieces,
@@ -704,24 +714,9 @@ pipe_fault_case(int op, int at, int code, int after)
 static void
 test_pipe_faults(void)
 {
-	static const char *names[] = {"write", "sync", "checkpoint"};
-	for (int op = 0; op < NOPS; op++)
-		for (int after = 0; after < 2; after++) {
-			int cases = 0, ok = 1;
-			for (int at = 1; at < 100; at++) {
-				int code = at % 2 ? PRB_EIO : PRB_ENOSPC;
-				int r = pipe_fault_case(op, at, code, after);
-				if (r < 0)
-					break;
-				cases++;
-				ok &= r;
-			}
-			CHECK(cases > 1 && ok,
-			      "two batches in flight, failing %s %s persisting "
-			      "(%d cases): the failed batch and every later one "
-			      "refused, the log verifies at the last commit",
-			      names[op], after ? "after" : "before", cases);
-		}
+	fault_sweep(pipe_fault_case, 2,
+	            "two batches in flight: the failed batch and every later "
+	            "one refused, the log verifies at the last commit");
 }
 
 /* ---- power loss: a store that forgets what was not synced ------------- */
