@@ -3,9 +3,10 @@
  * cost of creating, writing and syncing the files a tlog-tiles log of N
  * entries of LEN bytes consists of (one entry bundle of 256*(LEN+2) bytes
  * and one 8 KiB level-0 hash tile per 256 entries, in 1000-file
- * directories, each written to a temporary name and renamed), with no
- * hashing at all, by two threads (bundles, tiles) as probity's store
- * writes with two; one syncfs(2) at the end, as `probity add --sync fs`.
+ * directories, each created under its name and written, as probity's
+ * store writes a new file with --sync fs), with no hashing at all, by two
+ * threads (bundles, tiles) as probity's store writes with two; one
+ * syncfs(2) at the end, as `probity add --sync fs`.
  *
  * usage: files_limit DIR N LEN  ->  "files=F seconds=S entries_per_s=E"
  */
@@ -29,14 +30,12 @@ now(void)
 static int
 put(const char *dir, const char *kind, long i, const char *buf, size_t len)
 {
-	char d[4096], name[4200], tmp[4300];
+	char d[4096], name[4200];
 	snprintf(d, sizeof d, "%s/%s/x%03ld", dir, kind, i / 1000);
 	mkdir(d, 0755); /* EEXIST is fine */
 	snprintf(name, sizeof name, "%s/%03ld", d, i % 1000);
-	snprintf(tmp, sizeof tmp, "%s.tmp", name);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd) != 0 ||
-	    rename(tmp, name) != 0) {
+	int fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd) != 0) {
 		perror(name);
 		return -1;
 	}

@@ -1317,6 +1317,8 @@ check_partial(void *ctx, const char *name)
 	    (o->w < PRB_TILE_WIDTH && w >= o->w))
 		return 0; /* a temporary file, or beyond the verified tree */
 	int rc = o->v->st->ops->get(o->v->st, name, &data, &len, o->err);
+	if (rc == PRB_ENOTFOUND)
+		return 0; /* pruned by a writer since it was listed */
 	if (rc)
 		return prb_err_set(o->err, PRB_ECORRUPT, name, UINT64_MAX,
 		                   "unreadable: %s", prb_strerror(rc));

@@ -5,10 +5,13 @@
  * put() copies the object into a bounded queue that NWORKERS threads
  * drain (file creation, not bandwidth, is what costs on ext4; two threads
  * overlap it with the caller's hashing). Each queued write (do_put):
- *   1. open("<name>.tmp", O_CREAT|O_TRUNC), write all bytes
- *   2. PRB_SYNC_FILES: fsync(tmp)          (PRB_SYNC_FS: deferred)
- *   3. rename("<name>.tmp", "<name>")      -- readers see all or nothing
- *   4. remember the parent directory (and any directory created)
+ *   1. remember the parent directory (and any directory created)
+ *   PRB_SYNC_FS, a new name (put_file):
+ *   2. open("<name>", O_CREAT|O_EXCL), write all bytes, close
+ *   otherwise (the name exists, or PRB_SYNC_FILES):
+ *   2. open("<name>.tmp", O_CREAT|O_TRUNC), write all bytes
+ *   3. PRB_SYNC_FILES: fsync(tmp)          (PRB_SYNC_FS: deferred)
+ *   4. rename("<name>.tmp", "<name>")      -- readers see old or new
  * sync():
  *   wait until the queue is empty; the first failed write fails sync
  *   PRB_SYNC_FILES: fsync each remembered directory
@@ -66,6 +69,7 @@
 #define QUEUE_BYTES ((size_t)32 << 20)
 #define POOL_MAX 1024  /* buffers kept for reuse, at most QUEUE_BYTES */
 #define NAME_SLOTS 4096 /* counts of queued names by hash */
+#define LOOKAHEAD 8     /* queued writes a writer looks at (take_job) */
 
 typedef struct job {
 	struct job *next;
@@ -244,10 +248,30 @@ write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Writes name via name.tmp + rename; fsyncs first when `durable`. */
+/* Writes all of data to the new file fd, fsyncs it when `durable`, and
+ * closes it; on failure removes `path`, the file just created. */
 static int
-write_file(dir_store *d, const char *name, const uint8_t *data, size_t len,
-           int durable, prb_err *err)
+fill_file(dir_store *d, int fd, const char *path, const char *name,
+          const uint8_t *data, size_t len, int durable, prb_err *err)
+{
+	const char *what = NULL;
+	if (write_all(fd, data, len) != 0)
+		what = "write";
+	else if (durable && fsync(fd) != 0)
+		what = "fsync";
+	int rc = what ? write_err(err, name, what) : 0;
+	if (close(fd) != 0 && rc == 0)
+		rc = write_err(err, name, "close");
+	if (rc)
+		unlinkat(d->rootfd, path, 0);
+	return rc;
+}
+
+/* Writes name via name.tmp + rename, so a reader sees the old bytes or the
+ * new ones; fsyncs first when `durable`. */
+static int
+replace_file(dir_store *d, const char *name, const uint8_t *data, size_t len,
+             int durable, prb_err *err)
 {
 	char tmp[600];
 	snprintf(tmp, sizeof tmp, "%s.tmp", name);
@@ -255,29 +279,33 @@ write_file(dir_store *d, const char *name, const uint8_t *data, size_t len,
 	                0644);
 	if (fd < 0)
 		return write_err(err, name, "create");
-	if (write_all(fd, data, len) != 0) {
-		int rc = write_err(err, name, "write");
-		close(fd);
+	int rc = fill_file(d, fd, tmp, name, data, len, durable, err);
+	if (rc == 0 && renameat(d->rootfd, tmp, d->rootfd, name) != 0) {
+		rc = write_err(err, name, "rename");
 		unlinkat(d->rootfd, tmp, 0);
-		return rc;
 	}
-	if (durable && fsync(fd) != 0) {
-		int rc = write_err(err, name, "fsync");
-		close(fd);
-		unlinkat(d->rootfd, tmp, 0);
-		return rc;
-	}
-	if (close(fd) != 0) {
-		int rc = write_err(err, name, "close");
-		unlinkat(d->rootfd, tmp, 0);
-		return rc;
-	}
-	if (renameat(d->rootfd, tmp, d->rootfd, name) != 0) {
-		int rc = write_err(err, name, "rename");
-		unlinkat(d->rootfd, tmp, 0);
-		return rc;
-	}
-	return 0;
+	return rc;
+}
+
+/* A put. With PRB_SYNC_FS a name with no file yet is written in place,
+ * half the directory operations of a rename (store.h item 2 lets other
+ * readers see it partly written until the put takes effect; the log names
+ * a file in a checkpoint only once it is durable). A file already there,
+ * and every file with PRB_SYNC_FILES (fsync, then rename), is replaced
+ * atomically. */
+static int
+put_file(dir_store *d, const char *name, const uint8_t *data, size_t len,
+         prb_err *err)
+{
+	if (d->sync_mode == PRB_SYNC_FILES)
+		return replace_file(d, name, data, len, 1, err);
+	int fd = openat(d->rootfd, name,
+	                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		return fill_file(d, fd, name, name, data, len, 0, err);
+	if (errno != EEXIST)
+		return write_err(err, name, "create");
+	return replace_file(d, name, data, len, 0, err);
 }
 
 /* One queued write, on a worker thread. */
@@ -289,8 +317,7 @@ do_put(dir_store *d, const job *j, prb_err *err)
 	pthread_mutex_unlock(&d->dmu);
 	if (rc)
 		return rc;
-	return write_file(d, j->name, j->data, j->len,
-	                  d->sync_mode == PRB_SYNC_FILES, err);
+	return put_file(d, j->name, j->data, j->len, err);
 }
 
 static uint64_t
@@ -353,6 +380,36 @@ batch_priority(void)
 #endif
 }
 
+/* Takes the next write (mu held, queue not empty): the oldest, unless
+ * another writer is in its directory and one of the next few is
+ * elsewhere. Two writers in one directory contend for its lock, and spin
+ * on it while inode allocation is slow (ext4 without a journal skips
+ * recently deleted inodes one by one). The queue stays in epoch order,
+ * and puts of one name are never queued together (ds_put). */
+static job *
+take_job(dir_store *d)
+{
+	job **pp = &d->head, **pick = &d->head, *prev = NULL, *pick_prev = NULL;
+	for (int k = 0; k < LOOKAHEAD && *pp; k++) {
+		int clash = 0;
+		for (int i = 0; i < NWORKERS; i++)
+			clash |= d->running[i] &&
+			         d->running[i]->dhash == (*pp)->dhash;
+		if (!clash) {
+			pick = pp;
+			pick_prev = prev;
+			break;
+		}
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	job *j = *pick; /* if all of them clash, the oldest */
+	*pick = j->next;
+	if (d->tail == j)
+		d->tail = pick_prev;
+	return j;
+}
+
 static void *
 worker(void *arg)
 {
@@ -364,15 +421,14 @@ worker(void *arg)
 			pthread_cond_wait(&d->work, &d->mu);
 		if (!d->head)
 			break;
-		job *j = d->head;
-		d->head = j->next;
-		if (!d->head)
-			d->tail = NULL;
+		job *j = take_job(d);
 		int slot = 0;
 		while (d->running[slot])
 			slot++;
 		d->running[slot] = j;
 		int skip = d->failed; /* after a failure, drop the rest */
+		if (skip && j->epoch < d->fepoch)
+			d->fepoch = j->epoch; /* not written: fails its commit */
 		pthread_mutex_unlock(&d->mu);
 		prb_err e;
 		int rc = skip ? 0 : do_put(d, j, &e);
@@ -730,7 +786,7 @@ replace_checkpoint(dir_store *d, const uint8_t *old, size_t old_len,
 		                   "checkpoint changed since it was read");
 	rc = install_pending(d, data, len, err);
 	if (rc > 0)
-		rc = write_file(d, "checkpoint", data, len, 1, err);
+		rc = replace_file(d, "checkpoint", data, len, 1, err);
 	if (rc == 0 && (rc = fsync_dir(d, ".", err)) && err)
 		snprintf(err->where, sizeof err->where, "checkpoint");
 	return rc;

@@ -8,10 +8,12 @@
  *     name with exactly the given bytes, replacing any previous object of
  *     that name atomically (a reader sees old or new bytes, never a mix),
  *     at the latest when a later get(), list(), remove(), sync() or
- *     set_checkpoint() on the same handle returns. Puts of one name take
- *     effect in order. It need not be durable. A put that fails may report
- *     its error from any of those later calls; after one, the handle
- *     refuses further puts.
+ *     set_checkpoint() on the same handle returns; until then another
+ *     reader may see an object that did not exist before partly written
+ *     (the log names an object in a checkpoint only once it is durable).
+ *     Puts of one name take effect in order. It need not be durable. A put
+ *     that fails may report its error from any of those later calls; after
+ *     one, the handle refuses further puts.
  *  3. sync() returns 0 only when every put() before it is durable: after a
  *     crash or power loss each of those names holds the bytes last put.
  *     A failed sync() is final: the caller must not retry or go on.

@@ -59,6 +59,8 @@ typedef struct {
 typedef struct {
 	prb_log *log;
 	prb_store *st;    /* to reopen the log after a commit in doubt */
+	const char *dir;
+	int sync_mode;
 	prb_signer *signer;
 	uint8_t *arena;   /* lines not yet staged, then the line being read */
 	size_t fill;      /* bytes read into the arena */
@@ -79,15 +81,20 @@ typedef struct {
 } adder;
 
 /* After a commit in doubt: reopening the log settles it (an interrupted
- * checkpoint write is installed or removed). Returns 1 if the batch of n
- * entries turned out committed, 0 if not, -1 if it is still unknown. */
+ * checkpoint write is installed or removed). The store is reopened too: a
+ * write of a later batch may have failed, which the old handle would
+ * report for every read. Returns 1 if the batch of n entries turned out
+ * committed, 0 if not, -1 if it is still unknown. */
 static int
 settle(adder *a, uint64_t before, size_t n)
 {
 	prb_err e;
 	prb_log_close(a->log);
 	a->log = NULL;
-	if (prb_log_open(a->st, a->signer, 0, &a->log, &e) != 0)
+	prb_store_close(a->st); /* releases the lock, taken again below */
+	a->st = NULL;
+	if (prb_store_open_dir(a->dir, a->sync_mode, &a->st, &e) != 0 ||
+	    prb_log_open(a->st, a->signer, 0, &a->log, &e) != 0)
 		return -1;
 	uint64_t size = prb_log_size(a->log);
 	return size == before + n ? 1 : size == before ? 0 : -1;
@@ -456,13 +463,15 @@ cmd_add(int argc, char **argv)
 		goto done;
 	a.start_size = prb_log_size(a.log);
 	a.st = st;
+	a.dir = pos[0];
+	a.sync_mode = mode;
 	a.signer = s;
 	a.name = "stdin";
 	if (run(&a, pos + 1, npos - 1) == 0)
 		rc = EXIT_OK;
 done:
 	prb_log_close(a.log);
-	prb_store_close(st);
+	prb_store_close(a.st); /* settle may have replaced st */
 	prb_signer_free(s);
 	return rc;
 }

@@ -58,6 +58,10 @@ while [ "$it" -le "$ITER" ]; do
 	2) gen_paced "$it" $((1 + $(rand 20))) 0.003 1000 >"$T/fifo" & ;;
 	esac
 	pg=$!
+	# emptied here: a kill that lands before the child's redirection must
+	# not leave the previous iteration's output to be read as this one's
+	: >"$T/aout"
+	: >"$T/aerr"
 	"$PROBITY" add "$D" --key "$K" <"$T/fifo" >"$T/aout" 2>"$T/aerr" &
 	pp=$!
 	BGPIDS="$pg $pp"

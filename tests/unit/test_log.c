@@ -467,7 +467,8 @@ faulty_log(const char *name, prb_signer *s, uint64_t n, char *d,
 }
 
 /* Pipelined batches (two in flight) over the filesystem store, whose
- * commits run in the background, or over a store without commit(): the
+ * commits run in the background (async 1, or 2 with --sync fs), or over a
+ * store without commit() (async 0): the
  * same tree as one batch, sizes reported in order, and everything that
  * needs the durable tree refused while batches are in flight. */
 static void
@@ -483,10 +484,16 @@ test_pipelined(uint64_t total, size_t maxbatch, int async)
 	prb_hash proof[PRB_MAX_PROOF];
 	size_t plen;
 	uint64_t ends[2], vs = 0, size;
-	const char *kind = async ? "background commits" : "no commit()";
+	const char *kind = async == 2   ? "background commits, --sync fs"
+	                   : async == 1 ? "background commits"
+	                                : "no commit()";
 	int inflight = 0, ok = 1, refused = 1;
 	faulty f; /* no fault armed: the filesystem store without commit() */
 	faulty_log(async ? "pipe-async" : "pipe-sync", s, 0, a, &st, &f);
+	if (async == 2) { /* one syncfs a commit; new files written in place */
+		prb_store_close(st);
+		prb_store_open_dir(a, PRB_SYNC_FS, &st, NULL);
+	}
 	prb_store *use = async ? st : &f.base;
 	ok &= prb_log_open(use, s, 0, &log, &err) == 0;
 	for (uint64_t done = 0, started = 0; done < total;) {
@@ -609,8 +616,11 @@ fault_case(int op, int at, int code, int after)
 	return fired ? ok : -1; /* -1: fewer calls than `at` */
 }
 
+/* Runs fault case fn at every store call (1..99, EIO and ENOSPC in turn)
+ * for each operation, before and after it persists; *cases per sweep. */
 static void
-test_faults(void)
+fault_sweep(int (*fn)(int op, int at, int code, int after), int min_cases,
+            const char *what)
 {
 	static const char *names[] = {"write", "sync", "checkpoint"};
 	for (int op = 0; op < NOPS; op++)
@@ -618,17 +628,24 @@ test_faults(void)
 			int cases = 0, ok = 1;
 			for (int at = 1; at < 100; at++) {
 				int code = at % 2 ? PRB_EIO : PRB_ENOSPC;
-				int r = fault_case(op, at, code, after);
+				int r = fn(op, at, code, after);
 				if (r < 0)
 					break;
 				cases++;
 				ok &= r;
 			}
-			CHECK(cases > 0 && ok,
-			      "failing %s %s persisting (%d cases): batch refused, "
-			      "log verifies at the last commit, then grows",
+			CHECK(cases >= min_cases && ok,
+			      "%s, failing %s %s persisting (%d cases)", what,
 			      names[op], after ? "after" : "before", cases);
 		}
+}
+
+static void
+test_faults(void)
+{
+	fault_sweep(fault_case, 1,
+	            "batch refused, log verifies at the last commit, then "
+	            "grows");
 }
 
 /* Two pipelined batches on a log of 300 (300..700, staged in two pieces,
@@ -697,24 +714,9 @@ pipe_fault_case(int op, int at, int code, int after)
 static void
 test_pipe_faults(void)
 {
-	static const char *names[] = {"write", "sync", "checkpoint"};
-	for (int op = 0; op < NOPS; op++)
-		for (int after = 0; after < 2; after++) {
-			int cases = 0, ok = 1;
-			for (int at = 1; at < 100; at++) {
-				int code = at % 2 ? PRB_EIO : PRB_ENOSPC;
-				int r = pipe_fault_case(op, at, code, after);
-				if (r < 0)
-					break;
-				cases++;
-				ok &= r;
-			}
-			CHECK(cases > 1 && ok,
-			      "two batches in flight, failing %s %s persisting "
-			      "(%d cases): the failed batch and every later one "
-			      "refused, the log verifies at the last commit",
-			      names[op], after ? "after" : "before", cases);
-		}
+	fault_sweep(pipe_fault_case, 2,
+	            "two batches in flight: the failed batch and every later "
+	            "one refused, the log verifies at the last commit");
 }
 
 /* ---- power loss: a store that forgets what was not synced ------------- */
@@ -1286,6 +1288,33 @@ test_store(void)
 	              get_is(st, "tile/0/004", "z"),
 	      "a failed write fails only the commits made after it (%s %s)",
 	      e.where, e.msg);
+
+	/* A writer may take a later write from another directory while the
+	 * other writer is in the first one; if that later write fails, the
+	 * earlier writes still queued are dropped, and then the commit they
+	 * belong to must fail too, never commit without them. */
+	big = (size_t)16 << 20;
+	buf = calloc(1, big);
+	ok = st->ops->put(st, "tile/1/x005/000", buf, big, NULL) == 0 &&
+	     st->ops->put(st, "tile/1/x005/001", (const uint8_t *)"b", 1,
+	                  NULL) == 0 &&
+	     st->ops->commit(st, (const uint8_t *)"c9\n", 3,
+	                     (const uint8_t *)"c11\n", 4, NULL) == 0;
+	bad = st->ops->put(st, "tile/9/001", (const uint8_t *)"w", 1, NULL);
+	c10 = bad ? bad : st->ops->commit(st, (const uint8_t *)"c11\n", 4,
+	                                  (const uint8_t *)"c12\n", 4, NULL);
+	int c11 = st->ops->commit_wait(st, NULL);
+	if (c10 == 0)
+		c10 = st->ops->commit_wait(st, NULL);
+	free(buf);
+	prb_store_close(st);
+	prb_store_open_dir(d, PRB_SYNC_FS, &st, NULL);
+	CHECK(ok && c10 != 0 &&
+	              (c11 != 0 ? get_is(st, "checkpoint", "c9\n")
+	                        : get_is(st, "checkpoint", "c11\n") &&
+	                                  get_is(st, "tile/1/x005/001", "b")),
+	      "a commit never succeeds without a write made before it (%s)",
+	      c11 ? "it failed" : "it succeeded, the write is there");
 	prb_store_close(st);
 }
 
@@ -1356,6 +1385,7 @@ main(void)
 	test_random_batches(600, 3, 0);
 	test_random_batches(70000, 9000, 2); /* crosses levels 1 and 2 */
 	test_pipelined(3000, 300, 1);
+	test_pipelined(3000, 300, 2);
 	test_pipelined(3000, 300, 0);
 	test_pipelined(70000, 9000, 1);
 	test_prune();
