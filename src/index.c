@@ -22,6 +22,7 @@
 #include "probity/entry.h"
 #include "probity/index.h"
 #include "probity/store.h"
+#include "util.h"
 #include "probity/tile.h"
 
 struct prb_index {
@@ -433,8 +434,7 @@ prb_index_commit(prb_index *ix, uint64_t size, const prb_hash *root,
 	if (rc != 0)
 		return rc;
 	char sql[200], hex[65];
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", root->b[i]);
+	prb_hex_encode(root->b, 32, hex);
 	snprintf(sql, sizeof sql,
 	         "UPDATE meta SET value = '%" PRIu64 "' WHERE key = 'log_size';"
 	         "UPDATE meta SET value = '%s' WHERE key = 'log_root';",

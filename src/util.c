@@ -167,3 +167,14 @@ prb_utf8_valid(const uint8_t *s, size_t len)
 	}
 	return 1;
 }
+
+void
+prb_hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -71,4 +71,7 @@ int prb_read_file(const char *path, size_t limit, uint8_t **data,
 /* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 int prb_utf8_valid(const uint8_t *s, size_t len);
 
+/* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
+void prb_hex_encode(const uint8_t *in, size_t n, char *out);
+
 #endif

@@ -199,16 +199,6 @@ hex_equal(const char *a, const char *b)
 	return *a == *b;
 }
 
-static void
-hex_encode(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static void
 sha256(const uint8_t *data, size_t len, uint8_t out[32])
@@ -894,7 +884,7 @@ prb_ctd_add_pubkey(prb_ctd *c, const uint8_t *key, size_t len,
 	c->keys[c->nkeys++] = k;
 	pkey = NULL;
 	if (fingerprint)
-		hex_encode(k.fpr_pkcs1, 16, fingerprint);
+		prb_hex_encode(k.fpr_pkcs1, 16, fingerprint);
 	rc = 0;
 out:
 	ERR_clear_error(); /* failed decoding attempts leave errors queued */
@@ -1094,8 +1084,8 @@ check_logs(run *r, const struct ctd_digest *d)
 			if (CRYPTO_memcmp(f->hash, le->hash, 32) == 0)
 				continue;
 			char want[65], got[65];
-			hex_encode(le->hash, 32, want);
-			hex_encode(f->hash, 32, got);
+			prb_hex_encode(le->hash, 32, want);
+			prb_hex_encode(f->hash, 32, got);
 			problem(r, PRB_CTD_ALTERED, d->path, le->object, f->path,
 			        "SHA-256 %.16s... is not the %.16s... listed", got,
 			        want);
@@ -1135,7 +1125,7 @@ check_link(run *r, const struct ctd_digest *prev, const struct ctd_digest *d)
 		        "digestEndTime %s", d->start_text, prev->end_text);
 	if (CRYPTO_memcmp(d->prev_hash, prev->hash, 32)) {
 		char got[65];
-		hex_encode(prev->hash, 32, got);
+		prb_hex_encode(prev->hash, 32, got);
 		problem(r, PRB_CTD_CHAIN_HASH, prev->path, prev->object, NULL,
 		        "content SHA-256 %.16s... is not the "
 		        "previousDigestHashValue in %s", got, d->path);
@@ -1159,7 +1149,7 @@ verify(const struct ctd_digest *d, EVP_PKEY *pkey, const char *sighex)
 	char tbs[TBS_MAX], hash[65];
 	uint8_t sig[MAX_SIG];
 	size_t siglen = strlen(sighex) / 2;
-	hex_encode(d->hash, 32, hash);
+	prb_hex_encode(d->hash, 32, hash);
 	int n = snprintf(tbs, sizeof tbs, "%s\n%s/%s\n%s\n%s", d->end_text,
 	                 d->bucket, d->object, hash,
 	                 d->prev_sig ? d->prev_sig : "null");
@@ -1199,7 +1189,7 @@ check_signature(run *r, const struct ctd_digest *d, int newest)
 	const struct ctd_key *k = find_key(r->c, d->fpr);
 	if (!k) {
 		char fpr[33];
-		hex_encode(d->fpr, 16, fpr);
+		prb_hex_encode(d->fpr, 16, fpr);
 		r->sum.sigs_failed++;
 		problem(r, PRB_CTD_UNKNOWN_KEY, d->path, d->object, NULL,
 		        "no public key given has fingerprint %s", fpr);

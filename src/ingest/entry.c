@@ -8,20 +8,15 @@
 #include "probity/entry.h"
 #include "probity/jcs.h"
 #include "probity/tile.h"
+#include "../util.h"
 
-static void
-hex32(const uint8_t d[32], char out[65])
-{
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
 
 void
 prb_sha256_hex(const uint8_t *data, size_t len, char out[65])
 {
 	uint8_t d[32];
 	SHA256(data, len, d);
-	hex32(d, out);
+	prb_hex_encode(d, 32, out);
 }
 
 void
@@ -45,7 +40,7 @@ make_stub(prb_entry *e, prb_err *err)
 {
 	uint8_t d[32];
 	SHA256(e->bytes, e->len, d);
-	hex32(d, e->blob_hex);
+	prb_hex_encode(d, 32, e->blob_hex);
 	char stub[200];
 	int n = snprintf(stub, sizeof stub,
 	                 "{\"length\":%zu,\"sha256\":\"%s\",\"type\":\"%s\"}\n",
@@ -194,7 +189,7 @@ stub:;
 	uint8_t d[32];
 	char got[65];
 	SHA256(b, n, d);
-	hex32(d, got);
+	prb_hex_encode(d, 32, got);
 	if (n != blen || strcmp(got, hex) != 0) {
 		free(b);
 		return prb_err_set(err, PRB_ECORRUPT, name, UINT64_MAX,
