@@ -132,8 +132,13 @@ done:
 	return rc;
 }
 
+/* At most this many --witness-vkey. */
+#define MAX_WITNESSES 32
+
 static const char verify_evidence_usage[] =
 	"usage: probity verify-evidence BUNDLEDIR --vkey VERIFIERKEY\n"
+	"                               [--witness-vkey VKEY]... "
+	"[--witnesses N]\n"
 	"\n"
 	"Checks an evidence bundle of probity audit offline, with no access to\n"
 	"the log: the checkpoint's signature by VERIFIERKEY (a key string or a\n"
@@ -141,34 +146,107 @@ static const char verify_evidence_usage[] =
 	"findings.json is of that checkpoint and in its RFC 8785 form, and\n"
 	"that every cited entry is in the bundle with an inclusion proof\n"
 	"against that checkpoint which verifies; and that the bundle holds no\n"
-	"other file. The first fault is reported naming its file.\n";
+	"other file. The first fault is reported naming its file.\n"
+	"\n"
+	"  --witness-vkey VKEY  a witness's cosignature/v1 verifier key (a key\n"
+	"                       string or a file holding one; repeatable): its\n"
+	"                       cosignature on the checkpoint, when present,\n"
+	"                       must verify\n"
+	"  --witnesses N        how many of those witnesses must have cosigned\n"
+	"                       the checkpoint (default: all of them)\n";
+
+/* Requires at least `need` of the witnesses vs[1..nvs) to have a verified
+ * cosignature on the bundle's checkpoint; prints who cosigned. */
+static int
+check_witnesses(const char *dir, const prb_verifier *vs, size_t nvs,
+                unsigned long long need)
+{
+	char path[PATH_MAX];
+	uint8_t *cp;
+	size_t cplen, have = 0;
+	prb_err err;
+	prb_checkpoint c;
+	prb_note *note = NULL;
+	prb_err_clear(&err);
+	snprintf(path, sizeof path, "%s/checkpoint", dir);
+	if (prb_read_file(path, PRB_NOTE_MAX_SIZE, &cp, &cplen, &err))
+		return cli_fail("verify-evidence", &err);
+	int rc = prb_checkpoint_open(cp, cplen, vs, nvs, &c, &note, &err);
+	free(cp);
+	if (rc) {
+		snprintf(err.where, sizeof err.where, "checkpoint");
+		cli_prefix_where(&err, dir);
+		return cli_fail("verify-evidence", &err);
+	}
+	for (size_t w = 1; w < nvs; w++) {
+		const prb_note_sig *sig = NULL;
+		for (size_t i = 0; i < note->nverified && !sig; i++)
+			if (note->sigs[i].verifier == &vs[w])
+				sig = &note->sigs[i];
+		if (sig) {
+			have++;
+			printf("cosigned by witness %s", vs[w].name);
+			if (vs[w].type == PRB_SIG_COSIGV1)
+				printf(" at %llu", (unsigned long long)
+				       sig->timestamp);
+			printf("\n");
+		} else {
+			printf("not cosigned by witness %s\n", vs[w].name);
+		}
+	}
+	prb_note_free(note);
+	if (have < need)
+		return cli_failf("verify-evidence", "%s: cosigned by %zu of the "
+		                 "witnesses given, %llu required", path, have,
+		                 need);
+	return EXIT_OK;
+}
 
 int
 cmd_verify_evidence(int argc, char **argv)
 {
-	const char *vkey = NULL, *pos[1];
-	int npos, code;
-	cli_opt opts[] = {{"--vkey", &vkey, NULL}, {0}};
+	const char *vkey = NULL, *need_arg = NULL, *pos[1];
+	const char *wkeys[MAX_WITNESSES];
+	int npos, code, nw;
+	cli_opt opts[] = {{"--vkey", &vkey, NULL},
+	                  {"--witnesses", &need_arg, NULL},
+	                  {0}};
+	if (cli_take_repeated("verify-evidence", "--witness-vkey", &argc, argv,
+	                      wkeys, MAX_WITNESSES, &nw))
+		return EXIT_USAGE;
 	if (cli_parse("verify-evidence", verify_evidence_usage, argc, argv, opts,
 	              pos, 1, 1, &npos, &code))
 		return code;
 	if (!vkey)
 		return cli_usage_error("verify-evidence", verify_evidence_usage,
 		                       "--vkey VERIFIERKEY is required");
+	unsigned long long need = (unsigned long long)nw;
+	if (need_arg && cli_u64("verify-evidence", "--witnesses", need_arg,
+	                        &need))
+		return EXIT_USAGE;
+	if (need > (unsigned long long)nw)
+		return cli_usage_error("verify-evidence", verify_evidence_usage,
+		                       "--witnesses N exceeds the number of "
+		                       "--witness-vkey given");
 	prb_err err;
-	prb_verifier v;
+	prb_verifier v[1 + MAX_WITNESSES];
 	prb_evidence_summary s;
 	prb_err_clear(&err);
-	if (prb_verifier_load(vkey, &v, &err))
+	if (prb_verifier_load(vkey, &v[0], &err))
 		return cli_fail("verify-evidence", &err);
-	if (prb_evidence_verify(pos[0], &v, 1, &s, &err)) {
+	for (int i = 0; i < nw; i++)
+		if (prb_verifier_load(wkeys[i], &v[1 + i], &err))
+			return cli_fail("verify-evidence", &err);
+	if (prb_evidence_verify(pos[0], v, 1 + (size_t)nw, &s, &err)) {
 		if (err.where[0])
 			cli_prefix_where(&err, pos[0]);
 		return cli_fail("verify-evidence", &err);
 	}
+	if (nw > 0 && check_witnesses(pos[0], v, 1 + (size_t)nw, need))
+		return EXIT_FAIL;
 	printf("verified %s: checkpoint %s size %llu signed by %s; %zu "
 	       "findings citing %zu entries, every entry proven included\n",
-	       pos[0], s.cp.origin, (unsigned long long)s.cp.size, v.name,
+	       pos[0], s.cp.origin, (unsigned long long)s.cp.size, v[0].name,
 	       s.findings, s.entries);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 }

@@ -295,3 +295,32 @@ cli_open_index(const char *cmd, const char *dir, prb_index **ix)
 	}
 	return 0;
 }
+
+int
+cli_take_repeated(const char *cmd, const char *name, int *argc, char **argv,
+                  const char **vals, int max, int *nvals)
+{
+	int o = 1;
+	size_t nl = strlen(name);
+	*nvals = 0;
+	for (int i = 1; i < *argc; i++) {
+		const char *v = NULL;
+		if (strcmp(argv[i], name) == 0) {
+			if (i + 1 >= *argc)
+				return cli_failf(cmd, "%s needs a value", name);
+			v = argv[++i];
+		} else if (strncmp(argv[i], name, nl) == 0 &&
+		           argv[i][nl] == '=') {
+			v = argv[i] + nl + 1;
+		} else {
+			argv[o++] = argv[i];
+			continue;
+		}
+		if (*nvals == max)
+			return cli_failf(cmd, "%s given more than %d times", name,
+			                 max);
+		vals[(*nvals)++] = v;
+	}
+	*argc = o;
+	return 0;
+}

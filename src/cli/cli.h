@@ -27,6 +27,14 @@ int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
               cli_opt *opts, const char **pos, int minpos, int maxpos,
               int *npos, int *exit_code);
 
+/* Takes every value of the repeatable option NAME ("NAME V" or "NAME=V")
+ * out of argv (compacting argv, updating *argc) into vals[0..*nvals), at
+ * most max of them. Returns 0, or non-zero after printing the error (a
+ * usage error: the caller exits EXIT_USAGE). Run
+ * it before cli_parse, which does not know repeatable options. */
+int cli_take_repeated(const char *cmd, const char *name, int *argc,
+                      char **argv, const char **vals, int max, int *nvals);
+
 /* Prints "probity CMD: WHAT (usage: <first usage line>)" on one line and
  * returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *usage, const char *what);

@@ -632,36 +632,6 @@ summary(ingester *g)
 		       g->source_text, g->blobs);
 }
 
-/* Takes every value of the repeatable option `name` out of argv. */
-static int
-take_repeated(const char *name, int *argc, char **argv, const char **vals,
-              int *nvals)
-{
-	int o = 1;
-	size_t nl = strlen(name);
-	*nvals = 0;
-	for (int i = 1; i < *argc; i++) {
-		const char *v = NULL;
-		if (strcmp(argv[i], name) == 0) {
-			if (i + 1 >= *argc)
-				return cli_failf("ingest", "%s needs a value", name);
-			v = argv[++i];
-		} else if (strncmp(argv[i], name, nl) == 0 &&
-		           argv[i][nl] == '=') {
-			v = argv[i] + nl + 1;
-		} else {
-			argv[o++] = argv[i];
-			continue;
-		}
-		if (*nvals == MAX_CT_KEYS)
-			return cli_failf("ingest", "%s given more than %d times",
-			                 name, MAX_CT_KEYS);
-		vals[(*nvals)++] = v;
-	}
-	*argc = o;
-	return 0;
-}
-
 /* --cloudtrail-signature DIGEST=HEX: the newest digests' own signatures. */
 static int
 load_ct_sigs(ingester *g, const char **sigs, int nsigs)
@@ -731,9 +701,10 @@ cmd_ingest(int argc, char **argv)
 	                  {"--sync", &sync, NULL},
 	                  {"--lock-timeout", &wait, NULL},
 	                  {0}};
-	if (take_repeated("--cloudtrail-key", &argc, argv, ct_keys, &nct) ||
-	    take_repeated("--cloudtrail-signature", &argc, argv, ct_sigs,
-	                  &nsig))
+	if (cli_take_repeated("ingest", "--cloudtrail-key", &argc, argv, ct_keys,
+	                      MAX_CT_KEYS, &nct) ||
+	    cli_take_repeated("ingest", "--cloudtrail-signature", &argc, argv,
+	                      ct_sigs, MAX_CT_KEYS, &nsig))
 		return EXIT_USAGE;
 	if (cli_parse("ingest", ingest_usage, argc, argv, opts, pos, 2, 4096,
 	              &npos, &code))

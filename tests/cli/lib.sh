@@ -431,6 +431,24 @@ ed25519_pub_of_seed() {
 
 EMDASH=$(printf '\342\200\224')
 
+# new_witness NAME PEMFILE: a new Ed25519 witness key made with openssl;
+# sets WVK to its c2sp.org/tlog-cosignature verifier key (type 0x04).
+new_witness() {
+	openssl genpkey -algorithm ed25519 -out "$2" 2>/dev/null || return 1
+	_wk=$({ printf '\004'; openssl pkey -in "$2" -pubout -outform DER | tail -c 32; } | base64 -w0)
+	WVK="$1+$(key_id_of "$1" "$_wk")+$_wk"
+}
+# cosign NOTEFILE NAME PEMFILE TIME: appends a cosignature/v1 line to the
+# signed checkpoint NOTEFILE, made with openssl over
+# "cosignature/v1\ntime TIME\n" || the note's text (c2sp.org/tlog-cosignature).
+cosign() {
+	_wk=$({ printf '\004'; openssl pkey -in "$3" -pubout -outform DER | tail -c 32; } | base64 -w0)
+	{ printf 'cosignature/v1\ntime %s\n' "$4"; sed '/^$/,$d' "$1"; } >"$T/cosig.msg"
+	openssl pkeyutl -sign -inkey "$3" -rawin -in "$T/cosig.msg" -out "$T/cosig.sig" || return 1
+	_sig=$({ printf %s "$(key_id_of "$2" "$_wk")" | hexbin; printf '%016x' "$4" | hexbin; cat "$T/cosig.sig"; } | base64 -w0)
+	printf '%s %s %s\n' "$EMDASH" "$2" "$_sig" >>"$1"
+}
+
 # check_checkpoint MSG FILE ORIGIN SIZE VK: the checkpoint is exactly
 # "origin\nsize\nroot\n\n— name base64(keyid||sig)\n" with a valid signature.
 check_checkpoint() {

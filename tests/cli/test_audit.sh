@@ -256,4 +256,45 @@ new_key other.example/log "$T/k2"
 expect_fail "another log's key refused" verify-evidence "$T/b1" --vkey "$VK" && err_has "names the checkpoint" "b1/checkpoint"
 expect_fail "no bundle" verify-evidence "$T/nope" --vkey "$VKEY"
 
+section "witnesses"
+# A copy of the log whose checkpoint two witnesses cosigned (cosignature/v1,
+# made with openssl by lib.sh, not by probity); a third witness did not.
+if [ -z "$HAVE_OPENSSL" ]; then
+	skip "witness tests need openssl and basenc or xxd"
+else
+	cp -r "$L" "$T/lw"
+	new_witness witness-one.example "$T/w1.pem" && W1=$WVK
+	new_witness witness-two.example "$T/w2.pem" && W2=$WVK
+	new_witness witness-three.example "$T/w3.pem" && W3=$WVK
+	cosign "$T/lw/checkpoint" witness-one.example "$T/w1.pem" 1700000000
+	cosign "$T/lw/checkpoint" witness-two.example "$T/w2.pem" 1700000100
+	expect_ok "audit of the cosigned log" audit "$T/lw" --policies "$POL" --out "$T/bw"
+	cmp -s "$T/bw/checkpoint" "$T/lw/checkpoint" && ok "bundle carries the cosigned checkpoint" || bad "bundle carries the cosigned checkpoint"
+	eq "proofs embed the cosigned checkpoint" "$(proof_checkpoint "$T/bw/proofs/3.tlog-proof" | fsha /dev/stdin)" "$(fsha "$T/lw/checkpoint")"
+	expect_ok "verify-evidence with both witnesses" verify-evidence "$T/bw" --vkey "$VKEY" --witness-vkey "$W1" --witness-vkey "$W2"
+	check "reports witness one with its time" grep -q "^cosigned by witness witness-one.example at 1700000000\$" "$T/out"
+	check "reports witness two" grep -q "^cosigned by witness witness-two.example at 1700000100\$" "$T/out"
+	printf '%s\n' "$W2" >"$T/w2.vkey"
+	expect_ok "a witness key from a file, --witness-vkey=" verify-evidence "$T/bw" --vkey "$VKEY" --witness-vkey="$T/w2.vkey"
+	expect_ok "without witness keys the cosignatures are not required" verify-evidence "$T/bw" --vkey "$VKEY"
+	expect_fail "a witness that did not cosign" verify-evidence "$T/bw" --vkey "$VKEY" --witness-vkey "$W1" --witness-vkey "$W3"
+	err_has "says how many cosigned" "cosigned by 1 of the witnesses given, 2 required"
+	check "names the missing witness" grep -q "^not cosigned by witness witness-three.example\$" "$T/out"
+	expect_ok "--witnesses 1 of two" verify-evidence "$T/bw" --vkey "$VKEY" --witness-vkey "$W1" --witness-vkey "$W3" --witnesses 1
+	expect_fail "--witnesses above the keys given" verify-evidence "$T/bw" --vkey "$VKEY" --witness-vkey "$W1" --witnesses 2
+	eq "that is a usage error" "$RC" 2
+	# A forged cosignature: witness-one's name and key ID over another
+	# key's signature. With witness-one's key given, the note must not open.
+	cp -r "$L" "$T/lf"
+	cosign "$T/lf/checkpoint" witness-one.example "$T/w3.pem" 1700000000
+	sed -i '$d' "$T/lf/checkpoint"
+	vk_parts "$W1"
+	_sig=$({ printf %s "$VK_ID" | hexbin; printf '%016x' 1700000000 | hexbin; cat "$T/cosig.sig"; } | base64 -w0)
+	printf '%s %s %s\n' "$EMDASH" witness-one.example "$_sig" >>"$T/lf/checkpoint"
+	expect_ok "audit of the log with a forged cosignature" audit "$T/lf" --policies "$POL" --out "$T/bf"
+	expect_ok "the forgery is not checked without the witness's key" verify-evidence "$T/bf" --vkey "$VKEY"
+	expect_fail "a forged cosignature is refused" verify-evidence "$T/bf" --vkey "$VKEY" --witness-vkey "$W1"
+	err_has "as an invalid signature, naming the checkpoint" "bf/checkpoint: invalid signature by key witness-one.example"
+fi
+
 finish
