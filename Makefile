@@ -40,6 +40,9 @@ $(1)-all: build/$(1)/probity \
 	$(patsubst tests/fuzz/%.c,build/$(1)/fuzz/%,$(FUZZ_SRC))
 endef
 
+# probity audit's default --policies: the pack in this tree.
+build/rel/cli/audit.o build/san/cli/audit.o: DEFS += -DPRB_POLICY_DIR='"$(CURDIR)/policies"'
+
 $(eval $(call build_rules,rel,$(CFLAGS)))
 $(eval $(call build_rules,san,$(SANFLAGS)))
 

@@ -8,6 +8,10 @@
 #include "util.h"
 #include "cli.h"
 
+#ifndef PRB_POLICY_DIR
+#define PRB_POLICY_DIR "policies"
+#endif
+
 /* Exit status of an audit with a finding at or above --fail-on. */
 #define EXIT_FINDINGS 3
 
@@ -23,7 +27,8 @@ static const char audit_usage[] =
 	"cited entry. Nothing in DIR is written.\n"
 	"\n"
 	"  --policies PATH   a directory of *.sql policies, or one policy file\n"
-	"                    (default: ./policies)\n"
+	"                    (default: " PRB_POLICY_DIR ",\n"
+	"                    the pack this program was built with)\n"
 	"  --params FILE     a JSON object of parameter values overriding the\n"
 	"                    policies' defaults\n"
 	"  --fail-on SEV     exit 3 if a finding of severity SEV or above\n"
@@ -67,7 +72,7 @@ fail_on_arg(const char *s, int *sev)
 int
 cmd_audit(int argc, char **argv)
 {
-	const char *pos[1], *out = NULL, *policies = "policies";
+	const char *pos[1], *out = NULL, *policies = PRB_POLICY_DIR;
 	const char *params = NULL, *fail_on = NULL;
 	int npos, code, fail_sev;
 	cli_opt opts[] = {{"--out", &out, NULL},

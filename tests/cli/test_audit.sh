@@ -73,6 +73,14 @@ cmp -s "$T/before" "$T/after" && ok "audit wrote nothing in the log directory" |
 expect_ok "verify-evidence accepts the bundle" verify-evidence "$T/b1" --vkey "$VKEY"
 check "verify-evidence summary" grep -q "8 findings citing 7 entries" "$T/out"
 
+section "the default pack"
+# Without --policies, from any directory: the pack this build was made
+# with (the tree's policies/), every policy of it.
+(cd "$T" && $TO "$PROBITY" audit "$L" --out "$T/bdef" >"$T/out" 2>"$T/err"); RC=$?
+eq "audit without --policies, elsewhere" "$RC" 0
+eq "every policy of the pack ran" "$(grep -o '"sha256":"[0-9a-f]*"' "$T/bdef/findings.json" | wc -l)" "$(ls "$PACK"/*.sql | wc -l)"
+check "the pack's size is in the summary" grep -q "with $(ls "$PACK"/*.sql | wc -l) policies:" "$T/out"
+
 section "determinism"
 expect_ok "second audit" audit "$L" --policies "$POL" --out "$T/b2"
 cmp -s "$T/b1/findings.json" "$T/b2/findings.json" && ok "findings.json byte-identical" || bad "findings.json byte-identical"
