@@ -235,9 +235,10 @@ prb_policy_parse(const char *file, const char *text, size_t len,
 	if (!out->id || !out->title || out->severity < 0)
 		return prb_policy_err(err, PRB_EMALFORMED, file, 1,
 		            "the header must give id, title and severity", NULL);
-	if (off >= len)
-		return prb_policy_err(err, PRB_EMALFORMED, file, line,
-		            "no query after the header", NULL);
+	if (off >= len) /* name the last line (the one past it, if empty) */
+		return prb_policy_err(err, PRB_EMALFORMED, file,
+		                      len && text[len - 1] != '\n' ? line - 1 : line,
+		                      "no query after the header", NULL);
 	out->sql = prb_audit_dupn(text + off, len - off);
 	if (!out->sql)
 		return prb_err_set(err, PRB_ENOMEM, file, UINT64_MAX,

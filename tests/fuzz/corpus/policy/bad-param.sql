@@ -1,0 +1,5 @@
+-- id: a
+-- title: t
+-- severity: low
+-- param: x = [1,
+SELECT 1

@@ -1,0 +1,6 @@
+-- id: a
+
+  
+-- title: t
+-- severity: critical
+  SELECT 1 AS leaf

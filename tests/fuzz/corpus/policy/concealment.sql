@@ -1,0 +1,27 @@
+-- id: concealment.audit-trail-disabled
+-- title: Audit trail stopped, deleted or narrowed
+-- severity: critical
+-- rationale: Switching off or narrowing the audit trail hides what follows.
+-- rationale: AWS CloudTrail trails stopped, deleted or changed; Azure
+-- rationale: diagnostic settings and log profiles deleted; GCP log sinks
+-- rationale: deleted or changed and exclusions added; Kubernetes dynamic
+-- rationale: audit sinks changed. Refused attempts are not findings.
+SELECT leaf,
+       format || ': ' || operation || ' by ' || coalesce(principal, '?') AS detail
+FROM events
+WHERE coalesce(result, '') <> 'failure'
+  AND NOT (format = 'k8s-audit' AND CAST(result AS INTEGER) >= 400)
+  AND (
+       (service = 'cloudtrail.amazonaws.com'
+        AND operation IN ('StopLogging', 'DeleteTrail', 'UpdateTrail',
+                          'PutEventSelectors', 'DeleteEventDataStore'))
+    OR lower(operation) IN ('microsoft.insights/diagnosticsettings/delete',
+                            'microsoft.insights/logprofiles/delete')
+    OR operation IN ('google.logging.v2.ConfigServiceV2.DeleteSink',
+                     'google.logging.v2.ConfigServiceV2.UpdateSink',
+                     'google.logging.v2.ConfigServiceV2.CreateExclusion')
+    OR (format = 'k8s-audit' AND service = 'auditregistration.k8s.io'
+        AND operation NOT LIKE 'get %' AND operation NOT LIKE 'list %'
+        AND operation NOT LIKE 'watch %')
+  )
+ORDER BY leaf

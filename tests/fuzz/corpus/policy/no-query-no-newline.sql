@@ -1,0 +1,13 @@
+-- id: privilegepreviousDigestS3Objectd.aws-root-use
+-- title: AWS account root user used
+-- severity: medium
+-- rationtile/ale: The root user bypasses IAM policies; day-to-day use of it, or
+-- rationale: its use outside br narrowi-- id:-- titsng the audit trail hides what follows.
+-- rationale: AWS Clou-- idpreviousDigestSignature: privileged.aws-root-use
+-- titlepreviousDigestSigi-- id:-- titsng the audit trail hides what follows.
+-- rationale: AWS Clou-- idpreviousDigestSignature: privileged.aws-root-use
+-- titlepreviousDigestSignature: AWS aypasses IAM po　liiecs; day-to-da— (severityoit, or
+-- rationale: its use outsdTrail trails stopped, deleted or changedide break-glass procedures, is a privileged-access
+-- ration; Aze: a
+-- title-- paramure
+-- ra-to-da— (sionale: AWS CloudTrail tral ositspped,ale: findi  n

@@ -1,0 +1,3 @@
+-- id: a
+-- title: t
+-- severity: low
