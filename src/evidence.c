@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "probity/audit.h"
+#include "probity/entry.h"
 #include "probity/jcs.h"
 #include "probity/proof.h"
 #include "util.h"
@@ -25,6 +26,12 @@
 #define FINDINGS_MAX (1u << 24)   /* bytes of findings.json we read */
 #define ENTRY_FILE_MAX (1u << 17) /* an entry is at most 65,535 bytes */
 #define PROOF_FILE_MAX (1u << 22)
+#define POLICY_FILE_MAX (1u << 20)
+#define BLOB_FILE_MAX (1u << 30) /* as ingest's cap on one record */
+#define MANIFEST "SHA256SUMS"
+
+static int read_in(const char *dir, const char *name, size_t limit,
+                   uint8_t **data, size_t *len, prb_err *err);
 
 /* ---- writing a bundle -------------------------------------------------- */
 
@@ -93,8 +100,8 @@ make_bundle_dir(const char *dir, prb_err *err)
 			                   "exists and is not empty");
 	}
 	char sub[PATH_MAX];
-	const char *subs[] = {"entries", "proofs"};
-	for (int i = 0; i < 2; i++) {
+	const char *subs[] = {"entries", "proofs", "policies"};
+	for (int i = 0; i < 3; i++) {
 		snprintf(sub, sizeof sub, "%s/%s", dir, subs[i]);
 		if (mkdir(sub, 0755) != 0)
 			return prb_err_set(err, PRB_EIO, sub, UINT64_MAX,
@@ -110,6 +117,58 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Fetches a blob from the log's store, keeping its bytes (a
+ * prb_blob_get_fn). */
+typedef struct {
+	prb_store *st;
+	uint8_t *data;
+	size_t len;
+} blob_keep;
+
+static int
+get_and_keep(void *ctx, const char *hex, uint8_t **data, size_t *len,
+             prb_err *err)
+{
+	blob_keep *k = ctx;
+	char name[PRB_BLOB_NAME_MAX];
+	prb_blob_name(hex, name);
+	int rc = k->st->ops->get(k->st, name, data, len, err);
+	if (rc == 0 && (k->data = malloc(*len ? *len : 1)) != NULL) {
+		memcpy(k->data, *data, *len);
+		k->len = *len;
+	} else if (rc == 0) {
+		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                 "out of memory");
+	}
+	return rc;
+}
+
+/* When entry is the stub of a large record, writes the record's bytes as
+ * blobs/<sha256 hex> (checked against the stub on the way). */
+static int
+write_blob_of(const char *dir, prb_log *log, const uint8_t *entry,
+              size_t elen, prb_err *err)
+{
+	blob_keep k = {prb_log_store(log), NULL, 0};
+	json_t *rec = NULL;
+	int canonical;
+	char hex[65], name[80];
+	int rc = prb_entry_record(entry, elen, get_and_keep, &k, &rec,
+	                          &canonical, hex, err);
+	json_decref(rec);
+	if (rc == 0 && hex[0] && k.data) {
+		snprintf(name, sizeof name, "%s/blobs", dir);
+		if (mkdir(name, 0755) != 0 && errno != EEXIST)
+			rc = prb_err_set(err, PRB_EIO, name, UINT64_MAX,
+			                 "cannot create: %s", strerror(errno));
+		snprintf(name, sizeof name, "blobs/%s", hex);
+		if (rc == 0)
+			rc = write_new(dir, name, k.data, k.len, err);
+	}
+	free(k.data);
+	return rc;
+}
+
 /* Writes entries/L.json and proofs/L.tlog-proof for one leaf. */
 static int
 write_cited(const char *dir, prb_log *log, uint64_t leaf, const char *cp,
@@ -120,6 +179,8 @@ write_cited(const char *dir, prb_log *log, uint64_t leaf, const char *cp,
 	prb_hash path[PRB_MAX_PROOF];
 	char name[64], *proof = NULL;
 	int rc = prb_log_read_entry(log, leaf, &entry, &elen, err);
+	if (rc == 0)
+		rc = write_blob_of(dir, log, entry, elen, err);
 	if (rc == 0)
 		rc = prb_log_prove_inclusion(log, leaf, prb_log_size(log), path,
 		                             &n, err);
@@ -139,6 +200,147 @@ write_cited(const char *dir, prb_log *log, uint64_t leaf, const char *cp,
 	}
 	free(entry);
 	free(proof);
+	return rc;
+}
+
+/* policies/<id>.sql: the exact file of every policy run. */
+static int
+write_policies(const char *dir, const prb_policy_set *ps, prb_err *err)
+{
+	char name[PATH_MAX];
+	for (size_t i = 0; i < ps->n; i++) {
+		snprintf(name, sizeof name, "policies/%s.sql", ps->v[i].id);
+		int rc = write_new(dir, name, ps->v[i].text, ps->v[i].text_len,
+		                   err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The bundle's files (top level and one level of subdirectories, which is
+ * all a bundle has) as paths relative to dir, sorted bytewise; manifest
+ * excluded. A subdirectory deeper down, or anything but regular files and
+ * directories, is an error naming it. */
+typedef struct {
+	char **v;
+	size_t n, cap;
+} name_list;
+
+static void
+names_free(name_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+static int
+names_add(name_list *l, const char *name)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		char **nv = realloc(l->v, cap * sizeof *nv);
+		if (!nv)
+			return PRB_ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	if (!(l->v[l->n] = strdup(name)))
+		return PRB_ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+list_files(const char *dir, const char *sub, name_list *out, prb_err *err)
+{
+	char path[PATH_MAX], rel[1024];
+	snprintf(path, sizeof path, "%s%s%s", dir, sub ? "/" : "",
+	         sub ? sub : "");
+	DIR *d = opendir(path);
+	if (!d)
+		return prb_err_set(err, PRB_ENOTFOUND, sub, UINT64_MAX,
+		                   "cannot read the directory");
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+		    (!sub && strcmp(n, MANIFEST) == 0))
+			continue;
+		snprintf(rel, sizeof rel, "%s%s%s", sub ? sub : "",
+		         sub ? "/" : "", n);
+		snprintf(path, sizeof path, "%s/%s", dir, rel);
+		struct stat st;
+		if (lstat(path, &st) != 0)
+			rc = prb_err_set(err, PRB_EIO, rel, UINT64_MAX,
+			                 "cannot stat: %s", strerror(errno));
+		else if (S_ISDIR(st.st_mode) && !sub)
+			rc = list_files(dir, rel, out, err);
+		else if (!S_ISREG(st.st_mode))
+			rc = prb_err_set(err, PRB_EPROOF, rel, UINT64_MAX,
+			                 "unexpected: not a regular file");
+		else if (names_add(out, rel))
+			rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+			                 "out of memory");
+	}
+	closedir(d);
+	if (rc == 0 && !sub && out->n)
+		qsort(out->v, out->n, sizeof *out->v, cmp_str);
+	return rc;
+}
+
+/* SHA-256 hex of dir/rel. */
+static int
+file_sha256(const char *dir, const char *rel, char hex[65], prb_err *err)
+{
+	uint8_t *data;
+	size_t len;
+	int rc = read_in(dir, rel, BLOB_FILE_MAX, &data, &len, err);
+	if (rc)
+		return rc;
+	prb_sha256_hex(data, len, hex);
+	free(data);
+	return 0;
+}
+
+/* Writes the manifest: "<sha256 hex>  <path>" for every other file of the
+ * bundle, sorted by path (the format sha256sum -c reads). */
+static int
+write_manifest(const char *dir, prb_err *err)
+{
+	name_list l = {0};
+	char *text = NULL, hex[65];
+	size_t len = 0, cap = 0;
+	int rc = list_files(dir, NULL, &l, err);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		size_t need = len + 64 + 2 + strlen(l.v[i]) + 2;
+		if (need > cap) {
+			cap = 2 * need;
+			char *nt = realloc(text, cap);
+			if (!nt) {
+				rc = prb_err_set(err, PRB_ENOMEM, NULL,
+				                 UINT64_MAX, "out of memory");
+				break;
+			}
+			text = nt;
+		}
+		if ((rc = file_sha256(dir, l.v[i], hex, err)) == 0)
+			len += (size_t)sprintf(text + len, "%s  %s\n", hex,
+			                       l.v[i]);
+	}
+	if (rc == 0)
+		rc = write_new(dir, MANIFEST, text ? text : "", len, err);
+	free(text);
+	names_free(&l);
 	return rc;
 }
 
@@ -167,6 +369,8 @@ prb_evidence_write(const char *dir, prb_log *log, const prb_policy_set *ps,
 		rc = write_new(dir, "checkpoint", cp, cplen, err);
 	if (rc == 0)
 		rc = write_new(dir, "findings.json", json, jlen, err);
+	if (rc == 0)
+		rc = write_policies(dir, ps, err);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		leaves[i] = f[i].leaf;
 	if (rc == 0 && n)
@@ -177,13 +381,17 @@ prb_evidence_write(const char *dir, prb_log *log, const prb_policy_set *ps,
 		rc = write_cited(dir, log, leaves[i], cp, cplen, err);
 		nl++;
 	}
+	/* the manifest last: it lists every other file */
+	if (rc == 0)
+		rc = write_manifest(dir, err);
 	char sub[PATH_MAX];
-	snprintf(sub, sizeof sub, "%s/entries", dir);
-	if (rc == 0)
-		rc = sync_dir(sub, err);
-	snprintf(sub, sizeof sub, "%s/proofs", dir);
-	if (rc == 0)
-		rc = sync_dir(sub, err);
+	struct stat st;
+	const char *subs[] = {"entries", "proofs", "policies", "blobs"};
+	for (int i = 0; rc == 0 && i < 4; i++) {
+		snprintf(sub, sizeof sub, "%s/%s", dir, subs[i]);
+		if (stat(sub, &st) == 0)
+			rc = sync_dir(sub, err);
+	}
 	if (rc == 0)
 		rc = sync_dir(dir, err);
 	free(json);
@@ -334,9 +542,51 @@ check_listing(const char *dir, const char *sub, const char *suffix,
 }
 
 /* The entry and proof of one cited leaf. */
+/* Reads blobs/<hex> from the bundle (a prb_blob_get_fn), noting which. */
+typedef struct {
+	const char *dir;
+	char name[80]; /* "blobs/<hex>" last asked for */
+} bundle_blobs;
+
+static int
+get_bundle_blob(void *ctx, const char *hex, uint8_t **data, size_t *len,
+                prb_err *err)
+{
+	bundle_blobs *b = ctx;
+	snprintf(b->name, sizeof b->name, "blobs/%s", hex);
+	return read_in(b->dir, b->name, BLOB_FILE_MAX, data, len, err);
+}
+
+/* When entry (the file en) is the stub of a large record, the record's
+ * bytes must be in blobs/<hex> with the stub's length and digest; the blob
+ * is added to *blobs. */
+static int
+check_blob_of(const char *dir, const char *en, const uint8_t *entry,
+              size_t elen, name_list *blobs, prb_err *err)
+{
+	json_t *rec = NULL;
+	int canonical;
+	char hex[65];
+	bundle_blobs b = {dir, ""};
+	int rc = prb_entry_record(entry, elen, get_bundle_blob, &b, &rec,
+	                          &canonical, hex, err);
+	json_decref(rec);
+	if (rc) {
+		char m[sizeof err->msg];
+		snprintf(m, sizeof m, "%s", err->msg);
+		return prb_err_set(err, rc, b.name[0] ? b.name : en, UINT64_MAX,
+		                   "the large record %s stands for: %s", en, m);
+	}
+	if (hex[0] && names_add(blobs, b.name))
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	return 0;
+}
+
 static int
 check_cited(const char *dir, uint64_t leaf, const uint8_t *cp, size_t cplen,
-            const prb_verifier *vs, size_t nvs, prb_err *err)
+            const prb_verifier *vs, size_t nvs, name_list *blobs,
+            prb_err *err)
 {
 	char en[64], pn[64];
 	uint8_t *entry = NULL, *ptext = NULL;
@@ -371,6 +621,8 @@ check_cited(const char *dir, uint64_t leaf, const uint8_t *cp, size_t cplen,
 		                 "verify with %s (one of the two was altered): "
 		                 "%s", pn, m);
 	}
+	if (rc == 0)
+		rc = check_blob_of(dir, en, entry, elen, blobs, err);
 	prb_tlog_proof_free(p);
 	free(entry);
 	free(ptext);
@@ -381,7 +633,8 @@ static int
 check_top_level(const char *dir, prb_err *err)
 {
 	static const char *const names[] = {"checkpoint", "findings.json",
-	                                    "entries", "proofs"};
+	                                    "entries", "proofs", "policies",
+	                                    "blobs", MANIFEST};
 	DIR *d = opendir(dir);
 	if (!d)
 		return verr(err, PRB_ENOTFOUND, NULL, "%s is not a directory",
@@ -390,13 +643,191 @@ check_top_level(const char *dir, prb_err *err)
 	int rc = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		int known = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
-		for (int i = 0; i < 4; i++)
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 			known |= strcmp(de->d_name, names[i]) == 0;
 		if (!known)
 			rc = verr(err, PRB_EPROOF, de->d_name, "unexpected file "
 			          "in the bundle%s", "", 0);
 	}
 	closedir(d);
+	return rc;
+}
+
+/* Every file in dir/sub is one of want (paths "sub/name"). */
+static int
+check_subdir(const char *dir, const char *sub, name_list *want, prb_err *err)
+{
+	char path[PATH_MAX], name[1024];
+	snprintf(path, sizeof path, "%s/%s", dir, sub);
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT && want->n == 0
+		       ? 0 : verr(err, PRB_ENOTFOUND, sub, "missing directory%s",
+		                  "", 0);
+	if (want->n)
+		qsort(want->v, want->n, sizeof *want->v, cmp_str);
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(name, sizeof name, "%s/%s", sub, de->d_name);
+		const char *key = name;
+		if (!want->n || !bsearch(&key, want->v, want->n, sizeof *want->v,
+		                         cmp_str))
+			rc = verr(err, PRB_EPROOF, name, "unexpected file: "
+			          "nothing in findings.json calls for it%s", "", 0);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* policies/: exactly one file per policy findings.json lists, whose
+ * SHA-256 is the one listed, which parses with that id, title and
+ * severity, and declares exactly the parameters listed; and every finding
+ * names a listed policy with its title and severity. */
+static int
+check_policies(const char *dir, const json_t *root, prb_err *err)
+{
+	const char *F = "findings.json";
+	const json_t *pols = json_object_get(root, "policies");
+	const json_t *fs = json_object_get(root, "findings");
+	size_t np = json_array_size(pols), i;
+	prb_policy *pv = calloc(np ? np : 1, sizeof *pv);
+	name_list want = {0};
+	int rc = pv ? 0 : PRB_ENOMEM;
+	for (i = 0; rc == 0 && i < np; i++) {
+		const json_t *e = json_array_get(pols, i);
+		const char *id = json_string_value(json_object_get(e, "id"));
+		const char *sha = json_string_value(json_object_get(e, "sha256"));
+		const char *title = json_string_value(json_object_get(e, "title"));
+		const char *sev = json_string_value(json_object_get(e, "severity"));
+		const json_t *params = json_object_get(e, "params");
+		char name[1024], hex[65];
+		if (!id || !sha || !title || !sev || !json_is_object(params)) {
+			rc = verr(err, PRB_EMALFORMED, F, "policy %s%llu is "
+			          "malformed", "", i);
+			break;
+		}
+		snprintf(name, sizeof name, "policies/%s.sql", id);
+		uint8_t *text;
+		size_t len;
+		if ((rc = read_in(dir, name, POLICY_FILE_MAX, &text, &len,
+		                  err)) != 0) {
+			if (rc == PRB_ENOTFOUND)
+				rc = verr(err, rc, name, "missing: findings.json "
+				          "lists policy %s", id, 0);
+			break;
+		}
+		prb_sha256_hex(text, len, hex);
+		rc = strcmp(hex, sha) != 0
+		     ? verr(err, PRB_EPROOF, name, "its SHA-256 is not the one "
+		            "findings.json lists%s", "", 0)
+		     : prb_policy_parse(name, (const char *)text, len, &pv[i],
+		                        err);
+		free(text);
+		if (rc == 0 && (strcmp(pv[i].id, id) != 0 ||
+		                strcmp(pv[i].title, title) != 0 ||
+		                strcmp(prb_severity_name(pv[i].severity), sev) != 0))
+			rc = verr(err, PRB_EPROOF, F, "policy %s: id, title or "
+			          "severity is not its file's", id, 0);
+		size_t declared = 0;
+		for (size_t k = 0; rc == 0 && k < pv[i].nparams; k++)
+			declared += json_object_get(params,
+			                            pv[i].params[k].name) != NULL;
+		if (rc == 0 && (declared != pv[i].nparams ||
+		                json_object_size(params) != pv[i].nparams))
+			rc = verr(err, PRB_EPROOF, F, "policy %s: its parameters "
+			          "are not the ones its file declares", id, 0);
+		if (rc == 0 && names_add(&want, name))
+			rc = PRB_ENOMEM;
+	}
+	const json_t *f;
+	json_array_foreach(fs, i, f) {
+		if (rc)
+			break;
+		const char *id = json_string_value(json_object_get(f, "policy"));
+		const char *title = json_string_value(json_object_get(f, "title"));
+		const char *sev = json_string_value(json_object_get(f, "severity"));
+		size_t k = 0;
+		while (k < np && strcmp(pv[k].id, id) != 0)
+			k++;
+		if (k == np)
+			rc = verr(err, PRB_EPROOF, F, "finding %s%llu names a "
+			          "policy that is not listed", "", i);
+		else if (strcmp(pv[k].title, title) != 0 ||
+		         strcmp(prb_severity_name(pv[k].severity), sev) != 0)
+			rc = verr(err, PRB_EPROOF, F, "finding %s%llu: title or "
+			          "severity is not its policy's", "", i);
+	}
+	if (rc == PRB_ENOMEM)
+		rc = prb_err_set(err, rc, NULL, UINT64_MAX, "out of memory");
+	if (rc == 0)
+		rc = check_subdir(dir, "policies", &want, err);
+	for (i = 0; pv && i < np; i++)
+		prb_policy_clear(&pv[i]);
+	free(pv);
+	names_free(&want);
+	return rc;
+}
+
+/* The manifest lists every other file of the bundle, sorted, each with
+ * its SHA-256; and the blobs directory holds only the blobs of cited
+ * entries (blobs). */
+static int
+check_manifest(const char *dir, name_list *blobs, prb_err *err)
+{
+	uint8_t *text = NULL;
+	size_t len;
+	name_list have = {0};
+	char hex[65];
+	int rc = check_subdir(dir, "blobs", blobs, err);
+	if (rc == 0 && (rc = read_in(dir, MANIFEST, FINDINGS_MAX, &text, &len,
+	                             err)) == PRB_ENOTFOUND)
+		rc = verr(err, rc, MANIFEST, "missing%s", "", 0);
+	if (rc == 0)
+		rc = list_files(dir, NULL, &have, err);
+	size_t off = 0, i = 0;
+	while (rc == 0 && off < len) {
+		const char *l = (const char *)text + off;
+		const char *nl = memchr(l, '\n', len - off);
+		size_t ll = nl ? (size_t)(nl - l) : len - off;
+		if (!nl || ll < 67 || l[64] != ' ' || l[65] != ' ') {
+			rc = verr(err, PRB_EMALFORMED, MANIFEST, "line %s%llu is "
+			          "not \"<sha256 hex>  <path>\"", "", i + 1);
+			break;
+		}
+		if (i >= have.n || ll - 66 != strlen(have.v[i]) ||
+		    memcmp(l + 66, have.v[i], ll - 66) != 0) {
+			rc = i < have.n
+			     ? verr(err, PRB_EPROOF, have.v[i], "not listed as "
+			            "line %s%llu of " MANIFEST " says", "", i + 1)
+			     : verr(err, PRB_EPROOF, MANIFEST, "line %s%llu lists "
+			            "a file the bundle does not have", "", i + 1);
+			break;
+		}
+		/* Every file but findings.json has been checked on its own
+		 * by now (signature, proofs, digests): a difference there
+		 * means the manifest was altered. findings.json's free text
+		 * (details) only the manifest covers. */
+		if ((rc = file_sha256(dir, have.v[i], hex, err)) == 0 &&
+		    memcmp(hex, l, 64) != 0)
+			rc = strcmp(have.v[i], "findings.json") == 0
+			     ? verr(err, PRB_EPROOF, have.v[i], "altered: its "
+			            "SHA-256 is not the one " MANIFEST " lists%s",
+			            "", 0)
+			     : verr(err, PRB_EPROOF, MANIFEST, "altered: line "
+			            "%s%llu does not give the SHA-256 of the file "
+			            "it names (which checks out on its own)", "",
+			            i + 1);
+		off += ll + 1;
+		i++;
+	}
+	if (rc == 0 && i < have.n)
+		rc = verr(err, PRB_EPROOF, have.v[i], "not listed in "
+		          MANIFEST "%s", "", 0);
+	free(text);
+	names_free(&have);
 	return rc;
 }
 
@@ -410,6 +841,7 @@ prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
 	uint64_t *leaves = NULL;
 	json_t *root = NULL;
 	char *canon = NULL;
+	name_list blobs = {0};
 	memset(&s, 0, sizeof s);
 	int rc = check_top_level(dir, err);
 	if (rc == 0)
@@ -440,11 +872,17 @@ prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
 	if (rc == 0)
 		rc = check_listing(dir, "proofs", ".tlog-proof", leaves, nl, err);
 	for (size_t i = 0; rc == 0 && i < nl; i++)
-		rc = check_cited(dir, leaves[i], cp, cplen, vs, nvs, err);
+		rc = check_cited(dir, leaves[i], cp, cplen, vs, nvs, &blobs,
+		                 err);
+	if (rc == 0)
+		rc = check_policies(dir, root, err);
+	if (rc == 0)
+		rc = check_manifest(dir, &blobs, err);
 	s.entries = nl;
 	if (rc == 0 && sum)
 		*sum = s;
 	json_decref(root);
+	names_free(&blobs);
 	free(canon);
 	free(leaves);
 	free(cp);

@@ -373,6 +373,12 @@ prb_log_checkpoint(const prb_log *log, size_t *len)
 	return log->note;
 }
 
+prb_store *
+prb_log_store(prb_log *log)
+{
+	return log->st;
+}
+
 void
 prb_log_close(prb_log *log)
 {

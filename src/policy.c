@@ -73,6 +73,7 @@ prb_policy_clear(prb_policy *p)
 	}
 	free(p->params);
 	free(p->sql);
+	free(p->text);
 	memset(p, 0, sizeof *p);
 }
 
@@ -170,6 +171,9 @@ parse_header_line(prb_policy *p, char *s, unsigned line, prb_err *err)
 			            "critical, not ", v);
 		return 0;
 	}
+	if (k == 0 && !isalnum((unsigned char)v[0]))
+		return prb_policy_err(err, PRB_EMALFORMED, p->file, line,
+		            "id must start with a letter or digit: ", v);
 	if (k == 0)
 		for (const char *c = v; *c; c++)
 			if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
@@ -202,6 +206,11 @@ prb_policy_parse(const char *file, const char *text, size_t len,
 		return prb_err_set(err, PRB_ENOMEM, file, UINT64_MAX,
 		                   "out of memory");
 	EVP_Digest(text, len, out->sha256, NULL, EVP_sha256(), NULL);
+	out->text = prb_audit_dupn(text, len);
+	if (!out->text)
+		return prb_err_set(err, PRB_ENOMEM, file, UINT64_MAX,
+		                   "out of memory");
+	out->text_len = len;
 	if (memchr(text, 0, len) || !prb_utf8_valid((const uint8_t *)text, len))
 		return prb_policy_err(err, PRB_EMALFORMED, file, 1,
 		            "not UTF-8 text", NULL);

@@ -6,7 +6,8 @@
  *
  * A policy is one file, NAME.sql: a header of leading SQL comment lines,
  *
- *   -- id: residency.outside-allowed-regions
+ *   -- id: residency.outside-allowed-regions  (a letter or digit, then
+ *                                             letters, digits, ._-)
  *   -- title: Resources placed outside the allowed regions
  *   -- severity: high            (info, low, medium, high or critical)
  *   -- rationale: free text; several rationale lines are joined by a space
@@ -31,7 +32,18 @@
  *   entries/<leaf>.json     the exact bytes of every cited log entry
  *   proofs/<leaf>.tlog-proof  its c2sp.org/tlog-proof@v1 inclusion proof
  *                           embedding the same checkpoint
- * Nothing else. No function here is thread-safe on shared arguments.
+ *   blobs/<sha256 hex>      the record of each cited entry that is the
+ *                           stub of a large record (entry.h)
+ *   policies/<id>.sql       the exact file of every policy run
+ *   SHA256SUMS              "<sha256 hex>  <path>" for every other file,
+ *                           sorted by path (what sha256sum -c reads)
+ * Nothing else. What proves what: the checkpoint's signature (and
+ * cosignatures) the tree; the proofs each cited entry; the stubs each
+ * blob; findings.json the policy files (by SHA-256). The findings' detail
+ * text and parameter values only SHA256SUMS covers, which catches damage,
+ * not forgery: they are checked by re-running the audit on the log, which
+ * gives the same findings.json byte for byte.
+ * No function here is thread-safe on shared arguments.
  */
 #ifndef PROBITY_AUDIT_H
 #define PROBITY_AUDIT_H
@@ -75,6 +87,8 @@ typedef struct {
 	char *sql;         /* the query: the file after the header */
 	unsigned sql_line; /* line of the file where sql starts */
 	uint8_t sha256[32]; /* of the whole file */
+	char *text;         /* the whole file, as read (NUL-terminated) */
+	size_t text_len;
 } prb_policy;
 
 typedef struct {
@@ -154,7 +168,11 @@ typedef struct {
  * findings.json is RFC 8785, well formed, of that checkpoint, sorted, and
  * cites only leaves below its size; every cited leaf has entries/L.json
  * and proofs/L.tlog-proof, the proof embeds the same checkpoint and proves
- * the entry at L; there is no other file. err->where names the file at
+ * the entry at L, and a stub's blob is there with its digest; each policy
+ * listed is in policies/ with its SHA-256, id, title, severity and
+ * parameters, and each finding's title and severity are its policy's;
+ * SHA256SUMS lists every other file with its SHA-256; there is no other
+ * file. err->where names the file at
  * fault (relative to dir). *sum (optional) is filled on success.
  */
 int prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,

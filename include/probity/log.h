@@ -52,6 +52,10 @@ void prb_log_root(const prb_log *log, prb_hash *out);
  * append, append_wait or close. */
 const char *prb_log_checkpoint(const prb_log *log, size_t *len);
 
+/* The store the log was opened on (for content beside the tree, such as
+ * the blobs of large records). */
+prb_store *prb_log_store(prb_log *log);
+
 /*
  * Appends n entries as one batch and returns only when every entry, every
  * tile and bundle it changes, and the new signed checkpoint are durable

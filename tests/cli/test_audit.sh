@@ -264,6 +264,56 @@ new_key other.example/log "$T/k2"
 expect_fail "another log's key refused" verify-evidence "$T/b1" --vkey "$VK" && err_has "names the checkpoint" "b1/checkpoint"
 expect_fail "no bundle" verify-evidence "$T/nope" --vkey "$VKEY"
 
+section "the policies and the manifest in the bundle"
+# policies/<id>.sql: the exact files run, checked against findings.json.
+for f in "$POL"/*.sql; do
+	id=$(sed -n 's/^-- id: *//p' "$f" | head -n 1)
+	cmp -s "$f" "$T/b1/policies/$id.sql" && ok "bundle carries $id's file" || bad "bundle carries $id's file"
+done
+# SHA256SUMS is what sha256sum -c reads, and lists every other file.
+(cd "$T/b1" && sha256sum --quiet -c SHA256SUMS) >/dev/null 2>&1 && ok "sha256sum -c accepts SHA256SUMS" || bad "sha256sum -c accepts SHA256SUMS"
+eq "SHA256SUMS lists every other file, sorted" "$(cut -c67- "$T/b1/SHA256SUMS" | tr '\n' ' ')" \
+	"$(cd "$T/b1" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort | tr '\n' ' ')"
+DET=$(off_of "$F" '"detail":"cloudtrail: StopLogging')
+tamper "a finding's detail altered (still RFC 8785)" findings.json $((DET + 14)) "tb/findings.json: altered"
+TIT=$(off_of "$F" '"title":"AWS account root')
+[ -n "$TIT" ] && tamper "a title altered in findings.json" findings.json $((TIT + 12)) "tb/findings.json"
+RU=$(basename "$ROOTUSE" .sql)
+tamper "a policy file altered" "policies/privileged.aws-root-use.sql" 3 "tb/policies/privileged.aws-root-use.sql"
+tamper "SHA256SUMS altered" SHA256SUMS 5 "tb/SHA256SUMS: altered: line 1"
+rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && rm "$T/tb/policies/privileged.aws-root-use.sql"
+expect_fail "missing policy file" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/policies/privileged.aws-root-use.sql: missing"
+rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && cp "$PACK/residency.sql" "$T/tb/policies/extra.sql"
+expect_fail "extra policy file" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/policies/extra.sql: unexpected"
+rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && rm "$T/tb/SHA256SUMS"
+expect_fail "missing SHA256SUMS" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/SHA256SUMS: missing"
+rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && sed -i '/findings.json$/d' "$T/tb/SHA256SUMS"
+expect_fail "a file left out of SHA256SUMS" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/findings.json: not listed"
+rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && mkdir "$T/tb/entries/sub"
+expect_fail "a directory inside entries/" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/entries/sub: unexpected"
+
+section "a cited large record travels with its blob"
+# A root login whose record is over 65,535 bytes: committed as a stub and a
+# blob; the bundle carries the blob, checked against the stub.
+LB=$T/lblob
+new_log "$LB" "$T/k"
+PAD=$(head -c 70000 /dev/zero | tr '\0' 'x')
+printf '{"Records":[{"eventVersion":"1.08","userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"},"eventTime":"2024-03-02T09:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.1","userAgent":"%s","requestParameters":null,"responseElements":{"ConsoleLogin":"Success"},"eventID":"big-root-login","eventType":"AwsConsoleSignIn","recipientAccountId":"111122223333"}]}\n' "$PAD" >"$T/big.json"
+prb ingest "$LB" --key "$T/k" "$T/big.json"
+eq "large record ingested" "$RC" 0
+expect_ok "audit of the large record" audit "$LB" --policies "$ROOTUSE" --out "$T/bb"
+HEX=$(ls "$T/bb/blobs" 2>/dev/null)
+eq "one blob in the bundle" "$(printf '%s\n' "$HEX" | grep -c '^[0-9a-f]\{64\}$')" 1
+eq "it is the log's blob" "$(fsha "$T/bb/blobs/$HEX")" "$HEX"
+check "its stub is the cited entry" grep -q "\"sha256\":\"$HEX\"" "$T/bb/entries/0.json"
+expect_ok "verify-evidence checks the blob" verify-evidence "$T/bb" --vkey "$VKEY"
+rm -rf "$T/tb" && cp -r "$T/bb" "$T/tb" && flip_byte "$T/tb/blobs/$HEX" 30000
+expect_fail "altered blob" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/blobs/$HEX"
+rm -rf "$T/tb" && cp -r "$T/bb" "$T/tb" && rm "$T/tb/blobs/$HEX"
+expect_fail "missing blob" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/blobs/$HEX"
+rm -rf "$T/tb" && cp -r "$T/bb" "$T/tb" && cp "$T/tb/blobs/$HEX" "$T/tb/blobs/$(printf '%064d' 0)"
+expect_fail "extra blob" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "unexpected"
+
 section "witnesses"
 # A copy of the log whose checkpoint two witnesses cosigned (cosignature/v1,
 # made with openssl by lib.sh, not by probity); a third witness did not.

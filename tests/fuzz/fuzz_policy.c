@@ -3,7 +3,8 @@
  *
  * The input is an untrusted policy file. Whatever it holds, parsing must
  * return without a fault and leave a policy that prb_policy_clear frees.
- * When it parses: the id is non-empty and only letters, digits and ._-;
+ * When it parses: the id starts with a letter or digit and holds only
+ * letters, digits and ._-; the text is kept whole;
  * the title is non-empty; the severity is in range; the query is
  * non-empty and its first line (sql_line) is neither blank nor a "--"
  * comment; parameter names are distinct identifiers with values; and an
@@ -44,7 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		prb_policy_clear(&p);
 		return 0;
 	}
-	check(p.id && p.id[0]);
+	check(p.id && isalnum((unsigned char)p.id[0]));
+	check(p.text_len == size && memcmp(p.text, data, size) == 0);
 	for (const char *c = p.id; *c; c++)
 		check(isalnum((unsigned char)*c) || strchr("._-", *c));
 	check(p.title && p.title[0]);

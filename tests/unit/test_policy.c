@@ -80,6 +80,8 @@ parses(void)
 	uint8_t want[32];
 	SHA256((const uint8_t *)text, strlen(text), want);
 	CHECK(memcmp(p.sha256, want, 32) == 0, "sha256 of the whole file");
+	CHECK(p.text_len == strlen(text) && memcmp(p.text, text, p.text_len) == 0,
+	      "the whole file kept");
 	prb_policy_clear(&p);
 	for (int s = PRB_SEV_INFO; s <= PRB_SEV_CRITICAL; s++) {
 		int back = -1;
@@ -114,6 +116,10 @@ refuses(void)
 		 "SELECT 1\n", 4, "severity given twice"},
 		{"-- id: a b\n-- title: t\n-- severity: low\nSELECT 1\n", 1,
 		 "id may hold only"},
+		{"-- id: ..\n-- title: t\n-- severity: low\nSELECT 1\n", 1,
+		 "id must start with a letter or digit"},
+		{"-- id: .hidden\n-- title: t\n-- severity: low\nSELECT 1\n", 1,
+		 "id must start with a letter or digit"},
 		{"-- id: a\n-- id: b\n-- title: t\n-- severity: low\nSELECT 1\n",
 		 2, "header given twice: id"},
 		{"-- id: a\n-- title:\n-- severity: low\nSELECT 1\n", 2,
