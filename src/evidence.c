@@ -612,7 +612,8 @@ check_cited(const char *dir, uint64_t leaf, const uint8_t *cp, size_t cplen,
 	if (rc == 0 && (p->checkpoint_len != cplen ||
 	                memcmp(p->checkpoint, cp, cplen) != 0))
 		rc = verr(err, PRB_EPROOF, pn, "its checkpoint is not the "
-		          "bundle's checkpoint%s", "", 0);
+		          "bundle's checkpoint (one of the two was altered, "
+		          "or it is another checkpoint's proof)%s", "", 0);
 	if (rc == 0 && prb_tlog_proof_verify(p, entry, elen, vs, nvs, NULL,
 	                                     err) != 0) {
 		char m[sizeof err->msg];
@@ -806,16 +807,18 @@ check_manifest(const char *dir, name_list *blobs, prb_err *err)
 			            "a file the bundle does not have", "", i + 1);
 			break;
 		}
-		/* Every file but findings.json has been checked on its own
-		 * by now (signature, proofs, digests): a difference there
-		 * means the manifest was altered. findings.json's free text
-		 * (details) only the manifest covers. */
+		/* Every file but these two has been checked whole on its own
+		 * by now (proofs, digests): a difference there means the
+		 * manifest was altered. findings.json's free text (details)
+		 * and the checkpoint's signature lines from unknown keys only
+		 * the manifest covers. */
 		if ((rc = file_sha256(dir, have.v[i], hex, err)) == 0 &&
 		    memcmp(hex, l, 64) != 0)
-			rc = strcmp(have.v[i], "findings.json") == 0
+			rc = strcmp(have.v[i], "findings.json") == 0 ||
+			     strcmp(have.v[i], "checkpoint") == 0
 			     ? verr(err, PRB_EPROOF, have.v[i], "altered: its "
-			            "SHA-256 is not the one " MANIFEST " lists%s",
-			            "", 0)
+			            "SHA-256 is not the one " MANIFEST " lists "
+			            "(or " MANIFEST " was altered)%s", "", 0)
 			     : verr(err, PRB_EPROOF, MANIFEST, "altered: line "
 			            "%s%llu does not give the SHA-256 of the file "
 			            "it names (which checks out on its own)", "",

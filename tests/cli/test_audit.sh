@@ -280,7 +280,7 @@ TIT=$(off_of "$F" '"title":"AWS account root')
 [ -n "$TIT" ] && tamper "a title altered in findings.json" findings.json $((TIT + 12)) "tb/findings.json"
 RU=$(basename "$ROOTUSE" .sql)
 tamper "a policy file altered" "policies/privileged.aws-root-use.sql" 3 "tb/policies/privileged.aws-root-use.sql"
-tamper "SHA256SUMS altered" SHA256SUMS 5 "tb/SHA256SUMS: altered: line 1"
+tamper "SHA256SUMS altered" SHA256SUMS 80 "tb/SHA256SUMS: altered: line 2"
 rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && rm "$T/tb/policies/privileged.aws-root-use.sql"
 expect_fail "missing policy file" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/policies/privileged.aws-root-use.sql: missing"
 rm -rf "$T/tb" && cp -r "$T/b1" "$T/tb" && cp "$PACK/residency.sql" "$T/tb/policies/extra.sql"
@@ -313,6 +313,36 @@ rm -rf "$T/tb" && cp -r "$T/bb" "$T/tb" && rm "$T/tb/blobs/$HEX"
 expect_fail "missing blob" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "tb/blobs/$HEX"
 rm -rf "$T/tb" && cp -r "$T/bb" "$T/tb" && cp "$T/tb/blobs/$HEX" "$T/tb/blobs/$(printf '%064d' 0)"
 expect_fail "extra blob" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "unexpected"
+
+section "one altered byte anywhere"
+# Every file of a bundle (cosigned checkpoint, a blob, every kind of file),
+# at its first, middle and last byte: verify-evidence must fail and name
+# that file (for SHA256SUMS: it, or the file its altered line names).
+SW=$T/sweep
+mkdir -p "$SW"
+for B in "$T/b1" "$T/bb"; do
+	[ -d "$B" ] || continue
+	(cd "$B" && find . -type f | sed 's|^\./||' | LC_ALL=C sort) >"$SW/files"
+	nf=0 nbad=0
+	while read -r f; do
+		len=$(wc -c <"$B/$f")
+		for off in 0 $((len / 2)) $((len - 1)); do
+			rm -rf "$SW/b" && cp -r "$B" "$SW/b"
+			flip_byte "$SW/b/$f" "$off" || continue
+			nf=$((nf + 1))
+			$TO "$PROBITY" verify-evidence "$SW/b" --vkey "$VKEY" >/dev/null 2>"$SW/err"
+			rc=$?
+			if [ "$rc" -ne 1 ]; then
+				nbad=$((nbad + 1)); bad "$(basename "$B"): $f byte $off altered: exit $rc" "$(head -c 300 "$SW/err")"
+			elif [ "$f" = SHA256SUMS ]; then
+				grep -q "/b/" "$SW/err" || { nbad=$((nbad + 1)); bad "$(basename "$B"): $f byte $off: names a file" "$(head -c 300 "$SW/err")"; }
+			elif ! grep -qF "$f" "$SW/err"; then
+				nbad=$((nbad + 1)); bad "$(basename "$B"): $f byte $off altered: names $f" "$(head -c 300 "$SW/err")"
+			fi
+		done
+	done <"$SW/files"
+	[ "$nbad" -eq 0 ] && ok "$(basename "$B"): $nf one-byte alterations over $(wc -l <"$SW/files") files, each refused naming its file"
+done
 
 section "witnesses"
 # A copy of the log whose checkpoint two witnesses cosigned (cosignature/v1,
