@@ -57,11 +57,17 @@ db_err(prb_err *err, sqlite3 *db, const prb_policy *p, int at_offset)
 	            sqlite3_errmsg(db));
 }
 
+/* ctx: non-NULL when auditing as of an older size, where the index's
+ * tables (events, meta) may be read only through the temp view events
+ * that shadows the first (d names the view doing the reading). */
 static int
 authorize(void *ctx, int op, const char *a, const char *b, const char *c,
           const char *d)
 {
-	(void)ctx, (void)b, (void)c, (void)d;
+	(void)b;
+	if (ctx && op == SQLITE_READ && c && strcmp(c, "main") == 0 && !d &&
+	    a && (strcmp(a, "events") == 0 || strcmp(a, "meta") == 0))
+		return SQLITE_DENY;
 	/* json_each's constructor declares its schema, which SQLite checks as
 	 * an update of sqlite_master; the connection is read-only anyway */
 	if (op == SQLITE_UPDATE && a && strcmp(a, "sqlite_master") == 0)
@@ -207,11 +213,11 @@ prepare_policy(sqlite3 *db, const prb_policy *p, sqlite3_stmt **out,
 
 static int
 run_policy(sqlite3 *db, const prb_policy *p, size_t pi, uint64_t size,
-           finding_vec *fv, prb_err *err)
+           int as_of, finding_vec *fv, prb_err *err)
 {
 	sqlite3_stmt *st;
 	int leaf_col = -1, detail_col = -1;
-	sqlite3_set_authorizer(db, authorize, NULL);
+	sqlite3_set_authorizer(db, authorize, as_of ? db : NULL);
 	int rc = prepare_policy(db, p, &st, &leaf_col, &detail_col, err);
 	sqlite3_set_authorizer(db, NULL, NULL);
 	if (rc)
@@ -374,6 +380,14 @@ prb_audit_run(const char *index_path, const prb_policy_set *ps, uint64_t size,
               const prb_hash *root, prb_finding **out, size_t *n,
               prb_err *err)
 {
+	return prb_audit_run_at(index_path, ps, size, root, size, out, n, err);
+}
+
+int
+prb_audit_run_at(const char *index_path, const prb_policy_set *ps,
+                 uint64_t size, const prb_hash *root, uint64_t at,
+                 prb_finding **out, size_t *n, prb_err *err)
+{
 	sqlite3 *db = NULL;
 	finding_vec fv = {0};
 	*out = NULL;
@@ -386,8 +400,25 @@ prb_audit_run(const char *index_path, const prb_policy_set *ps, uint64_t size,
 		                 "%s", sqlite3_errmsg(db));
 	if (rc == 0)
 		rc = check_covers(db, index_path, size, root, err);
+	if (rc == 0 && at > size)
+		rc = prb_err_set(err, PRB_EINVAL, index_path, UINT64_MAX,
+		                 "cannot audit as of %llu entries: the log has "
+		                 "%llu", (unsigned long long)at,
+		                 (unsigned long long)size);
+	if (rc == 0 && at < size) {
+		/* The log as it stood at `at` entries: its first `at` leaves
+		 * (appends only add leaves). The temp view shadows the table
+		 * for unqualified names; the authorizer refuses the rest. */
+		char sql[160];
+		snprintf(sql, sizeof sql, "CREATE TEMP VIEW events AS SELECT * "
+		         "FROM main.events WHERE leaf < %llu",
+		         (unsigned long long)at);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			rc = prb_err_set(err, PRB_EIO, index_path, UINT64_MAX,
+			                 "%s", sqlite3_errmsg(db));
+	}
 	for (size_t i = 0; rc == 0 && i < ps->n; i++)
-		rc = run_policy(db, &ps->v[i], i, size, &fv, err);
+		rc = run_policy(db, &ps->v[i], i, at, at < size, &fv, err);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(db);
 	if (rc == 0 && fv.n > 1) {

@@ -131,6 +131,17 @@ typedef struct {
 int prb_audit_run(const char *index_path, const prb_policy_set *ps,
                   uint64_t size, const prb_hash *root, prb_finding **out,
                   size_t *n, prb_err *err);
+
+/*
+ * The same, as of the log's first `at` <= size entries (the log as it
+ * stood at that checkpoint): every policy sees the table `events` with
+ * those rows only (a temp view shadowing it; a query naming main.events or
+ * another table of the index is refused). Policies name tables
+ * unqualified.
+ */
+int prb_audit_run_at(const char *index_path, const prb_policy_set *ps,
+                     uint64_t size, const prb_hash *root, uint64_t at,
+                     prb_finding **out, size_t *n, prb_err *err);
 void prb_findings_free(prb_finding *f, size_t n);
 
 /*

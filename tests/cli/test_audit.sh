@@ -314,6 +314,45 @@ expect_fail "missing blob" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "na
 rm -rf "$T/tb" && cp -r "$T/bb" "$T/tb" && cp "$T/tb/blobs/$HEX" "$T/tb/blobs/$(printf '%064d' 0)"
 expect_fail "extra blob" verify-evidence "$T/tb" --vkey "$VKEY" && err_has "names it" "unexpected"
 
+section "audit --check: the findings are what the log holds"
+prb audit "$L" --check "$T/b1"
+eq "a bundle is reproduced from its log" "$RC" 0
+check "says so" grep -q "^reproduced .*/b1/findings.json: 8 findings of 3 policies on .* at size 15, byte for byte$" "$T/out"
+# The log grows by a record that the residency policy flags; the bundle is
+# still reproduced as of its own checkpoint, a new audit differs.
+cp -r "$L" "$T/lg"
+printf '{"Records":[{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333"},"eventTime":"2024-03-03T10:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"us-west-2","sourceIPAddress":"192.0.2.10","userAgent":"aws-cli/2","requestParameters":{"instanceType":"m5.large"},"responseElements":null,"eventID":"later-run-us","eventType":"AwsApiCall","recipientAccountId":"111122223333"}]}\n' >"$T/later.json"
+N0=$(cp_size "$L")
+prb ingest "$T/lg" --key "$T/k" "$T/later.json"
+eq "the log grows by one" "$(cp_size "$T/lg")" $((N0 + 1))
+expect_ok "a new audit of the grown log" audit "$T/lg" --policies "$POL" --out "$T/bg"
+check "which flags the new record" grep -q "\"entries\":\[$N0\],\"policy\":\"residency.outside-allowed-regions\"" "$T/bg/findings.json"
+prb audit "$T/lg" --check "$T/b1"
+eq "the old bundle is reproduced as of its checkpoint" "$RC" 0
+check "at its own size" grep -q "at size 15, byte for byte$" "$T/out"
+# A forger who alters a detail and fixes SHA256SUMS passes verify-evidence
+# (which cannot know the log) but not --check.
+rm -rf "$T/tf" && cp -r "$T/b1" "$T/tf"
+sed -i 's/StopLogging by arn:aws:iam::111122223333:root/StopLogging by arn:aws:iam::111122223333:user-x/' "$T/tf/findings.json"
+(cd "$T/tf" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
+expect_ok "a re-hashed forgery passes the offline check" verify-evidence "$T/tf" --vkey "$VKEY"
+expect_fail "but not --check" audit "$L" --check "$T/tf"
+err_has "which says where it differs" "tf/findings.json: not what its policies give on $L at size 15: differs from byte 190 .a re-run gives 8 findings, the bundle lists 8.$"
+expect_fail "a bundle of another tree" audit "$L" --check "$T/bb"
+err_has "is refused" "bb/checkpoint: its root at size 1 is not the root of"
+new_key other.example/log "$T/k3"
+new_log "$T/lo" "$T/k3"
+expect_fail "a bundle of another log" audit "$T/lo" --check "$T/b1"
+err_has "is refused" "b1/checkpoint: of log audit-test.example/log, not of"
+expect_fail "--check with --out" audit "$L" --check "$T/b1" --out "$T/x"
+eq "is a usage error" "$RC" 2
+# As of an older size, a policy cannot reach past the view to main.events.
+mkdir -p "$T/polm"
+printf -- '-- id: test.main-events\n-- title: reads main.events\n-- severity: low\n-- rationale: a test policy that names the table with its schema\nSELECT leaf FROM main.events WHERE leaf = 2\n' >"$T/polm/m.sql"
+expect_ok "main.events can be read at the latest checkpoint" audit "$L" --policies "$T/polm" --out "$T/bm"
+expect_fail "but not as of an older one" audit "$T/lg" --check "$T/bm"
+err_has "naming the policy" "bm/policies/test.main-events.sql:5: SQL error: access to events.leaf is prohibited"
+
 section "one altered byte anywhere"
 # Every file of a bundle (cosigned checkpoint, a blob, every kind of file),
 # at its first, middle and last byte: verify-evidence must fail and name
