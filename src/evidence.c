@@ -23,7 +23,6 @@
 #include "util.h"
 #include "audit_int.h"
 
-#define FINDINGS_MAX (1u << 24)   /* bytes of findings.json we read */
 #define ENTRY_FILE_MAX (1u << 17) /* an entry is at most 65,535 bytes */
 #define PROOF_FILE_MAX (1u << 22)
 #define POLICY_FILE_MAX (1u << 20)
@@ -360,6 +359,11 @@ prb_evidence_write(const char *dir, prb_log *log, const prb_policy_set *ps,
 	prb_note_free(note);
 	if (rc == 0)
 		rc = prb_audit_findings_json(ps, &c, f, n, &json, &jlen, err);
+	if (rc == 0 && jlen > PRB_FINDINGS_MAX)
+		rc = prb_err_set(err, PRB_ETOOBIG, "findings.json", UINT64_MAX,
+		                 "%zu findings make %zu bytes, over the %zu a "
+		                 "bundle may hold: narrow the policies", n, jlen,
+		                 (size_t)PRB_FINDINGS_MAX);
 	if (rc == 0 && n && !(leaves = malloc(n * sizeof *leaves)))
 		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                 "out of memory");
@@ -783,7 +787,7 @@ check_manifest(const char *dir, name_list *blobs, prb_err *err)
 	name_list have = {0};
 	char hex[65];
 	int rc = check_subdir(dir, "blobs", blobs, err);
-	if (rc == 0 && (rc = read_in(dir, MANIFEST, FINDINGS_MAX, &text, &len,
+	if (rc == 0 && (rc = read_in(dir, MANIFEST, PRB_FINDINGS_MAX, &text, &len,
 	                             err)) == PRB_ENOTFOUND)
 		rc = verr(err, rc, MANIFEST, "missing%s", "", 0);
 	if (rc == 0)
@@ -854,7 +858,7 @@ prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
 	                                         NULL, err)) != 0)
 		snprintf(err->where, sizeof err->where, "checkpoint");
 	if (rc == 0)
-		rc = read_in(dir, "findings.json", FINDINGS_MAX, &fj, &fjlen, err);
+		rc = read_in(dir, "findings.json", PRB_FINDINGS_MAX, &fj, &fjlen, err);
 	if (rc == 0) {
 		json_error_t je;
 		root = json_loadb((const char *)fj, fjlen, JSON_REJECT_DUPLICATES |

@@ -59,6 +59,10 @@
 #include "merkle.h"
 #include "note.h"
 
+/* The largest findings.json (and SHA256SUMS) a bundle may hold: audit
+ * refuses to write one that verify-evidence would refuse to read. */
+#define PRB_FINDINGS_MAX ((size_t)1 << 28)
+
 enum {
 	PRB_SEV_INFO,
 	PRB_SEV_LOW,

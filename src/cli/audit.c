@@ -144,7 +144,7 @@ check_bundle(const char *dir, const char *bundle)
 		cli_fail("audit", &err);
 		goto done;
 	}
-	if (prb_read_file(fj, 1u << 24, &want, &wantlen, &err)) {
+	if (prb_read_file(fj, PRB_FINDINGS_MAX, &want, &wantlen, &err)) {
 		cli_fail("audit", &err);
 		goto done;
 	}
