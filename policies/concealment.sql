@@ -6,11 +6,15 @@
 -- rationale: diagnostic settings and log profiles deleted; GCP log sinks
 -- rationale: deleted or changed and exclusions added; Kubernetes dynamic
 -- rationale: audit sinks changed. Refused attempts are not findings.
+-- covers: AWS, Azure, GCP, Kubernetes.
 SELECT leaf,
        format || ': ' || operation || ' by ' || coalesce(principal, '?') AS detail
 FROM events
-WHERE coalesce(result, '') <> 'failure'
-  AND NOT (format = 'k8s-audit' AND CAST(result AS INTEGER) >= 400)
+WHERE CASE format
+        WHEN 'k8s-audit' THEN CAST(result AS INTEGER) BETWEEN 200 AND 299
+        WHEN 'azure-activity' THEN lower(result) IN ('success', 'succeeded')
+        ELSE result = 'success'
+      END
   AND (
        (service = 'cloudtrail.amazonaws.com'
         AND operation IN ('StopLogging', 'DeleteTrail', 'UpdateTrail',
