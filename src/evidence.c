@@ -20,6 +20,7 @@
 #include "probity/entry.h"
 #include "probity/jcs.h"
 #include "probity/proof.h"
+#include "probity/report.h"
 #include "util.h"
 #include "audit_int.h"
 
@@ -199,6 +200,46 @@ write_cited(const char *dir, prb_log *log, uint64_t leaf, const char *cp,
 	}
 	free(entry);
 	free(proof);
+	return rc;
+}
+
+/* The record of a cited entry, from the log (a prb_cited_record_fn). */
+static int
+log_record(void *ctx, uint64_t leaf, json_t **rec, prb_err *err)
+{
+	prb_log *log = ctx;
+	uint8_t *entry = NULL;
+	size_t elen;
+	int canonical;
+	char hex[65];
+	blob_keep k = {prb_log_store(log), NULL, 0};
+	int rc = prb_log_read_entry(log, leaf, &entry, &elen, err);
+	if (rc == 0)
+		rc = prb_entry_record(entry, elen, get_and_keep, &k, rec,
+		                      &canonical, hex, err);
+	free(entry);
+	free(k.data);
+	return rc;
+}
+
+/* findings.sarif and report.html, made from what the bundle holds. */
+static int
+write_reports(const char *dir, prb_log *log, const prb_policy_set *ps,
+              const char *fj, size_t fjlen, const char *cp, size_t cplen,
+              prb_err *err)
+{
+	char *sarif = NULL, *html = NULL;
+	size_t slen, hlen;
+	int rc = prb_report_sarif(fj, fjlen, ps->v, ps->n, &sarif, &slen, err);
+	if (rc == 0)
+		rc = write_new(dir, "findings.sarif", sarif, slen, err);
+	if (rc == 0)
+		rc = prb_report_html(fj, fjlen, (const uint8_t *)cp, cplen, ps->v,
+		                     ps->n, log_record, log, &html, &hlen, err);
+	if (rc == 0)
+		rc = write_new(dir, "report.html", html, hlen, err);
+	free(sarif);
+	free(html);
 	return rc;
 }
 
@@ -385,6 +426,8 @@ prb_evidence_write(const char *dir, prb_log *log, const prb_policy_set *ps,
 		rc = write_cited(dir, log, leaves[i], cp, cplen, err);
 		nl++;
 	}
+	if (rc == 0)
+		rc = write_reports(dir, log, ps, json, jlen, cp, cplen, err);
 	/* the manifest last: it lists every other file */
 	if (rc == 0)
 		rc = write_manifest(dir, err);
@@ -639,7 +682,8 @@ check_top_level(const char *dir, prb_err *err)
 {
 	static const char *const names[] = {"checkpoint", "findings.json",
 	                                    "entries", "proofs", "policies",
-	                                    "blobs", MANIFEST};
+	                                    "blobs", "findings.sarif",
+	                                    "report.html", MANIFEST};
 	DIR *d = opendir(dir);
 	if (!d)
 		return verr(err, PRB_ENOTFOUND, NULL, "%s is not a directory",
@@ -692,7 +736,8 @@ check_subdir(const char *dir, const char *sub, name_list *want, prb_err *err)
  * severity, and declares exactly the parameters listed; and every finding
  * names a listed policy with its title and severity. */
 static int
-check_policies(const char *dir, const json_t *root, prb_err *err)
+check_policies(const char *dir, const json_t *root, prb_policy **pvout,
+               size_t *npout, prb_err *err)
 {
 	const char *F = "findings.json";
 	const json_t *pols = json_object_get(root, "policies");
@@ -769,10 +814,66 @@ check_policies(const char *dir, const json_t *root, prb_err *err)
 		rc = prb_err_set(err, rc, NULL, UINT64_MAX, "out of memory");
 	if (rc == 0)
 		rc = check_subdir(dir, "policies", &want, err);
+	if (rc == 0) {
+		*pvout = pv;
+		*npout = np;
+		pv = NULL;
+	}
 	for (i = 0; pv && i < np; i++)
 		prb_policy_clear(&pv[i]);
 	free(pv);
 	names_free(&want);
+	return rc;
+}
+
+/* The record of a cited entry, from the bundle (a prb_cited_record_fn). */
+static int
+bundle_record(void *ctx, uint64_t leaf, json_t **rec, prb_err *err)
+{
+	bundle_blobs b = {ctx, ""};
+	char en[64], hex[65];
+	uint8_t *entry;
+	size_t elen;
+	int canonical;
+	snprintf(en, sizeof en, "entries/%llu.json", (unsigned long long)leaf);
+	int rc = read_in(ctx, en, ENTRY_FILE_MAX, &entry, &elen, err);
+	if (rc == 0) {
+		rc = prb_entry_record(entry, elen, get_bundle_blob, &b, rec,
+		                      &canonical, hex, err);
+		free(entry);
+	}
+	return rc;
+}
+
+/* findings.sarif and report.html are what the bundle gives, byte for
+ * byte (run once everything they are made from has verified). */
+static int
+check_reports(const char *dir, const uint8_t *fj, size_t fjlen,
+              const uint8_t *cp, size_t cplen, const prb_policy *pv,
+              size_t np, prb_err *err)
+{
+	static const char *const names[] = {"findings.sarif", "report.html"};
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < 2; i++) {
+		char *want = NULL;
+		uint8_t *have = NULL;
+		size_t wlen = 0, hlen = 0;
+		rc = i == 0
+		     ? prb_report_sarif((const char *)fj, fjlen, pv, np, &want,
+		                        &wlen, err)
+		     : prb_report_html((const char *)fj, fjlen, cp, cplen, pv,
+		                       np, bundle_record, (void *)dir, &want,
+		                       &wlen, err);
+		if (rc == 0 && (rc = read_in(dir, names[i], PRB_FINDINGS_MAX,
+		                             &have, &hlen, err)) == PRB_ENOTFOUND)
+			rc = verr(err, rc, names[i], "missing%s", "", 0);
+		if (rc == 0 && (hlen != wlen || memcmp(have, want, wlen) != 0))
+			rc = verr(err, PRB_EPROOF, names[i], "altered: it is not "
+			          "what the bundle's findings, checkpoint, policies "
+			          "and entries give%s", "", 0);
+		free(want);
+		free(have);
+	}
 	return rc;
 }
 
@@ -811,15 +912,17 @@ check_manifest(const char *dir, name_list *blobs, prb_err *err)
 			            "a file the bundle does not have", "", i + 1);
 			break;
 		}
-		/* Every file but these two has been checked whole on its own
-		 * by now (proofs, digests): a difference there means the
+		/* Every file but these four has been checked whole on its
+		 * own by now (proofs, digests): a difference there means the
 		 * manifest was altered. findings.json's free text (details)
 		 * and the checkpoint's signature lines from unknown keys only
-		 * the manifest covers. */
+		 * the manifest covers; the reports are checked after it. */
 		if ((rc = file_sha256(dir, have.v[i], hex, err)) == 0 &&
 		    memcmp(hex, l, 64) != 0)
-			rc = strcmp(have.v[i], "findings.json") == 0 ||
-			     strcmp(have.v[i], "checkpoint") == 0
+			rc = !strcmp(have.v[i], "findings.json") ||
+			     !strcmp(have.v[i], "checkpoint") ||
+			     !strcmp(have.v[i], "findings.sarif") ||
+			     !strcmp(have.v[i], "report.html")
 			     ? verr(err, PRB_EPROOF, have.v[i], "altered: its "
 			            "SHA-256 is not the one " MANIFEST " lists "
 			            "(or " MANIFEST " was altered)%s", "", 0)
@@ -849,6 +952,8 @@ prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
 	json_t *root = NULL;
 	char *canon = NULL;
 	name_list blobs = {0};
+	prb_policy *pv = NULL;
+	size_t np = 0;
 	memset(&s, 0, sizeof s);
 	int rc = check_top_level(dir, err);
 	if (rc == 0)
@@ -882,14 +987,20 @@ prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
 		rc = check_cited(dir, leaves[i], cp, cplen, vs, nvs, &blobs,
 		                 err);
 	if (rc == 0)
-		rc = check_policies(dir, root, err);
+		rc = check_policies(dir, root, &pv, &np, err);
+
 	if (rc == 0)
 		rc = check_manifest(dir, &blobs, err);
+	if (rc == 0)
+		rc = check_reports(dir, fj, fjlen, cp, cplen, pv, np, err);
 	s.entries = nl;
 	if (rc == 0 && sum)
 		*sum = s;
 	json_decref(root);
 	names_free(&blobs);
+	for (size_t i = 0; i < np; i++)
+		prb_policy_clear(&pv[i]);
+	free(pv);
 	free(canon);
 	free(leaves);
 	free(cp);

@@ -330,10 +330,12 @@ check "which flags the new record" grep -q "\"entries\":\[$N0\],\"policy\":\"res
 prb audit "$T/lg" --check "$T/b1"
 eq "the old bundle is reproduced as of its checkpoint" "$RC" 0
 check "at its own size" grep -q "at size 15, byte for byte$" "$T/out"
-# A forger who alters a detail and fixes SHA256SUMS passes verify-evidence
-# (which cannot know the log) but not --check.
+# A forger who alters a detail everywhere it is shown (findings.json, the
+# SARIF and the report) and fixes SHA256SUMS passes verify-evidence (which
+# cannot know the log) but not --check.
 rm -rf "$T/tf" && cp -r "$T/b1" "$T/tf"
-sed -i 's/StopLogging by arn:aws:iam::111122223333:root/StopLogging by arn:aws:iam::111122223333:user-x/' "$T/tf/findings.json"
+sed -i 's/StopLogging by arn:aws:iam::111122223333:root/StopLogging by arn:aws:iam::111122223333:user-x/' "$T/tf/findings.json" "$T/tf/findings.sarif" "$T/tf/report.html"
+sed -i "s/$(fsha "$T/b1/findings.json")/$(fsha "$T/tf/findings.json")/" "$T/tf/report.html"
 (cd "$T/tf" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
 expect_ok "a re-hashed forgery passes the offline check" verify-evidence "$T/tf" --vkey "$VKEY"
 expect_fail "but not --check" audit "$L" --check "$T/tf"
