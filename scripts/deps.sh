@@ -3,7 +3,8 @@
 # Idempotent; runs apt-get only when something is missing.
 set -eu
 PKGS="gcc make libc6-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev sqlite3 openssl clang \
-libclang-rt-14-dev golang-go golang-golang-x-mod-dev time"
+libclang-rt-14-dev golang-go golang-golang-x-mod-dev time \
+chromium tesseract-ocr tesseract-ocr-eng fonts-dejavu-core"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

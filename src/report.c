@@ -220,7 +220,11 @@ static const char css[] =
 	"td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left;"
 	"vertical-align:top}"
 	"code,.mono{font-family:monospace;word-break:break-all}"
-	".counts td{font-size:1.6em;font-weight:bold;text-align:center}"
+	".counts{font-size:1.6em;font-weight:bold}"
+	".counts span{border-bottom:.3em solid #ddd;padding:0 .3em}"
+	".c-critical{border-color:#8b0000!important}.c-high{border-color:"
+	"#c0392b!important}.c-medium{border-color:#f0b429!important}"
+	".c-low{border-color:#9fd3f0!important}"
 	".sev{font-weight:bold;text-transform:uppercase}"
 	".critical{color:#fff;background:#8b0000}.high{color:#fff;"
 	"background:#c0392b}.medium{background:#f0b429}.low{background:#9fd3f0}"
@@ -339,9 +343,17 @@ determinism_section(sbuf *b, const char *fj, size_t fjlen,
 		td(b, jstr(p, "id"), 1);
 		td(b, jstr(p, "severity"), 0);
 		td(b, jstr(p, "sha256"), 1);
-		char *params = json_dumps(json_object_get(p, "params"),
-		                          JSON_SORT_KEYS | JSON_COMPACT |
-		                          JSON_ENCODE_ANY);
+		char *params = NULL;
+		size_t plen;
+		if (prb_jcs_encode(json_object_get(p, "params"), &params, &plen,
+		                   NULL) != 0)
+			params = NULL;
+		if (params) {
+			char *z = realloc(params, plen + 1);
+			if (z)
+				z[plen] = 0;
+			params = z;
+		}
 		td(b, params ? params : "", 1);
 		free(params);
 		sb_str(b, "</tr>");
@@ -361,14 +373,11 @@ counts_section(sbuf *b, const json_t *fs)
 				n[k]++;
 	}
 	sb_fmt(b, "<h2>Findings by severity: %zu in all</h2>"
-	          "<table class=\"counts\"><tr>", json_array_size(fs));
+	          "<p class=\"counts\">", json_array_size(fs));
 	for (int k = 0; k < 5; k++)
-		sb_fmt(b, "<th class=\"sev %s\">%s</th>", sev_order[k],
-		       sev_order[k]);
-	sb_str(b, "</tr><tr>");
-	for (int k = 0; k < 5; k++)
-		sb_fmt(b, "<td>%zu</td>", n[k]);
-	sb_str(b, "</tr></table>");
+		sb_fmt(b, "%s<span class=\"c-%s\">%zu %s</span>",
+		       k ? " &nbsp; " : "", sev_order[k], n[k], sev_order[k]);
+	sb_str(b, "</p>");
 }
 
 static void
@@ -505,9 +514,7 @@ prb_report_html(const char *fj, size_t fjlen, const uint8_t *cp,
 			       json_object_get(c, "size")));
 		counts_section(&b, fs);
 		checkpoint_section(&b, c, cp, cplen);
-		determinism_section(&b, fj, fjlen, root,
-		                    (size_t)json_number_value(
-			                    json_object_get(c, "size")));
+		findings_section(&b, fs, pv, np, cv, nc);
 		sb_str(&b, "<h2>Timeline of the cited events</h2>");
 		if (nc == 0)
 			sb_str(&b, "<p>No event is cited.</p>");
@@ -522,7 +529,9 @@ prb_report_html(const char *fj, size_t fjlen, const uint8_t *cp,
 		}
 		if (nc)
 			sb_str(&b, "</table>");
-		findings_section(&b, fs, pv, np, cv, nc);
+		determinism_section(&b, fj, fjlen, root,
+		                    (size_t)json_number_value(
+			                    json_object_get(c, "size")));
 		sb_str(&b, "<h2>How to verify this bundle</h2><p><code>probity "
 		           "verify-evidence BUNDLE --vkey LOGKEY [--witness-vkey "
 		           "WITNESSKEY]...</code> checks, with no access to the "
