@@ -33,9 +33,11 @@ build/$(1)/tests/%: tests/unit/%.c $(UNIT_SUP) build/$(1)/libprobity.a $(HDRS) |
 	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -Itests/unit -o $$@ $$< $(UNIT_SUP) build/$(1)/libprobity.a $$(TLIBS) $$(LDLIBS)
 build/$(1)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c build/$(1)/libprobity.a $(HDRS) | build/$(1)/fuzz
 	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -o $$@ $$< tests/fuzz/replay.c build/$(1)/libprobity.a $$(LDLIBS)
+build/$(1)/gen-events: bench/gen_events.c | build/$(1)/lib
+	$$(CC) $$(WARN) $(2) -o $$@ $$<
 build/$(1)/lib build/$(1)/cli build/$(1)/tests build/$(1)/fuzz:
 	mkdir -p $$@
-$(1)-all: build/$(1)/probity \
+$(1)-all: build/$(1)/probity build/$(1)/gen-events \
 	$(patsubst tests/unit/%.c,build/$(1)/tests/%,$(UNIT_SRC)) \
 	$(patsubst tests/fuzz/%.c,build/$(1)/fuzz/%,$(FUZZ_SRC))
 endef

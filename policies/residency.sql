@@ -14,6 +14,9 @@ SELECT leaf,
        ' by ' || coalesce(principal, '?') AS detail
 FROM events
 WHERE location IS NOT NULL
-  AND lower(location) NOT IN (SELECT lower(value) FROM json_each(:allowed_regions))
+  -- an allowed region, or a zone of one (GCP's europe-west1-b)
+  AND NOT EXISTS (SELECT 1 FROM json_each(:allowed_regions)
+                  WHERE lower(location) = lower(value)
+                     OR lower(location) LIKE lower(value) || '-_')
   AND coalesce(result, '') <> 'failure'
 ORDER BY leaf
