@@ -67,7 +67,7 @@ check-rel: rel-all probity
 	sh tests/run.sh build/rel
 
 demo: deps
-	$(MAKE) probity
+	$(MAKE) probity build/rel/gen-events
 	sh scripts/demo.sh
 
 bench: probity
