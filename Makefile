@@ -48,7 +48,7 @@ build/rel/cli/audit.o build/san/cli/audit.o: DEFS += -DPRB_POLICY_DIR='"$(CURDIR
 $(eval $(call build_rules,rel,$(CFLAGS)))
 $(eval $(call build_rules,san,$(SANFLAGS)))
 
-.PHONY: all deps check check-rel check-san demo bench fuzz clean rel-all san-all
+.PHONY: all deps check check-rel check-san demo bench bench-audit fuzz clean rel-all san-all
 
 all: probity
 
@@ -70,8 +70,11 @@ demo: deps
 	$(MAKE) probity build/rel/gen-events
 	sh scripts/demo.sh
 
-bench: probity
+bench: probity bench-audit
 	sh bench/ingest
+
+bench-audit: probity build/rel/gen-events
+	sh bench/audit
 
 # Coverage-guided fuzzing with libFuzzer (clang); FUZZ_SECONDS per harness.
 FUZZ_SECONDS ?= 60
