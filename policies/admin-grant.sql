@@ -23,7 +23,7 @@ SELECT leaf, detail FROM (
                             json_extract(request, '$.groupName'), '?') ||
          ' by ' || coalesce(principal, '?') AS detail
   FROM events
-  WHERE format = 'cloudtrail' AND result = 'success'
+  WHERE format = 'cloudtrail' AND succeeded
     AND service = 'iam.amazonaws.com'
     AND operation IN ('AttachUserPolicy', 'AttachRolePolicy', 'AttachGroupPolicy')
     AND json_extract(request, '$.policyArn')
@@ -34,7 +34,7 @@ SELECT leaf, detail FROM (
          coalesce(json_extract(request, '$.properties.principalId'), '?') ||
          ' at ' || coalesce(resource_id, '?') || ' by ' || coalesce(principal, '?')
   FROM events, json_each(:azure_privileged_roles) r
-  WHERE format = 'azure-activity' AND lower(result) IN ('success', 'succeeded')
+  WHERE format = 'azure-activity' AND succeeded
     AND lower(operation) = 'microsoft.authorization/roleassignments/write'
     AND lower(coalesce(json_extract(request, '$.properties.roleDefinitionId'), ''))
         LIKE '%/' || lower(r.value)
@@ -43,7 +43,7 @@ SELECT leaf, detail FROM (
          'gcp-audit: ' || e.operation || ' binds ' || min(json_extract(b.value, '$.role')) ||
          ' on ' || coalesce(e.resource_id, '?') || ' by ' || coalesce(e.principal, '?')
   FROM events e, json_each(e.request, '$.policy.bindings') b
-  WHERE e.format = 'gcp-audit' AND e.result = 'success'
+  WHERE e.format = 'gcp-audit' AND e.succeeded
     AND (e.operation LIKE '%SetIamPolicy' OR e.operation = 'storage.setIamPermissions')
     AND json_extract(b.value, '$.role') IN (SELECT value FROM json_each(:gcp_privileged_roles))
   GROUP BY e.leaf
@@ -53,7 +53,7 @@ SELECT leaf, detail FROM (
          ' binds ' || json_extract(request, '$.roleRef.name') || ' by ' ||
          coalesce(principal, '?')
   FROM events
-  WHERE format = 'k8s-audit' AND CAST(result AS INTEGER) BETWEEN 200 AND 299
+  WHERE format = 'k8s-audit' AND succeeded
     AND operation IN ('create clusterrolebindings', 'update clusterrolebindings',
                       'patch clusterrolebindings', 'create rolebindings',
                       'update rolebindings', 'patch rolebindings')

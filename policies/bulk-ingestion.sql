@@ -22,10 +22,7 @@ SELECT leaf,
                 json_extract(request, '$.sku.name'), '?') ||
        ' by ' || coalesce(principal, '?') AS detail
 FROM events
-WHERE CASE format
-        WHEN 'azure-activity' THEN lower(result) IN ('success', 'succeeded')
-        ELSE result = 'success'
-      END
+WHERE succeeded
   AND (
        (format = 'cloudtrail' AND service = 'kinesis.amazonaws.com' AND (
             (operation = 'CreateStream'

@@ -16,10 +16,7 @@
 WITH ops AS (
   SELECT leaf, format, account, operation, julianday(event_time) * 24.0 AS h
   FROM events
-  WHERE CASE format
-          WHEN 'azure-activity' THEN lower(result) IN ('success', 'succeeded')
-          ELSE result = 'success'
-        END
+  WHERE succeeded
     AND ((format = 'cloudtrail' AND service = 'transcribe.amazonaws.com'
           AND operation IN ('StartTranscriptionJob', 'StartCallAnalyticsJob',
                             'StartMedicalTranscriptionJob',

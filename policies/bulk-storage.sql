@@ -17,10 +17,7 @@ WITH creates AS (
   SELECT leaf, format, operation, principal, event_time,
          julianday(event_time) * 24.0 AS h
   FROM events
-  WHERE CASE format
-          WHEN 'azure-activity' THEN lower(result) IN ('success', 'succeeded')
-          ELSE result = 'success'
-        END
+  WHERE succeeded
     AND ((format = 'cloudtrail'
           AND ((service = 's3.amazonaws.com' AND operation = 'CreateBucket')
                OR (service = 'ec2.amazonaws.com' AND operation = 'CreateVolume')))

@@ -10,11 +10,7 @@
 SELECT leaf,
        format || ': ' || operation || ' by ' || coalesce(principal, '?') AS detail
 FROM events
-WHERE CASE format
-        WHEN 'k8s-audit' THEN CAST(result AS INTEGER) BETWEEN 200 AND 299
-        WHEN 'azure-activity' THEN lower(result) IN ('success', 'succeeded')
-        ELSE result = 'success'
-      END
+WHERE succeeded
   AND (
        (service = 'cloudtrail.amazonaws.com'
         AND operation IN ('StopLogging', 'DeleteTrail', 'UpdateTrail',

@@ -26,7 +26,7 @@ SELECT leaf, detail FROM (
   FROM events e,
        json_tree(json(coalesce(json_extract(e.request, '$.assumeRolePolicyDocument'),
                                  json_extract(e.request, '$.policyDocument')))) t
-  WHERE e.format = 'cloudtrail' AND e.result = 'success'
+  WHERE e.format = 'cloudtrail' AND e.succeeded
     AND e.service = 'iam.amazonaws.com'
     AND e.operation IN ('CreateRole', 'UpdateAssumeRolePolicy')
     AND json_valid(coalesce(json_extract(e.request, '$.assumeRolePolicyDocument'),
@@ -48,7 +48,7 @@ SELECT leaf, detail FROM (
          ' on ' || coalesce(resource_id, '?') || ' by ' ||
          coalesce(principal, '?')
   FROM events
-  WHERE format = 'azure-activity' AND lower(result) IN ('success', 'succeeded')
+  WHERE format = 'azure-activity' AND succeeded
     AND (lower(operation) = 'microsoft.managedservices/registrationassignments/write'
          OR (lower(operation) = 'microsoft.managedservices/registrationdefinitions/write'
              AND coalesce(json_extract(request, '$.properties.managedByTenantId'), '')

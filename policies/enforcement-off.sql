@@ -14,11 +14,7 @@ SELECT leaf,
        format || ': ' || operation || ' on ' || coalesce(resource_id, '?') ||
        ' by ' || coalesce(principal, '?') AS detail
 FROM events
-WHERE CASE format
-        WHEN 'k8s-audit' THEN CAST(result AS INTEGER) BETWEEN 200 AND 299
-        WHEN 'azure-activity' THEN lower(result) IN ('success', 'succeeded')
-        ELSE result = 'success'
-      END
+WHERE succeeded
   AND (
        (format = 'cloudtrail' AND (
             (service = 'config.amazonaws.com'

@@ -18,7 +18,7 @@ SELECT e.leaf,
 FROM events e,
      json_each(e.request, '$.policy.bindings') b,
      json_each(b.value, '$.members') m
-WHERE e.format = 'gcp-audit' AND e.result = 'success'
+WHERE e.format = 'gcp-audit' AND e.succeeded
   AND (e.operation LIKE '%SetIamPolicy' OR e.operation = 'storage.setIamPermissions')
   AND (m.value IN ('allUsers', 'allAuthenticatedUsers')
        OR (m.value LIKE '%@%'

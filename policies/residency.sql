@@ -18,5 +18,5 @@ WHERE location IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM json_each(:allowed_regions)
                   WHERE lower(location) = lower(value)
                      OR lower(location) LIKE lower(value) || '-_')
-  AND coalesce(result, '') <> 'failure'
+  AND succeeded
 ORDER BY leaf

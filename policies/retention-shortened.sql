@@ -32,11 +32,7 @@ FROM (
                            json_extract(request, '$.retentionDays'))
          END AS days
   FROM events
-  WHERE CASE format
-          WHEN 'k8s-audit' THEN CAST(result AS INTEGER) BETWEEN 200 AND 299
-          WHEN 'azure-activity' THEN lower(result) IN ('success', 'succeeded')
-          ELSE result = 'success'
-        END
+  WHERE succeeded
 )
 WHERE days IS NOT NULL AND CAST(days AS INTEGER) < :min_retention_days
 ORDER BY leaf

@@ -57,16 +57,19 @@ db_err(prb_err *err, sqlite3 *db, const prb_policy *p, int at_offset)
 	            sqlite3_errmsg(db));
 }
 
-/* ctx: non-NULL when auditing as of an older size, where the index's
- * tables (events, meta) may be read only through the temp view events
- * that shadows the first (d names the view doing the reading). */
+/* The index's tables (events, meta) may be read only through the temp
+ * view events that shadows the first (d names the view doing the
+ * reading). */
 static int
 authorize(void *ctx, int op, const char *a, const char *b, const char *c,
           const char *d)
 {
-	(void)b;
-	if (ctx && op == SQLITE_READ && c && strcmp(c, "main") == 0 && !d &&
-	    a && (strcmp(a, "events") == 0 || strcmp(a, "meta") == 0))
+	(void)ctx, (void)b;
+	/* (SQLite also reports a table it only scans, for rows or a count,
+	 * as a read of the column "": no value of it is read) */
+	if (op == SQLITE_READ && c && strcmp(c, "main") == 0 && !d &&
+	    b && b[0] && a &&
+	    (strcmp(a, "events") == 0 || strcmp(a, "meta") == 0))
 		return SQLITE_DENY;
 	/* json_each's constructor declares its schema, which SQLite checks as
 	 * an update of sqlite_master; the connection is read-only anyway */
@@ -213,11 +216,11 @@ prepare_policy(sqlite3 *db, const prb_policy *p, sqlite3_stmt **out,
 
 static int
 run_policy(sqlite3 *db, const prb_policy *p, size_t pi, uint64_t size,
-           int as_of, finding_vec *fv, prb_err *err)
+           finding_vec *fv, prb_err *err)
 {
 	sqlite3_stmt *st;
 	int leaf_col = -1, detail_col = -1;
-	sqlite3_set_authorizer(db, authorize, as_of ? db : NULL);
+	sqlite3_set_authorizer(db, authorize, NULL);
 	int rc = prepare_policy(db, p, &st, &leaf_col, &detail_col, err);
 	sqlite3_set_authorizer(db, NULL, NULL);
 	if (rc)
@@ -405,20 +408,22 @@ prb_audit_run_at(const char *index_path, const prb_policy_set *ps,
 		                 "cannot audit as of %llu entries: the log has "
 		                 "%llu", (unsigned long long)at,
 		                 (unsigned long long)size);
-	if (rc == 0 && at < size) {
-		/* The log as it stood at `at` entries: its first `at` leaves
-		 * (appends only add leaves). The temp view shadows the table
-		 * for unqualified names; the authorizer refuses the rest. */
-		char sql[160];
-		snprintf(sql, sizeof sql, "CREATE TEMP VIEW events AS SELECT * "
-		         "FROM main.events WHERE leaf < %llu",
-		         (unsigned long long)at);
+	if (rc == 0) {
+		/* What policies see as `events`: the log as it stood at `at`
+		 * entries (its first `at` leaves: appends only add leaves),
+		 * with one derived column, succeeded. The temp view shadows
+		 * the table for unqualified names; the authorizer refuses the
+		 * table itself. */
+		char sql[600];
+		snprintf(sql, sizeof sql, "CREATE TEMP VIEW events AS SELECT *, "
+		         "%s AS succeeded FROM main.events WHERE leaf < %llu",
+		         PRB_SUCCEEDED_SQL, (unsigned long long)at);
 		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 			rc = prb_err_set(err, PRB_EIO, index_path, UINT64_MAX,
 			                 "%s", sqlite3_errmsg(db));
 	}
 	for (size_t i = 0; rc == 0 && i < ps->n; i++)
-		rc = run_policy(db, &ps->v[i], i, at, at < size, &fv, err);
+		rc = run_policy(db, &ps->v[i], i, at, &fv, err);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_close(db);
 	if (rc == 0 && fv.n > 1) {

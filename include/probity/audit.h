@@ -137,12 +137,19 @@ int prb_audit_run(const char *index_path, const prb_policy_set *ps,
                   size_t *n, prb_err *err);
 
 /*
- * The same, as of the log's first `at` <= size entries (the log as it
- * stood at that checkpoint): every policy sees the table `events` with
- * those rows only (a temp view shadowing it; a query naming main.events or
- * another table of the index is refused). Policies name tables
- * unqualified.
+ * What a policy queries is `events`: a temp view of the index's table
+ * (index.h) with one more column, `succeeded` (PRB_SUCCEEDED_SQL: the
+ * call was not refused or failed), and only the rows of the log's first
+ * `at` <= size entries (the log as it stood at that checkpoint;
+ * prb_audit_run audits at = size). Reading main.events or main.meta
+ * directly is refused: policies name `events` unqualified.
  */
+#define PRB_SUCCEEDED_SQL \
+	"(CASE format WHEN 'k8s-audit' THEN " \
+	"CAST(result AS INTEGER) BETWEEN 200 AND 299 " \
+	"WHEN 'azure-activity' THEN lower(result) IN ('success', 'succeeded') " \
+	"ELSE result = 'success' END)"
+
 int prb_audit_run_at(const char *index_path, const prb_policy_set *ps,
                      uint64_t size, const prb_hash *root, uint64_t at,
                      prb_finding **out, size_t *n, prb_err *err);

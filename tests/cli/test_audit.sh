@@ -348,12 +348,15 @@ expect_fail "a bundle of another log" audit "$T/lo" --check "$T/b1"
 err_has "is refused" "b1/checkpoint: of log audit-test.example/log, not of"
 expect_fail "--check with --out" audit "$L" --check "$T/b1" --out "$T/x"
 eq "is a usage error" "$RC" 2
-# As of an older size, a policy cannot reach past the view to main.events.
+# A policy sees events only through the view (as of the bundle's size).
 mkdir -p "$T/polm"
 printf -- '-- id: test.main-events\n-- title: reads main.events\n-- severity: low\n-- rationale: a test policy that names the table with its schema\nSELECT leaf FROM main.events WHERE leaf = 2\n' >"$T/polm/m.sql"
-expect_ok "main.events can be read at the latest checkpoint" audit "$L" --policies "$T/polm" --out "$T/bm"
-expect_fail "but not as of an older one" audit "$T/lg" --check "$T/bm"
-err_has "naming the policy" "bm/policies/test.main-events.sql:5: SQL error: access to events.leaf is prohibited"
+expect_fail "a policy cannot read main.events, past the view" audit "$L" --policies "$T/polm" --out "$T/bm"
+err_has "naming the policy" "polm/m.sql:5: SQL error: access to events.leaf is prohibited"
+printf -- '-- id: test.succeeded\n-- title: refused calls\n-- severity: low\n-- rationale: a test policy of the derived column succeeded, the refused calls\nSELECT leaf FROM events WHERE NOT succeeded\n' >"$T/polm/m.sql"
+expect_ok "the view's succeeded column" audit "$L" --policies "$T/polm" --out "$T/bm"
+# refused: 4 (DeleteTrail, AccessDenied), 14 (k8s delete, 403); none else
+eq "is false exactly for the refused calls" "$(cited "$T/bm/findings.json" test.succeeded)" "4 14"
 
 section "one altered byte anywhere"
 # Every file of a bundle (cosigned checkpoint, a blob, every kind of file),
