@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,7 +164,7 @@ push_finding(finding_vec *fv, size_t policy, uint64_t leaf, const char *detail)
 	char *d = NULL;
 	if (detail && !(d = prb_audit_dupn(detail, strlen(detail))))
 		return PRB_ENOMEM;
-	fv->v[fv->n++] = (prb_finding){policy, leaf, d};
+	fv->v[fv->n++] = (prb_finding){policy, leaf, d, 0, SIZE_MAX};
 	return 0;
 }
 
@@ -264,6 +265,45 @@ cmp_finding(const void *a, const void *b, const prb_policy_set *ps)
 	if (!x->detail || !y->detail)
 		return !!x->detail - !!y->detail;
 	return strcmp(x->detail, y->detail);
+}
+
+static int
+cmp_detail_leaf(const void *a, const void *b)
+{
+	const prb_finding *x = *(prb_finding *const *)a;
+	const prb_finding *y = *(prb_finding *const *)b;
+	int c = strcmp(x->detail, y->detail);
+	if (c)
+		return c;
+	return x->leaf < y->leaf ? -1 : x->leaf > y->leaf;
+}
+
+/* Groups the sorted rows v[0..n) into findings: rows of one policy with
+ * the same non-NULL detail (prb_finding's group and next). */
+static int
+group_findings(prb_finding *v, size_t n)
+{
+	prb_finding **p = malloc((n ? n : 1) * sizeof *p);
+	if (!p)
+		return PRB_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		v[i].group = i;
+		v[i].next = SIZE_MAX;
+	}
+	for (size_t a = 0, b; a < n; a = b) {
+		size_t m = 0;
+		for (b = a; b < n && v[b].policy == v[a].policy; b++)
+			if (v[b].detail)
+				p[m++] = &v[b];
+		qsort(p, m, sizeof *p, cmp_detail_leaf);
+		for (size_t k = 1; k < m; k++)
+			if (strcmp(p[k]->detail, p[k - 1]->detail) == 0) {
+				p[k]->group = p[k - 1]->group;
+				p[k - 1]->next = (size_t)(p[k] - v);
+			}
+	}
+	free(p);
+	return 0;
 }
 
 /* Insertion-merge sort without qsort_r (not in C11): a plain merge sort. */
@@ -444,6 +484,9 @@ prb_audit_run_at(const char *index_path, const prb_policy_set *ps,
 		if (rc == 0)
 			fv.n = k;
 	}
+	if (rc == 0 && group_findings(fv.v, fv.n))
+		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                 "out of memory");
 	if (rc) {
 		prb_findings_free(fv.v, fv.n);
 		return rc;
@@ -498,11 +541,22 @@ prb_audit_findings_json(const prb_policy_set *ps, const prb_checkpoint *cp,
 	*len = 0;
 	json_t *fs = json_array();
 	for (size_t i = 0; fs && i < n; i++) {
+		if (f[i].group != i)
+			continue; /* cited by its group's first row */
 		const prb_policy *p = &ps->v[f[i].policy];
-		json_t *e = json_pack("{s:s, s:s, s:s, s:[f], s:s?}", "policy",
-		                      p->id, "title", p->title, "severity",
-		                      prb_severity_name(p->severity), "entries",
-		                      (double)f[i].leaf, "detail", f[i].detail);
+		json_t *entries = json_array();
+		for (size_t j = i; entries && j != SIZE_MAX; j = f[j].next)
+			if (json_array_append_new(entries,
+			                          json_real((double)f[j].leaf))) {
+				json_decref(entries);
+				entries = NULL;
+			}
+		json_t *e = entries ? json_pack("{s:s, s:s, s:s, s:o, s:s?}",
+		                                "policy", p->id, "title",
+		                                p->title, "severity",
+		                                prb_severity_name(p->severity),
+		                                "entries", entries, "detail",
+		                                f[i].detail) : NULL;
 		if (json_array_append_new(fs, e)) {
 			json_decref(fs);
 			fs = NULL;

@@ -119,10 +119,15 @@ void prb_policies_free(prb_policy_set *ps);
 int prb_policies_override(prb_policy_set *ps, const json_t *params,
                           const char *params_file, prb_err *err);
 
+/* One row of a policy's result. Rows of one policy with the same
+ * (non-NULL) detail are one finding citing all their entries: group is
+ * the index of the group's first row (its own index for a row that starts
+ * a finding), next the index of the group's next row (SIZE_MAX: none). */
 typedef struct {
 	size_t policy; /* index into the prb_policy_set */
 	uint64_t leaf;
 	char *detail; /* NULL when the query gave none */
+	size_t group, next;
 } prb_finding;
 
 /*

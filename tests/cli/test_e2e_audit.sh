@@ -59,6 +59,12 @@ for cat in residency retention concealment isolation privileged bulk; do
 	check "a $cat policy has findings" grep -q "\"policy\":\"$cat\\." "$T/b/findings.json"
 done
 
+# Rows of one policy with the same detail are one finding: the planted
+# burst of 120 transcription jobs is one finding citing all 120.
+eq "one speech-to-text finding" "$(grep -o '"entries":\[[0-9,]*\],"policy":"bulk.speech-to-text-at-scale"' "$T/b/findings.json" | wc -l)" 1
+eq "citing the 120 jobs" "$(grep -o '"entries":\[[0-9,]*\],"policy":"bulk.speech-to-text-at-scale"' "$T/b/findings.json" | grep -o '[0-9][0-9]*' | wc -l)" 120
+eq "the summary counts findings, not rows" "$(grep -o '[0-9]* findings' "$T/out")" "$(grep -o '"policy":"' "$T/b/findings.json" | wc -l) findings"
+
 section "the bundle"
 prb verify-evidence "$T/b" --vkey "$VKEY"
 eq "verify-evidence" "$RC" 0
