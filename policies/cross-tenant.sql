@@ -4,7 +4,9 @@
 -- rationale: Delegating access across account or tenant boundaries moves
 -- rationale: control of resources, and of what they hold, to a party outside
 -- rationale: the customer. AWS IAM roles whose trust policy names an account
--- rationale: that is neither the role's own nor trusted; Azure Lighthouse
+-- rationale: that is neither the role's own nor trusted; EBS snapshots,
+-- rationale: AMIs and RDS snapshots shared with such an account or made
+-- rationale: public; Azure Lighthouse
 -- rationale: registration definitions managed by a tenant not trusted, and
 -- rationale: their assignments.
 -- covers: AWS (CreateRole, UpdateAssumeRolePolicy), Azure (Microsoft.
@@ -39,6 +41,27 @@ SELECT leaf, detail FROM (
         NOT IN (SELECT value FROM json_each(:trusted_accounts))
     AND CASE WHEN t.value LIKE 'arn:aws:iam::%' THEN substr(t.value, 14, 12)
              ELSE t.value END <> coalesce(e.account, '')
+  GROUP BY e.leaf
+  UNION ALL
+  -- AWS: EBS snapshots, AMIs and RDS snapshots shared with another account
+  -- (or with everyone: "all")
+  SELECT e.leaf,
+         'cloudtrail: ' || e.operation || ' shares ' ||
+         coalesce(json_extract(e.request, '$.snapshotId'),
+                  json_extract(e.request, '$.imageId'),
+                  json_extract(e.request, '$.dBSnapshotIdentifier'), '?') ||
+         ' with ' || min(t.value) || ' by ' || coalesce(e.principal, '?')
+  FROM events e, json_tree(e.request) t
+  WHERE e.format = 'cloudtrail' AND e.succeeded
+    AND e.operation IN ('ModifySnapshotAttribute', 'ModifyImageAttribute',
+                        'ModifyDBSnapshotAttribute',
+                        'ModifyDBClusterSnapshotAttribute')
+    AND t.type = 'text'
+    AND (t.fullkey GLOB '*.add.items[[]*].userId'
+         OR t.fullkey GLOB '*.add.items[[]*].group'
+         OR t.fullkey GLOB '$.valuesToAdd[[]*]')
+    AND t.value NOT IN (SELECT value FROM json_each(:trusted_accounts))
+    AND t.value <> coalesce(e.account, '')
   GROUP BY e.leaf
   UNION ALL
   -- Azure Lighthouse

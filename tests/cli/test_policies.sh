@@ -100,4 +100,38 @@ for f in "$POL"/*.sql; do
 	fi
 done
 
+section "the pack on real attack simulations (../shared: Stratus Red Team CloudTrail)"
+STRATUS=$PRB_SHARED/data/cloudtrail/stratus
+if [ ! -d "$STRATUS" ]; then
+	skip "$STRATUS not found: the real-sample checks need ../shared"
+else
+	L=$T/stratus.log
+	new_log "$L" "$T/k"
+	prb ingest "$L" --key "$T/k" "$STRATUS"/*.json
+	eq "the Stratus samples ingest" "$RC" 0
+	prb audit "$L" --policies "$POL" --out "$T/stratus.bundle"
+	eq "the whole pack runs on them" "$RC" 0
+	# cited_op ID OP: how many of ID's cited entries are OP calls
+	cited_op() {
+		n=0
+		for l in $(cited_by "$T/stratus.bundle/findings.json" "$1"); do
+			[ "$(sqlite3 "$L/index.sqlite" "select operation from events where leaf = $l")" = "$2" ] && n=$((n + 1))
+		done
+		echo "$n"
+	}
+	for want in concealment.audit-trail-disabled:StopLogging \
+		concealment.audit-trail-disabled:DeleteTrail \
+		concealment.audit-trail-disabled:PutEventSelectors \
+		concealment.audit-trail-disabled:DeleteFlowLogs \
+		concealment.audit-trail-disabled:DeleteResolverQueryLogConfig \
+		isolation.cross-account-delegation:ModifySnapshotAttribute \
+		isolation.cross-account-delegation:ModifyImageAttribute \
+		isolation.cross-account-delegation:ModifyDBSnapshotAttribute \
+		privileged.admin-grant:AttachUserPolicy; do
+		check "${want%%:*} finds the simulated ${want#*:}" [ "$(cited_op "${want%%:*}" "${want#*:}")" -ge 1 ]
+	done
+	prb verify-evidence "$T/stratus.bundle" --vkey "$VKEY"
+	eq "and its bundle verifies" "$RC" 0
+fi
+
 finish
