@@ -6,12 +6,20 @@
 -- rationale: weakening one makes destruction of evidence possible. AWS S3
 -- rationale: legal holds switched OFF, object-lock retention bypassed, bucket
 -- rationale: default retention removed, set to GOVERNANCE (bypassable) or
--- rationale: below min_lock_days; AWS Backup vault locks deleted and Glacier
--- rationale: vault locks aborted; Azure blob immutability policies deleted,
--- rationale: legal holds cleared, resource locks deleted, blob and container
--- rationale: soft delete switched off, Recovery Services vault immutability
--- rationale: or soft delete disabled; GCP bucket retention policies removed.
+-- rationale: below min_lock_days, bucket versioning suspended (an overwrite
+-- rationale: or delete no longer keeps the previous version); AWS Backup
+-- rationale: vault locks deleted and Glacier vault locks aborted; Azure blob
+-- rationale: immutability policies deleted or written with a period below
+-- rationale: min_lock_days, legal holds cleared, resource locks deleted, blob
+-- rationale: and container soft delete or blob versioning switched off,
+-- rationale: Recovery Services vault immutability or soft delete disabled;
+-- rationale: GCP bucket retention policies removed.
 -- covers: AWS, Azure, GCP. Kubernetes has no immutability setting in its API.
+-- covers: GCP: Cloud Storage logs a bucket update's request body only under
+-- covers: the gcp.detailedAuditLoggingMode organization policy; without it
+-- covers: the record names the call, not the change, and nothing is cited.
+-- covers: Azure: a blobServices write states settings, not changes, so a
+-- covers: body that restates "off" is cited as if it switched it off.
 -- Only calls that succeeded: a refused attempt removed nothing.
 -- param: min_lock_days = 365
 SELECT e.leaf,
@@ -35,6 +43,7 @@ FROM events e JOIN (
                        ' (minimum ' || :min_lock_days || ' days, COMPLIANCE)' END
            WHEN json_extract(request, '$.x-amz-bypass-governance-retention') IS NOT NULL
              THEN 'governance retention bypassed'
+           WHEN operation = 'PutBucketVersioning' THEN 'versioning Suspended'
          END AS why
   FROM events
   WHERE format = 'cloudtrail' AND succeeded
@@ -50,7 +59,10 @@ FROM events e JOIN (
                     OR json_extract(request, '$.ObjectLockConfiguration.Rule.DefaultRetention.Mode') = 'GOVERNANCE'
                     OR coalesce(CAST(json_extract(request, '$.ObjectLockConfiguration.Rule.DefaultRetention.Days') AS INTEGER),
                                 CAST(json_extract(request, '$.ObjectLockConfiguration.Rule.DefaultRetention.Years') AS INTEGER) * 365)
-                       < :min_lock_days))))
+                       < :min_lock_days))
+              -- versioning cannot be switched off, only suspended
+           OR (operation = 'PutBucketVersioning'
+               AND json_extract(request, '$.VersioningConfiguration.Status') = 'Suspended')))
       OR (service = 'backup.amazonaws.com' AND operation = 'DeleteBackupVaultLockConfiguration')
       OR (service = 'glacier.amazonaws.com' AND operation = 'AbortVaultLock'))
   UNION ALL
@@ -59,7 +71,16 @@ FROM events e JOIN (
          CASE
            WHEN lower(operation) = 'microsoft.authorization/locks/delete' THEN 'resource lock deleted'
            WHEN lower(operation) = 'microsoft.storage/storageaccounts/blobservices/write'
-             THEN 'soft delete off'
+             THEN trim(CASE WHEN json_extract(request, '$.properties.deleteRetentionPolicy.enabled') = 0
+                            THEN 'blob soft delete off; ' ELSE '' END ||
+                       CASE WHEN json_extract(request, '$.properties.containerDeleteRetentionPolicy.enabled') = 0
+                            THEN 'container soft delete off; ' ELSE '' END ||
+                       CASE WHEN json_extract(request, '$.properties.isVersioningEnabled') = 0
+                            THEN 'versioning off; ' ELSE '' END, '; ')
+           WHEN lower(operation) = 'microsoft.storage/storageaccounts/blobservices/containers/immutabilitypolicies/write'
+             THEN 'retention period ' ||
+                  json_extract(request, '$.properties.immutabilityPeriodSinceCreationInDays') ||
+                  ' days (minimum ' || :min_lock_days || ')'
            WHEN lower(operation) = 'microsoft.recoveryservices/vaults/write'
              THEN 'immutability ' ||
                   coalesce(json_extract(request, '$.properties.securitySettings.immutabilitySettings.state'), '-') ||
@@ -73,7 +94,13 @@ FROM events e JOIN (
                               'microsoft.authorization/locks/delete')
       OR (lower(operation) = 'microsoft.storage/storageaccounts/blobservices/write'
           AND (json_extract(request, '$.properties.deleteRetentionPolicy.enabled') = 0
-               OR json_extract(request, '$.properties.containerDeleteRetentionPolicy.enabled') = 0))
+               OR json_extract(request, '$.properties.containerDeleteRetentionPolicy.enabled') = 0
+               OR json_extract(request, '$.properties.isVersioningEnabled') = 0))
+         -- a time-based retention policy shorter than the minimum (an
+         -- unlocked one can be shortened; a locked one only extended)
+      OR (lower(operation) = 'microsoft.storage/storageaccounts/blobservices/containers/immutabilitypolicies/write'
+          AND CAST(json_extract(request, '$.properties.immutabilityPeriodSinceCreationInDays') AS INTEGER)
+              < :min_lock_days)
       OR (lower(operation) = 'microsoft.recoveryservices/vaults/write'
           AND (json_extract(request, '$.properties.securitySettings.immutabilitySettings.state') = 'Disabled'
                OR json_extract(request, '$.properties.securitySettings.softDeleteSettings.softDeleteState') = 'Disabled')))
