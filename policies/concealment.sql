@@ -7,11 +7,13 @@
 -- rationale: to log less (single region, no global services, no log file
 -- rationale: validation) or to deliver elsewhere, event selectors that drop
 -- rationale: management or write events, VPC flow logs and DNS query logging
--- rationale: deleted, an account leaving its organization (and so its
+-- rationale: deleted, CloudWatch Logs log groups and streams deleted with the
+-- rationale: events they hold, an account leaving its organization (and so its
 -- rationale: organization trail); Azure diagnostic settings and log profiles
 -- rationale: deleted, diagnostic settings written with every log category
 -- rationale: off, Log Analytics workspaces deleted; GCP log sinks and log
--- rationale: buckets deleted, sinks changed, exclusions added or changed,
+-- rationale: buckets deleted, sinks disabled or their destination, filter or
+-- rationale: exclusions changed, exclusions added or changed,
 -- rationale: logs deleted, audit log configs removed or exempting members;
 -- rationale: Kubernetes dynamic audit sinks changed and events deleted.
 -- covers: AWS, Azure, GCP, Kubernetes (its audit policy is an API server
@@ -28,7 +30,9 @@ FROM events e JOIN (
   SELECT leaf,
          coalesce(json_extract(request, '$.name'),
                   json_extract(request, '$.trailName'),
-                  json_extract(request, '$.eventDataStore')) AS target,
+                  json_extract(request, '$.eventDataStore'),
+                  json_extract(request, '$.logGroupName') ||
+                    coalesce('/' || json_extract(request, '$.logStreamName'), '')) AS target,
          CASE operation
            WHEN 'UpdateTrail' THEN
              trim(CASE WHEN json_extract(request, '$.isMultiRegionTrail') = 0
@@ -54,6 +58,8 @@ FROM events e JOIN (
                  END AS x
                  FROM json_each(request, '$.eventSelectors') s) WHERE x IS NOT NULL),
                'advanced selectors ' || json_extract(request, '$.advancedEventSelectors'))
+           WHEN 'DeleteLogGroup' THEN 'log group deleted with its events'
+           WHEN 'DeleteLogStream' THEN 'log stream deleted with its events'
          END AS why
   FROM events
   WHERE format = 'cloudtrail' AND succeeded
@@ -88,6 +94,9 @@ FROM events e JOIN (
                                    OR json_type(f.value, '$.notStartsWith') IS NOT NULL
                                    OR json_type(f.value, '$.notEndsWith') IS NOT NULL)))))))
       OR (service = 'ec2.amazonaws.com' AND operation = 'DeleteFlowLogs')
+         -- stored log events destroyed (CloudTrail's and flow logs' among them)
+      OR (service = 'logs.amazonaws.com'
+          AND operation IN ('DeleteLogGroup', 'DeleteLogStream'))
       OR (service = 'route53resolver.amazonaws.com'
           AND operation IN ('DeleteResolverQueryLogConfig',
                             'DisassociateResolverQueryLogConfig'))
@@ -120,15 +129,44 @@ FROM events e JOIN (
                                     FROM json_tree(e.request, '$.policy.auditConfigs') m
                                     WHERE m.path LIKE '%.exemptedMembers' AND m.type = 'text')
                      || ' from audit logging' END
+              WHEN e.operation = 'google.logging.v2.ConfigServiceV2.UpdateSink' THEN
+                CASE WHEN json_extract(e.request, '$.sink.disabled') = 1 THEN 'sink disabled'
+                     ELSE 'changes ' || e.mask ||
+                          coalesce('; filter ' || json_extract(e.request, '$.sink.filter'), '') ||
+                          coalesce('; destination ' || json_extract(e.request, '$.sink.destination'), '') ||
+                          coalesce('; exclusions ' || json_extract(e.request, '$.sink.exclusions'), '')
+                END
+              WHEN e.operation = 'google.logging.v2.ConfigServiceV2.UpdateExclusion' THEN
+                'changes ' || e.mask ||
+                coalesce('; filter ' || json_extract(e.request, '$.exclusion.filter'), '')
          END
-  FROM events e
-  WHERE e.format = 'gcp-audit' AND e.succeeded
-    AND (e.operation IN ('google.logging.v2.ConfigServiceV2.DeleteSink',
-                         'google.logging.v2.ConfigServiceV2.UpdateSink',
+  FROM (
+    -- mask: the fields an update changes (updateMask, a string or {paths});
+    -- UpdateSink without one changes destination, filter and includeChildren
+    SELECT *, lower(replace(coalesce(
+             CASE json_type(request, '$.updateMask')
+               WHEN 'text' THEN json_extract(request, '$.updateMask')
+               WHEN 'object' THEN (SELECT group_concat(value, ',')
+                                   FROM json_each(request, '$.updateMask.paths'))
+             END,
+             CASE WHEN operation = 'google.logging.v2.ConfigServiceV2.UpdateSink'
+                  THEN 'destination,filter,includeChildren' END), '_', '')) AS mask
+    FROM events
+    WHERE format = 'gcp-audit' AND succeeded) e
+  WHERE (e.operation IN ('google.logging.v2.ConfigServiceV2.DeleteSink',
                          'google.logging.v2.ConfigServiceV2.DeleteBucket',
                          'google.logging.v2.ConfigServiceV2.CreateExclusion',
-                         'google.logging.v2.ConfigServiceV2.UpdateExclusion',
                          'google.logging.v2.LoggingServiceV2.DeleteLog')
+         -- a sink disabled, or what it exports or where changed (not its
+         -- description or writer identity): a changed filter may narrow
+      OR (e.operation = 'google.logging.v2.ConfigServiceV2.UpdateSink'
+          AND (json_extract(e.request, '$.sink.disabled') = 1
+               OR instr(e.mask, 'destination') OR instr(e.mask, 'filter')
+               OR instr(e.mask, 'exclusions') OR instr(e.mask, 'includechildren')))
+         -- an exclusion changed, unless only switched off (which logs more)
+      OR (e.operation = 'google.logging.v2.ConfigServiceV2.UpdateExclusion'
+          AND NOT (e.mask = 'disabled'
+                   AND json_extract(e.request, '$.exclusion.disabled') = 1))
          -- Data Access audit logging switched off (auditConfigs in the
          -- update mask and none left) or members exempted from it
       OR (e.operation LIKE '%SetIamPolicy'
