@@ -38,9 +38,13 @@ FROM (
                 AND lower(operation) = 'microsoft.operationalinsights/workspaces/tables/write'
              THEN coalesce(json_extract(request, '$.properties.totalRetentionInDays'),
                            json_extract(request, '$.properties.retentionInDays'))
+           -- (an update changes only the fields its updateMask names)
            WHEN format = 'gcp-audit'
-                AND operation IN ('google.logging.v2.ConfigServiceV2.UpdateBucket',
-                                  'google.logging.v2.ConfigServiceV2.CreateBucket')
+                AND (operation = 'google.logging.v2.ConfigServiceV2.CreateBucket'
+                     OR (operation = 'google.logging.v2.ConfigServiceV2.UpdateBucket'
+                         AND instr(lower(coalesce(json_extract(request, '$.updateMask.paths'),
+                                                  json_extract(request, '$.updateMask'), '')),
+                                   'retention') > 0))
              THEN coalesce(json_extract(request, '$.bucket.retentionDays'),
                            json_extract(request, '$.retentionDays'))
          END AS days
