@@ -3,6 +3,7 @@
 # Idempotent; runs apt-get only when something is missing.
 set -eu
 PKGS="gcc make libc6-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev sqlite3 openssl clang \
+libmicrohttpd-dev libcurl4-openssl-dev curl nginx wrk \
 libclang-rt-14-dev golang-go golang-golang-x-mod-dev time \
 chromium tesseract-ocr tesseract-ocr-eng fonts-dejavu-core"
 missing=""
@@ -16,5 +17,14 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# nginx is installed for the tests, which run their own instance on
+# 127.0.0.1; keep its package from starting a system-wide server on port 80.
+norc=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+	$SUDO chmod 755 /usr/sbin/policy-rc.d
+	norc=1
+fi
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+[ -z "$norc" ] || $SUDO rm -f /usr/sbin/policy-rc.d
