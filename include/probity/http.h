@@ -1,0 +1,82 @@
+/*
+ * The HTTP server side shared by `probity serve` and `probity witness`:
+ * a GNU libmicrohttpd daemon (one thread per connection, so handlers may
+ * block, e.g. until an append is durable), bounded in connections, idle
+ * time and request size, with TLS when a certificate is given.
+ */
+#ifndef PROBITY_HTTP_H
+#define PROBITY_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <microhttpd.h>
+
+#include "error.h"
+
+typedef struct prb_httpd prb_httpd;
+
+typedef struct {
+	const char *listen;   /* "ADDR:PORT" (IPv4 dotted quad or "[v6]");
+	                         PORT 0 picks a free port */
+	const char *tls_cert; /* PEM certificate file, or NULL for plain HTTP */
+	const char *tls_key;  /* PEM private key file; with tls_cert */
+	unsigned conn_limit;  /* simultaneous connections; 0: 256 */
+	unsigned timeout_s;   /* a connection idle this long is closed (slow
+	                         clients); 0: 30 */
+	MHD_AccessHandlerCallback handler;
+	void *handler_ctx;
+	MHD_RequestCompletedCallback completed; /* may be NULL */
+	void *completed_ctx;
+} prb_httpd_cfg;
+
+/* Parses "ADDR:PORT" into a socket address. PRB_EINVAL with a reason. */
+int prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
+                           socklen_t *len, prb_err *err);
+
+/* Binds and starts serving. */
+int prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err);
+
+/* The base URL actually bound, "http[s]://ADDR:PORT" (the port is the
+ * real one when 0 was asked for). Valid until prb_httpd_stop. */
+const char *prb_httpd_url(const prb_httpd *d);
+
+/* Stops accepting, waits for the connection threads, frees. Accepts NULL. */
+void prb_httpd_stop(prb_httpd *d);
+
+/* Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (call it before
+ * starting any thread, so every thread inherits the mask) and ignores
+ * SIGPIPE. */
+void prb_httpd_block_signals(void);
+
+/* Waits until SIGINT or SIGTERM arrives; returns the signal number. */
+int prb_httpd_wait_signal(void);
+
+/* Queues a response with a copy of body. ctype and cache_control may be
+ * NULL (no header). Returns MHD's result for the handler to return. */
+enum MHD_Result prb_httpd_reply(struct MHD_Connection *c, unsigned status,
+                                const char *ctype, const char *cache_control,
+                                const void *body, size_t len);
+
+/* A text/plain response: the formatted message and a newline. */
+enum MHD_Result prb_httpd_replyf(struct MHD_Connection *c, unsigned status,
+                                 const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 3, 4)))
+#endif
+	;
+
+/* A request body collected across the handler's upload calls, at most
+ * `max` bytes. */
+typedef struct {
+	uint8_t *buf;
+	size_t len, cap, max;
+	int too_big; /* more than max bytes were offered; the rest dropped */
+} prb_httpd_body;
+
+/* Appends n bytes. Returns 0, -1 when the body would pass max (too_big
+ * is set and the bytes dropped) or when memory runs out. */
+int prb_httpd_body_add(prb_httpd_body *b, const char *data, size_t n);
+void prb_httpd_body_free(prb_httpd_body *b);
+
+#endif

@@ -1,0 +1,274 @@
+/* HTTP server helpers over GNU libmicrohttpd: see include/probity/http.h. */
+#include "probity/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct prb_httpd {
+	struct MHD_Daemon *d;
+	char *cert, *key;
+	char url[96];
+};
+
+int
+prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
+                       socklen_t *len, prb_err *err)
+{
+	char host[64];
+	const char *colon, *h = arg;
+	size_t hl;
+	memset(ss, 0, sizeof *ss);
+	if (arg[0] == '[') {
+		const char *rb = strchr(arg, ']');
+		if (!rb || rb[1] != ':')
+			goto bad;
+		h = arg + 1;
+		hl = (size_t)(rb - h);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(arg, ':');
+		if (!colon)
+			goto bad;
+		hl = (size_t)(colon - arg);
+	}
+	if (hl == 0 || hl >= sizeof host)
+		goto bad;
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || port > 65535 || colon[1] == '-' ||
+	    colon[1] == '+')
+		goto bad;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len = sizeof *s4;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len = sizeof *s6;
+		return 0;
+	}
+bad:
+	return prb_err_set(err, PRB_EINVAL, arg, UINT64_MAX,
+	                   "not ADDR:PORT with a numeric IPv4 or [IPv6] "
+	                   "address and a port 0-65535");
+}
+
+/* A PEM file as a NUL-terminated string (prb_read_file adds the NUL). */
+static char *
+read_pem(const char *path, prb_err *err)
+{
+	uint8_t *data;
+	size_t len;
+	if (prb_read_file(path, 1 << 20, &data, &len, err))
+		return NULL;
+	return (char *)data;
+}
+
+static void
+log_mhd(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fputs("probity httpd: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+int
+prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	*out = NULL;
+	int rc = prb_httpd_parse_listen(cfg->listen, &ss, &sl, err);
+	if (rc)
+		return rc;
+	if (!cfg->tls_cert != !cfg->tls_key)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "a TLS certificate needs its key and a key "
+		                   "its certificate");
+	prb_httpd *d = calloc(1, sizeof *d);
+	if (!d)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
+	                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (cfg->tls_cert) {
+		if (!(d->cert = read_pem(cfg->tls_cert, err)) ||
+		    !(d->key = read_pem(cfg->tls_key, err))) {
+			rc = err ? err->code : PRB_EIO;
+			goto fail;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	unsigned limit = cfg->conn_limit ? cfg->conn_limit : 256;
+	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, d->cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, d->key},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	d->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, cfg->handler, cfg->handler_ctx,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_CONNECTION_LIMIT, limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+		MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_ctx,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+		MHD_OPTION_ARRAY, cfg->tls_cert ? tls : tls + 2,
+		MHD_OPTION_END);
+	if (!d->d) {
+		rc = prb_err_set(err, PRB_EIO, cfg->listen, UINT64_MAX,
+		                 "cannot listen (address in use, not local, or "
+		                 "a bad TLS certificate or key)");
+		goto fail;
+	}
+	const union MHD_DaemonInfo *di =
+		MHD_get_daemon_info(d->d, MHD_DAEMON_INFO_BIND_PORT);
+	char host[INET6_ADDRSTRLEN];
+	const void *a = ss.ss_family == AF_INET6
+	                        ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+	                        : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
+	inet_ntop(ss.ss_family, a, host, sizeof host);
+	snprintf(d->url, sizeof d->url,
+	         ss.ss_family == AF_INET6 ? "%s://[%s]:%u" : "%s://%s:%u",
+	         cfg->tls_cert ? "https" : "http", host,
+	         di ? (unsigned)di->port : 0u);
+	*out = d;
+	return 0;
+fail:
+	prb_httpd_stop(d);
+	return rc;
+}
+
+const char *
+prb_httpd_url(const prb_httpd *d)
+{
+	return d->url;
+}
+
+void
+prb_httpd_stop(prb_httpd *d)
+{
+	if (!d)
+		return;
+	if (d->d)
+		MHD_stop_daemon(d->d);
+	free(d->cert);
+	if (d->key) {
+		OPENSSL_cleanse(d->key, strlen(d->key));
+		free(d->key);
+	}
+	free(d);
+}
+
+void
+prb_httpd_block_signals(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+prb_httpd_wait_signal(void)
+{
+	sigset_t s;
+	int sig = 0;
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	while (sigwait(&s, &sig) != 0)
+		;
+	return sig;
+}
+
+enum MHD_Result
+prb_httpd_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
+                const char *cache_control, const void *body, size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	if (ctype)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	if (cache_control)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+		                        cache_control);
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+enum MHD_Result
+prb_httpd_replyf(struct MHD_Connection *c, unsigned status, const char *fmt,
+                 ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof msg - 2)
+		n = sizeof msg - 2;
+	msg[n++] = '\n';
+	return prb_httpd_reply(c, status, "text/plain; charset=utf-8", "no-store",
+	                       msg, (size_t)n);
+}
+
+int
+prb_httpd_body_add(prb_httpd_body *b, const char *data, size_t n)
+{
+	if (b->too_big || n > b->max - b->len) {
+		b->too_big = 1;
+		return -1;
+	}
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		if (cap > b->max)
+			cap = b->max;
+		uint8_t *p = realloc(b->buf, cap ? cap : 1);
+		if (!p)
+			return -1;
+		b->buf = p;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, data, n);
+	b->len += n;
+	return 0;
+}
+
+void
+prb_httpd_body_free(prb_httpd_body *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+	b->len = b->cap = 0;
+}
