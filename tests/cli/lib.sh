@@ -479,3 +479,44 @@ check_checkpoint() {
 # proof parts: hashes (base64, one per line) and the embedded checkpoint
 proof_hashes() { sed -n '/^index /,/^$/p' "$1" | sed '1d;/^$/d'; }
 proof_checkpoint() { sed '1,/^$/d' "$1"; }
+
+# ---- servers (probity serve, probity witness) -----------------------------
+
+# start_server NAME ARGS...: runs probity ARGS in the background (stdout
+# $T/NAME.out, stderr $T/NAME.err) and waits, at most 20 s, for its
+# "listening on URL" line. Sets URL and SPID; returns 1 if it never listens.
+start_server() {
+	_sn=$1; shift
+	"$PROBITY" "$@" >"$T/$_sn.out" 2>"$T/$_sn.err" &
+	SPID=$!
+	BGPIDS="$BGPIDS $SPID"
+	URL="" _si=0
+	while [ "$_si" -lt 200 ]; do
+		URL=$(sed -n 's/^listening on //p' "$T/$_sn.out" 2>/dev/null)
+		[ -n "$URL" ] && return 0
+		kill -0 "$SPID" 2>/dev/null || return 1
+		sleep 0.1
+		_si=$((_si + 1))
+	done
+	return 1
+}
+# stop_server PID [SIGNAL]: sends SIGNAL (TERM), waits at most 20 s for the
+# process to end (then kills it); returns its exit status.
+stop_server() {
+	kill "-${2:-TERM}" "$1" 2>/dev/null
+	_si=0
+	while kill -0 "$1" 2>/dev/null && [ "$_si" -lt 200 ]; do
+		sleep 0.1
+		_si=$((_si + 1))
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1"
+}
+# http CURLARGS...: one request with curl (at most 30 s); body to $T/body,
+# headers to $T/hdr, status to CODE (000 when no answer came).
+http() {
+	CODE=$(curl -s -m 30 -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@")
+	[ -n "$CODE" ] || CODE=000
+}
+# hdr NAME: the value of response header NAME of the last http call.
+hdr() { grep -i "^$1:" "$T/hdr" | head -n 1 | cut -d: -f2- | sed 's/^ //' | tr -d '\r'; }

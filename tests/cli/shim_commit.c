@@ -11,6 +11,8 @@
  *                     with ENOSPC (a full disk)
  * "WHAT:N" fails the N-th such call instead of the first (with
  * `add --sync fs`, the N-th batch's commit). Used by tests/cli/test_indoubt.sh.
+ * PRB_SHIM_SLOW_MS=N makes every syncfs(2) take N ms longer (a slow disk),
+ * so that requests pile up behind a batch (tests/cli/test_serve.sh).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -51,6 +53,9 @@ int
 syncfs(int fd)
 {
 	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "syncfs");
+	const char *slow = getenv("PRB_SHIM_SLOW_MS");
+	if (slow)
+		usleep((useconds_t)atoi(slow) * 1000);
 	if (armed("syncfs")) {
 		errno = EIO;
 		return -1;

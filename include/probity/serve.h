@@ -1,0 +1,90 @@
+/*
+ * The log as an HTTP service (`probity serve`): appends over POST /add,
+ * answered only once durable, many requests sharing one batch (group
+ * commit); the log read as c2sp.org/tlog-tiles static resources; metrics.
+ *
+ * Endpoints:
+ *   POST /add                 one entry per body line (append right)
+ *   POST /add?format=F        cloud audit records (F as for probity
+ *                             ingest: auto, cloudtrail, ...), indexed
+ *   GET  /checkpoint          public
+ *   GET  /tile/<L>/<N>[.p/W]  read right, unless the log is public
+ *   GET  /tile/entries/...    read right, unless the log is public
+ *   GET  /metrics             Prometheus text format (read right, unless
+ *                             public)
+ *   GET  /healthz             public
+ *
+ * Invariants:
+ *  1. A 200 to POST /add is sent only after prb_log_append has returned 0
+ *     for the batch holding every entry of the request (DESIGN.md
+ *     invariant 1): the entries, their tiles and a signed checkpoint
+ *     covering them are durable. Any other answer means none of the
+ *     request's entries is acknowledged; a 500 says whether they may be in
+ *     the log anyway (a commit in doubt).
+ *  2. Only resources of the committed tree are served: a tile or bundle
+ *     beyond the latest durable checkpoint is 404, so nothing served can
+ *     later change (what a failed batch wrote is removed and rewritten).
+ *  3. Credentials are compared as SHA-256 digests with CRYPTO_memcmp,
+ *     against every configured token, so the time taken does not depend
+ *     on how much of a token matched.
+ */
+#ifndef PROBITY_SERVE_H
+#define PROBITY_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "log.h"
+#include "note.h"
+#include "store.h"
+
+typedef struct prb_server prb_server;
+
+/* A witness the log sends its checkpoints to. */
+typedef struct {
+	const char *url;      /* base URL; "/add-checkpoint" is appended */
+	prb_verifier vkey;    /* its cosignature/v1 (or Ed25519) key */
+} prb_serve_witness;
+
+typedef struct {
+	const char *dir;         /* the log directory (for messages, index) */
+	prb_store *st;           /* the opened store and log, with signer: */
+	prb_log *log;            /* the server takes them over (closes them) */
+	prb_signer *signer;      /* must outlive the server */
+	int sync_mode;           /* to reopen the store after a failure */
+	const char *listen;      /* "ADDR:PORT" */
+	const char *tls_cert, *tls_key; /* both or neither */
+	const char *tokens;      /* token file, or NULL: nobody may append */
+	int public_read;         /* tiles, bundles, metrics without a token */
+	size_t max_body;         /* bytes of one POST body; 0: 8 MiB */
+	size_t queue_entries;    /* entries waiting at most; 0: 65,536 */
+	size_t batch_entries;    /* entries per batch at most; 0: 65,536 */
+	unsigned conn_limit;     /* 0: 256 */
+	unsigned timeout_s;      /* idle connection timeout; 0: 30 */
+	const prb_serve_witness *witnesses;
+	size_t nwitnesses;
+	size_t quorum;           /* cosignatures needed to publish */
+} prb_serve_cfg;
+
+/*
+ * Token file: one credential per line, "<rights> <token>", rights being
+ * "read", "append" or "read,append"; blank lines and lines starting with
+ * '#' are ignored. Tokens are 16 to 256 printable ASCII characters
+ * without spaces. A malformed line: PRB_EMALFORMED with err->offset the
+ * line number. The file must not be readable by group or others
+ * (PRB_EINVAL), like a key file.
+ */
+
+/* Starts serving (the committer thread and the HTTP daemon). On failure
+ * the caller still owns st and log. */
+int prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err);
+
+/* The URL bound ("http://127.0.0.1:PORT"). */
+const char *prb_serve_url(const prb_server *s);
+
+/* Stops accepting, lets the batch in progress finish and answers it,
+ * refuses what is still queued (503), closes the log. Accepts NULL. */
+void prb_serve_stop(prb_server *s);
+
+#endif

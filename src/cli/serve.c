@@ -1,0 +1,161 @@
+/* probity serve: the log over HTTP (see include/probity/serve.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probity/http.h"
+#include "probity/serve.h"
+#include "cli.h"
+
+static const char serve_usage[] =
+	"usage: probity serve DIR --key KEYFILE --listen ADDR:PORT\n"
+	"         [--tokens FILE] [--public] [--tls-cert PEM --tls-key PEM]\n"
+	"         [--max-body BYTES] [--queue ENTRIES] [--batch ENTRIES]\n"
+	"         [--connections N] [--idle-timeout SECONDS]\n"
+	"         [--sync fs|files] [--lock-timeout SECONDS]\n"
+	"\n"
+	"Serves the log in DIR over HTTP until SIGINT or SIGTERM. Prints\n"
+	"\"listening on URL\" once it accepts connections (PORT 0 picks a free\n"
+	"port).\n"
+	"\n"
+	"  POST /add             one entry per body line; the answer (200) comes\n"
+	"                        once the entries are durable: one line per\n"
+	"                        entry, its leaf index. Concurrent requests\n"
+	"                        share batches. 400 bad input (the reason in the\n"
+	"                        body), 413 body too large, 503 + Retry-After\n"
+	"                        queue full, 500 not committed.\n"
+	"  POST /add?format=F    cloud audit records as for probity ingest (F:\n"
+	"                        auto, cloudtrail, azure-activity, gcp-audit,\n"
+	"                        k8s-audit), indexed in DIR/index.sqlite; a line\n"
+	"                        per record: its leaf index, followed by\n"
+	"                        \" duplicate\" or \" conflict\" when the event\n"
+	"                        id was already at that leaf (same or other\n"
+	"                        content; nothing is added for either).\n"
+	"  GET /checkpoint       the latest checkpoint (public)\n"
+	"  GET /tile/...         tiles and entry bundles (c2sp.org/tlog-tiles)\n"
+	"  GET /metrics          Prometheus text format\n"
+	"  GET /healthz          \"ok\"\n"
+	"\n"
+	"  --tokens FILE         credentials, one per line: \"read TOKEN\",\n"
+	"                        \"append TOKEN\" or \"read,append TOKEN\"\n"
+	"                        (Authorization: Bearer TOKEN); without it\n"
+	"                        nobody may append. Mode 0600, outside DIR.\n"
+	"  --public              tiles, bundles and metrics need no credential\n"
+	"                        (default: a read credential)\n"
+	"  --tls-cert/--tls-key  serve HTTPS with this PEM certificate and key\n"
+	"  --max-body BYTES      largest POST body (default 8388608)\n"
+	"  --queue ENTRIES       entries waiting at most before 503 (65536)\n"
+	"  --batch ENTRIES       entries per batch at most (65536)\n"
+	"  --connections N       simultaneous connections (256)\n"
+	"  --idle-timeout SECS   close a connection idle this long (30)\n"
+	"  --sync, --lock-timeout  as for probity add\n";
+
+static int
+opt_size(const char *what, const char *arg, unsigned long long max,
+         unsigned long long *out)
+{
+	if (!arg)
+		return 0;
+	if (cli_u64("serve", what, arg, out))
+		return -1;
+	if (*out == 0 || *out > max) {
+		cli_failf("serve", "%s must be 1 to %llu", what, max);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	const char *key = NULL, *listen = NULL, *tokens = NULL, *cert = NULL,
+		   *tlskey = NULL, *sync = NULL, *wait = NULL, *body = NULL,
+		   *queue = NULL, *batch = NULL, *conns = NULL, *idle = NULL;
+	int pub = 0, npos, code, mode;
+	const char *pos[1];
+	cli_opt opts[] = {{"--key", &key, NULL},
+	                  {"--listen", &listen, NULL},
+	                  {"--tokens", &tokens, NULL},
+	                  {"--public", NULL, &pub},
+	                  {"--tls-cert", &cert, NULL},
+	                  {"--tls-key", &tlskey, NULL},
+	                  {"--max-body", &body, NULL},
+	                  {"--queue", &queue, NULL},
+	                  {"--batch", &batch, NULL},
+	                  {"--connections", &conns, NULL},
+	                  {"--idle-timeout", &idle, NULL},
+	                  {"--sync", &sync, NULL},
+	                  {"--lock-timeout", &wait, NULL},
+	                  {0}};
+	if (cli_parse("serve", serve_usage, argc, argv, opts, pos, 1, 1, &npos,
+	              &code))
+		return code;
+	if (!key)
+		return cli_usage_error("serve", serve_usage,
+		                       "--key KEYFILE is required");
+	if (!listen)
+		return cli_usage_error("serve", serve_usage,
+		                       "--listen ADDR:PORT is required");
+	unsigned long long wait_s = 30, max_body = 0, nq = 0, nb = 0, nc = 0,
+			   idle_s = 0;
+	if (cli_sync_mode("serve", sync, &mode) ||
+	    (wait && cli_u64("serve", "--lock-timeout", wait, &wait_s)) ||
+	    opt_size("--max-body", body, 1ull << 30, &max_body) ||
+	    opt_size("--queue", queue, 1ull << 24, &nq) ||
+	    opt_size("--batch", batch, 1ull << 24, &nb) ||
+	    opt_size("--connections", conns, 60000, &nc) ||
+	    opt_size("--idle-timeout", idle, 86400, &idle_s))
+		return EXIT_USAGE;
+	if (!cert != !tlskey)
+		return cli_usage_error("serve", serve_usage,
+		                       "--tls-cert and --tls-key go together");
+	prb_err err;
+	prb_signer *signer = NULL;
+	prb_store *st = NULL;
+	prb_log *log = NULL;
+	prb_server *srv = NULL;
+	prb_err_clear(&err);
+	prb_httpd_block_signals();
+	if (prb_signer_load(key, &signer, &err))
+		return cli_fail("serve", &err);
+	int rc = EXIT_FAIL;
+	if (cli_key_outside("serve", key, pos[0]) ||
+	    (tokens && cli_key_outside("serve", tokens, pos[0])) ||
+	    cli_open_log("serve", pos[0], mode, signer, (int)(wait_s * 1000),
+	                 &st, &log))
+		goto done;
+	prb_serve_cfg cfg = {
+		.dir = pos[0],
+		.st = st,
+		.log = log,
+		.signer = signer,
+		.sync_mode = mode,
+		.listen = listen,
+		.tls_cert = cert,
+		.tls_key = tlskey,
+		.tokens = tokens,
+		.public_read = pub,
+		.max_body = (size_t)max_body,
+		.queue_entries = (size_t)nq,
+		.batch_entries = (size_t)nb,
+		.conn_limit = (unsigned)nc,
+		.timeout_s = (unsigned)idle_s,
+	};
+	if (prb_serve_start(&cfg, &srv, &err)) {
+		cli_fail("serve", &err);
+		goto done;
+	}
+	st = NULL; /* the server owns them now */
+	log = NULL;
+	printf("listening on %s\n", prb_serve_url(srv));
+	fflush(stdout);
+	int sig = prb_httpd_wait_signal();
+	fprintf(stderr, "probity serve: signal %d: stopping\n", sig);
+	prb_serve_stop(srv);
+	rc = EXIT_OK;
+done:
+	prb_log_close(log);
+	prb_store_close(st);
+	prb_signer_free(signer);
+	return rc;
+}

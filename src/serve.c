@@ -1,0 +1,1282 @@
+/*
+ * probity serve: see include/probity/serve.h for the endpoints and the
+ * invariants.
+ *
+ * Threads: libmicrohttpd runs one thread per connection; a request
+ * handler parses its body into entries, queues them (a `job`) and sleeps
+ * until the committer has made them durable. The committer thread is the
+ * only one that touches the log handle: it takes every job queued (up to
+ * batch_entries), appends them as one batch with prb_log_append, and wakes
+ * their handlers with the result. Requests arriving meanwhile queue up for
+ * the next batch; that is the group commit. The queue is bounded in
+ * entries; a request that does not fit is answered 503 with Retry-After.
+ *
+ * Reads (checkpoint, tiles, bundles) never touch the log handle: the
+ * checkpoint is a copy taken under the lock after each commit, and tiles
+ * are read from their files, after checking their path names a resource of
+ * that committed tree (invariant 2).
+ */
+#include "probity/serve.h"
+
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <zlib.h>
+
+#include "probity/checkpoint.h"
+#include "probity/entry.h"
+#include "probity/http.h"
+#include "probity/index.h"
+#include "probity/ingest.h"
+#include "probity/tile.h"
+#include "util.h"
+
+#define DEFAULT_MAX_BODY ((size_t)8 << 20)
+#define DEFAULT_QUEUE 65536
+#define DEFAULT_BATCH 65536
+#define TOKEN_MIN 16
+#define TOKEN_MAX 256
+#define RIGHT_READ 1u
+#define RIGHT_APPEND 2u
+
+static const double lat_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                    0.1,   0.25,   0.5,   1,    2.5,   5};
+#define NLAT (sizeof lat_bounds / sizeof lat_bounds[0])
+static const double batch_bounds[] = {1,    4,    16,    64,   256,
+                                      1024, 4096, 16384, 65536};
+#define NBATCH (sizeof batch_bounds / sizeof batch_bounds[0])
+
+typedef struct {
+	uint64_t count[16]; /* per bound, then +Inf (not cumulative) */
+	uint64_t n;
+	double sum;
+} histogram;
+
+/* One record of a ?format= request, parsed by its handler. */
+typedef struct {
+	prb_event ev;
+	prb_entry en;
+} record;
+
+/* What each entry of a request became. */
+enum { OUT_NEW = 0, OUT_DUP = 1, OUT_CONFLICT = 2 };
+
+/* One POST /add waiting for its batch. */
+typedef struct job {
+	struct job *next;
+	size_t n;                /* entries (or records) */
+	const uint8_t **ents;    /* plain entries: pointers into the body */
+	size_t *lens;
+	record *recs;            /* ?format=: records instead */
+	uint64_t *index;         /* out: each entry's leaf index */
+	uint8_t *outcome;        /* out: OUT_* per record */
+	int done, rc;            /* set by the committer */
+	int in_doubt;            /* rc != 0 but the batch may be in */
+	char msg[sizeof(((prb_err *)0)->where) + sizeof(((prb_err *)0)->msg) + 2];
+	double queued_at;
+} job;
+
+struct prb_server {
+	prb_serve_cfg cfg;
+	prb_store *st;
+	prb_log *log;
+	prb_index *ix;           /* opened at the first records request */
+	prb_httpd *httpd;
+	pthread_t committer;
+	int started;
+
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	job *head, *tail;
+	size_t queued;           /* entries in the queue */
+	int stopping;
+	int broken;              /* the log could not be reopened */
+	char *checkpoint;        /* the latest durable checkpoint note */
+	size_t checkpoint_len;
+	uint64_t size;           /* its tree size */
+
+	/* token digests and rights */
+	uint8_t (*tok)[SHA256_DIGEST_LENGTH];
+	unsigned *rights;
+	size_t ntok;
+
+	/* metrics (under mu) */
+	uint64_t m_entries, m_batches, m_requests[7], m_rejected_full;
+	uint64_t m_failed_batches;
+	histogram m_lat, m_batch;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+hist_add(histogram *h, const double *bounds, size_t nb, double v)
+{
+	size_t i = 0;
+	while (i < nb && v > bounds[i])
+		i++;
+	h->count[i]++;
+	h->n++;
+	h->sum += v;
+}
+
+/* ---- credentials ---- */
+
+static int
+add_token(prb_server *s, unsigned rights, const char *tok, size_t len)
+{
+	uint8_t (*t)[SHA256_DIGEST_LENGTH] =
+		realloc(s->tok, (s->ntok + 1) * sizeof *t);
+	if (!t)
+		return -1;
+	s->tok = t;
+	unsigned *r = realloc(s->rights, (s->ntok + 1) * sizeof *r);
+	if (!r)
+		return -1;
+	s->rights = r;
+	SHA256((const unsigned char *)tok, len, s->tok[s->ntok]);
+	s->rights[s->ntok++] = rights;
+	return 0;
+}
+
+/* Parses one token-file line; returns 0 or PRB_EMALFORMED. */
+static int
+token_line(prb_server *s, const char *p, size_t len, const char *path,
+           uint64_t lineno, prb_err *err)
+{
+	const char *sp = memchr(p, ' ', len);
+	if (!sp)
+		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
+		                   "line %llu: not \"RIGHTS TOKEN\"",
+		                   (unsigned long long)lineno);
+	size_t rl = (size_t)(sp - p);
+	unsigned rights = 0;
+	if (rl == 4 && !memcmp(p, "read", 4))
+		rights = RIGHT_READ;
+	else if (rl == 6 && !memcmp(p, "append", 6))
+		rights = RIGHT_APPEND;
+	else if (rl == 11 && !memcmp(p, "read,append", 11))
+		rights = RIGHT_READ | RIGHT_APPEND;
+	else
+		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
+		                   "line %llu: rights must be read, append or "
+		                   "read,append",
+		                   (unsigned long long)lineno);
+	const char *tok = sp + 1;
+	size_t tl = len - rl - 1;
+	for (size_t i = 0; i < tl; i++)
+		if (tok[i] <= ' ' || tok[i] > '~')
+			tl = 0;
+	if (tl < TOKEN_MIN || tl > TOKEN_MAX)
+		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
+		                   "line %llu: a token is %d to %d printable "
+		                   "ASCII characters without spaces",
+		                   (unsigned long long)lineno, TOKEN_MIN,
+		                   TOKEN_MAX);
+	if (add_token(s, rights, tok, tl))
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	return 0;
+}
+
+static int
+load_tokens(prb_server *s, const char *path, prb_err *err)
+{
+	struct stat sb;
+	if (stat(path, &sb) == 0 && (sb.st_mode & 077))
+		return prb_err_set(err, PRB_EINVAL, path, UINT64_MAX,
+		                   "readable by group or others (chmod 600 it)");
+	uint8_t *data;
+	size_t len;
+	int rc = prb_read_file(path, 1 << 20, &data, &len, err);
+	if (rc)
+		return rc;
+	const char *p = (const char *)data, *end = p + len;
+	uint64_t lineno = 0;
+	while (rc == 0 && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		lineno++;
+		if (l > 0 && p[l - 1] == '\r')
+			l--;
+		if (l > 0 && p[0] != '#')
+			rc = token_line(s, p, l, path, lineno, err);
+		p = nl ? nl + 1 : end;
+	}
+	OPENSSL_cleanse(data, len);
+	free(data);
+	return rc;
+}
+
+/* The rights of the request's bearer token: 0 for a token with none of
+ * them, -1 when it carries no token the server knows. */
+static int
+rights_of(prb_server *s, struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                            MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return -1;
+	uint8_t d[SHA256_DIGEST_LENGTH];
+	const char *tok = h + 7;
+	SHA256((const unsigned char *)tok, strlen(tok), d);
+	int rights = -1;
+	for (size_t i = 0; i < s->ntok; i++) /* no early exit: invariant 3 */
+		if (CRYPTO_memcmp(d, s->tok[i], sizeof d) == 0)
+			rights = (rights < 0 ? 0 : rights) | (int)s->rights[i];
+	return rights;
+}
+
+/* Replies 401 (no known credential) or 403 (one without the right)
+ * unless the request has `need`. Returns the status sent, 0 if none. */
+static unsigned
+deny(prb_server *s, struct MHD_Connection *c, unsigned need,
+     enum MHD_Result *ret)
+{
+	int r = rights_of(s, c);
+	if (r >= 0 && ((unsigned)r & need) == need)
+		return 0;
+	if (r >= 0) {
+		*ret = prb_httpd_replyf(c, MHD_HTTP_FORBIDDEN,
+		                        "this credential does not allow that");
+		return MHD_HTTP_FORBIDDEN;
+	}
+	static const char msg[] = "a valid bearer credential is required\n";
+	struct MHD_Response *rs = MHD_create_response_from_buffer(
+		sizeof msg - 1, (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
+	*ret = MHD_NO;
+	if (!rs)
+		return MHD_HTTP_UNAUTHORIZED;
+	MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        "text/plain; charset=utf-8");
+	MHD_add_response_header(rs, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+	                        "Bearer realm=\"probity\"");
+	*ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, rs);
+	MHD_destroy_response(rs);
+	return MHD_HTTP_UNAUTHORIZED;
+}
+
+/* ---- the committer ---- */
+
+static void
+job_free(job *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; j->recs && i < j->n; i++) {
+		prb_event_free(&j->recs[i].ev);
+		prb_entry_free(&j->recs[i].en);
+	}
+	free(j->recs);
+	free(j->ents);
+	free(j->lens);
+	free(j->index);
+	free(j->outcome);
+	free(j);
+}
+
+/* Takes a copy of the log's checkpoint for readers. Called with mu held. */
+static void
+publish_checkpoint(prb_server *s)
+{
+	size_t len;
+	const char *cp = prb_log_checkpoint(s->log, &len);
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return; /* readers keep the previous one */
+	memcpy(copy, cp, len);
+	copy[len] = 0;
+	free(s->checkpoint);
+	s->checkpoint = copy;
+	s->checkpoint_len = len;
+	s->size = prb_log_size(s->log);
+}
+
+/* After a failed batch: close and reopen the store and log, which is the
+ * log's recovery. Returns the size after, or UINT64_MAX if the log could
+ * not be reopened (the server then refuses appends). */
+static uint64_t
+reopen(prb_server *s)
+{
+	prb_err e;
+	prb_log_close(s->log);
+	prb_store_close(s->st);
+	s->log = NULL;
+	s->st = NULL;
+	if (prb_store_open_dir(s->cfg.dir, s->cfg.sync_mode, &s->st, &e) ||
+	    prb_log_open(s->st, s->cfg.signer, 5000, &s->log, &e)) {
+		fprintf(stderr, "probity serve: %s: cannot reopen the log after "
+		        "a failed batch: %s; appends are refused from now on\n",
+		        s->cfg.dir, e.msg);
+		return UINT64_MAX;
+	}
+	return prb_log_size(s->log);
+}
+
+/* Opens the index and brings it up to the log, once. */
+static int
+open_index(prb_server *s, prb_err *err)
+{
+	if (s->ix)
+		return 0;
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", s->cfg.dir, PRB_INDEX_FILE);
+	int rc = prb_index_open(path, &s->ix, err);
+	if (rc)
+		return rc;
+	uint64_t covered;
+	prb_hash root, lroot;
+	rc = prb_index_covers(s->ix, &covered, &root, err);
+	if (rc == 0 && covered < prb_log_size(s->log)) {
+		prb_log_root(s->log, &lroot);
+		rc = prb_index_build(s->ix, s->st, covered,
+		                     prb_log_size(s->log), &lroot, NULL, NULL,
+		                     err);
+	}
+	if (rc) {
+		prb_index_close(s->ix);
+		s->ix = NULL;
+	}
+	return rc;
+}
+
+typedef struct {
+	const uint8_t **ents;
+	size_t *lens;
+	size_t n, cap;
+} batch;
+
+static int
+batch_push(batch *b, const uint8_t *e, size_t len)
+{
+	if (b->n == b->cap) {
+		size_t c = b->cap ? 2 * b->cap : 1024;
+		const uint8_t **ne = realloc(b->ents, c * sizeof *ne);
+		if (!ne)
+			return -1;
+		b->ents = ne;
+		size_t *nl = realloc(b->lens, c * sizeof *nl);
+		if (!nl)
+			return -1;
+		b->lens = nl;
+		b->cap = c;
+	}
+	b->ents[b->n] = e;
+	b->lens[b->n++] = len;
+	return 0;
+}
+
+/* Adds a records job to the batch: index rows (in the open transaction)
+ * for new events, blobs to the store; duplicates and conflicts point at
+ * the leaf already holding the event. */
+static int
+batch_records(prb_server *s, batch *b, job *j, uint64_t base, prb_err *err)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		record *r = &j->recs[i];
+		char hex[65], had[65];
+		uint64_t leaf = base + b->n;
+		prb_sha256_hex(r->en.bytes, r->en.len, hex);
+		int rc = prb_index_add(s->ix, leaf, &r->ev, r->en.canonical,
+		                       r->en.blob ? r->en.blob_hex : NULL, hex,
+		                       err);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			rc = prb_index_lookup(s->ix, r->ev.format,
+			                      r->ev.event_id, &leaf, had, err);
+			if (rc < 0)
+				return rc;
+			j->index[i] = leaf;
+			j->outcome[i] = strcmp(had, hex) ? OUT_CONFLICT : OUT_DUP;
+			continue;
+		}
+		if (r->en.blob) {
+			char name[PRB_BLOB_NAME_MAX];
+			prb_blob_name(r->en.blob_hex, name);
+			rc = s->st->ops->put(s->st, name, r->en.blob,
+			                     r->en.blob_len, err);
+			if (rc)
+				return rc;
+		}
+		j->index[i] = leaf;
+		j->outcome[i] = OUT_NEW;
+		if (batch_push(b, r->en.bytes, r->en.len))
+			return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+			                   "out of memory");
+	}
+	return 0;
+}
+
+/* Builds the batch of the taken jobs. Plain entries get their index
+ * here; records in batch_records. */
+static int
+build_batch(prb_server *s, job *jobs, batch *b, int *records, prb_err *err)
+{
+	uint64_t base = prb_log_size(s->log);
+	b->n = 0;
+	*records = 0;
+	for (job *j = jobs; j; j = j->next)
+		if (j->recs)
+			*records = 1;
+	if (*records) {
+		int rc = open_index(s, err);
+		if (rc == 0)
+			rc = prb_index_begin(s->ix, err);
+		if (rc)
+			return rc;
+	}
+	for (job *j = jobs; j; j = j->next) {
+		if (j->recs) {
+			int rc = batch_records(s, b, j, base, err);
+			if (rc)
+				return rc;
+			continue;
+		}
+		for (size_t i = 0; i < j->n; i++) {
+			j->index[i] = base + b->n;
+			if (batch_push(b, j->ents[i], j->lens[i]))
+				return prb_err_set(err, PRB_ENOMEM, NULL,
+				                   UINT64_MAX, "out of memory");
+		}
+	}
+	return 0;
+}
+
+/* Commits one batch of jobs; fills each job's rc and message. */
+static void
+commit_jobs(prb_server *s, job *jobs, batch *b)
+{
+	prb_err err;
+	int records = 0, rc;
+	uint64_t before = prb_log_size(s->log);
+	prb_err_clear(&err);
+	rc = build_batch(s, jobs, b, &records, &err);
+	if (rc == 0 && b->n > 0)
+		rc = prb_log_append(s->log, b->ents, b->lens, b->n, &err);
+	int in_doubt = rc == PRB_EINDOUBT;
+	if (rc != 0 && rc != PRB_ETOOBIG && rc != PRB_ENOMEM) {
+		uint64_t after = reopen(s);
+		if (after == UINT64_MAX) {
+			s->broken = 1;
+		} else if (in_doubt) {
+			in_doubt = 0;
+			if (after == before + b->n)
+				rc = 0; /* reopening settled it: the batch is in */
+		}
+	}
+	if (records) {
+		if (rc == 0 && s->ix) {
+			prb_hash root;
+			prb_err ie;
+			prb_log_root(s->log, &root);
+			if (prb_index_commit(s->ix, prb_log_size(s->log), &root,
+			                     &ie))
+				fprintf(stderr, "probity serve: %s: the index did "
+				        "not record the batch (%s); it catches up "
+				        "from the log at the next start\n",
+				        s->cfg.dir, ie.msg);
+		} else if (s->ix) {
+			prb_index_rollback(s->ix);
+		}
+		/* after a reopen the index may be behind: reopened lazily */
+		if (rc != 0) {
+			prb_index_close(s->ix);
+			s->ix = NULL;
+		}
+	}
+	for (job *j = jobs; j; j = j->next) {
+		j->rc = rc;
+		j->in_doubt = in_doubt;
+		if (rc)
+			snprintf(j->msg, sizeof j->msg, "%s%s%s", err.where,
+			         err.where[0] ? ": " : "", err.msg);
+	}
+	if (rc)
+		fprintf(stderr, "probity serve: %s: batch of %zu entries not "
+		        "committed%s: %s\n", s->cfg.dir, b->n,
+		        in_doubt ? " (in doubt)" : "", jobs->msg);
+}
+
+static void *
+committer(void *arg)
+{
+	prb_server *s = arg;
+	batch b = {0};
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->head && !s->stopping)
+			pthread_cond_wait(&s->work, &s->mu);
+		if (!s->head)
+			break;
+		/* take whole jobs, at least one, up to batch_entries */
+		job *jobs = s->head, *last = jobs;
+		size_t n = jobs->n;
+		while (last->next && n + last->next->n <= s->cfg.batch_entries) {
+			last = last->next;
+			n += last->n;
+		}
+		s->head = last->next;
+		if (!s->head)
+			s->tail = NULL;
+		last->next = NULL;
+		s->queued -= n;
+		int broken = s->broken;
+		pthread_mutex_unlock(&s->mu);
+
+		if (broken) {
+			for (job *j = jobs; j; j = j->next) {
+				j->rc = PRB_EFAILED;
+				snprintf(j->msg, sizeof j->msg,
+				         "the log is unusable after a failed "
+				         "batch; restart the server");
+			}
+		} else {
+			commit_jobs(s, jobs, &b);
+		}
+		double t = now_s();
+
+		pthread_mutex_lock(&s->mu);
+		if (jobs->rc == 0) {
+			publish_checkpoint(s);
+			s->m_batches++;
+			s->m_entries += b.n;
+			hist_add(&s->m_batch, batch_bounds, NBATCH, (double)b.n);
+		} else {
+			s->m_failed_batches++;
+		}
+		for (job *j = jobs, *nx; j; j = nx) {
+			nx = j->next;
+			if (j->rc == 0)
+				hist_add(&s->m_lat, lat_bounds, NLAT,
+				         t - j->queued_at);
+			j->done = 1;
+		}
+		pthread_cond_broadcast(&s->done);
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(b.ents);
+	free(b.lens);
+	return NULL;
+}
+
+/* Queues a job and waits for its batch. Returns 0 when the job was
+ * committed or failed (j->rc), -1 when the queue is full or the server
+ * stopping (the job was not queued). */
+static int
+submit(prb_server *s, job *j)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->stopping || s->queued + j->n > s->cfg.queue_entries) {
+		s->m_rejected_full++;
+		pthread_mutex_unlock(&s->mu);
+		return -1;
+	}
+	j->queued_at = now_s();
+	if (s->tail)
+		s->tail->next = j;
+	else
+		s->head = j;
+	s->tail = j;
+	s->queued += j->n;
+	pthread_cond_signal(&s->work);
+	while (!j->done)
+		pthread_cond_wait(&s->done, &s->mu);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+static const unsigned status_codes[7] = {200, 400, 401, 403, 413, 500, 503};
+
+static void
+count_status(prb_server *s, unsigned status)
+{
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < 7; i++)
+		if (status_codes[i] == status)
+			s->m_requests[i]++;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- POST /add ---- */
+
+/* Splits a body into lines (the entries). */
+static int
+parse_lines(job *j, const uint8_t *body, size_t len, char *why, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += body[i] == '\n';
+	if (len > 0 && body[len - 1] != '\n')
+		n++;
+	if (n == 0) {
+		snprintf(why, cap, "the body holds no entries (one per line)");
+		return -1;
+	}
+	j->ents = malloc(n * sizeof *j->ents);
+	j->lens = malloc(n * sizeof *j->lens);
+	j->index = malloc(n * sizeof *j->index);
+	if (!j->ents || !j->lens || !j->index) {
+		snprintf(why, cap, "out of memory");
+		return -2;
+	}
+	const uint8_t *p = body, *end = body + len;
+	for (size_t k = 0; k < n; k++) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (l > PRB_MAX_ENTRY) {
+			snprintf(why, cap, "line %zu: entry of %zu bytes is over "
+			         "the limit of %d", k + 1, l, PRB_MAX_ENTRY);
+			return -1;
+		}
+		j->ents[k] = p;
+		j->lens[k] = l;
+		p = nl ? nl + 1 : end;
+	}
+	j->n = n;
+	return 0;
+}
+
+typedef struct {
+	job *j;
+	prb_format hint;
+	const char *buf;
+	size_t cap;
+	prb_err *err;
+} rec_ctx;
+
+static int
+take_record(void *ctx, json_t *rec, const prb_record_pos *pos)
+{
+	rec_ctx *rc = ctx;
+	job *j = rc->j;
+	if (j->n == rc->cap) {
+		size_t c = rc->cap ? 2 * rc->cap : 64;
+		record *r = realloc(j->recs, c * sizeof *r);
+		if (!r)
+			return prb_err_set(rc->err, PRB_ENOMEM, NULL, UINT64_MAX,
+			                   "out of memory");
+		j->recs = r;
+		rc->cap = c;
+	}
+	record *r = &j->recs[j->n];
+	int e = prb_event_from_record(rc->hint, rec, &r->ev, rc->err);
+	if (e == 0) {
+		e = prb_entry_from_record(rec, rc->buf + pos->offset,
+		                          (size_t)pos->length, &r->en, rc->err);
+		if (e)
+			prb_event_free(&r->ev);
+	}
+	if (e) {
+		char m[sizeof rc->err->msg];
+		snprintf(m, sizeof m, "%s", rc->err->msg);
+		return prb_err_set(rc->err, e, NULL, pos->offset,
+		                   "line %llu, record %llu: %s",
+		                   (unsigned long long)pos->line,
+		                   (unsigned long long)pos->number, m);
+	}
+	j->n++;
+	return 0;
+}
+
+static int
+parse_records(job *j, prb_format hint, const uint8_t *body, size_t len,
+              char *why, size_t cap)
+{
+	prb_err err;
+	prb_err_clear(&err);
+	rec_ctx rc = {j, hint, (const char *)body, 0, &err};
+	int e = prb_records_scan((const char *)body, len, take_record, &rc,
+	                         &err);
+	if (e == 0 && j->n == 0) {
+		snprintf(why, cap, "the body holds no records");
+		return -1;
+	}
+	if (e) {
+		snprintf(why, cap, "%s", err.msg);
+		return e == PRB_ENOMEM ? -2 : -1;
+	}
+	j->index = malloc(j->n * sizeof *j->index);
+	j->outcome = malloc(j->n);
+	if (!j->index || !j->outcome) {
+		snprintf(why, cap, "out of memory");
+		return -2;
+	}
+	return 0;
+}
+
+static enum MHD_Result
+reply_indexes(struct MHD_Connection *c, unsigned status, const job *j)
+{
+	static const char *const tag[] = {"", " duplicate", " conflict"};
+	size_t cap = j->n * 32 + 1, len = 0;
+	char *out = malloc(cap);
+	if (!out)
+		return prb_httpd_replyf(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                        "out of memory (the entries ARE "
+		                        "committed)");
+	for (size_t i = 0; i < j->n; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%llu%s\n",
+		                        (unsigned long long)j->index[i],
+		                        j->outcome ? tag[j->outcome[i]] : "");
+	enum MHD_Result r = prb_httpd_reply(c, status,
+	                                    "text/plain; charset=utf-8",
+	                                    "no-store", out, len);
+	free(out);
+	return r;
+}
+
+static enum MHD_Result
+reply_busy(struct MHD_Connection *c, unsigned status, const char *why)
+{
+	char msg[256];
+	int n = snprintf(msg, sizeof msg, "%s; retry later\n", why);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		(size_t)n, msg, MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        "text/plain; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	enum MHD_Result ret =
+		MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
+{
+	const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	                                              "format");
+	prb_format hint = PRB_FMT_AUTO;
+	if (fmt && prb_format_parse(fmt, &hint) != 0)
+		return prb_httpd_replyf(c, MHD_HTTP_BAD_REQUEST,
+		                        "unknown format \"%s\" (auto, cloudtrail, "
+		                        "azure-activity, gcp-audit, k8s-audit)",
+		                        fmt);
+	job *j = calloc(1, sizeof *j);
+	char why[600];
+	if (!j)
+		return prb_httpd_replyf(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                        "out of memory");
+	int p = fmt ? parse_records(j, hint, body->buf, body->len, why,
+	                            sizeof why)
+	            : parse_lines(j, body->buf, body->len, why, sizeof why);
+	enum MHD_Result ret;
+	unsigned st;
+	if (p == -1)
+		ret = prb_httpd_replyf(c, st = MHD_HTTP_BAD_REQUEST, "%s", why);
+	else if (p)
+		ret = prb_httpd_replyf(c, st = MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                       "%s", why);
+	else if (j->n > s->cfg.queue_entries)
+		ret = prb_httpd_replyf(c, st = MHD_HTTP_CONTENT_TOO_LARGE,
+		                       "%zu entries in one request; at most %zu",
+		                       j->n, s->cfg.queue_entries);
+	else if (submit(s, j) != 0)
+		ret = reply_busy(c, st = MHD_HTTP_SERVICE_UNAVAILABLE,
+		                 "the append queue is full");
+	else if (j->rc == 0)
+		ret = reply_indexes(c, st = MHD_HTTP_OK, j);
+	else
+		ret = prb_httpd_replyf(
+			c, st = MHD_HTTP_INTERNAL_SERVER_ERROR,
+			"not committed%s: %s", j->in_doubt
+				? " as far as the server knows (the commit is "
+				  "in doubt: check the log's size)"
+				: "",
+			j->msg);
+	count_status(s, st);
+	job_free(j);
+	return ret;
+}
+
+/* ---- GET ---- */
+
+/* 1 if tile (level, n, width) belongs to the tree of `size` leaves
+ * (a full tile; or a partial one no wider than the level's count). */
+static int
+in_tree(uint64_t size, int level, uint64_t n, unsigned width)
+{
+	unsigned lv = level == PRB_ENTRIES_LEVEL ? 0 : (unsigned)level;
+	uint64_t count = prb_tile_level_count(size, lv);
+	uint64_t full = count / PRB_TILE_WIDTH;
+	if (width == PRB_TILE_WIDTH)
+		return n < full;
+	/* a partial tile of a tile now full: still what it was */
+	return n < full || (n == full && width <= count % PRB_TILE_WIDTH);
+}
+
+/* gzip of data into a malloc'd buffer; -1 on failure. */
+static int
+gzip_bytes(const uint8_t *data, size_t len, uint8_t **out, size_t *outlen)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
+		return -1;
+	uLong cap = deflateBound(&z, (uLong)len) + 32;
+	uint8_t *buf = malloc(cap);
+	if (!buf) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (Bytef *)(uintptr_t)data;
+	z.avail_in = (uInt)len;
+	z.next_out = buf;
+	z.avail_out = (uInt)cap;
+	int rc = deflate(&z, Z_FINISH);
+	*outlen = (size_t)z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return 0;
+}
+
+static int
+accepts_gzip(struct MHD_Connection *c)
+{
+	const char *ae = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (!ae)
+		return 0;
+	for (const char *p = ae; (p = strcasestr(p, "gzip")) != NULL; p += 4) {
+		const char *q = p + 4;
+		while (*q == ' ')
+			q++;
+		if (strncmp(q, ";q=0", 4) == 0 &&
+		    strspn(q + 4, ".0") == strcspn(q + 4, ", "))
+			continue; /* "gzip;q=0": refused */
+		return 1;
+	}
+	return 0;
+}
+
+static enum MHD_Result
+serve_tile(prb_server *s, struct MHD_Connection *c, const char *path)
+{
+	int level;
+	uint64_t n;
+	unsigned width;
+	if (prb_tile_parse_path(path, &level, &n, &width) != 0)
+		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
+		                        "no such resource");
+	pthread_mutex_lock(&s->mu);
+	uint64_t size = s->size;
+	pthread_mutex_unlock(&s->mu);
+	if (!in_tree(size, level, n, width))
+		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
+		                        "%s is not in the tree of size %llu",
+		                        path, (unsigned long long)size);
+	char file[4096];
+	uint8_t *data;
+	size_t len;
+	snprintf(file, sizeof file, "%s/%s", s->cfg.dir, path);
+	if (prb_read_file(file, (size_t)PRB_TILE_WIDTH * (PRB_MAX_ENTRY + 2),
+	                  &data, &len, NULL) != 0)
+		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "%s not found",
+		                        path);
+	const char *cache = s->cfg.public_read
+	                            ? "public, max-age=31536000, immutable"
+	                            : "private, max-age=31536000, immutable";
+	struct MHD_Response *r;
+	uint8_t *gz = NULL;
+	size_t gzlen = 0;
+	int zipped = level == PRB_ENTRIES_LEVEL && accepts_gzip(c) &&
+	             gzip_bytes(data, len, &gz, &gzlen) == 0;
+	if (zipped) {
+		free(data);
+		r = MHD_create_response_from_buffer(gzlen, gz,
+		                                    MHD_RESPMEM_MUST_FREE);
+	} else {
+		r = MHD_create_response_from_buffer(len, data,
+		                                    MHD_RESPMEM_MUST_FREE);
+	}
+	if (!r) {
+		free(zipped ? gz : data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        "application/octet-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+	if (level == PRB_ENTRIES_LEVEL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+		                        "Accept-Encoding");
+	if (zipped)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
+		                        "gzip");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+serve_checkpoint(prb_server *s, struct MHD_Connection *c)
+{
+	pthread_mutex_lock(&s->mu);
+	enum MHD_Result r = prb_httpd_reply(c, MHD_HTTP_OK,
+	                                    "text/plain; charset=utf-8",
+	                                    "no-cache", s->checkpoint,
+	                                    s->checkpoint_len);
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+/* Appends printf output to a growing buffer; -1 when out of memory. */
+typedef struct {
+	char *p;
+	size_t len, cap;
+} sbuf;
+
+static int
+sbuf_printf(sbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+
+static int
+sbuf_printf(sbuf *b, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p ? b->p + b->len : NULL,
+		                  b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -1;
+		if (b->p && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return 0;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+static void
+hist_print(sbuf *b, const char *name, const char *help, const histogram *h,
+           const double *bounds, size_t nb)
+{
+	uint64_t cum = 0;
+	sbuf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (size_t i = 0; i < nb; i++) {
+		cum += h->count[i];
+		sbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
+		            (unsigned long long)cum);
+	}
+	cum += h->count[nb];
+	sbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
+	            "%s_count %llu\n", name, (unsigned long long)cum, name,
+	            h->sum, name, (unsigned long long)h->n);
+}
+
+
+static enum MHD_Result
+serve_metrics(prb_server *s, struct MHD_Connection *c)
+{
+	sbuf b = {0};
+	pthread_mutex_lock(&s->mu);
+	sbuf_printf(&b,
+	            "# HELP probity_appended_entries_total Entries made "
+	            "durable through POST /add.\n"
+	            "# TYPE probity_appended_entries_total counter\n"
+	            "probity_appended_entries_total %llu\n"
+	            "# HELP probity_batches_total Batches committed.\n"
+	            "# TYPE probity_batches_total counter\n"
+	            "probity_batches_total %llu\n"
+	            "# HELP probity_failed_batches_total Batches not "
+	            "committed.\n"
+	            "# TYPE probity_failed_batches_total counter\n"
+	            "probity_failed_batches_total %llu\n"
+	            "# HELP probity_queue_entries Entries waiting for a "
+	            "batch.\n"
+	            "# TYPE probity_queue_entries gauge\n"
+	            "probity_queue_entries %zu\n"
+	            "# HELP probity_queue_limit_entries Entries the queue "
+	            "holds at most.\n"
+	            "# TYPE probity_queue_limit_entries gauge\n"
+	            "probity_queue_limit_entries %zu\n"
+	            "# HELP probity_queue_full_total Requests refused with "
+	            "503 because the queue was full.\n"
+	            "# TYPE probity_queue_full_total counter\n"
+	            "probity_queue_full_total %llu\n"
+	            "# HELP probity_tree_size Size of the latest durable "
+	            "checkpoint.\n"
+	            "# TYPE probity_tree_size gauge\n"
+	            "probity_tree_size %llu\n",
+	            (unsigned long long)s->m_entries,
+	            (unsigned long long)s->m_batches,
+	            (unsigned long long)s->m_failed_batches, s->queued,
+	            s->cfg.queue_entries,
+	            (unsigned long long)s->m_rejected_full,
+	            (unsigned long long)s->size);
+	sbuf_printf(&b, "# HELP probity_add_requests_total POST /add "
+	            "answers by status.\n"
+	            "# TYPE probity_add_requests_total counter\n");
+	for (size_t i = 0; i < 7; i++)
+		sbuf_printf(&b, "probity_add_requests_total{code=\"%u\"} %llu\n",
+		            status_codes[i],
+		            (unsigned long long)s->m_requests[i]);
+	hist_print(&b, "probity_batch_entries", "Entries per committed batch.",
+	           &s->m_batch, batch_bounds, NBATCH);
+	hist_print(&b, "probity_durable_latency_seconds",
+	           "From a POST /add being queued to its batch being durable.",
+	           &s->m_lat, lat_bounds, NLAT);
+	pthread_mutex_unlock(&s->mu);
+	if (!b.p)
+		return prb_httpd_replyf(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                        "out of memory");
+	enum MHD_Result r = prb_httpd_reply(
+		c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
+		"no-store", b.p, b.len);
+	free(b.p);
+	return r;
+}
+
+/* ---- dispatch ---- */
+
+typedef struct {
+	prb_httpd_body body;
+	int is_add;
+	int answered; /* a response was queued before the body was read */
+} request;
+
+
+/* The first call of a POST /add: check the credential and the declared
+ * length before reading the body. Returns 1 if it answered. */
+static int
+add_precheck(prb_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+	if (s->ntok == 0) {
+		*ret = prb_httpd_replyf(c, MHD_HTTP_FORBIDDEN,
+		                        "appends are disabled: the server has no "
+		                        "credentials (--tokens)");
+		count_status(s, 403);
+		return 1;
+	}
+	unsigned st = deny(s, c, RIGHT_APPEND, ret);
+	if (st) {
+		count_status(s, st);
+		return 1;
+	}
+	const char *cl = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
+		*ret = prb_httpd_replyf(c, MHD_HTTP_CONTENT_TOO_LARGE,
+		                        "a body is at most %zu bytes",
+		                        s->cfg.max_body);
+		count_status(s, 413);
+		return 1;
+	}
+	return 0;
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *c, const char *url,
+        const char *method, const char *version, const char *upload,
+        size_t *upload_size, void **con_cls)
+{
+	prb_server *s = cls;
+	request *rq = *con_cls;
+	enum MHD_Result ret;
+	(void)version;
+	if (!rq) {
+		rq = calloc(1, sizeof *rq);
+		if (!rq)
+			return MHD_NO;
+		*con_cls = rq;
+		rq->body.max = s->cfg.max_body;
+		rq->is_add = strcmp(method, "POST") == 0 &&
+		             strcmp(url, "/add") == 0;
+		if (rq->is_add && add_precheck(s, c, &ret)) {
+			rq->answered = 1;
+			return ret;
+		}
+		return MHD_YES;
+	}
+	if (rq->is_add) {
+		if (*upload_size) {
+			prb_httpd_body_add(&rq->body, upload, *upload_size);
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		if (rq->answered)
+			return MHD_YES;
+		if (rq->body.too_big) {
+			count_status(s, 413);
+			return prb_httpd_replyf(c, MHD_HTTP_CONTENT_TOO_LARGE,
+			                        "a body is at most %zu bytes",
+			                        s->cfg.max_body);
+		}
+		ret = handle_add(s, c, &rq->body);
+		return ret;
+	}
+	if (*upload_size) { /* a body where none is wanted: dropped */
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(url, "/add") == 0)
+		return prb_httpd_replyf(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		                        "POST entries to /add");
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		if (strcmp(url, "/checkpoint") == 0 ||
+		    strncmp(url, "/tile/", 6) == 0 ||
+		    strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0)
+			return prb_httpd_replyf(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			                        "method %s not allowed here",
+			                        method);
+		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "no such resource");
+	}
+	if (strcmp(url, "/checkpoint") == 0)
+		return serve_checkpoint(s, c);
+	if (strcmp(url, "/healthz") == 0) {
+		pthread_mutex_lock(&s->mu);
+		int broken = s->broken;
+		pthread_mutex_unlock(&s->mu);
+		return broken ? prb_httpd_replyf(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                                 "the log is unusable")
+		              : prb_httpd_replyf(c, MHD_HTTP_OK, "ok");
+	}
+	int is_tile = strncmp(url, "/tile/", 6) == 0;
+	if (!is_tile && strcmp(url, "/metrics") != 0)
+		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "no such resource");
+	if (!s->cfg.public_read && deny(s, c, RIGHT_READ, &ret))
+		return ret;
+	return is_tile ? serve_tile(s, c, url + 1) : serve_metrics(s, c);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls,
+          enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	request *rq = *con_cls;
+	if (!rq)
+		return;
+	prb_httpd_body_free(&rq->body);
+	free(rq);
+	*con_cls = NULL;
+}
+
+/* ---- start, stop ---- */
+
+int
+prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
+{
+	*out = NULL;
+	prb_server *s = calloc(1, sizeof *s);
+	if (!s)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	s->cfg = *cfg;
+	if (!s->cfg.max_body)
+		s->cfg.max_body = DEFAULT_MAX_BODY;
+	if (!s->cfg.queue_entries)
+		s->cfg.queue_entries = DEFAULT_QUEUE;
+	if (!s->cfg.batch_entries)
+		s->cfg.batch_entries = DEFAULT_BATCH;
+	s->st = cfg->st;
+	s->log = cfg->log;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->done, NULL);
+	int rc = 0;
+	if (cfg->tokens)
+		rc = load_tokens(s, cfg->tokens, err);
+	if (rc)
+		goto fail;
+	publish_checkpoint(s);
+	if (!s->checkpoint) {
+		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                 "out of memory");
+		goto fail;
+	}
+	if (pthread_create(&s->committer, NULL, committer, s) != 0) {
+		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                 "cannot start the committer thread");
+		goto fail;
+	}
+	s->started = 1;
+	prb_httpd_cfg hc = {
+		.listen = cfg->listen,
+		.tls_cert = cfg->tls_cert,
+		.tls_key = cfg->tls_key,
+		.conn_limit = cfg->conn_limit,
+		.timeout_s = cfg->timeout_s,
+		.handler = handler,
+		.handler_ctx = s,
+		.completed = completed,
+		.completed_ctx = s,
+	};
+	rc = prb_httpd_start(&hc, &s->httpd, err);
+	if (rc)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	s->log = NULL; /* the caller keeps them on failure */
+	s->st = NULL;
+	prb_serve_stop(s);
+	return rc;
+}
+
+const char *
+prb_serve_url(const prb_server *s)
+{
+	return prb_httpd_url(s->httpd);
+}
+
+void
+prb_serve_stop(prb_server *s)
+{
+	if (!s)
+		return;
+	/* stop taking connections; handlers still waiting get their batch */
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	pthread_cond_signal(&s->work);
+	pthread_mutex_unlock(&s->mu);
+	prb_httpd_stop(s->httpd);
+	if (s->started)
+		pthread_join(s->committer, NULL);
+	prb_index_close(s->ix);
+	prb_log_close(s->log);
+	prb_store_close(s->st);
+	if (s->tok)
+		OPENSSL_cleanse(s->tok, s->ntok * sizeof *s->tok);
+	free(s->tok);
+	free(s->rights);
+	free(s->checkpoint);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->done);
+	free(s);
+}
