@@ -1,0 +1,147 @@
+#!/bin/sh
+# probity serve under faults: killed with SIGKILL under concurrent load at
+# a random moment, several times, it must have made durable every entry it
+# acknowledged, at the index it gave, in a log that verifies. A failing
+# sync gets a 500 saying the batch is not committed, and the server
+# recovers; a commit in doubt is settled before the answer; a slow disk
+# fills the bounded queue and the excess gets 503 with Retry-After.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v curl >/dev/null 2>&1; then
+	skip "curl is not installed (make deps installs it)"
+	finish
+fi
+L=$T/log
+new_key test.example/crash "$T/key" || finish
+LVK=$VK
+new_log "$L" "$T/key" || finish
+AT=append-token-0123456789abcdef
+printf 'read,append %s\n' "$AT" >"$T/tokens"
+chmod 600 "$T/tokens"
+A="Authorization: Bearer $AT"
+ROUNDS=${PRB_SERVE_CRASH_ROUNDS:-6}
+CLIENTS=6
+
+# client W ROUND: posts 4 unique lines per request until the server is
+# gone (or 400 requests); each 200's indexes and entries go to ack.W.R.
+client() {
+	_i=0
+	while [ "$_i" -lt 400 ]; do
+		printf 'r%s-c%s-%s-%s\n' "$2" "$1" "$_i" a "$2" "$1" "$_i" b "$2" "$1" "$_i" c "$2" "$1" "$_i" d >"$T/req.$1"
+		_c=$(curl -s -m 10 -o "$T/resp.$1" -w '%{http_code}' -H "$A" --data-binary "@$T/req.$1" "$URL/add")
+		[ "$_c" = 200 ] || break
+		paste -d' ' "$T/resp.$1" "$T/req.$1" >>"$T/ack.$1.$2"
+		_i=$((_i + 1))
+	done
+}
+
+r=1
+acked=0
+while [ "$r" -le "$ROUNDS" ]; do
+	section "round $r: SIGKILL under load"
+	if ! start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens"; then
+		bad "round $r: serve starts" "$(head_of "$T/s.err")"
+		break
+	fi
+	w=0 CP=""
+	while [ "$w" -lt "$CLIENTS" ]; do
+		client "$w" "$r" &
+		CP="$CP $!"
+		w=$((w + 1))
+	done
+	# a random moment between 0.3 and 1.5 s into the load
+	sleep "$(awk -v s="$r$$" 'BEGIN { srand(s); printf "%.2f", 0.3 + rand() * 1.2 }')"
+	kill -9 "$SPID"
+	wait "$SPID" 2>/dev/null
+	for p in $CP; do wait "$p"; done
+	sanity_after "serve (round $r)" "$T/s.err"
+	expect_ok "round $r: the log verifies after SIGKILL" verify "$L" --vkey "$LVK"
+	size=$(cp_size "$L")
+	cat "$T"/ack.*."$r" 2>/dev/null >"$T/acks.$r"
+	n=$(wc -l <"$T/acks.$r")
+	acked=$((acked + n))
+	# every acknowledged entry is at its index
+	entries_range "$L" "$size" 0 "$size" | awk '{ print NR - 1 " " $0 }' >"$T/have"
+	missing=$(sort "$T/acks.$r" | comm -23 - "$(sort "$T/have" >"$T/have.s"; echo "$T/have.s")" | head -n 3)
+	if [ -z "$missing" ]; then
+		ok "round $r: all $n acknowledged entries are at their indexes (log size $size)"
+	else
+		bad "round $r: acknowledged entries missing or elsewhere" "$missing"
+	fi
+	r=$((r + 1))
+done
+if [ "$acked" -gt 0 ]; then ok "acknowledged entries over all rounds: $acked"; else bad "no entry was ever acknowledged"; fi
+
+CC=${CC:-cc}
+if ! $CC -shared -fPIC -o "$T/shim.so" "$(dirname "$0")/shim_commit.c" -ldl 2>"$T/cc.err"; then
+	skip "cannot build the fault shim: $(head -n 1 "$T/cc.err")"
+	finish
+fi
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+
+# serve_shim SHIMENV...: starts serve with the shim preloaded
+serve_shim() {
+	env "$@" LD_PRELOAD="$T/shim.so" "$PROBITY" serve "$L" --key "$T/key" --listen 127.0.0.1:0 \
+		--tokens "$T/tokens" $SHIM_ARGS >"$T/f.out" 2>"$T/f.err" &
+	SPID=$!
+	BGPIDS="$BGPIDS $SPID"
+	_i=0 URL=""
+	while [ -z "$URL" ] && [ "$_i" -lt 200 ] && kill -0 "$SPID" 2>/dev/null; do
+		sleep 0.1
+		URL=$(sed -n 's/^listening on //p' "$T/f.out")
+		_i=$((_i + 1))
+	done
+	[ -n "$URL" ]
+}
+
+section "a failing sync: 500, not committed, and the server goes on"
+SHIM_ARGS=""
+serve_shim PRB_SHIM=syncfs || bad "serve under the shim starts" "$(head_of "$T/f.err")"
+# the size after the server's open (which may have installed a checkpoint
+# the last SIGKILL left pending)
+before=$(curl -s -m 10 "$URL/checkpoint" | sed -n 2p)
+http -H "$A" --data-binary "lost-1" "$URL/add"
+eq "the batch whose sync fails: 500" "$CODE" 500
+check "... saying it is not committed" grep -q "^not committed" "$T/body"
+http -H "$A" --data-binary "kept-1" "$URL/add"
+eq "the next append succeeds (the log was reopened)" "$CODE $(cat "$T/body")" "200 $before"
+stop_server "$SPID"
+expect_ok "the log verifies" verify "$L" --vkey "$LVK"
+eq "only the acknowledged entry is in" "$(entries_range "$L" "$(cp_size "$L")" "$before" "$(cp_size "$L")")" "kept-1"
+
+section "a commit in doubt is settled before the answer"
+serve_shim PRB_SHIM=dirsync || bad "serve under the shim starts" "$(head_of "$T/f.err")"
+before=$(curl -s -m 10 "$URL/checkpoint" | sed -n 2p)
+http -H "$A" --data-binary "doubt-1" "$URL/add"
+eq "the batch whose directory sync fails after the rename: 200 (it is in)" "$CODE $(cat "$T/body")" "200 $before"
+stop_server "$SPID"
+eq "and it is in" "$(entries_range "$L" "$(cp_size "$L")" "$before" "$(cp_size "$L")")" "doubt-1"
+expect_ok "the log verifies" verify "$L" --vkey "$LVK"
+
+section "a full queue: 503 with Retry-After"
+SHIM_ARGS="--queue 8"
+serve_shim PRB_SHIM_SLOW_MS=1500 || bad "serve under the shim starts" "$(head_of "$T/f.err")"
+i=0 QP=""
+while [ "$i" -lt 6 ]; do
+	curl -s -m 30 -o "$T/q.$i" -D "$T/qh.$i" -w '%{http_code}\n' -H "$A" --data-binary "$(printf 'q%s-1\nq%s-2\nq%s-3' "$i" "$i" "$i")" "$URL/add" >"$T/qc.$i" &
+	QP="$QP $!"
+	i=$((i + 1))
+done
+for p in $QP; do wait "$p"; done
+codes=$(cat "$T"/qc.* | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+n503=$(cat "$T"/qc.* | grep -c 503)
+n200=$(cat "$T"/qc.* | grep -c 200)
+if [ "$n503" -ge 1 ] && [ "$n200" -ge 2 ] && [ $((n503 + n200)) -eq 6 ]; then
+	ok "six 3-entry requests on a queue of 8 behind a slow disk: some 503 ($codes)"
+else
+	bad "queue full gives 503" "$codes"
+fi
+for i in 0 1 2 3 4 5; do
+	if grep -q 503 "$T/qc.$i"; then
+		eq "503 has Retry-After" "$(grep -i '^Retry-After:' "$T/qh.$i" | tr -d '\r')" "Retry-After: 1"
+		break
+	fi
+done
+stop_server "$SPID"
+expect_ok "the log verifies" verify "$L" --vkey "$LVK"
+finish
