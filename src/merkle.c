@@ -19,11 +19,22 @@
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 static _Thread_local EVP_MD_CTX *tls_ctx;
+/* Frees a thread's context when the thread exits (servers run a thread
+ * per connection: without this each one would leak its context). */
+static pthread_key_t ctx_key;
+static int ctx_key_ok;
+
+static void
+free_ctx(void *p)
+{
+	EVP_MD_CTX_free(p);
+}
 
 static void
 sha256_fetch(void)
 {
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ctx_key_ok = pthread_key_create(&ctx_key, free_ctx) == 0;
 }
 
 /* SHA-256 of a ‖ b (b may be empty). Aborts only if libcrypto itself is
@@ -34,8 +45,11 @@ sha256_2(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
          uint8_t out[32])
 {
 	pthread_once(&sha256_once, sha256_fetch);
-	if (!tls_ctx)
+	if (!tls_ctx) {
 		tls_ctx = EVP_MD_CTX_new();
+		if (tls_ctx && ctx_key_ok)
+			pthread_setspecific(ctx_key, tls_ctx);
+	}
 	if (!sha256_md || !tls_ctx ||
 	    !EVP_DigestInit_ex(tls_ctx, sha256_md, NULL) ||
 	    !EVP_DigestUpdate(tls_ctx, a, alen) ||
