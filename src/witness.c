@@ -41,8 +41,12 @@
  * Where the spec leaves a choice: a checkpoint equal to the stored one
  * (old == size, same root) is cosigned again with a fresh timestamp; the
  * requests the spec says MAY be logged (known origin, valid signature,
- * failed consistency) are not stored, the 422 body says why; the 200
- * response is text/plain.
+ * failed consistency) are not stored; the 422 body says why and `probity
+ * witness` prints it on stderr; the 200 response is text/plain; error
+ * bodies are one text/plain line; the log keys configured for an origin
+ * may have any name (the configuration binds key and origin); a witness
+ * state holds only the origins' latest (size, root, cosigned note), not
+ * their history.
  *
  * State (one SQLite database, WAL, synchronous=FULL, so a committed
  * update survives kill -9 and power loss):
