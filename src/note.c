@@ -23,7 +23,14 @@ struct prb_signer {
 	uint32_t id;
 	uint8_t seed[SEED_SIZE];
 	uint8_t pub[32];
+	uint8_t type; /* PRB_SIG_ED25519, or PRB_SIG_COSIGV1 in a cosigner */
 	EVP_PKEY *pkey;
+};
+
+/* A cosigner is a signer of another type: a distinct struct, so that the
+ * compiler keeps cosigner keys out of prb_note_sign. */
+struct prb_cosigner {
+	prb_signer s;
 };
 
 /* Key names: non-empty, valid UTF-8, no Unicode space, no '+'. */
@@ -134,29 +141,31 @@ parse_hex32(const char *s, size_t len, uint32_t *out)
 }
 
 static int
-signer_init(prb_signer *s, const uint8_t seed[SEED_SIZE])
+signer_init(prb_signer *s, uint8_t type, const uint8_t seed[SEED_SIZE])
 {
 	size_t publen = sizeof s->pub;
+	s->type = type;
 	memcpy(s->seed, seed, SEED_SIZE);
 	s->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed,
 	                                       SEED_SIZE);
 	if (!s->pkey || !EVP_PKEY_get_raw_public_key(s->pkey, s->pub, &publen) ||
 	    publen != 32)
 		return PRB_EKEY;
-	s->id = key_id(s->name, PRB_SIG_ED25519, s->pub, 32);
+	s->id = key_id(s->name, type, s->pub, 32);
 	return 0;
 }
 
-int
-prb_signer_parse(const char *skey, size_t len, prb_signer **out,
-                 prb_err *err)
+/* Parses PRIVATE+KEY+name+id+base64(type || seed) of the given type into
+ * *s (caller-allocated, zeroed). */
+static int
+parse_skey(const char *skey, size_t len, uint8_t type, prb_signer *s,
+           prb_err *err)
 {
 	const char *p1, *p2, *name, *hex;
 	size_t l1, l2, ln, lh;
 	uint8_t key[64];
 	size_t klen = 0;
 	uint32_t id;
-	prb_signer *s = NULL;
 	int rc = PRB_EKEY;
 	trim(&skey, &len);
 	if (chop(&skey, &len, &p1, &l1) || chop(&skey, &len, &p2, &l2) ||
@@ -169,59 +178,87 @@ prb_signer_parse(const char *skey, size_t len, prb_signer **out,
 	}
 	if (!name_valid(name, ln) || parse_hex32(hex, lh, &id) ||
 	    len > 4 * sizeof key / 3 ||
-	    prb_b64_decode(skey, len, key, &klen) || klen != 1 + SEED_SIZE ||
-	    key[0] != PRB_SIG_ED25519) {
+	    prb_b64_decode(skey, len, key, &klen) || klen != 1 + SEED_SIZE) {
 		prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
 		            "malformed signer key: bad name, key ID or "
 		            "Ed25519 seed");
 		goto fail;
 	}
-	s = calloc(1, sizeof *s);
-	if (!s) {
-		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
+	if (key[0] != type) {
+		prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
+		            type == PRB_SIG_ED25519
+		                    ? "a cosigner key (type 0x04) where a log "
+		                      "signer key (type 0x01) is needed"
+		                    : "not a cosigner key: type 0x%02x, need "
+		                      "0x04 (cosignature/v1)",
+		            key[0]);
 		goto fail;
 	}
 	memcpy(s->name, name, ln);
-	if (signer_init(s, key + 1) || s->id != id) {
+	if (signer_init(s, type, key + 1) || s->id != id) {
 		prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
 		            "signer key ID %08x does not match its key (%08x)", id,
 		            s->id);
 		goto fail;
 	}
-	OPENSSL_cleanse(key, sizeof key);
-	*out = s;
-	return 0;
+	rc = 0;
 fail:
 	OPENSSL_cleanse(key, sizeof key);
-	prb_signer_free(s);
 	return rc;
 }
 
 int
-prb_signer_generate(const char *name, prb_signer **out, prb_err *err)
+prb_signer_parse(const char *skey, size_t len, prb_signer **out,
+                 prb_err *err)
+{
+	prb_signer *s = calloc(1, sizeof *s);
+	if (!s)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	int rc = parse_skey(skey, len, PRB_SIG_ED25519, s, err);
+	if (rc) {
+		prb_signer_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Fills the zeroed *s with a new random key of the given type. */
+static int
+generate_key(const char *name, uint8_t type, prb_signer *s, prb_err *err)
 {
 	uint8_t seed[SEED_SIZE];
 	if (!name_valid(name, strlen(name)))
 		return prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
 		                   "invalid key name \"%s\": it must be non-empty "
 		                   "UTF-8 without spaces or '+'", name);
+	memcpy(s->name, name, strlen(name));
+	int ok = RAND_priv_bytes(seed, sizeof seed) == 1 &&
+	         signer_init(s, type, seed) == 0;
+	OPENSSL_cleanse(seed, sizeof seed);
+	return ok ? 0 : prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
+	                            "key generation failed");
+}
+
+int
+prb_signer_generate(const char *name, prb_signer **out, prb_err *err)
+{
 	prb_signer *s = calloc(1, sizeof *s);
 	if (!s)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
-	memcpy(s->name, name, strlen(name));
-	if (RAND_priv_bytes(seed, sizeof seed) != 1 || signer_init(s, seed)) {
-		OPENSSL_cleanse(seed, sizeof seed);
+	int rc = generate_key(name, PRB_SIG_ED25519, s, err);
+	if (rc) {
 		prb_signer_free(s);
-		return prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
-		                   "key generation failed");
+		return rc;
 	}
-	OPENSSL_cleanse(seed, sizeof seed);
 	*out = s;
 	return 0;
 }
 
-int
-prb_signer_load(const char *path, prb_signer **out, prb_err *err)
+/* Reads a key file (at most 4 KiB, wiped after parsing) into *s. */
+static int
+load_key(const char *path, uint8_t type, prb_signer *s, prb_err *err)
 {
 	uint8_t *data;
 	size_t len;
@@ -232,12 +269,28 @@ prb_signer_load(const char *path, prb_signer **out, prb_err *err)
 			            "key file not found");
 		return rc;
 	}
-	rc = prb_signer_parse((const char *)data, len, out, err);
+	rc = parse_skey((const char *)data, len, type, s, err);
 	if (rc && err)
 		snprintf(err->where, sizeof err->where, "%s", path);
 	OPENSSL_cleanse(data, len);
 	free(data);
 	return rc;
+}
+
+int
+prb_signer_load(const char *path, prb_signer **out, prb_err *err)
+{
+	prb_signer *s = calloc(1, sizeof *s);
+	if (!s)
+		return prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
+		                   "out of memory");
+	int rc = load_key(path, PRB_SIG_ED25519, s, err);
+	if (rc) {
+		prb_signer_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
 }
 
 void
@@ -275,8 +328,8 @@ format_key(char *buf, size_t cap, const char *prefix, const char *name,
 int
 prb_signer_skey(const prb_signer *s, char *buf, size_t cap)
 {
-	return format_key(buf, cap, "PRIVATE+KEY+", s->name, s->id,
-	                  PRB_SIG_ED25519, s->seed, SEED_SIZE);
+	return format_key(buf, cap, "PRIVATE+KEY+", s->name, s->id, s->type,
+	                  s->seed, SEED_SIZE);
 }
 
 void
@@ -285,7 +338,7 @@ prb_signer_verifier(const prb_signer *s, prb_verifier *out)
 	memset(out, 0, sizeof *out);
 	memcpy(out->name, s->name, sizeof out->name);
 	out->id = s->id;
-	out->type = PRB_SIG_ED25519;
+	out->type = s->type;
 	memcpy(out->pub, s->pub, 32);
 }
 
@@ -729,4 +782,116 @@ int
 prb_note_parse(const uint8_t *msg, size_t len, prb_note **out, prb_err *err)
 {
 	return open_note(msg, len, NULL, 0, 0, out, err);
+}
+
+/* ---- cosigners (c2sp.org/tlog-cosignature, type 0x04) ------------------ */
+
+/* A cosigner from parse (path == NULL: skey is the key) or load. */
+static int
+cosigner_new(const char *name, const char *skey, size_t len,
+             const char *path, prb_cosigner **out, prb_err *err)
+{
+	prb_cosigner *c = calloc(1, sizeof *c);
+	int rc;
+	if (!c)
+		return prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
+		                   "out of memory");
+	if (name)
+		rc = generate_key(name, PRB_SIG_COSIGV1, &c->s, err);
+	else if (path)
+		rc = load_key(path, PRB_SIG_COSIGV1, &c->s, err);
+	else
+		rc = parse_skey(skey, len, PRB_SIG_COSIGV1, &c->s, err);
+	if (rc) {
+		prb_cosigner_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+prb_cosigner_generate(const char *name, prb_cosigner **out, prb_err *err)
+{
+	return cosigner_new(name, NULL, 0, NULL, out, err);
+}
+
+int
+prb_cosigner_parse(const char *skey, size_t len, prb_cosigner **out,
+                   prb_err *err)
+{
+	return cosigner_new(NULL, skey, len, NULL, out, err);
+}
+
+int
+prb_cosigner_load(const char *path, prb_cosigner **out, prb_err *err)
+{
+	return cosigner_new(NULL, NULL, 0, path, out, err);
+}
+
+void
+prb_cosigner_free(prb_cosigner *c)
+{
+	if (!c)
+		return;
+	EVP_PKEY_free(c->s.pkey);
+	OPENSSL_cleanse(c, sizeof *c);
+	free(c);
+}
+
+const char *
+prb_cosigner_name(const prb_cosigner *c)
+{
+	return c->s.name;
+}
+
+int
+prb_cosigner_skey(const prb_cosigner *c, char *buf, size_t cap)
+{
+	return prb_signer_skey(&c->s, buf, cap);
+}
+
+int
+prb_cosigner_vkey(const prb_cosigner *c, char *buf, size_t cap)
+{
+	return prb_signer_vkey(&c->s, buf, cap);
+}
+
+void
+prb_cosigner_verifier(const prb_cosigner *c, prb_verifier *out)
+{
+	prb_signer_verifier(&c->s, out);
+}
+
+int
+prb_cosigner_sign(const prb_cosigner *c, uint64_t timestamp,
+                  const char *text, size_t len, char *line, size_t cap,
+                  prb_err *err)
+{
+	uint8_t raw[4 + 8 + ED_SIG_SIZE], *msg = NULL;
+	char b64[128];
+	size_t mlen;
+	if (!text_valid((const uint8_t *)text, len))
+		return prb_err_set(err, PRB_EMALFORMED, NULL, UINT64_MAX,
+		                   "note text must be UTF-8 ending in a newline, "
+		                   "without control characters");
+	if (timestamp == 0 || timestamp > (uint64_t)INT64_MAX)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "cosignature timestamp must be 1..2^63-1");
+	if (prb_cosig_message(timestamp, text, len, &msg, &mlen))
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	store_be32(raw, c->s.id);
+	store_be64(raw + 4, timestamp);
+	int rc = ed25519_sign(c->s.pkey, msg, mlen, raw + 12);
+	free(msg);
+	if (rc)
+		return prb_err_set(err, PRB_EIO, NULL, UINT64_MAX,
+		                   "Ed25519 signing failed");
+	prb_b64_encode(raw, sizeof raw, b64);
+	int w = snprintf(line, cap, EM_DASH " %s %s", c->s.name, b64);
+	if (w < 0 || (size_t)w >= cap)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "cosignature line longer than %zu bytes", cap);
+	return 0;
 }

@@ -123,6 +123,65 @@ int prb_note_parse(const uint8_t *msg, size_t len, prb_note **out,
 /* Frees a note. Accepts NULL. */
 void prb_note_free(prb_note *n);
 
+/*
+ * c2sp.org/tlog-cosignature cosigners: Ed25519 keys of signature type 0x04
+ * that sign cosignature/v1 timestamped signatures.
+ *
+ *   cosigner key   PRIVATE+KEY+<name>+<hex key ID>+<base64(0x04 || seed)>
+ *   verifier key   <name>+<hex key ID>+<base64(0x04 || public key)>
+ *   key ID         SHA-256(name || 0x0A || 0x04 || public key)[:4]
+ *
+ * A cosigner is not a note signer: prb_signer_parse refuses 0x04 keys and
+ * prb_cosigner_parse refuses 0x01 keys, so one Ed25519 key never signs
+ * both kinds of message. Names as for signers. A cosigner holds secret key
+ * material: prb_cosigner_free wipes it. A cosigner may be used by several
+ * threads at once (signing does not modify it).
+ */
+typedef struct prb_cosigner prb_cosigner;
+
+/* A new random cosigner (OpenSSL's RNG) named `name`; PRB_EKEY for an
+ * invalid name. Freed with prb_cosigner_free. */
+int prb_cosigner_generate(const char *name, prb_cosigner **out,
+                          prb_err *err);
+
+/* Parses a cosigner key string (surrounding whitespace ignored); the key
+ * ID must match the seed. PRB_EKEY on any defect. */
+int prb_cosigner_parse(const char *skey, size_t len, prb_cosigner **out,
+                       prb_err *err);
+
+/* Reads a cosigner key from a file (as written by `probity keygen
+ * --witness`). */
+int prb_cosigner_load(const char *path, prb_cosigner **out, prb_err *err);
+
+/* Wipes and frees. Accepts NULL. */
+void prb_cosigner_free(prb_cosigner *c);
+
+/* Name of the key; valid until prb_cosigner_free. */
+const char *prb_cosigner_name(const prb_cosigner *c);
+
+/* The cosigner key string / its verifier key string, NUL-terminated, into
+ * buf (PRB_KEY_MAX bytes suffice). 0 or PRB_EINVAL. */
+int prb_cosigner_skey(const prb_cosigner *c, char *buf, size_t cap);
+int prb_cosigner_vkey(const prb_cosigner *c, char *buf, size_t cap);
+
+/* The verifier (type PRB_SIG_COSIGV1) of a cosigner. */
+void prb_cosigner_verifier(const prb_cosigner *c, prb_verifier *out);
+
+/* Longest cosignature line prb_cosigner_sign writes, NUL included. */
+#define PRB_COSIG_LINE_MAX (PRB_NAME_MAX + 128)
+
+/* Cosigns a note text (e.g. a checkpoint body, extension lines included,
+ * ending in '\n'; the signature block excluded) at `timestamp` (POSIX
+ * seconds, 1..2^63-1): writes the signature line
+ *   "— <name> base64(key ID || uint64be timestamp || Ed25519 signature
+ *    over "cosignature/v1\ntime <timestamp>\n" || text)"
+ * NUL-terminated and without a final '\n' into line (PRB_COSIG_LINE_MAX
+ * bytes suffice). PRB_EMALFORMED for an invalid text, PRB_EINVAL for a
+ * timestamp out of range or a short buffer. */
+int prb_cosigner_sign(const prb_cosigner *c, uint64_t timestamp,
+                      const char *text, size_t len, char *line, size_t cap,
+                      prb_err *err);
+
 /* The message a cosignature/v1 signs: "cosignature/v1\ntime T\n" || body,
  * malloc'd into *out. */
 int prb_cosig_message(uint64_t timestamp, const char *body, size_t len,

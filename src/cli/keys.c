@@ -10,20 +10,57 @@
 #include "cli.h"
 
 static const char keygen_usage[] =
-	"usage: probity keygen NAME -o KEYFILE\n"
+	"usage: probity keygen NAME -o KEYFILE [--witness]\n"
 	"\n"
 	"Writes a new Ed25519 signer key named NAME to KEYFILE (mode 0600; an\n"
 	"existing file is never overwritten) in the signed-note format\n"
 	"PRIVATE+KEY+<name>+<key id>+<base64>, and prints its verifier key\n"
 	"<name>+<key id>+<base64> on stdout. NAME becomes the log's origin:\n"
-	"use a schema-less URL such as example.com/audit-log.\n";
+	"use a schema-less URL such as example.com/audit-log.\n"
+	"\n"
+	"With --witness the key is a c2sp.org/tlog-cosignature cosigner key\n"
+	"(signature type 0x04, cosignature/v1) for `probity witness --key`;\n"
+	"NAME names the witness (e.g. witness.example.com/w1) and the verifier\n"
+	"key printed is the one logs and clients configure for it.\n";
+
+/* Writes skey and a newline to a new file `out` (mode 0600, never over an
+ * existing file), durably. */
+static int
+write_key_file(const char *out, char *skey, size_t cap)
+{
+	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cli_failf("keygen", "%s: %s%s", out, strerror(errno),
+		                 errno == EEXIST ? " (refusing to overwrite a key)"
+		                                 : "");
+	size_t n = strlen(skey);
+	if (n + 1 >= cap) {
+		close(fd);
+		unlink(out);
+		return cli_failf("keygen", "%s: key string too long", out);
+	}
+	skey[n] = '\n';
+	if (fchmod(fd, 0600) != 0 || write(fd, skey, n + 1) != (ssize_t)(n + 1) ||
+	    fsync(fd) != 0) {
+		cli_failf("keygen", "%s: %s", out, strerror(errno));
+		close(fd);
+		unlink(out);
+		return EXIT_FAIL;
+	}
+	if (close(fd) != 0 || cli_fsync_parent(out) != 0)
+		return cli_failf("keygen", "%s: %s", out, strerror(errno));
+	return 0;
+}
 
 int
 cmd_keygen(int argc, char **argv)
 {
 	const char *out = NULL, *pos[1];
-	int npos, code;
-	cli_opt opts[] = {{"-o", &out, NULL}, {"--out", &out, NULL}, {0}};
+	int npos, code, witness = 0;
+	cli_opt opts[] = {{"-o", &out, NULL},
+	                  {"--out", &out, NULL},
+	                  {"--witness", NULL, &witness},
+	                  {0}};
 	if (cli_parse("keygen", keygen_usage, argc, argv, opts, pos, 1, 1,
 	              &npos, &code))
 		return code;
@@ -32,37 +69,28 @@ cmd_keygen(int argc, char **argv)
 		                       "-o KEYFILE is required");
 	prb_err err;
 	prb_signer *s = NULL;
+	prb_cosigner *c = NULL;
 	char skey[PRB_KEY_MAX], vkey[PRB_KEY_MAX];
 	prb_err_clear(&err);
-	if (prb_signer_generate(pos[0], &s, &err))
+	if (witness ? prb_cosigner_generate(pos[0], &c, &err)
+	            : prb_signer_generate(pos[0], &s, &err))
 		return cli_fail("keygen", &err);
 	int rc = EXIT_FAIL;
-	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		cli_failf("keygen", "%s: %s%s", out, strerror(errno),
-		          errno == EEXIST ? " (refusing to overwrite a key)" : "");
+	if (witness ? prb_cosigner_skey(c, skey, sizeof skey) ||
+	                      prb_cosigner_vkey(c, vkey, sizeof vkey)
+	            : prb_signer_skey(s, skey, sizeof skey) ||
+	                      prb_signer_vkey(s, vkey, sizeof vkey)) {
+		cli_failf("keygen", "%s: key string too long", pos[0]);
 		goto done;
 	}
-	prb_signer_skey(s, skey, sizeof skey);
-	prb_signer_vkey(s, vkey, sizeof vkey);
-	size_t n = strlen(skey);
-	skey[n] = '\n';
-	if (fchmod(fd, 0600) != 0 || write(fd, skey, n + 1) != (ssize_t)(n + 1) ||
-	    fsync(fd) != 0) {
-		cli_failf("keygen", "%s: %s", out, strerror(errno));
-		close(fd);
-		unlink(out);
+	if (write_key_file(out, skey, sizeof skey))
 		goto done;
-	}
-	if (close(fd) != 0 || cli_fsync_parent(out) != 0) {
-		cli_failf("keygen", "%s: %s", out, strerror(errno));
-		goto done;
-	}
 	printf("%s\n", vkey);
-	rc = EXIT_OK;
+	rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 done:
 	OPENSSL_cleanse(skey, sizeof skey);
 	prb_signer_free(s);
+	prb_cosigner_free(c);
 	return rc;
 }
 

@@ -8,7 +8,7 @@ static const struct {
 	int (*fn)(int, char **);
 	const char *summary;
 } commands[] = {
-	{"keygen", cmd_keygen, "write a new signer key, print its verifier key"},
+	{"keygen", cmd_keygen, "write a new signer (or --witness) key, print its vkey"},
 	{"init", cmd_init, "create an empty log with a signed checkpoint"},
 	{"add", cmd_add, "append one entry per input line, in durable batches"},
 	{"checkpoint", cmd_checkpoint, "print the latest signed checkpoint"},
@@ -22,6 +22,7 @@ static const struct {
 	{"verify-evidence", cmd_verify_evidence,
 	 "check an evidence bundle offline"},
 	{"serve", cmd_serve, "serve the log over HTTP: appends, tiles, metrics"},
+	{"witness", cmd_witness, "cosign checkpoints (c2sp.org/tlog-witness)"},
 };
 
 static int

@@ -1,0 +1,264 @@
+/* probity witness: a c2sp.org/tlog-witness server over libprobity's
+ * witness (src/witness.c has the protocol's rules and statuses). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "probity/http.h"
+#include "probity/witness.h"
+#include "cli.h"
+
+#define MAX_LOGS 256
+
+static const char witness_usage[] =
+	"usage: probity witness --listen ADDR:PORT --key KEYFILE\n"
+	"                       --log ORIGIN=VKEY [--log ORIGIN=VKEY ...]\n"
+	"                       [--state FILE] [--tls-cert PEM --tls-key PEM]\n"
+	"\n"
+	"Runs a c2sp.org/tlog-witness witness: POST /add-checkpoint takes\n"
+	"\"old <size>\", a consistency proof and a signed checkpoint, and\n"
+	"answers with a c2sp.org/tlog-cosignature cosignature/v1 line signed\n"
+	"by KEYFILE (a key from `probity keygen NAME -o KEYFILE --witness`).\n"
+	"GET /<hex SHA-256 of origin>/checkpoint serves the latest cosigned\n"
+	"checkpoint of a log.\n"
+	"\n"
+	"  --listen ADDR:PORT  address to listen on (numeric IPv4 or [IPv6];\n"
+	"                      port 0 picks a free one); prints\n"
+	"                      \"listening on URL\" once ready\n"
+	"  --key KEYFILE       the witness's cosigner key\n"
+	"  --log ORIGIN=VKEY   a log to witness: its checkpoint origin line and\n"
+	"                      a verifier key (or a file holding one) trusted\n"
+	"                      to sign it; repeat for more logs, or for more\n"
+	"                      keys of one origin. ORIGIN may not contain '='.\n"
+	"                      The key's name need not equal the origin.\n"
+	"  --state FILE        SQLite database of the latest cosigned size and\n"
+	"                      root per origin (default: witness.sqlite in the\n"
+	"                      current directory; created if missing)\n"
+	"  --tls-cert, --tls-key  serve HTTPS with this PEM certificate and key\n"
+	"\n"
+	"SIGINT or SIGTERM stops the witness (exit 0).\n";
+
+/* Per-connection state: the POST body being collected. */
+typedef struct {
+	prb_httpd_body body;
+	int oom;
+} conn;
+
+typedef struct {
+	prb_witness *w;
+} server;
+
+static enum MHD_Result
+reply_allow(struct MHD_Connection *c, const char *allow)
+{
+	static const char msg[] = "method not allowed\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		sizeof msg - 1, (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        "text/plain; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	enum MHD_Result ret = MHD_queue_response(c, 405, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+send_resp(struct MHD_Connection *c, prb_witness_resp *r)
+{
+	if (r->status == 422 || r->status >= 500)
+		fprintf(stderr, "probity witness: %u: %.*s", r->status,
+		        (int)(r->len > 300 ? 300 : r->len),
+		        r->body ? r->body : "");
+	enum MHD_Result ret = prb_httpd_reply(c, r->status, r->content_type,
+	                                      "no-store", r->body, r->len);
+	prb_witness_resp_free(r);
+	return ret;
+}
+
+/* "/<64 lowercase hex>/checkpoint": copies the hex into hex. */
+static int
+monitor_path(const char *url, char hex[65])
+{
+	if (url[0] != '/' || strlen(url) != 1 + 64 + strlen("/checkpoint") ||
+	    strcmp(url + 65, "/checkpoint") != 0)
+		return 0;
+	for (int i = 0; i < 64; i++) {
+		char ch = url[1 + i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+			return 0;
+	}
+	memcpy(hex, url + 1, 64);
+	hex[64] = 0;
+	return 1;
+}
+
+/* The first call for a request (headers read, no body yet). */
+static enum MHD_Result
+first_call(server *s, struct MHD_Connection *c, const char *url,
+           const char *method, void **con_cls)
+{
+	char hex[65];
+	if (monitor_path(url, hex)) {
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+			return reply_allow(c, "GET, HEAD");
+		prb_witness_resp r;
+		prb_witness_checkpoint(s->w, hex, &r);
+		return send_resp(c, &r);
+	}
+	if (strcmp(url, "/add-checkpoint") != 0)
+		return prb_httpd_replyf(c, 404, "not found");
+	if (strcmp(method, "POST") != 0)
+		return reply_allow(c, "POST");
+	const char *cl = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > PRB_WITNESS_MAX_BODY)
+		return prb_httpd_replyf(c, 413, "request body over %u bytes",
+		                        (unsigned)PRB_WITNESS_MAX_BODY);
+	conn *k = calloc(1, sizeof *k);
+	if (!k)
+		return MHD_NO;
+	k->body.max = PRB_WITNESS_MAX_BODY;
+	*con_cls = k;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url,
+       const char *method, const char *version, const char *upload_data,
+       size_t *upload_size, void **con_cls)
+{
+	server *s = cls;
+	conn *k = *con_cls;
+	(void)version;
+	if (!k)
+		return first_call(s, c, url, method, con_cls);
+	if (*upload_size > 0) {
+		if (prb_httpd_body_add(&k->body, upload_data, *upload_size) &&
+		    !k->body.too_big)
+			k->oom = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (k->body.too_big)
+		return prb_httpd_replyf(c, 413, "request body over %u bytes",
+		                        (unsigned)PRB_WITNESS_MAX_BODY);
+	if (k->oom)
+		return prb_httpd_replyf(c, 500, "out of memory");
+	prb_witness_resp r;
+	prb_witness_add(s->w, k->body.buf ? k->body.buf : (const uint8_t *)"",
+	                k->body.len, 0, &r);
+	return send_resp(c, &r);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls,
+          enum MHD_RequestTerminationCode why)
+{
+	(void)cls;
+	(void)c;
+	(void)why;
+	conn *k = *con_cls;
+	if (k) {
+		prb_httpd_body_free(&k->body);
+		free(k);
+		*con_cls = NULL;
+	}
+}
+
+/* Parses the --log values into logs[]. */
+static int
+parse_logs(const char **vals, int n, prb_witness_log *logs, char **origins)
+{
+	for (int i = 0; i < n; i++) {
+		const char *eq = strchr(vals[i], '=');
+		if (!eq || eq == vals[i] || !eq[1])
+			return cli_usage_error("witness", witness_usage,
+			                       "--log takes ORIGIN=VKEY");
+		size_t ol = (size_t)(eq - vals[i]);
+		if (!(origins[i] = malloc(ol + 1)))
+			return cli_failf("witness", "out of memory");
+		memcpy(origins[i], vals[i], ol);
+		origins[i][ol] = 0;
+		logs[i].origin = origins[i];
+		prb_err err;
+		prb_err_clear(&err);
+		if (prb_verifier_load(eq + 1, &logs[i].key, &err)) {
+			if (!err.where[0])
+				snprintf(err.where, sizeof err.where,
+				         "--log %s", origins[i]);
+			return cli_fail("witness", &err);
+		}
+	}
+	return 0;
+}
+
+int
+cmd_witness(int argc, char **argv)
+{
+	const char *listen = NULL, *key = NULL, *state = "witness.sqlite";
+	const char *cert = NULL, *tkey = NULL, *logv[MAX_LOGS], *pos[1];
+	int npos, code, nlogs = 0, rc = EXIT_FAIL;
+	if (cli_take_repeated("witness", "--log", &argc, argv, logv, MAX_LOGS,
+	                      &nlogs))
+		return EXIT_USAGE;
+	cli_opt opts[] = {{"--listen", &listen, NULL},
+	                  {"--key", &key, NULL},
+	                  {"--state", &state, NULL},
+	                  {"--tls-cert", &cert, NULL},
+	                  {"--tls-key", &tkey, NULL},
+	                  {0}};
+	if (cli_parse("witness", witness_usage, argc, argv, opts, pos, 0, 0,
+	              &npos, &code))
+		return code;
+	if (!listen || !key || nlogs == 0)
+		return cli_usage_error("witness", witness_usage,
+		                       "--listen, --key and at least one --log "
+		                       "are required");
+	if (!cert != !tkey)
+		return cli_usage_error("witness", witness_usage,
+		                       "--tls-cert and --tls-key go together");
+	prb_witness_log logs[MAX_LOGS];
+	char *origins[MAX_LOGS] = {0};
+	prb_cosigner *ck = NULL;
+	prb_witness *w = NULL;
+	prb_httpd *d = NULL;
+	prb_err err;
+	prb_err_clear(&err);
+	prb_httpd_block_signals();
+	if ((code = parse_logs(logv, nlogs, logs, origins)) != 0) {
+		rc = code;
+		goto done;
+	}
+	if (prb_cosigner_load(key, &ck, &err) ||
+	    prb_witness_open(state, ck, logs, (size_t)nlogs, &w, &err)) {
+		cli_fail("witness", &err);
+		goto done;
+	}
+	server s = {w};
+	prb_httpd_cfg cfg = {0};
+	cfg.listen = listen;
+	cfg.tls_cert = cert;
+	cfg.tls_key = tkey;
+	cfg.handler = handle;
+	cfg.handler_ctx = &s;
+	cfg.completed = completed;
+	if (prb_httpd_start(&cfg, &d, &err)) {
+		cli_fail("witness", &err);
+		goto done;
+	}
+	printf("listening on %s\n", prb_httpd_url(d));
+	if (fflush(stdout) != 0) {
+		cli_failf("witness", "stdout: write failed");
+		goto done;
+	}
+	prb_httpd_wait_signal();
+	rc = EXIT_OK;
+done:
+	prb_httpd_stop(d);
+	prb_witness_close(w);
+	prb_cosigner_free(ck);
+	for (int i = 0; i < nlogs; i++)
+		free(origins[i]);
+	return rc;
+}
