@@ -373,6 +373,43 @@ prb_log_checkpoint(const prb_log *log, size_t *len)
 	return log->note;
 }
 
+int
+prb_log_publish(prb_log *log, const char *note, size_t len, prb_err *err)
+{
+	prb_note *n = NULL;
+	if (log->fl_n > 0 || log->staging)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "batches are in flight");
+	if (len <= log->note_len || memcmp(note, log->note, log->note_len) ||
+	    log->note[log->note_len - 1] != '\n')
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "not the current checkpoint with more "
+		                   "signatures");
+	int rc = prb_note_parse((const uint8_t *)note, len, &n, err);
+	prb_note_free(n);
+	if (rc)
+		return rc;
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	memcpy(copy, note, len);
+	copy[len] = 0;
+	rc = log->st->ops->set_checkpoint(log->st, (const uint8_t *)log->note,
+	                                  log->note_len, (const uint8_t *)copy,
+	                                  len, err);
+	if (rc) {
+		free(copy);
+		if (rc != PRB_ECONFLICT)
+			log->failed = 1;
+		return rc;
+	}
+	free(log->note);
+	log->note = copy;
+	log->note_len = len;
+	return 0;
+}
+
 prb_store *
 prb_log_store(prb_log *log)
 {

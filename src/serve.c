@@ -32,6 +32,7 @@
 #include <zlib.h>
 
 #include "probity/checkpoint.h"
+#include "probity/cosign.h"
 #include "probity/entry.h"
 #include "probity/http.h"
 #include "probity/index.h"
@@ -99,9 +100,12 @@ struct prb_server {
 	size_t queued;           /* entries in the queue */
 	int stopping;
 	int broken;              /* the log could not be reopened */
-	char *checkpoint;        /* the latest durable checkpoint note */
-	size_t checkpoint_len;
-	uint64_t size;           /* its tree size */
+	char *checkpoint;        /* the checkpoint GET /checkpoint serves: */
+	size_t checkpoint_len;   /* the latest durable one, or with witnesses
+	                            the latest cosigned by a quorum (or NULL) */
+	uint64_t size;           /* the latest durable tree size */
+	uint64_t published;      /* the size of `checkpoint` */
+	prb_cosign *cosign;      /* NULL without witnesses */
 
 	/* token digests and rights */
 	uint8_t (*tok)[SHA256_DIGEST_LENGTH];
@@ -110,7 +114,7 @@ struct prb_server {
 
 	/* metrics (under mu) */
 	uint64_t m_entries, m_batches, m_requests[7], m_rejected_full;
-	uint64_t m_failed_batches;
+	uint64_t m_failed_batches, m_cosigned, m_uncosigned;
 	histogram m_lat, m_batch;
 };
 
@@ -288,21 +292,79 @@ job_free(job *j)
 	free(j);
 }
 
-/* Takes a copy of the log's checkpoint for readers. Called with mu held. */
+/* Makes note the checkpoint readers get. Called with mu held. */
 static void
-publish_checkpoint(prb_server *s)
+set_served(prb_server *s, const char *note, size_t len, uint64_t size)
 {
-	size_t len;
-	const char *cp = prb_log_checkpoint(s->log, &len);
 	char *copy = malloc(len + 1);
 	if (!copy)
 		return; /* readers keep the previous one */
-	memcpy(copy, cp, len);
+	memcpy(copy, note, len);
 	copy[len] = 0;
 	free(s->checkpoint);
 	s->checkpoint = copy;
 	s->checkpoint_len = len;
+	s->published = size;
+}
+
+/* After a commit: the new size for tile reads, and without witnesses the
+ * new checkpoint for readers. Called with mu held. */
+static void
+committed(prb_server *s)
+{
+	size_t len;
+	const char *cp = prb_log_checkpoint(s->log, &len);
 	s->size = prb_log_size(s->log);
+	if (!s->cosign)
+		set_served(s, cp, len, s->size);
+}
+
+static int
+prove_consistency(void *ctx, uint64_t m, uint64_t n, prb_hash *proof,
+                  size_t *len, prb_err *err)
+{
+	prb_server *s = ctx;
+	return prb_log_prove_consistency(s->log, m, n, proof, len, err);
+}
+
+/* Has the latest checkpoint cosigned and, with a quorum, published. Runs
+ * in the committer between batches. */
+static void
+witness_round(prb_server *s)
+{
+	size_t len, outlen, got = 0;
+	char *out = NULL;
+	prb_err err;
+	prb_err_clear(&err);
+	const char *cp = prb_log_checkpoint(s->log, &len);
+	uint64_t size = prb_log_size(s->log);
+	int rc = prb_cosign_collect(s->cosign, cp, len, size,
+	                            prove_consistency, s, &out, &outlen, &got,
+	                            &err);
+	if (rc == 0) {
+		prb_err pe;
+		if (prb_log_publish(s->log, out, outlen, &pe))
+			fprintf(stderr, "probity serve: %s: the cosigned "
+			        "checkpoint of size %llu is served but not "
+			        "written to the checkpoint file: %s\n",
+			        s->cfg.dir, (unsigned long long)size, pe.msg);
+		else if (err.msg[0])
+			fprintf(stderr, "probity serve: checkpoint size %llu "
+			        "cosigned by %zu witnesses; %s\n",
+			        (unsigned long long)size, got, err.msg);
+	} else {
+		fprintf(stderr, "probity serve: checkpoint size %llu not "
+		        "published: %s\n", (unsigned long long)size, err.msg);
+	}
+	pthread_mutex_lock(&s->mu);
+	if (rc == 0) {
+		set_served(s, out, outlen, size);
+		s->m_cosigned++;
+	} else {
+		s->m_uncosigned++;
+	}
+	pthread_mutex_unlock(&s->mu);
+	free(out);
 }
 
 /* After a failed batch: close and reopen the store and log, which is the
@@ -516,6 +578,8 @@ committer(void *arg)
 {
 	prb_server *s = arg;
 	batch b = {0};
+	if (s->cosign)
+		witness_round(s); /* the checkpoint the server starts with */
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		while (!s->head && !s->stopping)
@@ -551,7 +615,7 @@ committer(void *arg)
 
 		pthread_mutex_lock(&s->mu);
 		if (jobs->rc == 0) {
-			publish_checkpoint(s);
+			committed(s);
 			s->m_batches++;
 			s->m_entries += b.n;
 			hist_add(&s->m_batch, batch_bounds, NBATCH, (double)b.n);
@@ -566,6 +630,11 @@ committer(void *arg)
 			j->done = 1;
 		}
 		pthread_cond_broadcast(&s->done);
+		if (s->cosign && jobs->rc == 0 && !s->broken) {
+			pthread_mutex_unlock(&s->mu);
+			witness_round(s);
+			pthread_mutex_lock(&s->mu);
+		}
 	}
 	pthread_mutex_unlock(&s->mu);
 	free(b.ents);
@@ -931,11 +1000,16 @@ serve_tile(prb_server *s, struct MHD_Connection *c, const char *path)
 static enum MHD_Result
 serve_checkpoint(prb_server *s, struct MHD_Connection *c)
 {
+	enum MHD_Result r;
 	pthread_mutex_lock(&s->mu);
-	enum MHD_Result r = prb_httpd_reply(c, MHD_HTTP_OK,
-	                                    "text/plain; charset=utf-8",
-	                                    "no-cache", s->checkpoint,
-	                                    s->checkpoint_len);
+	if (s->checkpoint)
+		r = prb_httpd_reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8",
+		                    "no-cache", s->checkpoint,
+		                    s->checkpoint_len);
+	else
+		r = reply_busy(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		               "no checkpoint has been cosigned by enough "
+		               "witnesses yet");
 	pthread_mutex_unlock(&s->mu);
 	return r;
 }
@@ -1029,13 +1103,25 @@ serve_metrics(prb_server *s, struct MHD_Connection *c)
 	            "# HELP probity_tree_size Size of the latest durable "
 	            "checkpoint.\n"
 	            "# TYPE probity_tree_size gauge\n"
-	            "probity_tree_size %llu\n",
+	            "probity_tree_size %llu\n"
+	            "# HELP probity_published_size Size of the checkpoint "
+	            "GET /checkpoint serves.\n"
+	            "# TYPE probity_published_size gauge\n"
+	            "probity_published_size %llu\n"
+	            "# HELP probity_witness_rounds_total Checkpoints sent to "
+	            "the witnesses, by whether a quorum cosigned.\n"
+	            "# TYPE probity_witness_rounds_total counter\n"
+	            "probity_witness_rounds_total{quorum=\"yes\"} %llu\n"
+	            "probity_witness_rounds_total{quorum=\"no\"} %llu\n",
 	            (unsigned long long)s->m_entries,
 	            (unsigned long long)s->m_batches,
 	            (unsigned long long)s->m_failed_batches, s->queued,
 	            s->cfg.queue_entries,
 	            (unsigned long long)s->m_rejected_full,
-	            (unsigned long long)s->size);
+	            (unsigned long long)s->size,
+	            (unsigned long long)s->published,
+	            (unsigned long long)s->m_cosigned,
+	            (unsigned long long)s->m_uncosigned);
 	sbuf_printf(&b, "# HELP probity_add_requests_total POST /add "
 	            "answers by status.\n"
 	            "# TYPE probity_add_requests_total counter\n");
@@ -1213,8 +1299,18 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 		rc = load_tokens(s, cfg->tokens, err);
 	if (rc)
 		goto fail;
-	publish_checkpoint(s);
-	if (!s->checkpoint) {
+	if (cfg->nwitnesses) {
+		rc = prb_cosign_new(cfg->witnesses, cfg->nwitnesses,
+		                    cfg->quorum ? cfg->quorum : cfg->nwitnesses,
+		                    cfg->witness_timeout_ms
+		                            ? cfg->witness_timeout_ms
+		                            : 5000,
+		                    &s->cosign, err);
+		if (rc)
+			goto fail;
+	}
+	committed(s);
+	if (!s->cosign && !s->checkpoint) {
 		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                 "out of memory");
 		goto fail;
@@ -1268,6 +1364,7 @@ prb_serve_stop(prb_server *s)
 	if (s->started)
 		pthread_join(s->committer, NULL);
 	prb_index_close(s->ix);
+	prb_cosign_free(s->cosign);
 	prb_log_close(s->log);
 	prb_store_close(s->st);
 	if (s->tok)

@@ -52,6 +52,18 @@ void prb_log_root(const prb_log *log, prb_hash *out);
  * append, append_wait or close. */
 const char *prb_log_checkpoint(const prb_log *log, size_t *len);
 
+/*
+ * Replaces the durable checkpoint with `note`, which must be the current
+ * checkpoint note with more signature lines after it (cosignatures), as a
+ * compare-and-swap of the store's checkpoint (store contract item 4). The
+ * tree does not change. PRB_EINVAL if batches are staged or in flight, if
+ * `note` does not extend the current checkpoint that way, or if it is not
+ * a well-formed note; PRB_ECONFLICT if the stored checkpoint changed
+ * underneath; an I/O error as for a commit (PRB_EINDOUBT included: reopen).
+ */
+int prb_log_publish(prb_log *log, const char *note, size_t len,
+                    prb_err *err);
+
 /* The store the log was opened on (for content beside the tree, such as
  * the blobs of large records). */
 prb_store *prb_log_store(prb_log *log);

@@ -24,7 +24,11 @@
  *  2. Only resources of the committed tree are served: a tile or bundle
  *     beyond the latest durable checkpoint is 404, so nothing served can
  *     later change (what a failed batch wrote is removed and rewritten).
- *  3. Credentials are compared as SHA-256 digests with CRYPTO_memcmp,
+ *  3. With witnesses, GET /checkpoint serves only a checkpoint that at
+ *     least `quorum` of them have cosigned (503 until there is one); the
+ *     log's own commits go on regardless and appends are acknowledged as
+ *     soon as they are durable.
+ *  4. Credentials are compared as SHA-256 digests with CRYPTO_memcmp,
  *     against every configured token, so the time taken does not depend
  *     on how much of a token matched.
  */
@@ -34,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cosign.h"
 #include "error.h"
 #include "log.h"
 #include "note.h"
@@ -41,11 +46,6 @@
 
 typedef struct prb_server prb_server;
 
-/* A witness the log sends its checkpoints to. */
-typedef struct {
-	const char *url;      /* base URL; "/add-checkpoint" is appended */
-	prb_verifier vkey;    /* its cosignature/v1 (or Ed25519) key */
-} prb_serve_witness;
 
 typedef struct {
 	const char *dir;         /* the log directory (for messages, index) */
@@ -62,12 +62,20 @@ typedef struct {
 	size_t batch_entries;    /* entries per batch at most; 0: 65,536 */
 	unsigned conn_limit;     /* 0: 256 */
 	unsigned timeout_s;      /* idle connection timeout; 0: 30 */
-	const prb_serve_witness *witnesses;
+	const prb_cosign_witness *witnesses; /* see "Witnessing" above */
 	size_t nwitnesses;
-	size_t quorum;           /* cosignatures needed to publish */
+	size_t quorum;           /* cosignatures needed to publish; 0: all */
+	long witness_timeout_ms; /* per witness request; 0: 5000 */
 } prb_serve_cfg;
 
 /*
+ * Witnessing: after each committed batch (and once at start), the
+ * committer sends the new checkpoint to every witness with a consistency
+ * proof (include/probity/cosign.h); when `quorum` cosign, the checkpoint
+ * with their cosignatures replaces DIR/checkpoint (prb_log_publish) and
+ * becomes what GET /checkpoint serves. Witnesses are asked between batches,
+ * never while one is being committed.
+ *
  * Token file: one credential per line, "<rights> <token>", rights being
  * "read", "append" or "read,append"; blank lines and lines starting with
  * '#' are ignored. Tokens are 16 to 256 printable ASCII characters

@@ -34,7 +34,9 @@
 
 static const char add_usage[] =
 	"usage: probity add DIR --key KEYFILE [--sync fs|files]\n"
-	"                   [--lock-timeout SECONDS] [FILE...]\n"
+	"                   [--lock-timeout SECONDS] [--witness URL=VKEY]...\n"
+	"                   [--witnesses N] [--witness-timeout SECONDS]\n"
+	"                   [FILE...]\n"
 	"\n"
 	"Appends one entry per input line (the line's bytes without its \"\\n\";\n"
 	"a \"\\r\" is kept, an empty line is an empty entry) from each FILE, or\n"
@@ -47,7 +49,18 @@ static const char add_usage[] =
 	"  --sync fs|files       how a batch is made durable: one syncfs(2) of\n"
 	"                        the filesystem (fs, default) or an fsync of\n"
 	"                        every file and directory written (files)\n"
-	"  --lock-timeout SECS   wait this long for another writer (default 30)\n";
+	"  --lock-timeout SECS   wait this long for another writer (default 30)\n"
+	"  --witness URL=VKEY    a witness (c2sp.org/tlog-witness) and its\n"
+	"                        cosignature verifier key (repeatable): when\n"
+	"                        the input pauses and at its end, the latest\n"
+	"                        checkpoint is sent to the witnesses with a\n"
+	"                        consistency proof; once enough cosign,\n"
+	"                        DIR/checkpoint is rewritten with their\n"
+	"                        cosignatures. Too few: the entries stay\n"
+	"                        committed, the status is 1 and the error\n"
+	"                        names each witness that failed and why\n"
+	"  --witnesses N         cosignatures needed (default: every witness)\n"
+	"  --witness-timeout S   bound on each witness request (default 5)\n";
 
 /* A batch started and not yet acknowledged. */
 typedef struct {
@@ -75,6 +88,9 @@ typedef struct {
 	int nfl;
 	unsigned long long committed, start_size, bytes_read, bytes_total;
 	cli_progress pr;
+	prb_cosign *cosign;      /* NULL without --witness */
+	uint64_t witnessed;      /* the size last sent to the witnesses */
+	int witness_failed;      /* a quorum was missed: exit status 1 */
 	/* the input being read */
 	const char *name;
 	unsigned long long line;
@@ -237,6 +253,50 @@ ship(adder *a)
 	return 0;
 }
 
+static int
+prove_consistency(void *ctx, uint64_t m, uint64_t n, prb_hash *proof,
+                  size_t *len, prb_err *err)
+{
+	return prb_log_prove_consistency(ctx, m, n, proof, len, err);
+}
+
+/* With witnesses and nothing in flight: has the latest checkpoint
+ * cosigned and publishes it. A missed quorum is reported, not fatal. */
+static void
+witness(adder *a)
+{
+	uint64_t size = prb_log_size(a->log);
+	if (!a->cosign || a->nfl > 0 || a->batch_n > 0 || size == a->witnessed)
+		return;
+	size_t len, outlen, got = 0;
+	char *out = NULL;
+	prb_err err;
+	prb_err_clear(&err);
+	const char *cp = prb_log_checkpoint(a->log, &len);
+	cli_progress_done(&a->pr);
+	a->witnessed = size;
+	if (prb_cosign_collect(a->cosign, cp, len, size, prove_consistency,
+	                       a->log, &out, &outlen, &got, &err)) {
+		cli_failf("add", "witnesses: %s", err.msg);
+		a->witness_failed = 1;
+		return;
+	}
+	prb_err pe;
+	prb_err_clear(&pe);
+	if (prb_log_publish(a->log, out, outlen, &pe)) {
+		cli_prefix_where(&pe, a->dir);
+		cli_failf("add", "the checkpoint of size %llu was cosigned but "
+		          "could not be written: %s",
+		          (unsigned long long)size, pe.msg);
+		a->witness_failed = 1;
+	} else {
+		fprintf(stderr, "probity add: checkpoint size %llu cosigned by "
+		        "%zu witnesses%s%s\n", (unsigned long long)size, got,
+		        err.msg[0] ? "; " : "", err.msg);
+	}
+	free(out);
+}
+
 /* Commits what was read and waits until every batch is acknowledged. */
 static int
 flush(adder *a)
@@ -322,6 +382,7 @@ read_input(adder *a, int fd, int pollable)
 		    no_data_ready(fd)) {
 			if (flush(a)) /* acknowledge before a read that waits */
 				return -1;
+			witness(a);
 		} else if (a->batch_n > 0 &&
 		           cli_now() - a->batch_start > BATCH_SECONDS) {
 			if (ship(a))
@@ -421,6 +482,10 @@ run(adder *a, const char **files, int nfiles)
 		rc = add_file(a, "-");
 	if (rc == 0)
 		rc = flush(a);
+	if (rc == 0)
+		witness(a);
+	if (a->witness_failed)
+		rc = -1;
 	cli_progress_done(&a->pr);
 out:
 	free(a->arena);
@@ -432,11 +497,17 @@ out:
 int
 cmd_add(int argc, char **argv)
 {
-	const char *key = NULL, *sync = NULL, *wait = NULL;
-	const char *pos[4096];
-	int npos, code, mode;
-	unsigned long long wait_s = 30;
+	const char *key = NULL, *sync = NULL, *wait = NULL, *quorum = NULL,
+		   *wtimeout = NULL;
+	const char *pos[4096], *wargs[PRB_COSIGN_MAX];
+	int npos, code, mode, nw = 0;
+	unsigned long long wait_s = 30, nquorum = 0, wt_s = 5;
+	if (cli_take_repeated("add", "--witness", &argc, argv, wargs,
+	                      PRB_COSIGN_MAX, &nw))
+		return EXIT_USAGE;
 	cli_opt opts[] = {{"--key", &key, NULL},
+	                  {"--witnesses", &quorum, NULL},
+	                  {"--witness-timeout", &wtimeout, NULL},
 	                  {"--sync", &sync, NULL},
 	                  {"--lock-timeout", &wait, NULL},
 	                  {0}};
@@ -446,7 +517,16 @@ cmd_add(int argc, char **argv)
 	if (!key)
 		return cli_usage_error("add", add_usage, "--key KEYFILE is required");
 	if (cli_sync_mode("add", sync, &mode) ||
-	    (wait && cli_u64("add", "--lock-timeout", wait, &wait_s)))
+	    (wait && cli_u64("add", "--lock-timeout", wait, &wait_s)) ||
+	    (quorum && cli_u64("add", "--witnesses", quorum, &nquorum)) ||
+	    (wtimeout && cli_u64("add", "--witness-timeout", wtimeout, &wt_s)))
+		return EXIT_USAGE;
+	if (quorum && (nquorum == 0 || nquorum > (unsigned)nw))
+		return cli_usage_error("add", add_usage,
+		                       "--witnesses N needs 1 <= N <= the number "
+		                       "of --witness");
+	prb_cosign_witness ws[PRB_COSIGN_MAX];
+	if (cli_witnesses("add", wargs, nw, ws))
 		return EXIT_USAGE;
 	prb_err err;
 	prb_signer *s = NULL;
@@ -457,11 +537,18 @@ cmd_add(int argc, char **argv)
 	if (prb_signer_load(key, &s, &err))
 		return cli_fail("add", &err);
 	int rc = EXIT_FAIL;
+	if (nw && prb_cosign_new(ws, (size_t)nw,
+	                         nquorum ? (size_t)nquorum : (size_t)nw,
+	                         (long)wt_s * 1000, &a.cosign, &err)) {
+		cli_fail("add", &err);
+		goto done;
+	}
 	if (cli_key_outside("add", key, pos[0]) ||
 	    cli_open_log("add", pos[0], mode, s, (int)(wait_s * 1000), &st,
 	                 &a.log))
 		goto done;
 	a.start_size = prb_log_size(a.log);
+	a.witnessed = nw ? UINT64_MAX : 0;
 	a.st = st;
 	a.dir = pos[0];
 	a.sync_mode = mode;
@@ -470,6 +557,7 @@ cmd_add(int argc, char **argv)
 	if (run(&a, pos + 1, npos - 1) == 0)
 		rc = EXIT_OK;
 done:
+	prb_cosign_free(a.cosign);
 	prb_log_close(a.log);
 	prb_store_close(a.st); /* settle may have replaced st */
 	prb_signer_free(s);

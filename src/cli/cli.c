@@ -324,3 +324,24 @@ cli_take_repeated(const char *cmd, const char *name, int *argc, char **argv,
 	*argc = o;
 	return 0;
 }
+
+int
+cli_witnesses(const char *cmd, const char **args, int n,
+              prb_cosign_witness *ws)
+{
+	for (int i = 0; i < n; i++) {
+		prb_err err;
+		prb_err_clear(&err);
+		if (prb_cosign_witness_parse(args[i], &ws[i], &err)) {
+			cli_failf(cmd, "--witness %s: %s", args[i], err.msg);
+			return 1;
+		}
+		if (ws[i].vkey.type != PRB_SIG_COSIGV1) {
+			cli_failf(cmd, "--witness %s: not a cosignature/v1 "
+			          "verifier key (probity keygen --witness makes "
+			          "one)", args[i]);
+			return 1;
+		}
+	}
+	return 0;
+}

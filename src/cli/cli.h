@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "probity/cosign.h"
 #include "probity/error.h"
 #include "probity/log.h"
 #include "probity/note.h"
@@ -73,6 +74,12 @@ int cli_open_log(const char *cmd, const char *dir, int sync_mode,
 /* Opens (creating if missing) DIR's index, DIR/index.sqlite. */
 struct prb_index;
 int cli_open_index(const char *cmd, const char *dir, struct prb_index **ix);
+
+/* Parses n "URL=VKEY" --witness arguments into ws (at most
+ * PRB_COSIGN_MAX). Prints the error; returns non-zero on one. */
+#define PRB_COSIGN_MAX 32
+int cli_witnesses(const char *cmd, const char **args, int n,
+                  prb_cosign_witness *ws);
 
 /* A progress line on stderr, only when stderr is a terminal. */
 typedef struct {

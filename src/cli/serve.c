@@ -12,6 +12,8 @@ static const char serve_usage[] =
 	"         [--tokens FILE] [--public] [--tls-cert PEM --tls-key PEM]\n"
 	"         [--max-body BYTES] [--queue ENTRIES] [--batch ENTRIES]\n"
 	"         [--connections N] [--idle-timeout SECONDS]\n"
+	"         [--witness URL=VKEY]... [--witnesses N]\n"
+	"         [--witness-timeout SECONDS]\n"
 	"         [--sync fs|files] [--lock-timeout SECONDS]\n"
 	"\n"
 	"Serves the log in DIR over HTTP until SIGINT or SIGTERM. Prints\n"
@@ -48,6 +50,15 @@ static const char serve_usage[] =
 	"  --batch ENTRIES       entries per batch at most (65536)\n"
 	"  --connections N       simultaneous connections (256)\n"
 	"  --idle-timeout SECS   close a connection idle this long (30)\n"
+	"  --witness URL=VKEY    a witness (c2sp.org/tlog-witness) with its\n"
+	"                        cosignature verifier key (repeatable): each new\n"
+	"                        checkpoint is sent to it with a consistency\n"
+	"                        proof, and GET /checkpoint serves only\n"
+	"                        checkpoints cosigned by enough witnesses (503\n"
+	"                        before the first); they are also written,\n"
+	"                        cosignatures included, to DIR/checkpoint\n"
+	"  --witnesses N         cosignatures needed (default: every witness)\n"
+	"  --witness-timeout S   bound on each witness request (default 5)\n"
 	"  --sync, --lock-timeout  as for probity add\n";
 
 static int
@@ -72,8 +83,14 @@ cmd_serve(int argc, char **argv)
 		   *tlskey = NULL, *sync = NULL, *wait = NULL, *body = NULL,
 		   *queue = NULL, *batch = NULL, *conns = NULL, *idle = NULL;
 	int pub = 0, npos, code, mode;
-	const char *pos[1];
-	cli_opt opts[] = {{"--key", &key, NULL},
+	const char *pos[1], *wargs[PRB_COSIGN_MAX], *quorum = NULL,
+		   *wtimeout = NULL;
+	int nw = 0;
+	if (cli_take_repeated("serve", "--witness", &argc, argv, wargs,
+	                      PRB_COSIGN_MAX, &nw))
+		return EXIT_USAGE;
+	cli_opt opts[] = {{"--witnesses", &quorum, NULL},
+	                  {"--witness-timeout", &wtimeout, NULL},{"--key", &key, NULL},
 	                  {"--listen", &listen, NULL},
 	                  {"--tokens", &tokens, NULL},
 	                  {"--public", NULL, &pub},
@@ -97,14 +114,22 @@ cmd_serve(int argc, char **argv)
 		return cli_usage_error("serve", serve_usage,
 		                       "--listen ADDR:PORT is required");
 	unsigned long long wait_s = 30, max_body = 0, nq = 0, nb = 0, nc = 0,
-			   idle_s = 0;
+			   idle_s = 0, nquorum = 0, wt_s = 5;
 	if (cli_sync_mode("serve", sync, &mode) ||
 	    (wait && cli_u64("serve", "--lock-timeout", wait, &wait_s)) ||
 	    opt_size("--max-body", body, 1ull << 30, &max_body) ||
 	    opt_size("--queue", queue, 1ull << 24, &nq) ||
 	    opt_size("--batch", batch, 1ull << 24, &nb) ||
 	    opt_size("--connections", conns, 60000, &nc) ||
-	    opt_size("--idle-timeout", idle, 86400, &idle_s))
+	    opt_size("--idle-timeout", idle, 86400, &idle_s) ||
+	    opt_size("--witnesses", quorum, nw ? (unsigned)nw : 1, &nquorum) ||
+	    opt_size("--witness-timeout", wtimeout, 3600, &wt_s))
+		return EXIT_USAGE;
+	if (quorum && !nw)
+		return cli_usage_error("serve", serve_usage,
+		                       "--witnesses needs --witness");
+	prb_cosign_witness ws[PRB_COSIGN_MAX];
+	if (cli_witnesses("serve", wargs, nw, ws))
 		return EXIT_USAGE;
 	if (!cert != !tlskey)
 		return cli_usage_error("serve", serve_usage,
@@ -140,6 +165,10 @@ cmd_serve(int argc, char **argv)
 		.batch_entries = (size_t)nb,
 		.conn_limit = (unsigned)nc,
 		.timeout_s = (unsigned)idle_s,
+		.witnesses = ws,
+		.nwitnesses = (size_t)nw,
+		.quorum = (size_t)nquorum,
+		.witness_timeout_ms = (long)wt_s * 1000,
 	};
 	if (prb_serve_start(&cfg, &srv, &err)) {
 		cli_fail("serve", &err);

@@ -520,3 +520,22 @@ http() {
 }
 # hdr NAME: the value of response header NAME of the last http call.
 hdr() { grep -i "^$1:" "$T/hdr" | head -n 1 | cut -d: -f2- | sed 's/^ //' | tr -d '\r'; }
+
+# cosig_check NOTEFILE NAME WVK: NOTEFILE (a signed checkpoint) carries a
+# cosignature/v1 line by witness NAME whose key is WVK, valid over the
+# note's text (checked with openssl). Prints what is wrong; status 1 then.
+cosig_check() {
+	vk_parts "$3"
+	_l=$(grep "^$EMDASH $2 " "$1" | head -n 1)
+	[ -n "$_l" ] || { echo "no line by $2"; return 1; }
+	printf %s "${_l#"$EMDASH $2 "}" | base64 -d >"$T/cc.raw" 2>/dev/null
+	[ "$(wc -c <"$T/cc.raw")" -eq 76 ] || { echo "not 4+8+64 bytes"; return 1; }
+	[ "$(head -c 4 "$T/cc.raw" | binhex)" = "$VK_ID" ] || { echo "key ID is not $VK_ID"; return 1; }
+	_ts=$((0x$(head -c 12 "$T/cc.raw" | tail -c 8 | binhex)))
+	{ printf '302A300506032B6570032100' | hexbin; printf %s "$VK_KEY" | base64 -d | tail -c 32; } >"$T/cc.pub"
+	tail -c 64 "$T/cc.raw" >"$T/cc.sig"
+	{ printf 'cosignature/v1\ntime %s\n' "$_ts"; sed '/^$/,$d' "$1"; } >"$T/cc.msg"
+	openssl pkeyutl -verify -pubin -inkey "$T/cc.pub" -keyform DER -rawin \
+		-in "$T/cc.msg" -sigfile "$T/cc.sig" >/dev/null 2>&1 ||
+		{ echo "Ed25519 over cosignature/v1 does not verify"; return 1; }
+}
