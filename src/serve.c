@@ -483,12 +483,12 @@ batch_records(prb_server *s, batch *b, job *j, uint64_t base, prb_err *err)
 	return 0;
 }
 
-/* Builds the batch of the taken jobs. Plain entries get their index
- * here; records in batch_records. */
+/* Builds the batch of the taken jobs, whose first entry will be leaf
+ * `base`. Plain entries get their index here; records in batch_records. */
 static int
-build_batch(prb_server *s, job *jobs, batch *b, int *records, prb_err *err)
+build_batch(prb_server *s, job *jobs, uint64_t base, batch *b, int *records,
+            prb_err *err)
 {
-	uint64_t base = prb_log_size(s->log);
 	b->n = 0;
 	*records = 0;
 	for (job *j = jobs; j; j = j->next)
@@ -526,7 +526,7 @@ commit_jobs(prb_server *s, job *jobs, batch *b)
 	int records = 0, rc;
 	uint64_t before = prb_log_size(s->log);
 	prb_err_clear(&err);
-	rc = build_batch(s, jobs, b, &records, &err);
+	rc = build_batch(s, jobs, before, b, &records, &err);
 	if (rc == 0 && b->n > 0)
 		rc = prb_log_append(s->log, b->ents, b->lens, b->n, &err);
 	int in_doubt = rc == PRB_EINDOUBT;
@@ -573,68 +573,233 @@ commit_jobs(prb_server *s, job *jobs, batch *b)
 		        in_doubt ? " (in doubt)" : "", jobs->msg);
 }
 
+/* Wakes the handlers of jobs, whose batch of n entries is done (each
+ * job's rc says how), and counts it. */
+static void
+jobs_done(prb_server *s, job *jobs, size_t n)
+{
+	double t = now_s();
+	pthread_mutex_lock(&s->mu);
+	if (jobs->rc == 0) {
+		committed(s);
+		s->m_batches++;
+		s->m_entries += n;
+		hist_add(&s->m_batch, batch_bounds, NBATCH, (double)n);
+	} else {
+		s->m_failed_batches++;
+	}
+	for (job *j = jobs, *nx; j; j = nx) {
+		nx = j->next;
+		if (j->rc == 0)
+			hist_add(&s->m_lat, lat_bounds, NLAT, t - j->queued_at);
+		j->done = 1;
+	}
+	pthread_cond_broadcast(&s->done);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+jobs_fail(job *jobs, int rc, int in_doubt, const prb_err *err)
+{
+	for (job *j = jobs; j; j = j->next) {
+		j->rc = rc;
+		j->in_doubt = in_doubt;
+		snprintf(j->msg, sizeof j->msg, "%s%s%s", err->where,
+		         err->where[0] ? ": " : "", err->msg);
+	}
+}
+
+/*
+ * Pipelined batches of plain entries (prb_log_append_start/_wait): while
+ * one batch is made durable, the next is hashed and written. At most two
+ * are in flight, oldest first. A failed batch fails every later one (the
+ * log's rule); once none is in flight the log is reopened, which settles a
+ * commit in doubt: batch F is in iff the reopened size reaches
+ * F.before + F.n.
+ */
+typedef struct {
+	job *jobs;
+	size_t n;        /* entries */
+	uint64_t before; /* log size before it */
+	int rc;          /* its result once waited for */
+	prb_err err;
+} flight;
+
+typedef struct {
+	flight f[2];
+	int n;
+	flight failed[2]; /* waited for, failed, not yet settled */
+	int nfailed;
+} flights;
+
+/* Waits for the oldest flight. Its jobs are answered now if it
+ * succeeded; if it failed they wait in fl->failed for settle(). */
+static void
+finish_oldest(prb_server *s, flights *fl)
+{
+	flight f = fl->f[0];
+	fl->f[0] = fl->f[1];
+	fl->n--;
+	f.rc = prb_log_append_wait(s->log, NULL, &f.err);
+	if (f.rc == 0) {
+		for (job *j = f.jobs; j; j = j->next)
+			j->rc = 0;
+		jobs_done(s, f.jobs, f.n);
+		return;
+	}
+	fl->failed[fl->nfailed++] = f;
+}
+
+/* With nothing in flight and failures waiting: reopens the log and
+ * answers the failed batches. */
+static void
+settle(prb_server *s, flights *fl)
+{
+	if (fl->nfailed == 0)
+		return;
+	uint64_t after = reopen(s);
+	if (after == UINT64_MAX)
+		s->broken = 1;
+	for (int i = 0; i < fl->nfailed; i++) {
+		flight *f = &fl->failed[i];
+		int doubt = f->rc == PRB_EINDOUBT;
+		if (doubt && after != UINT64_MAX && after >= f->before + f->n) {
+			for (job *j = f->jobs; j; j = j->next)
+				j->rc = 0; /* reopening settled it: it is in */
+			jobs_done(s, f->jobs, f->n);
+			continue;
+		}
+		jobs_fail(f->jobs, f->rc, doubt && after == UINT64_MAX,
+		          &f->err);
+		fprintf(stderr, "probity serve: %s: batch of %zu entries not "
+		        "committed: %s\n", s->cfg.dir, f->n, f->jobs->msg);
+		jobs_done(s, f->jobs, f->n);
+	}
+	fl->nfailed = 0;
+}
+
+static void
+drain(prb_server *s, flights *fl)
+{
+	while (fl->n > 0)
+		finish_oldest(s, fl);
+	settle(s, fl);
+}
+
+/* Starts plain-entry jobs as the newest flight, then waits for the one
+ * before it, so that its sync overlaps this batch's hashing and writing. */
+static void
+start_flight(prb_server *s, flights *fl, job *jobs, batch *b)
+{
+	prb_err err;
+	int records;
+	prb_err_clear(&err);
+	if (fl->n == 2)
+		finish_oldest(s, fl);
+	if (fl->nfailed) /* a failure fails everything after it: settle first */
+		drain(s, fl);
+	flight f = {jobs, 0, prb_log_size(s->log), 0, {0}};
+	for (int i = 0; i < fl->n; i++)
+		f.before += fl->f[i].n; /* sizes in flight are not counted yet */
+	int rc = build_batch(s, jobs, f.before, b, &records, &err);
+	(void)records; /* plain entries only here */
+	f.n = b->n;
+	if (rc == 0)
+		rc = prb_log_append_start(s->log, b->ents, b->lens, b->n, &err);
+	if (rc) { /* not started: whatever is in flight finishes first */
+		f.rc = rc;
+		f.err = err;
+		while (fl->n > 0)
+			finish_oldest(s, fl);
+		if (rc != PRB_ENOMEM)
+			fl->failed[fl->nfailed++] = f;
+		settle(s, fl);
+		if (rc == PRB_ENOMEM) {
+			jobs_fail(jobs, rc, 0, &err);
+			jobs_done(s, jobs, f.n);
+		}
+		return;
+	}
+	fl->f[fl->n++] = f;
+	if (fl->n == 2)
+		finish_oldest(s, fl);
+	if (fl->nfailed)
+		drain(s, fl);
+}
+
+static int
+has_records(const job *jobs)
+{
+	for (const job *j = jobs; j; j = j->next)
+		if (j->recs)
+			return 1;
+	return 0;
+}
+
 static void *
 committer(void *arg)
 {
 	prb_server *s = arg;
 	batch b = {0};
-	if (s->cosign)
-		witness_round(s); /* the checkpoint the server starts with */
+	flights fl;
+	uint64_t witnessed = UINT64_MAX;
+	double last_round = 0;
+	memset(&fl, 0, sizeof fl);
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (!s->head && !s->stopping)
+		while (!s->head && !s->stopping && fl.n == 0 &&
+		       !(s->cosign && !s->broken && s->size != witnessed))
 			pthread_cond_wait(&s->work, &s->mu);
-		if (!s->head)
-			break;
-		/* take whole jobs, at least one, up to batch_entries */
-		job *jobs = s->head, *last = jobs;
-		size_t n = jobs->n;
-		while (last->next && n + last->next->n <= s->cfg.batch_entries) {
-			last = last->next;
-			n += last->n;
+		job *jobs = s->head;
+		if (jobs) { /* whole jobs, at least one, up to batch_entries */
+			job *last = jobs;
+			size_t n = jobs->n;
+			while (last->next &&
+			       n + last->next->n <= s->cfg.batch_entries) {
+				last = last->next;
+				n += last->n;
+			}
+			s->head = last->next;
+			if (!s->head)
+				s->tail = NULL;
+			last->next = NULL;
+			s->queued -= n;
 		}
-		s->head = last->next;
-		if (!s->head)
-			s->tail = NULL;
-		last->next = NULL;
-		s->queued -= n;
-		int broken = s->broken;
+		int broken = s->broken, stopping = s->stopping;
 		pthread_mutex_unlock(&s->mu);
 
-		if (broken) {
-			for (job *j = jobs; j; j = j->next) {
-				j->rc = PRB_EFAILED;
-				snprintf(j->msg, sizeof j->msg,
-				         "the log is unusable after a failed "
-				         "batch; restart the server");
-			}
-		} else {
+		if (jobs && broken) {
+			drain(s, &fl);
+			prb_err e;
+			prb_err_set(&e, PRB_EFAILED, NULL, UINT64_MAX,
+			            "the log is unusable after a failed batch; "
+			            "restart the server");
+			jobs_fail(jobs, PRB_EFAILED, 0, &e);
+			jobs_done(s, jobs, 0);
+		} else if (jobs && has_records(jobs)) {
+			drain(s, &fl); /* the index follows the log in order */
 			commit_jobs(s, jobs, &b);
+			jobs_done(s, jobs, b.n);
+		} else if (jobs) {
+			start_flight(s, &fl, jobs, &b);
+		} else if (fl.n > 0) {
+			finish_oldest(s, &fl);
+			settle(s, &fl);
+		} else if (stopping) {
+			break;
 		}
-		double t = now_s();
-
+		/* witnesses: whenever idle, and at least once a second under
+		 * load (the proofs need nothing in flight) */
+		if (s->cosign && !s->broken &&
+		    (fl.n == 0 || now_s() - last_round >= 1.0)) {
+			drain(s, &fl);
+			if (prb_log_size(s->log) != witnessed) {
+				witness_round(s);
+				witnessed = prb_log_size(s->log);
+				last_round = now_s();
+			}
+		}
 		pthread_mutex_lock(&s->mu);
-		if (jobs->rc == 0) {
-			committed(s);
-			s->m_batches++;
-			s->m_entries += b.n;
-			hist_add(&s->m_batch, batch_bounds, NBATCH, (double)b.n);
-		} else {
-			s->m_failed_batches++;
-		}
-		for (job *j = jobs, *nx; j; j = nx) {
-			nx = j->next;
-			if (j->rc == 0)
-				hist_add(&s->m_lat, lat_bounds, NLAT,
-				         t - j->queued_at);
-			j->done = 1;
-		}
-		pthread_cond_broadcast(&s->done);
-		if (s->cosign && jobs->rc == 0 && !s->broken) {
-			pthread_mutex_unlock(&s->mu);
-			witness_round(s);
-			pthread_mutex_lock(&s->mu);
-		}
 	}
 	pthread_mutex_unlock(&s->mu);
 	free(b.ents);
