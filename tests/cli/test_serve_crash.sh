@@ -109,6 +109,41 @@ stop_server "$SPID"
 expect_ok "the log verifies" verify "$L" --vkey "$LVK"
 eq "only the acknowledged entry is in" "$(entries_range "$L" "$(cp_size "$L")" "$before" "$(cp_size "$L")")" "kept-1"
 
+section "a sync failing under concurrent load (pipelined batches)"
+serve_shim PRB_SHIM=syncfs:4 || bad "serve under the shim starts" "$(head_of "$T/f.err")"
+# lclient W: 30 requests of 2 lines; 200s to lack.W, 500s to lnak.W
+lclient() {
+	_i=0
+	while [ "$_i" -lt 30 ]; do
+		printf 'l-c%s-%s-a\nl-c%s-%s-b\n' "$1" "$_i" "$1" "$_i" >"$T/lreq.$1"
+		_c=$(curl -s -m 20 -o "$T/lresp.$1" -w '%{http_code}' -H "$A" --data-binary "@$T/lreq.$1" "$URL/add")
+		if [ "$_c" = 200 ]; then
+			paste -d' ' "$T/lresp.$1" "$T/lreq.$1" >>"$T/lack.$1"
+		elif grep -q '^not committed:' "$T/lresp.$1"; then
+			cat "$T/lreq.$1" >>"$T/lnak.$1"
+		else
+			echo "$_c $(cat "$T/lresp.$1")" >>"$T/lother.$1"
+		fi
+		_i=$((_i + 1))
+	done
+}
+LP=""
+for w in 0 1 2 3; do lclient "$w" & LP="$LP $!"; done
+for p in $LP; do wait "$p"; done
+cat "$T"/lack.* >"$T/lack" 2>/dev/null
+cat "$T"/lnak.* >"$T/lnak" 2>/dev/null
+cat "$T"/lother.* >"$T/lother" 2>/dev/null
+stop_server "$SPID"
+expect_ok "the log verifies after a failed sync under load" verify "$L" --vkey "$LVK"
+size=$(cp_size "$L")
+entries_range "$L" "$size" 0 "$size" | awk '{ print NR - 1 " " $0 }' | sort >"$T/have.s"
+if [ -s "$T/lnak" ]; then ok "some requests were refused: $(wc -l <"$T/lnak") entries not committed"; else bad "the failing sync refused no request"; fi
+eq "no other answers than 200 and 500 not committed" "$(cat "$T/lother")" ""
+eq "every acknowledged entry is at its index" "$(sort "$T/lack" | comm -23 - "$T/have.s" | head -n 3)" ""
+cut -d' ' -f2 "$T/have.s" | sort >"$T/have.e"
+eq "no entry answered 'not committed' is in the log" "$(sort "$T/lnak" | comm -12 - "$T/have.e" | head -n 3)" ""
+eq "the server went on after the failure: 120 requests answered" "$(($(wc -l <"$T/lack") / 2 + $(wc -l <"$T/lnak") / 2))" 120
+
 section "a commit in doubt is settled before the answer"
 serve_shim PRB_SHIM=dirsync || bad "serve under the shim starts" "$(head_of "$T/f.err")"
 before=$(curl -s -m 10 "$URL/checkpoint" | sed -n 2p)
