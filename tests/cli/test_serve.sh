@@ -182,6 +182,15 @@ for f in "$T"/conc.*; do
 done
 ok "each client's indexes increase"
 
+section "every tile and bundle served is the file"
+n=0 diff=""
+for f in $(cd "$L" && find tile -type f | sort); do
+	http -H "$R" "$URL/$f"
+	if [ "$CODE" = 200 ] && cmp -s "$T/body" "$L/$f"; then n=$((n + 1)); else diff="$diff $f($CODE)"; fi
+done
+eq "all files under tile/ served byte for byte ($n)" "$diff" ""
+[ "$n" -ge 6 ] && ok "full and partial tiles of several levels were compared" || bad "too few tiles compared: $n"
+
 section "records with ?format=: indexed, duplicates found"
 CT=$T/ct.json
 cat >"$CT" <<'J'
@@ -206,6 +215,23 @@ leaf=$(sqlite3 "$L/index.sqlite" "SELECT leaf FROM events WHERE operation = 'Del
 eq "... at the leaf the answer gave" "$leaf" $((base + 1))
 http -H "$A" --data-binary '{"hello": 1}' "$URL/add?format=cloudtrail"
 eq "a record of another format: 400" "$CODE" 400
+
+section "a slow client is cut off; others are served meanwhile"
+stop_server "$SPID"
+start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens" --idle-timeout 2 || bad "restart"
+# a body announced as 100 bytes of which 1 comes: the server waits
+( curl -s -m 25 -o /dev/null -w '%{http_code}' -H "$A" -H 'Content-Length: 100' \
+	--data-binary x "$URL/add" >"$T/slow.code" 2>/dev/null
+  echo done >"$T/slow.done" ) &
+SLOWP=$!
+http -H "$A" --data-binary "while-slow" "$URL/add"
+eq "another client is served while a slow one hangs" "$CODE" 200
+i=0
+while [ ! -f "$T/slow.done" ] && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -f "$T/slow.done" ]; then ok "the idle client was disconnected (--idle-timeout 2) before its own 25 s limit"; else bad "the slow client was not cut off within 15 s"; fi
+wait "$SLOWP" 2>/dev/null
+case $(cat "$T/slow.code" 2>/dev/null) in 200) bad "the slow client's request was acknowledged" ;; *) ok "the slow client's request was not acknowledged" ;; esac
+eq "nothing of the slow request was appended" "$(entries_range "$L" "$(cp_size "$L")" $(($(cp_size "$L") - 1)) "$(cp_size "$L")")" "while-slow"
 
 section "stopping answers what is in flight, then exits 0"
 stop_server "$SPID"
