@@ -106,5 +106,6 @@ int cmd_reindex(int argc, char **argv);
 int cmd_verify_proof(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_verify_evidence(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
 	{"audit", cmd_audit, "run policies, write an evidence bundle"},
 	{"verify-evidence", cmd_verify_evidence,
 	 "check an evidence bundle offline"},
+	{"monitor", cmd_monitor, "follow a remote log, verifying every entry"},
 };
 
 static int
