@@ -612,8 +612,8 @@ fetch_checkpoint(prb_monitor *m, uint8_t **note, size_t *len,
 
 /* Records a conflict: evidence written, PRB_ESPLIT with a reason. */
 static int
-conflict(prb_monitor *m, int kind, const uint8_t *note, size_t len,
-         prb_monitor_result *res, prb_err *err)
+conflict(prb_monitor *m, int kind, const char *reason, const uint8_t *note,
+         size_t len, prb_monitor_result *res, prb_err *err)
 {
 	static const char *const names[] = {"", "split-view", "rollback",
 	                                    "not-extension"};
@@ -629,8 +629,7 @@ conflict(prb_monitor *m, int kind, const uint8_t *note, size_t len,
 	                ? "two different roots signed for the same size"
 	        : kind == PRB_CONFLICT_ROLLBACK
 	                ? "the log now signs a smaller tree than it did"
-	                : "the new root is not the root of the verified tree "
-	                  "extended with the entries the log serves";
+	                : reason;
 	if (rc)
 		return prb_err_set(err, PRB_ESPLIT, m->url, UINT64_MAX,
 		                   "%s (stored size %llu root %s, new size %llu "
@@ -656,6 +655,65 @@ where_url(prb_monitor *m, prb_err *err)
 	memcpy(err->where, w, sizeof w);
 }
 
+/* Checks that the served tree at the new size (res->cp) extends the
+ * stored one: m->work becomes its edge. The stored edge is extended with
+ * the new entries only. If that fails or gives another root, the served
+ * tree is verified again from entry 0 to tell a fork (the served tree is
+ * whole but does not contain the verified one, or its entries do not give
+ * the signed root: PRB_ESPLIT) from served objects that contradict each
+ * other (PRB_ECORRUPT, the first discrepancy). */
+static int
+extend(prb_monitor *m, const uint8_t *note, size_t len,
+       prb_monitor_result *res, prb_err *err)
+{
+	prb_hash root;
+	prb_log_edge_copy(m->work, m->edge);
+	int rc = prb_log_verify_extend(&m->hs.base, m->work, res->cp.size,
+	                               NULL, NULL, err);
+	if (rc == 0) {
+		prb_log_edge_root(m->work, &root);
+		if (prb_hash_equal(&root, &res->cp.root))
+			return 0;
+	}
+	int again = m->note && prb_log_edge_size(m->edge) > 0;
+	if (rc && (!again || (rc != PRB_ECORRUPT && rc != PRB_ETOOBIG))) {
+		where_url(m, err);
+		return rc;
+	}
+	if (again) {
+		/* again from scratch: is the served tree sound by itself? */
+		prb_log_edge *fresh = NULL;
+		rc = prb_log_edge_new(&fresh, err);
+		if (rc == 0)
+			rc = prb_log_verify_extend(&m->hs.base, fresh,
+			                           res->cp.size, NULL, NULL, err);
+		if (rc == 0)
+			prb_log_edge_root(fresh, &root);
+		prb_log_edge_free(fresh);
+		if (rc) {
+			where_url(m, err);
+			return rc;
+		}
+	}
+	char a[48], b[48];
+	prb_b64_encode(root.b, PRB_HASH_SIZE, a);
+	prb_b64_encode(res->cp.root.b, PRB_HASH_SIZE, b);
+	if (!m->note)
+		return prb_err_set(err, PRB_ECORRUPT, m->url, UINT64_MAX,
+		                   "root of the %llu served entries: expected %s "
+		                   "(the checkpoint's), found %s (recomputed)",
+		                   (unsigned long long)res->cp.size, b, a);
+	if (prb_hash_equal(&root, &res->cp.root))
+		return conflict(m, PRB_CONFLICT_NOT_EXTENSION,
+		                "the log serves a whole tree with the new root, "
+		                "and it does not contain the verified tree",
+		                note, len, res, err);
+	return conflict(m, PRB_CONFLICT_NOT_EXTENSION,
+	                "the new root is not the root of the entries the log "
+	                "serves (it forked, or hides the entries it signed)",
+	                note, len, res, err);
+}
+
 int
 prb_monitor_round(prb_monitor *m, prb_monitor_result *res, prb_err *err)
 {
@@ -669,44 +727,20 @@ prb_monitor_round(prb_monitor *m, prb_monitor_result *res, prb_err *err)
 	if (rc)
 		goto out;
 	if (m->note && res->cp.size < m->cp.size) {
-		rc = conflict(m, PRB_CONFLICT_ROLLBACK, note, len, res, err);
+		rc = conflict(m, PRB_CONFLICT_ROLLBACK, NULL, note, len, res, err);
 		goto out;
 	}
 	if (m->note && res->cp.size == m->cp.size) {
 		if (prb_hash_equal(&res->cp.root, &m->cp.root))
 			res->outcome = PRB_MONITOR_UNCHANGED;
 		else
-			rc = conflict(m, PRB_CONFLICT_SPLIT_VIEW, note, len, res,
-			              err);
-		goto out;
-	}
-	prb_log_edge_copy(m->work, m->edge);
-	rc = prb_log_verify_extend(&m->hs.base, m->work, res->cp.size, NULL,
-	                           NULL, err);
-	if (rc) {
-		where_url(m, err);
-		goto out;
-	}
-	prb_hash root;
-	prb_log_edge_root(m->work, &root);
-	if (!prb_hash_equal(&root, &res->cp.root)) {
-		if (!m->note) {
-			/* nothing stored to conflict with: the log's own
-			 * entries do not give its signed root */
-			char a[48], b[48];
-			prb_b64_encode(root.b, PRB_HASH_SIZE, a);
-			prb_b64_encode(res->cp.root.b, PRB_HASH_SIZE, b);
-			rc = prb_err_set(err, PRB_ECORRUPT, m->url, UINT64_MAX,
-			                 "root of the %llu served entries: "
-			                 "expected %s (the checkpoint's), found "
-			                 "%s (recomputed)",
-			                 (unsigned long long)res->cp.size, b, a);
-		} else {
-			rc = conflict(m, PRB_CONFLICT_NOT_EXTENSION, note, len,
+			rc = conflict(m, PRB_CONFLICT_SPLIT_VIEW, NULL, note, len,
 			              res, err);
-		}
 		goto out;
 	}
+	rc = extend(m, note, len, res, err);
+	if (rc)
+		goto out;
 	rc = save_state(m, m->work, note, len, err);
 	if (rc)
 		goto out;

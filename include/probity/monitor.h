@@ -13,13 +13,19 @@
  *     entry hashed into the stored right edge of the tree, every hash
  *     tile that fills and the partial tiles of the new size fetched and
  *     compared (prb_log_verify_extend); then the new root must be the
- *     checkpoint's, else the new checkpoint is not an extension of the
- *     last one                                      -> PRB_ESPLIT
- * Served data that does not verify (an entry that does not hash to its
- * tile, a tile that does not match, a malformed or missing object) is
+ *     checkpoint's. If that fails (an entry already verified changed, a
+ *     tile does not match, another root), the served tree is verified
+ *     again from entry 0 at the new size, to tell a fork from bad data:
+ *     if it is sound by itself, the new checkpoint is not an extension
+ *     of the last one                               -> PRB_ESPLIT
+ *     (also when its entries do not give the signed root: the log
+ *     hides the entries it signed, or forked).
+ * Served data that contradicts itself (an entry that does not hash to
+ * its tile, a tile that does not match, a malformed or missing object) is
  * PRB_ECORRUPT with err->where the URL and err->msg the position and the
  * expected and found values; transport failures and unexpected HTTP
- * statuses are PRB_EIO.
+ * statuses are PRB_EIO. On the first round (nothing stored) entries that
+ * do not give the signed root are PRB_ECORRUPT too.
  *
  * On PRB_ESPLIT both signed checkpoints, verbatim, are written to a new
  * directory STATE/evidence/<UTC time>-<kind>/ as stored.checkpoint and
