@@ -167,7 +167,6 @@ exit_for(int rc)
 		return EXIT_SPLIT;
 	case PRB_ECORRUPT:
 	case PRB_ETOOBIG:
-	case PRB_EMALFORMED:
 		return EXIT_BADDATA;
 	default:
 		return EXIT_FAIL;
