@@ -630,6 +630,7 @@ conflict(prb_monitor *m, int kind, const char *reason, const uint8_t *note,
 	        : kind == PRB_CONFLICT_ROLLBACK
 	                ? "the log now signs a smaller tree than it did"
 	                : reason;
+	res->reason = why;
 	if (rc)
 		return prb_err_set(err, PRB_ESPLIT, m->url, UINT64_MAX,
 		                   "%s (stored size %llu root %s, new size %llu "

@@ -100,6 +100,7 @@ typedef struct {
 	uint64_t bytes;        /* response bytes received this round */
 	/* when the round returned PRB_ESPLIT: */
 	int conflict;          /* PRB_CONFLICT_* */
+	const char *reason;    /* a static English sentence saying why */
 	prb_checkpoint stored; /* the stored checkpoint */
 	char evidence_dir[4096];
 	char evidence_old[4096]; /* the stored signed checkpoint */

@@ -136,7 +136,7 @@ print_conflict(const char *url, const prb_monitor_result *r,
 	        "  kind:     %s: %s\n"
 	        "  stored:   size %llu root %s (verified earlier)\n"
 	        "  new:      size %llu root %s (signed by the log key)\n",
-	        head, url, r->cp.origin, kind, err->msg,
+	        head, url, r->cp.origin, kind, r->reason,
 	        (unsigned long long)r->stored.size, a,
 	        (unsigned long long)r->cp.size, b);
 	if (r->evidence_old[0])
@@ -145,7 +145,7 @@ print_conflict(const char *url, const prb_monitor_result *r,
 		        "            %s (the new signed checkpoint)\n",
 		        r->evidence_old, r->evidence_new);
 	else
-		fprintf(stderr, "  evidence: NOT SAVED (see the kind line)\n");
+		fprintf(stderr, "  evidence: NOT SAVED: %s\n", err->msg);
 	fprintf(stderr, "  the monitor's state was not changed\n");
 	fflush(stderr);
 }
