@@ -2,7 +2,7 @@
 # configuration (contrib/nginx). Sourced after lib.sh by test_nginx.sh and
 # test_monitor.sh.
 #
-# start_nginx ROOTDIR public|private: serves ROOTDIR (may be a symlink,
+# start_nginx ROOTDIR public|private [SERVERCONF]: serves ROOTDIR (may be a symlink,
 # resolved per request) on 127.0.0.1:$NGX_PORT; sets NGX_URL, NGX_DIR
 # (conf, logs, pid), NGX_ACCESS (the access log). Returns non-zero if nginx
 # could not start (the caller records the failure).
@@ -33,7 +33,7 @@ http {
 	server {
 		listen 127.0.0.1:$1;
 		root $3;
-		include $NGX_SRC/probity-log.conf;
+		include $4;
 	}
 }
 CONF
@@ -48,7 +48,7 @@ start_nginx() {
 	while [ "$_try" -lt 12 ]; do
 		_try=$((_try + 1))
 		NGX_PORT=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 30000 + 20000 ))
-		_ngx_conf "$NGX_PORT" "$2" "$1" >"$NGX_DIR/nginx.conf"
+		_ngx_conf "$NGX_PORT" "$2" "$1" "${3:-$NGX_SRC/probity-log.conf}" >"$NGX_DIR/nginx.conf"
 		rm -f "$NGX_DIR/nginx.pid"
 		: >"$NGX_DIR/error.log"
 		"$NGINX" -p "$NGX_DIR" -c "$NGX_DIR/nginx.conf" -g 'daemon off;' 2>>"$NGX_DIR/error.log" &

@@ -122,6 +122,26 @@ if cmp -s "$T/st/state" "$T/state.before"; then ok "state not advanced"; else ba
 flip_byte "$B" $((off + 2))
 expect_ok "restored bundle verifies" monitor "$NGX_URL" --vkey "$LVK" --state "$T/st" --once
 
+section "under a path prefix (docs/nginx.md's recipe)"
+stop_nginx
+mkdir -p "$T/www/logs"
+ln -s "$T/log" "$T/www/logs/audit"
+sed -e 's#"^/tile/#"^/logs/audit/tile/#' -e 's#location = /checkpoint#location = /logs/audit/checkpoint#' \
+	"$NGX_SRC/probity-log.conf" >"$T/prefix-log.conf"
+start_nginx "$T/www" public "$T/prefix-log.conf" || { bad "nginx with a prefix starts"; finish; }
+get logs/audit/tile/entries/000
+if [ "$CODE" = 200 ] && cmp -s "$T/body" "$T/log/tile/entries/000"; then ok "prefix: bundle served"; else bad "prefix: bundle served" "$CODE"; fi
+eq "prefix: bundle headers" "$(hdr Cache-Control)" "public, max-age=31536000, immutable"
+get logs/audit/checkpoint
+eq "prefix: checkpoint Content-Type" "$CODE $(hdr Content-Type)" "200 text/plain; charset=utf-8"
+get tile/entries/000
+eq "prefix: nothing at the root" "$CODE" 404
+get logs/audit/index.sqlite
+eq "prefix: index.sqlite not served" "$CODE" 404
+expect_ok "monitor follows a log under a prefix" monitor "${NGX_URL}logs/audit" --vkey "$LVK" --state "$T/stp" --once
+eq "prefix monitor line" "$(cat "$T/out")" \
+	"verified size 700 root $(cp_root "$T/log") (+700 entries, 0 cosignatures)"
+
 section "private log: bearer tokens"
 stop_nginx
 TOK=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
