@@ -148,6 +148,25 @@ grep -q "^verified size 40 root $(cp_root "$T/A") (+20 entries" "$T/follow.out" 
 kill -TERM "$FP"
 wait "$FP"
 eq "SIGTERM: exit 0" "$?" 0
+
+section "killed mid-round"
+gen_lines a 41 20040 >"$T/a4"
+add_ok "A: 20,000 more" "$T/A" "$T/k.key" 40 20040 "$T/a4"
+for d in 0.05 0.2; do
+	"$PROBITY" monitor "$U" --vkey "$LVK" --state "$T/st" --once --timeout 20 >/dev/null 2>&1 &
+	KP=$!
+	BGPIDS="$BGPIDS $KP"
+	sleep "$d"
+	kill -9 "$KP" 2>/dev/null
+	wait "$KP" 2>/dev/null
+	# the state is the old one or the new one, whole
+	mon --state "$T/st"
+	case $RC:$(cat "$T/out") in
+	"0:verified size 20040 root $(cp_root "$T/A") (+20000 entries, 0 cosignatures)" | 0:) ok "killed after ${d}s: state usable" ;;
+	*) bad "killed after ${d}s: state usable" "exit $RC: $(head_of "$T/out") $(head_of "$T/err")" ;;
+	esac
+done
+grep -q "^20040$" "$T/st/state" && ok "state at 20040" || bad "state at 20040"
 S2=$(fsha "$T/st/state")
 
 section "server down, garbage"
@@ -158,13 +177,13 @@ mon --state "$T/st"
 eq "garbage checkpoint: exit 1" "$RC" 1
 one_line "$T/err" && ok "one-line error" || bad "one-line error" "$(cat "$T/err")"
 err_has "names the URL" "${U}checkpoint"
-cp "$T/A/checkpoint" "$T/G2/checkpoint"
-head -c 500 /dev/urandom >"$T/G2/tile/entries/000.p/40"
-head -c 1280 /dev/urandom >"$T/G2/tile/0/000.p/40"
+cp "$T/A10/checkpoint" "$T/G2/checkpoint"
+head -c 500 /dev/urandom >"$T/G2/tile/entries/000.p/10"
+head -c 320 /dev/urandom >"$T/G2/tile/0/000.p/10"
 serve "$T/G2"
 mon --state "$T/sg"
 eq "garbage bundle: exit 4" "$RC" 4
-err_has "names the object" "${U}tile/entries/000\.p/40"
+err_has "names the object" "${U}tile/entries/000\.p/10"
 [ -f "$T/sg/state" ] && bad "no state from garbage" || ok "no state from garbage"
 eq "state untouched by garbage" "$(fsha "$T/st/state")" "$S2"
 serve "$T/A"
