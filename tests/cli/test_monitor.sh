@@ -169,6 +169,21 @@ done
 grep -q "^20040$" "$T/st/state" && ok "state at 20040" || bad "state at 20040"
 S2=$(fsha "$T/st/state")
 
+section "pruned partial tiles are fetched full"
+# the log at 20,040 entries has deleted its partials of size 10; a
+# checkpoint of size 10 served beside those tiles must still verify
+mkdir "$T/AP"
+cp -a "$T/A/tile" "$T/AP/tile"
+cp "$T/A10/checkpoint" "$T/AP/checkpoint"
+[ ! -e "$T/AP/tile/entries/000.p/10" ] && ok "partial bundle pruned" || bad "partial bundle pruned"
+serve "$T/AP"
+ngx_mark
+mon --state "$T/sp"
+eq "size 10 verified from full tiles" "$(cat "$T/out")" "verified size 10 root $(cp_root "$T/A10") (+10 entries, 0 cosignatures)"
+ngx_since | grep -q '"GET /tile/entries/000.p/10 HTTP/1.1" 404' && ok "the partial was asked for (404)" || bad "the partial was asked for" "$(ngx_since)"
+eq "then the full bundle and tile" "$(fetched 'tile/entries/000') $(fetched 'tile/0/000')" "1 1"
+serve "$T/A"
+
 section "server down, garbage"
 mkdir -p "$T/G1" "$T/G2/tile/entries/000.p" "$T/G2/tile/0/000.p"
 printf '<html>not a log</html>\n' >"$T/G1/checkpoint"
