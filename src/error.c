@@ -26,6 +26,7 @@ prb_strerror(int code)
 	case PRB_EAMBIGUOUS: return "ambiguous verifier keys";
 	case PRB_EPROOF: return "proof does not verify";
 	case PRB_EORIGIN: return "key does not match the log origin";
+	case PRB_ESPLIT: return "two signed checkpoints of the log conflict";
 	case PRB_ECORRUPT: return "log storage is inconsistent";
 	case PRB_EFAILED: return "log handle failed earlier; reopen it";
 	case PRB_EINDOUBT: return "commit outcome unknown; reopen the log";

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,8 @@ prb_http_free(prb_http *h)
 		return;
 	if (h->curl)
 		curl_easy_cleanup(h->curl);
+	if (h->auth)
+		OPENSSL_cleanse(h->auth, strlen(h->auth)); /* a credential */
 	free(h->auth);
 	free(h);
 }
@@ -179,6 +182,9 @@ perform(prb_http *h, const char *url, const char *extra, prb_http_resp *resp,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* every encoding libcurl can decode (tlog-tiles: logs may gzip entry
+	 * bundles without negotiation); max_body bounds the decoded bytes */
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	CURLcode rc = curl_easy_perform(c);
 	curl_slist_free_all(hdrs);
 	if (s.too_big) {

@@ -41,11 +41,12 @@
 #define LEVELS 8 /* 256^8 = 2^64 leaves */
 
 /* The right edge of a tree: per level, the hashes of its partial tile. */
-typedef struct {
+struct prb_log_edge {
 	prb_hash h[LEVELS][PRB_TILE_WIDTH];
 	unsigned n[LEVELS];
 	uint64_t size;
-} edge;
+};
+typedef struct prb_log_edge edge;
 
 /* Called when the tile (level, index) becomes full, with its 256 hashes. */
 typedef int (*full_fn)(void *ctx, unsigned level, uint64_t index,
@@ -1405,6 +1406,8 @@ compare_tile(verifier *v, unsigned level, uint64_t index, unsigned w,
 	unsigned got;
 	int rc = get_tile(v->st, (int)level, index, w, path, &data, &len, &got,
 	                  err);
+	if (rc == PRB_EIO || rc == PRB_ENOMEM)
+		return rc; /* a transport failure, not the log's data */
 	if (rc)
 		return prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
 		                   "missing or unreadable: %s", prb_strerror(rc));
@@ -1424,6 +1427,17 @@ compare_tile(verifier *v, unsigned level, uint64_t index, unsigned w,
 		b64(&found, f);
 		uint64_t first = (index * PRB_TILE_WIDTH + i)
 		                 << (PRB_TILE_HEIGHT * level);
+		if (level == 0) {
+			char bundle[PRB_TILE_PATH_MAX];
+			tile_path(bundle, PRB_ENTRIES_LEVEL, index, w);
+			rc = prb_err_set(err, PRB_ECORRUPT, path, i,
+			                 "hash %u (entry %llu, entry %u of %s): "
+			                 "expected %s (recomputed from the entry "
+			                 "bundle), found %s",
+			                 i, (unsigned long long)first, i, bundle, e,
+			                 f);
+			break;
+		}
 		rc = prb_err_set(err, PRB_ECORRUPT, path, i,
 		                 "hash %u (covering entries from %llu): expected "
 		                 "%s (recomputed from the entry bundles), found %s",
@@ -1449,6 +1463,8 @@ verify_full(void *ctx, unsigned level, uint64_t index, const prb_hash *h,
 struct vb {
 	verifier *v;
 	edge *e;
+	const char *path;
+	unsigned have; /* entries of this bundle the edge already holds */
 	unsigned want; /* entries of this bundle in the verified tree */
 	prb_err *err;
 };
@@ -1461,25 +1477,44 @@ verify_entry(void *ctx, const uint8_t *data, size_t len, unsigned i)
 	if (i >= b->want)
 		return 0; /* a full bundle read in place of a pruned partial */
 	prb_merkle_leaf_hash(data, len, &leaf);
+	if (i < b->have) {
+		/* already verified: the bundle must still hold it */
+		if (prb_hash_equal(&leaf, &b->e->h[0][i]))
+			return 0;
+		char e[48], f[48];
+		b64(&b->e->h[0][i], e);
+		b64(&leaf, f);
+		return prb_err_set(b->err, PRB_ECORRUPT, b->path, i,
+		                   "entry %u (index %llu) changed since the last "
+		                   "verified tree: leaf hash expected %s, found %s",
+		                   i,
+		                   (unsigned long long)(b->e->size - b->have + i),
+		                   e, f);
+	}
 	return edge_add_leaf(b->e, &leaf, verify_full, b->v, b->err);
 }
 
-/* Reads and hashes every bundle, checking tiles as they fill. */
+/* Reads and hashes every bundle from the edge's size on, checking tiles
+ * as they fill. */
 static int
 verify_bundles(verifier *v, edge *e, prb_err *err)
 {
-	for (uint64_t b = 0; b * PRB_TILE_WIDTH < v->size; b++) {
+	for (uint64_t b = e->size / PRB_TILE_WIDTH; b * PRB_TILE_WIDTH < v->size;
+	     b++) {
 		unsigned w = tile_width(PRB_ENTRIES_LEVEL, b, v->size), got;
 		char path[PRB_TILE_PATH_MAX];
 		uint8_t *data;
 		size_t len;
 		int rc = get_tile(v->st, PRB_ENTRIES_LEVEL, b, w, path, &data,
 		                  &len, &got, err);
+		if (rc == PRB_EIO || rc == PRB_ENOMEM || rc == PRB_ETOOBIG)
+			return rc; /* a transport failure, not the log's data */
 		if (rc)
 			return prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
 			                   "missing or unreadable entry bundle: %s",
 			                   prb_strerror(rc));
-		struct vb ctx = {v, e, w, err};
+		unsigned have = (unsigned)(e->size - b * PRB_TILE_WIDTH);
+		struct vb ctx = {v, e, path, have, w, err};
 		rc = prb_bundle_parse(data, len, got, verify_entry, &ctx, err);
 		if (rc == PRB_EMALFORMED && err) {
 			snprintf(err->where, sizeof err->where, "%s", path);
@@ -1497,6 +1532,20 @@ verify_bundles(verifier *v, edge *e, prb_err *err)
 			v->progress(v->pctx, e->size, v->size);
 	}
 	return 0;
+}
+
+/* Extends e to v->size and compares the partial tiles of that size. */
+static int
+verify_extend(verifier *v, edge *e, prb_err *err)
+{
+	int rc = verify_bundles(v, e, err);
+	for (unsigned l = 0; l < LEVELS && rc == 0; l++)
+		if (e->n[l])
+			rc = compare_tile(v, l,
+			                  prb_tile_level_count(v->size, l) /
+			                          PRB_TILE_WIDTH,
+			                  e->n[l], e->h[l], err);
+	return rc;
 }
 
 int
@@ -1521,13 +1570,7 @@ prb_log_verify(prb_store *st, const prb_verifier *vkey,
 	edge *e = calloc(1, sizeof *e);
 	if (!e)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
-	rc = verify_bundles(&v, e, err);
-	for (unsigned l = 0; l < LEVELS && rc == 0; l++)
-		if (e->n[l])
-			rc = compare_tile(&v, l,
-			                  prb_tile_level_count(cp.size, l) /
-			                          PRB_TILE_WIDTH,
-			                  e->n[l], e->h[l], err);
+	rc = verify_extend(&v, e, err);
 	prb_hash root;
 	if (rc == 0) {
 		edge_root(e, &root);
@@ -1543,5 +1586,109 @@ prb_log_verify(prb_store *st, const prb_verifier *vkey,
 	free(e);
 	if (rc == 0 && size_out)
 		*size_out = cp.size;
+	return rc;
+}
+
+/* ---- incremental verification (the monitor) ---------------------------- */
+
+int
+prb_log_edge_new(prb_log_edge **out, prb_err *err)
+{
+	*out = calloc(1, sizeof **out);
+	if (!*out)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	return 0;
+}
+
+void
+prb_log_edge_free(prb_log_edge *e)
+{
+	free(e);
+}
+
+void
+prb_log_edge_copy(prb_log_edge *dst, const prb_log_edge *src)
+{
+	memcpy(dst, src, sizeof *dst);
+}
+
+uint64_t
+prb_log_edge_size(const prb_log_edge *e)
+{
+	return e->size;
+}
+
+void
+prb_log_edge_root(const prb_log_edge *e, prb_hash *out)
+{
+	edge_root(e, out);
+}
+
+size_t
+prb_log_edge_encode(const prb_log_edge *e, uint8_t *buf, size_t cap)
+{
+	size_t need = 8;
+	for (unsigned l = 0; l < LEVELS; l++)
+		need += (size_t)e->n[l] * PRB_HASH_SIZE;
+	if (need > cap)
+		return 0;
+	store_be64(buf, e->size);
+	size_t off = 8;
+	for (unsigned l = 0; l < LEVELS; l++) {
+		encode_hashes(e->h[l], e->n[l], buf + off);
+		off += (size_t)e->n[l] * PRB_HASH_SIZE;
+	}
+	return off;
+}
+
+int
+prb_log_edge_decode(const uint8_t *buf, size_t len, prb_log_edge *e,
+                    prb_err *err)
+{
+	if (len < 8)
+		return prb_err_set(err, PRB_EMALFORMED, NULL, len,
+		                   "edge shorter than its size field");
+	uint64_t size = load_be64(buf);
+	if (size > INT64_MAX)
+		return prb_err_set(err, PRB_EMALFORMED, NULL, 0,
+		                   "edge size out of range");
+	size_t need = 8;
+	for (unsigned l = 0; l < LEVELS; l++)
+		need += (size_t)prb_tile_partial_width(size, l) * PRB_HASH_SIZE;
+	if (len != need)
+		return prb_err_set(err, PRB_EMALFORMED, NULL, len,
+		                   "edge of size %llu is %zu bytes, expected %zu",
+		                   (unsigned long long)size, len, need);
+	memset(e, 0, sizeof *e);
+	e->size = size;
+	size_t off = 8;
+	for (unsigned l = 0; l < LEVELS; l++) {
+		e->n[l] = prb_tile_partial_width(size, l);
+		for (unsigned i = 0; i < e->n[l]; i++, off += PRB_HASH_SIZE)
+			memcpy(e->h[l][i].b, buf + off, PRB_HASH_SIZE);
+	}
+	return 0;
+}
+
+int
+prb_log_verify_extend(prb_store *st, prb_log_edge *e, uint64_t size,
+                      prb_progress_fn progress, void *pctx, prb_err *err)
+{
+	if (size < e->size)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "cannot extend a tree of %llu to %llu",
+		                   (unsigned long long)e->size,
+		                   (unsigned long long)size);
+	verifier v = {st, size, progress, pctx};
+	edge *work = malloc(sizeof *work);
+	if (!work)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	*work = *e;
+	int rc = size == e->size ? 0 : verify_extend(&v, work, err);
+	if (rc == 0)
+		*e = *work;
+	free(work);
 	return rc;
 }

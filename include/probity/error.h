@@ -32,6 +32,8 @@ enum {
 	PRB_EAMBIGUOUS = -42, /* two configured verifiers share name and key ID */
 	PRB_EPROOF = -43,     /* a Merkle proof does not verify */
 	PRB_EORIGIN = -44,    /* key name and checkpoint origin differ */
+	PRB_ESPLIT = -45,     /* two signed checkpoints of one log conflict
+	                         (split view, rollback, not an extension) */
 	/* log state: -60 .. -79 */
 	PRB_ECORRUPT = -60,   /* stored tiles, bundles or checkpoint disagree */
 	PRB_EFAILED = -61,    /* log handle unusable after an earlier failure */

@@ -115,5 +115,6 @@ int cmd_audit(int argc, char **argv);
 int cmd_verify_evidence(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_witness(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const struct {
 	 "check an evidence bundle offline"},
 	{"serve", cmd_serve, "serve the log over HTTP: appends, tiles, metrics"},
 	{"witness", cmd_witness, "cosign checkpoints (c2sp.org/tlog-witness)"},
+	{"monitor", cmd_monitor, "follow a remote log, verifying every entry"},
 };
 
 static int

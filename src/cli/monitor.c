@@ -1,0 +1,294 @@
+/* probity monitor: follow a remote log (see include/probity/monitor.h). */
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "probity/monitor.h"
+#include "util.h"
+#include "cli.h"
+
+#define CMD "monitor"
+#define MAX_WITNESSES 32
+#define TOKEN_MAX 4096
+
+/* Exit statuses beyond cli.h's. */
+enum { EXIT_SPLIT = 3, EXIT_BADDATA = 4 };
+
+static const char monitor_usage[] =
+	"usage: probity monitor URL --vkey VERIFIERKEY [--witness-vkey VKEY ...]\n"
+	"                       [--witnesses N] [--state DIR] [--token FILE]\n"
+	"                       [--once | --interval SECONDS] [--timeout SECONDS]\n"
+	"\n"
+	"Follows the c2sp.org/tlog-tiles log at URL (its prefix, e.g.\n"
+	"http://127.0.0.1:8080/ or https://host/path/). Each round gets\n"
+	"URL/checkpoint, checks its signature by VERIFIERKEY (a key string or a\n"
+	"file holding one; the origin must be the key's name) and the\n"
+	"cosignatures of the witnesses, then compares it with the last verified\n"
+	"checkpoint: a smaller tree is a rollback, another root for the same\n"
+	"size a split view. For a larger tree it fetches only the entry bundles\n"
+	"from the last verified size on (a partial bundle that is gone is\n"
+	"fetched full), hashes every new entry into the stored right edge of\n"
+	"the tree, compares every hash tile that fills and the partial tiles of\n"
+	"the new size with the recomputed hashes, and requires the recomputed\n"
+	"root to be the checkpoint's. The first checkpoint seen is verified the\n"
+	"same way from entry 0 (trust on first use of the signed checkpoint).\n"
+	"\n"
+	"Prints one line per newly verified checkpoint on stdout:\n"
+	"  verified size N root BASE64 (+K entries, W cosignatures)\n"
+	"and nothing when the checkpoint has not changed.\n"
+	"\n"
+	"  --vkey VERIFIERKEY   the log's Ed25519 verifier key (required)\n"
+	"  --witness-vkey VKEY  a witness's cosignature/v1 verifier key (type\n"
+	"                       0x04), key string or file; repeatable (max 32)\n"
+	"  --witnesses N        cosignatures required from those witnesses\n"
+	"                       (default: all of them)\n"
+	"  --state DIR          where the state is kept (default:\n"
+	"                       ./monitor-state/ORIGIN, ORIGIN being the key name\n"
+	"                       with bytes outside [A-Za-z0-9._-] as '_'):\n"
+	"                       DIR/state holds the last verified signed\n"
+	"                       checkpoint verbatim and the tree's right edge,\n"
+	"                       replaced atomically; DIR/lock keeps a second\n"
+	"                       monitor out\n"
+	"  --token FILE         send the token in FILE as \"Authorization:\n"
+	"                       Bearer TOKEN\" (a private log)\n"
+	"  --once               one round, then exit\n"
+	"  --interval SECONDS   seconds between rounds when following (default\n"
+	"                       60); follows until SIGINT or SIGTERM (exit 0)\n"
+	"  --timeout SECONDS    per HTTP request (default 30)\n"
+	"\n"
+	"A split view, a rollback or a checkpoint that does not extend the last\n"
+	"one is reported on stderr in a block starting with \"probity monitor:\n"
+	"SPLIT VIEW\" or \"probity monitor: INCONSISTENT CHECKPOINT\"; both signed\n"
+	"checkpoints are saved verbatim as DIR/evidence/TIME-KIND/stored.checkpoint\n"
+	"and new.checkpoint, and the state is left as it was.\n"
+	"When following, transport failures (refused, timed out, HTTP 5xx) and\n"
+	"checkpoints lacking cosignatures are reported and retried next round;\n"
+	"anything else ends the monitor.\n"
+	"\n"
+	"Exit status: 0 all verified (or stopped by a signal); 1 an error\n"
+	"(network, HTTP status, bad signature, too few cosignatures, state);\n"
+	"2 usage; 3 split view or inconsistent checkpoint (evidence saved);\n"
+	"4 the log serves entries or tiles that do not verify (the message\n"
+	"names the URL, the position, expected and found).\n";
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Reads the bearer token: the file's first line, trimmed, printable. */
+static int
+read_token(const char *path, char *tok, size_t cap)
+{
+	uint8_t *data;
+	size_t len;
+	prb_err err;
+	if (prb_read_file(path, TOKEN_MAX, &data, &len, &err))
+		return cli_fail(CMD, &err);
+	size_t a = 0, b = 0;
+	while (a < len && (data[a] == ' ' || data[a] == '\t'))
+		a++;
+	b = a;
+	while (b < len && data[b] != '\n' && data[b] != '\r')
+		b++;
+	while (b > a && (data[b - 1] == ' ' || data[b - 1] == '\t'))
+		b--;
+	int bad = b == a || b - a >= cap;
+	for (size_t i = a; i < b && !bad; i++)
+		bad = data[i] < 0x21 || data[i] > 0x7e;
+	if (!bad) {
+		memcpy(tok, data + a, b - a);
+		tok[b - a] = 0;
+	}
+	OPENSSL_cleanse(data, len);
+	free(data);
+	if (bad)
+		return cli_failf(CMD, "%s: the token must be one line of "
+		                      "printable ASCII without spaces",
+		                 path);
+	return 0;
+}
+
+static void
+print_conflict(const char *url, const prb_monitor_result *r,
+               const prb_err *err)
+{
+	char a[48], b[48];
+	prb_b64_encode(r->stored.root.b, PRB_HASH_SIZE, a);
+	prb_b64_encode(r->cp.root.b, PRB_HASH_SIZE, b);
+	const char *head = r->conflict == PRB_CONFLICT_SPLIT_VIEW
+	                           ? "SPLIT VIEW"
+	                           : "INCONSISTENT CHECKPOINT";
+	const char *kind =
+	        r->conflict == PRB_CONFLICT_SPLIT_VIEW ? "split view"
+	        : r->conflict == PRB_CONFLICT_ROLLBACK ? "rollback"
+	                                               : "not an extension";
+	fprintf(stderr,
+	        "probity monitor: %s\n"
+	        "  log:      %s (origin %s)\n"
+	        "  kind:     %s: %s\n"
+	        "  stored:   size %llu root %s (verified earlier)\n"
+	        "  new:      size %llu root %s (signed by the log key)\n",
+	        head, url, r->cp.origin, kind, r->reason,
+	        (unsigned long long)r->stored.size, a,
+	        (unsigned long long)r->cp.size, b);
+	if (r->evidence_old[0])
+		fprintf(stderr,
+		        "  evidence: %s (the stored signed checkpoint)\n"
+		        "            %s (the new signed checkpoint)\n",
+		        r->evidence_old, r->evidence_new);
+	else
+		fprintf(stderr, "  evidence: NOT SAVED: %s\n", err->msg);
+	fprintf(stderr, "  the monitor's state was not changed\n");
+	fflush(stderr);
+}
+
+/* Waits `secs` seconds or until a signal. */
+static void
+pause_for(unsigned long long secs)
+{
+	struct timespec ts = {0, 100 * 1000 * 1000};
+	for (unsigned long long i = 0; i < secs * 10 && !stop; i++)
+		nanosleep(&ts, NULL);
+}
+
+static int
+exit_for(int rc)
+{
+	switch (rc) {
+	case PRB_ESPLIT:
+		return EXIT_SPLIT;
+	case PRB_ECORRUPT:
+	case PRB_ETOOBIG:
+		return EXIT_BADDATA;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+/* Runs rounds until --once is done, a signal, or a final error. */
+static int
+run(prb_monitor *m, const char *url, int once, unsigned long long interval)
+{
+	for (;;) {
+		prb_monitor_result r;
+		prb_err err;
+		prb_err_clear(&err);
+		int rc = prb_monitor_round(m, &r, &err);
+		if (rc == PRB_ESPLIT) {
+			print_conflict(url, &r, &err);
+			return EXIT_SPLIT;
+		}
+		if (rc == 0 && r.outcome == PRB_MONITOR_VERIFIED) {
+			char root[48];
+			prb_b64_encode(r.cp.root.b, PRB_HASH_SIZE, root);
+			printf("verified size %llu root %s (+%llu entries, %zu "
+			       "cosignatures)\n",
+			       (unsigned long long)r.cp.size, root,
+			       (unsigned long long)(r.cp.size - r.old_size),
+			       r.cosigs);
+			fflush(stdout);
+		}
+		if (rc) {
+			cli_fail(CMD, &err);
+			int transient = rc == PRB_EIO || r.few_cosigs;
+			if (once || !transient)
+				return exit_for(rc);
+		}
+		if (once || stop)
+			return EXIT_OK;
+		pause_for(interval);
+		if (stop)
+			return EXIT_OK;
+	}
+}
+
+int
+cmd_monitor(int argc, char **argv)
+{
+	const char *wit[MAX_WITNESSES];
+	int nwit = 0, ec, npos, once = 0;
+	if (cli_take_repeated(CMD, "--witness-vkey", &argc, argv, wit,
+	                      MAX_WITNESSES, &nwit))
+		return EXIT_USAGE;
+	const char *vkey = NULL, *nwits = NULL, *state = NULL, *token = NULL,
+	           *interval_s = NULL, *timeout_s = NULL, *pos[1];
+	cli_opt opts[] = {{"--vkey", &vkey, NULL},
+	                  {"--witnesses", &nwits, NULL},
+	                  {"--state", &state, NULL},
+	                  {"--token", &token, NULL},
+	                  {"--once", NULL, &once},
+	                  {"--interval", &interval_s, NULL},
+	                  {"--timeout", &timeout_s, NULL},
+	                  {0}};
+	if (cli_parse(CMD, monitor_usage, argc, argv, opts, pos, 1, 1, &npos,
+	              &ec))
+		return ec;
+	if (!vkey)
+		return cli_usage_error(CMD, monitor_usage,
+		                       "--vkey VERIFIERKEY is required");
+	if (once && interval_s)
+		return cli_usage_error(CMD, monitor_usage,
+		                       "--once and --interval exclude each other");
+	unsigned long long interval = 60, timeout = 30, need = (unsigned)nwit;
+	if (interval_s && cli_u64(CMD, "--interval", interval_s, &interval))
+		return EXIT_USAGE;
+	if (timeout_s && cli_u64(CMD, "--timeout", timeout_s, &timeout))
+		return EXIT_USAGE;
+	if (nwits && cli_u64(CMD, "--witnesses", nwits, &need))
+		return EXIT_USAGE;
+	if (interval == 0 || interval > 86400)
+		return cli_usage_error(CMD, monitor_usage,
+		                       "--interval must be 1..86400 seconds");
+	if (timeout == 0 || timeout > 3600)
+		return cli_usage_error(CMD, monitor_usage,
+		                       "--timeout must be 1..3600 seconds");
+	if (need > (unsigned)nwit)
+		return cli_usage_error(CMD, monitor_usage,
+		                       "--witnesses N must be at most the number "
+		                       "of --witness-vkey keys");
+	prb_err err;
+	prb_verifier lk, wv[MAX_WITNESSES];
+	if (prb_verifier_load(vkey, &lk, &err))
+		return cli_fail(CMD, &err);
+	for (int i = 0; i < nwit; i++)
+		if (prb_verifier_load(wit[i], &wv[i], &err))
+			return cli_fail(CMD, &err);
+	char statebuf[PRB_NAME_MAX + 32], tok[TOKEN_MAX];
+	if (!state) {
+		char name[PRB_NAME_MAX + 1];
+		if (prb_monitor_state_name(lk.name, name, sizeof name))
+			return cli_failf(CMD, "key name \"%s\" gives no state "
+			                      "directory name", lk.name);
+		snprintf(statebuf, sizeof statebuf, "monitor-state/%s", name);
+		state = statebuf;
+	}
+	if (token && read_token(token, tok, sizeof tok))
+		return EXIT_FAIL;
+	prb_monitor_cfg cfg = {pos[0], &lk, wv, (size_t)nwit, (size_t)need,
+	                       state, token ? tok : NULL,
+	                       (long)timeout * 1000};
+	prb_monitor *m = NULL;
+	int rc = prb_monitor_open(&cfg, &m, &err);
+	if (token)
+		OPENSSL_cleanse(tok, sizeof tok);
+	if (rc)
+		return cli_fail(CMD, &err);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ec = run(m, pos[0], once, interval);
+	prb_monitor_close(m);
+	return ec;
+}
