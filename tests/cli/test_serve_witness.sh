@@ -68,29 +68,44 @@ check "... cosigned by witness 2" cosig_check "$T/cp1" w2.example "$W2VK"
 check "the checkpoint file holds the same cosigned checkpoint" cmp -s "$T/cp1" "$L/checkpoint"
 verify_ok "the log with a cosigned checkpoint verifies" "$L" "$LVK"
 
+section "a monitor follows the served log, counting the witnesses"
+printf '%s\n' "$AT" >"$T/token"
+chmod 600 "$T/token"
+prb monitor "$SURL" --vkey "$LVK" --witness-vkey "$W1VK" --witness-vkey "$W2VK" --token "$T/token" --state "$T/mon" --once
+eq "monitor of probity serve: exit 0" "$RC" 0
+eq "monitor: the served size verified with both cosignatures" "$(cut -d' ' -f1-3,6- "$T/out")" "verified size 300 (+300 entries, 2 cosignatures)"
+prb monitor "$SURL" --vkey "$LVK" --state "$T/mon2" --once
+eq "monitor without the read credential: fails" "$RC" 1
+check "... saying 401" grep -q 401 "$T/err"
+seq 1 40 | sed 's/^/m/' >"$T/m40"
+http -H "$A" --data-binary "@$T/m40" "$SURL/add"
+published 340
+prb monitor "$SURL" --vkey "$LVK" --witness-vkey "$W1VK" --witness-vkey "$W2VK" --token "$T/token" --state "$T/mon" --once
+eq "monitor: the increment verified" "$(cut -d' ' -f1-3,6- "$T/out")" "verified size 340 (+40 entries, 2 cosignatures)"
+
 section "a witness goes down: appends go on, nothing new is published"
 stop_server "$W2PID"
 http -H "$A" --data-binary "down-1" "$SURL/add"
-eq "POST /add with a witness down: 200 (durable)" "$CODE $(cat "$T/body")" "200 300"
+eq "POST /add with a witness down: 200 (durable)" "$CODE $(cat "$T/body")" "200 340"
 _pi=0
-while ! grep -q "checkpoint size 301 not published" "$T/s.err" && [ "$_pi" -lt 100 ]; do sleep 0.1; _pi=$((_pi + 1)); done
+while ! grep -q "checkpoint size 341 not published" "$T/s.err" && [ "$_pi" -lt 100 ]; do sleep 0.1; _pi=$((_pi + 1)); done
 http "$SURL/checkpoint"
-eq "the served checkpoint stays at the last cosigned size" "$(sed -n 2p "$T/body")" 300
-grep -q "checkpoint size 301 not published: 1 of 2 witnesses cosigned size 301, 2 needed: $W2URL: " "$T/s.err" &&
+eq "the served checkpoint stays at the last cosigned size" "$(sed -n 2p "$T/body")" 340
+grep -q "checkpoint size 341 not published: 1 of 2 witnesses cosigned size 341, 2 needed: $W2URL: " "$T/s.err" &&
 	ok "the server says which witness failed and why" || bad "witness failure reported" "$(tail -n 3 "$T/s.err")"
 http "$SURL/metrics" -H "$A"
 check "metrics count the round without a quorum" grep -q '^probity_witness_rounds_total{quorum="no"} 1$' "$T/body"
-check "metrics: tree size 301, published 300" sh -c "grep -q '^probity_tree_size 301$' '$T/body' && grep -q '^probity_published_size 300$' '$T/body'"
+check "metrics: tree size 341, published 340" sh -c "grep -q '^probity_tree_size 341$' '$T/body' && grep -q '^probity_published_size 340$' '$T/body'"
 
 section "the witness comes back; the next checkpoint is published"
 witness 2 "${W2URL##*:}" || finish
 sleep 1.2 # past the failed witness's first back-off (1 s)
 http -H "$A" --data-binary "back-1" "$SURL/add"
-eq "POST /add: 200" "$CODE $(cat "$T/body")" "200 301"
-published 302
+eq "POST /add: 200" "$CODE $(cat "$T/body")" "200 341"
+published 342
 cp "$T/body" "$T/cp2"
-eq "the published checkpoint is the new size" "$(sed -n 2p "$T/cp2")" 302
-check "... cosigned by witness 2 again (from its own size, 300)" cosig_check "$T/cp2" w2.example "$W2VK"
+eq "the published checkpoint is the new size" "$(sed -n 2p "$T/cp2")" 342
+check "... cosigned by witness 2 again (from its own size, 340)" cosig_check "$T/cp2" w2.example "$W2VK"
 
 section "a restarted server catches up with the witnesses' sizes (409)"
 stop_server "$SPID_S"
@@ -98,9 +113,9 @@ start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/token
 	--witness "$W1URL=$W1VK" --witness "$W2URL=$W2VK" || { bad "serve restarts" "$(head_of "$T/s.err")"; finish; }
 SURL=$URL SPID_S=$SPID
 http -H "$A" --data-binary "after-restart" "$SURL/add"
-published 303
+published 343
 cp "$T/body" "$T/cp3"
-eq "after a restart the new checkpoint is published" "$(sed -n 2p "$T/cp3")" 303
+eq "after a restart the new checkpoint is published" "$(sed -n 2p "$T/cp3")" 343
 check "... cosigned by witness 1" cosig_check "$T/cp3" w1.example "$W1VK"
 check "... cosigned by witness 2" cosig_check "$T/cp3" w2.example "$W2VK"
 stop_server "$SPID_S"
@@ -118,9 +133,9 @@ start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/token
 	{ bad "serve starts" "$(head_of "$T/s.err")"; finish; }
 SURL=$URL SPID_S=$SPID
 http -H "$A" --data-binary "quorum-of-one" "$SURL/add"
-published 304
+published 344
 cp "$T/body" "$T/cp4"
-eq "with one good witness of three and --witnesses 1, published" "$(sed -n 2p "$T/cp4")" 304
+eq "with one good witness of three and --witnesses 1, published" "$(sed -n 2p "$T/cp4")" 344
 check "... cosigned by the good one" cosig_check "$T/cp4" w2.example "$W2VK"
 grep -q "$W1URL: " "$T/s.err" && ok "a witness with another key is reported" || bad "wrong key reported" "$(tail -n 3 "$T/s.err")"
 grep -q "$GURL: .*404" "$T/s.err" && ok "a server that is no witness is reported (404)" || bad "garbage witness reported" "$(tail -n 3 "$T/s.err")"
