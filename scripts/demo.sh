@@ -10,12 +10,15 @@
 # offline verification of the evidence, a re-check against the log, and a
 # tampered bundle refused. Runs in a temporary directory; the audit's
 # evidence bundle (and a screenshot of its report, when Chromium is
-# installed) is kept in build/demo/.
+# installed) is kept in build/demo/. Last, the log as a service on
+# 127.0.0.1: a witness cosigning, appends over HTTP answered once durable,
+# a monitor verifying every entry, and a split view caught.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 P="$ROOT/probity"
 W=$(mktemp -d "${TMPDIR:-/tmp}/probity-demo.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+PIDS=""
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$W"' EXIT
 cd "$W"
 step() { printf '\n== %s\n' "$*"; }
 show() { printf '$ %s\n' "$*" >&2; "$@"; }
@@ -162,5 +165,63 @@ if show "$P" verify-evidence bundle-copy --vkey "$AVKEY"; then
 	echo "a tampered bundle was accepted" >&2
 	exit 1
 fi
+
+# background LOGNAME ARGS...: probity ARGS in the background; waits for its
+# "listening on URL" line and sets URL
+background() {
+	n=$1
+	shift
+	"$P" "$@" >"$n.out" 2>"$n.err" &
+	PIDS="$PIDS $!"
+	i=0 URL=""
+	while [ -z "$URL" ] && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		URL=$(sed -n 's/^listening on //p' "$n.out")
+		i=$((i + 1))
+	done
+	[ -n "$URL" ] || { cat "$n.err" >&2; exit 1; }
+	printf '$ probity %s &   # listening on %s\n' "$*" "$URL" >&2
+}
+
+step "20. A witness, run by someone else, with its own key, agrees to witness the log"
+"$P" keygen witness.example/w1 -o witness.key --witness >witness.vkey
+WVKEY=$(cat witness.vkey)
+background witness witness --listen 127.0.0.1:0 --key witness.key \
+	--log "provider.example/audit-log=$AVKEY" --state witness.sqlite
+WURL=$URL
+
+step "21. Serve the log over HTTP; it publishes only checkpoints the witness has cosigned"
+printf 'read,append demo-appender-0123456789abcdef\nread demo-auditor-0123456789abcdef\n' >tokens
+chmod 600 tokens
+background serve serve audit --key audit.key --listen 127.0.0.1:0 --tokens tokens \
+	--witness "$WURL=$WVKEY"
+SURL=$URL
+i=0
+until curl -sf "$SURL/checkpoint" | grep -q "^— witness.example/w1 " || [ "$i" -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+show curl -s "$SURL/checkpoint"
+
+step "22. Append over HTTP: the answer (leaf indexes) comes once the entries are durable"
+printf '{"demo":"a record appended over HTTP"}\n{"demo":"another"}\n' >two.jsonl
+show curl -s -H "Authorization: Bearer demo-appender-0123456789abcdef" --data-binary @two.jsonl "$SURL/add"
+printf '(an auditor'"'"'s read-only credential cannot append: HTTP %s)\n' \
+	"$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer demo-auditor-0123456789abcdef" --data-binary x "$SURL/add")"
+i=0
+until [ "$(curl -s "$SURL/checkpoint" | sed -n 2p)" = "$(sed -n 2p audit/checkpoint)" ] || [ "$i" -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+
+step "23. An independent monitor follows the log over HTTP and verifies every entry and the cosignature"
+printf 'demo-auditor-0123456789abcdef\n' >auditor.token
+chmod 600 auditor.token
+show "$P" monitor "$SURL" --vkey "$AVKEY" --witness-vkey "$WVKEY" --token auditor.token --state monitor --once
+
+step "24. The same key signs another history of the same size: the monitor catches the split view"
+"$P" init fork --key audit.key >/dev/null
+size=$(sed -n 2p audit/checkpoint)
+seq 1 "$size" | sed 's/^/forged /' | "$P" add fork --key audit.key >/dev/null
+background fork serve fork --key audit.key --listen 127.0.0.1:0 --tokens tokens
+if show "$P" monitor "$URL" --vkey "$AVKEY" --token auditor.token --state monitor --once; then
+	echo "the split view was not caught" >&2
+	exit 1
+fi
+show ls monitor/evidence/*/
 
 printf '\nDemo complete: every step above was checked. The evidence bundle is in %s\n' "$D/bundle"
