@@ -128,7 +128,6 @@ prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 	};
 	d->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, cfg->handler, cfg->handler_ctx,
-		/* first, or MHD warns that earlier options used its own */
 		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_CONNECTION_LIMIT, limit,
