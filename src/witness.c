@@ -318,6 +318,43 @@ sync_parent(const char *path)
 	return rc;
 }
 
+/* Creates the schema in an empty database, or checks that a database
+ * that is not empty is a witness state (before changing anything in it). */
+static int
+init_schema(prb_witness *w, prb_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ntables = -1, ours = 0;
+	if (sqlite3_prepare_v2(w->db, "SELECT count(*) FROM sqlite_master", -1,
+	                       &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		ntables = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (ntables < 0)
+		return db_fail(w, err, "reading the witness state");
+	if (ntables > 0) {
+		ours = sqlite3_prepare_v2(w->db, "SELECT value FROM meta WHERE "
+		                                 "key = 'schema'",
+		                          -1, &st, NULL) == SQLITE_OK &&
+		       sqlite3_step(st) == SQLITE_ROW &&
+		       sqlite3_column_text(st, 0) &&
+		       strcmp((const char *)sqlite3_column_text(st, 0),
+		              "witness-1") == 0;
+		sqlite3_finalize(st);
+		if (!ours)
+			return prb_err_set(err, PRB_ECORRUPT, w->path,
+			                   UINT64_MAX, "not a probity witness "
+			                   "state (schema witness-1)");
+	}
+	if (sqlite3_exec(w->db, "PRAGMA journal_mode=WAL;"
+	                        "PRAGMA synchronous=FULL;",
+	                 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(w, err, "creating the witness state");
+	return 0;
+}
+
 int
 prb_witness_open(const char *state_path, const prb_cosigner *key,
                  const prb_witness_log *logs, size_t nlogs,
@@ -346,28 +383,8 @@ prb_witness_open(const char *state_path, const prb_cosigner *key,
 		goto fail;
 	}
 	sqlite3_busy_timeout(w->db, 10000);
-	if (sqlite3_exec(w->db, "PRAGMA journal_mode=WAL;"
-	                        "PRAGMA synchronous=FULL;",
-	                 NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(w->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
-		rc = db_fail(w, err, "creating the witness state");
+	if ((rc = init_schema(w, err)) != 0)
 		goto fail;
-	}
-	sqlite3_stmt *st = NULL;
-	int ok = sqlite3_prepare_v2(w->db,
-	                            "SELECT value FROM meta WHERE key='schema'",
-	                            -1, &st, NULL) == SQLITE_OK &&
-	         sqlite3_step(st) == SQLITE_ROW &&
-	         sqlite3_column_text(st, 0) &&
-	         strcmp((const char *)sqlite3_column_text(st, 0),
-	                "witness-1") == 0;
-	sqlite3_finalize(st);
-	if (!ok) {
-		rc = prb_err_set(err, PRB_ECORRUPT, state_path, UINT64_MAX,
-		                 "not a probity witness state (schema "
-		                 "witness-1)");
-		goto fail;
-	}
 	if (!existed && sync_parent(state_path) != 0) {
 		rc = prb_err_set(err, PRB_EIO, state_path, UINT64_MAX,
 		                 "cannot sync the directory of the new state");

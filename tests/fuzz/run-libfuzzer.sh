@@ -4,7 +4,8 @@
 #   sh tests/fuzz/run-libfuzzer.sh [SECONDS] [HARNESS...]
 #
 # SECONDS (default 60) is the run time of each harness; HARNESS names
-# (note, checkpoint, key, proof, jcs, records, ctdigest, gzip, entry) limit
+# (note, checkpoint, key, proof, jcs, records, ctdigest, gzip, entry,
+# witness) limit
 # the run to those. Each harness is built with clang
 # (-fsanitize=fuzzer,address,undefined) into build/fuzz/ and run on
 # build/fuzz/corpus-<name>, a copy of tests/fuzz/corpus/<name> kept between
@@ -20,7 +21,7 @@ SECONDS_EACH=${1:-60}
 [ $# -gt 0 ] && shift
 case $SECONDS_EACH in
 '' | *[!0-9]*)
-	echo "usage: $0 [SECONDS] [note|checkpoint|key|proof|jcs|records|ctdigest|gzip|entry ...]" >&2
+	echo "usage: $0 [SECONDS] [note|checkpoint|key|proof|jcs|records|ctdigest|gzip|entry|witness ...]" >&2
 	exit 2
 	;;
 esac
@@ -56,6 +57,8 @@ cat >"$DICT" <<'EOF'
 "PeterNeumann"
 "c2sp.org/tlog-proof@v1\x0a"
 "index "
+"old "
+"old 0\x0a\x0a"
 "extra "
 "="
 "=="
@@ -106,7 +109,7 @@ for n in $names; do
 	# shellcheck disable=SC2086
 	if ! "$CLANG" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-		-D_GNU_SOURCE -Iinclude -Isrc "$src" src/*.c src/ingest/*.c -lsqlite3 -ljansson -lz -lcrypto -pthread -o "$bin"; then
+		-D_GNU_SOURCE -Iinclude -Isrc "$src" src/*.c src/ingest/*.c -lmicrohttpd -lcurl -lsqlite3 -ljansson -lz -lcrypto -pthread -o "$bin"; then
 		echo "run-libfuzzer: building $n failed" >&2
 		status=1
 		continue

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <sqlite3.h>
 
 #include "probity/checkpoint.h"
 #include "probity/http.h"
@@ -379,6 +380,28 @@ test_config(void)
 	fclose(f);
 	CHECK(prb_witness_open(path, wkey, logs, 1, &w, NULL) != 0,
 	      "a file that is not a witness state is refused");
+	/* another SQLite database (an index's meta table) is refused and
+	 * left as it was */
+	sqlite3 *db = NULL;
+	snprintf(path, sizeof path, "%s/other.sqlite", tmpdir);
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+	                 "INSERT INTO meta VALUES('schema', '1');",
+	             NULL, NULL, NULL);
+	sqlite3_close(db);
+	prb_err err;
+	CHECK(prb_witness_open(path, wkey, logs, 1, &w, &err) == PRB_ECORRUPT,
+	      "another SQLite database is refused");
+	sqlite3_open(path, &db);
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1,
+	                       &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK(n == 2, "and left unchanged (%d schema objects)", n);
 }
 
 static int
