@@ -146,8 +146,14 @@ prb_cosign_collect(prb_cosign *c, const char *note, size_t len,
 {
 	char **lines = calloc(c->n, sizeof *lines);
 	char why[sizeof err->msg] = "";
-	size_t got = 0, total = len, wl = 0;
+	size_t got = 0, wl = 0;
 	*out = NULL;
+	/* the log's own signed note: cosignatures it already carries (from an
+	 * earlier round at this size) are replaced, not piled up */
+	size_t own = prb_note_first_sig_end(note, len);
+	if (own)
+		len = own;
+	size_t total = len;
 	if (!lines)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
@@ -157,11 +163,12 @@ prb_cosign_collect(prb_cosign *c, const char *note, size_t len,
 		prb_err e;
 		prb_err_clear(&e);
 		if (now < w->retry_at) {
-			wl += (size_t)snprintf(why + wl, wl < sizeof why
-			                                     ? sizeof why - wl : 0,
+			wl += (size_t)snprintf(why + wl, sizeof why - wl,
 			                       "%s%s: skipped for %.0f s after "
 			                       "failing", wl ? "; " : "", w->url,
 			                       w->retry_at - now);
+			if (wl >= sizeof why)
+				wl = sizeof why - 1;
 			continue;
 		}
 		if (ask(c, w, note, len, size, prove, pctx, &lines[i], &e)) {
@@ -169,10 +176,11 @@ prb_cosign_collect(prb_cosign *c, const char *note, size_t len,
 			w->backoff = w->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX
 			                                          : w->backoff * 2;
 			w->size = 0; /* relearn it from the next 409 */
-			wl += (size_t)snprintf(why + wl, wl < sizeof why
-			                                     ? sizeof why - wl : 0,
+			wl += (size_t)snprintf(why + wl, sizeof why - wl,
 			                       "%s%s: %s", wl ? "; " : "", w->url,
 			                       e.msg);
+			if (wl >= sizeof why)
+				wl = sizeof why - 1;
 			continue;
 		}
 		w->backoff = BACKOFF_MIN;
@@ -213,4 +221,25 @@ prb_cosign_collect(prb_cosign *c, const char *note, size_t len,
 		free(lines[i]);
 	free(lines);
 	return rc;
+}
+
+size_t
+prb_cosign_count(const prb_cosign *c, const char *note, size_t len,
+                 const prb_verifier *logkey)
+{
+	prb_verifier *vs = malloc((c->n + 1) * sizeof *vs);
+	prb_note *n = NULL;
+	size_t count = 0;
+	if (!vs)
+		return 0;
+	vs[0] = *logkey;
+	for (size_t i = 0; i < c->n; i++)
+		vs[i + 1] = c->w[i].vkey;
+	if (prb_note_open((const uint8_t *)note, len, vs, c->n + 1, &n,
+	                  NULL) == 0)
+		for (size_t i = 0; i < n->nverified; i++)
+			count += n->sigs[i].verifier != &vs[0];
+	prb_note_free(n);
+	free(vs);
+	return count;
 }

@@ -108,7 +108,8 @@ prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
-	                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+	                 MHD_USE_ITC; /* for MHD_quiesce_daemon */
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (cfg->tls_cert) {
@@ -163,6 +164,21 @@ const char *
 prb_httpd_url(const prb_httpd *d)
 {
 	return d->url;
+}
+
+void
+prb_httpd_quiesce(prb_httpd *d)
+{
+	if (d && d->d)
+		MHD_quiesce_daemon(d->d);
+}
+
+unsigned
+prb_httpd_connections(const prb_httpd *d)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(
+		d->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return i ? i->num_connections : 0;
 }
 
 void

@@ -374,31 +374,23 @@ prb_log_checkpoint(const prb_log *log, size_t *len)
 	return log->note;
 }
 
-int
-prb_log_publish(prb_log *log, const char *note, size_t len, prb_err *err)
+/* Replaces the checkpoint file with `note` (same tree): CAS from the
+ * current bytes; the handle is failed on an I/O error. */
+static int
+replace_note(prb_log *log, const char *note, size_t len, prb_err *err)
 {
-	prb_note *n = NULL;
 	if (log->fl_n > 0 || log->staging)
 		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
 		                   "batches are in flight");
-	if (len <= log->note_len || memcmp(note, log->note, log->note_len) ||
-	    log->note[log->note_len - 1] != '\n')
-		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
-		                   "not the current checkpoint with more "
-		                   "signatures");
-	int rc = prb_note_parse((const uint8_t *)note, len, &n, err);
-	prb_note_free(n);
-	if (rc)
-		return rc;
 	char *copy = malloc(len + 1);
 	if (!copy)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
 	memcpy(copy, note, len);
 	copy[len] = 0;
-	rc = log->st->ops->set_checkpoint(log->st, (const uint8_t *)log->note,
-	                                  log->note_len, (const uint8_t *)copy,
-	                                  len, err);
+	int rc = log->st->ops->set_checkpoint(log->st, (const uint8_t *)log->note,
+	                                      log->note_len, (const uint8_t *)copy,
+	                                      len, err);
 	if (rc) {
 		free(copy);
 		if (rc != PRB_ECONFLICT)
@@ -409,6 +401,33 @@ prb_log_publish(prb_log *log, const char *note, size_t len, prb_err *err)
 	log->note = copy;
 	log->note_len = len;
 	return 0;
+}
+
+int
+prb_log_publish(prb_log *log, const char *note, size_t len, prb_err *err)
+{
+	prb_note *n = NULL;
+	size_t own = prb_note_first_sig_end(log->note, log->note_len);
+	if (own == 0 || len <= own || memcmp(note, log->note, own) != 0)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "not the current checkpoint with its own "
+		                   "signature and more signatures");
+	int rc = prb_note_parse((const uint8_t *)note, len, &n, err);
+	prb_note_free(n);
+	return rc ? rc : replace_note(log, note, len, err);
+}
+
+int
+prb_log_sync_checkpoint(prb_log *log, prb_err *err)
+{
+	char *same = malloc(log->note_len + 1);
+	if (!same)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	memcpy(same, log->note, log->note_len);
+	int rc = replace_note(log, same, log->note_len, err);
+	free(same);
+	return rc;
 }
 
 prb_store *

@@ -895,3 +895,19 @@ prb_cosigner_sign(const prb_cosigner *c, uint64_t timestamp,
 		                   "cosignature line longer than %zu bytes", cap);
 	return 0;
 }
+
+size_t
+prb_note_first_sig_end(const char *note, size_t len)
+{
+	const char *blank = NULL;
+	for (size_t i = 1; i < len; i++)
+		if (note[i] == '\n' && note[i - 1] == '\n') {
+			blank = note + i;
+			break;
+		}
+	if (!blank)
+		return 0;
+	const char *nl = memchr(blank + 1, '\n',
+	                        (size_t)(note + len - blank - 1));
+	return nl ? (size_t)(nl + 1 - note) : 0;
+}

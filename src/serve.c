@@ -99,6 +99,8 @@ struct prb_server {
 	job *head, *tail;
 	size_t queued;           /* entries in the queue */
 	int stopping;
+	int running;             /* the committer runs: jobs are taken */
+	unsigned inside;         /* handlers in submit() */
 	int broken;              /* the log could not be reopened */
 	char *checkpoint;        /* the checkpoint GET /checkpoint serves: */
 	size_t checkpoint_len;   /* the latest durable one, or with witnesses
@@ -319,6 +321,8 @@ committed(prb_server *s)
 		set_served(s, cp, len, s->size);
 }
 
+static uint64_t reopen(prb_server *s);
+
 static int
 prove_consistency(void *ctx, uint64_t m, uint64_t n, prb_hash *proof,
                   size_t *len, prb_err *err)
@@ -328,8 +332,8 @@ prove_consistency(void *ctx, uint64_t m, uint64_t n, prb_hash *proof,
 }
 
 /* Has the latest checkpoint cosigned and, with a quorum, published. Runs
- * in the committer between batches. */
-static void
+ * in the committer between batches. Returns 0 when a quorum cosigned. */
+static int
 witness_round(prb_server *s)
 {
 	size_t len, outlen, got = 0;
@@ -343,11 +347,14 @@ witness_round(prb_server *s)
 	                            &err);
 	if (rc == 0) {
 		prb_err pe;
-		if (prb_log_publish(s->log, out, outlen, &pe))
+		int prc = prb_log_publish(s->log, out, outlen, &pe);
+		if (prc)
 			fprintf(stderr, "probity serve: %s: the cosigned "
-			        "checkpoint of size %llu is served but not "
-			        "written to the checkpoint file: %s\n",
+			        "checkpoint of size %llu is served but may not "
+			        "be in the checkpoint file: %s\n",
 			        s->cfg.dir, (unsigned long long)size, pe.msg);
+		if (prc && prc != PRB_ECONFLICT && prc != PRB_EINVAL)
+			reopen(s); /* the handle refuses appends after I/O errors */
 		else if (err.msg[0])
 			fprintf(stderr, "probity serve: checkpoint size %llu "
 			        "cosigned by %zu witnesses; %s\n",
@@ -365,6 +372,7 @@ witness_round(prb_server *s)
 	}
 	pthread_mutex_unlock(&s->mu);
 	free(out);
+	return rc;
 }
 
 /* After a failed batch: close and reopen the store and log, which is the
@@ -383,22 +391,51 @@ reopen(prb_server *s)
 		fprintf(stderr, "probity serve: %s: cannot reopen the log after "
 		        "a failed batch: %s; appends are refused from now on\n",
 		        s->cfg.dir, e.msg);
+		prb_log_close(s->log);
+		s->log = NULL;
+		pthread_mutex_lock(&s->mu);
+		s->broken = 1;
+		pthread_mutex_unlock(&s->mu);
 		return UINT64_MAX;
 	}
 	return prb_log_size(s->log);
 }
 
-/* Opens the index and brings it up to the log, once. */
+/* After a commit in doubt, once reopen() returned `after`: 1 if the batch
+ * ending at `need` is in and its checkpoint is now durable (rewritten:
+ * what the reopened log read may have been only in the page cache),
+ * 0 if not (then *known_out says it is known not to be in). */
+static int
+confirm_in(prb_server *s, uint64_t after, uint64_t need, int *known_out)
+{
+	*known_out = after != UINT64_MAX && after < need;
+	if (after == UINT64_MAX || after < need)
+		return 0;
+	prb_err e;
+	if (prb_log_sync_checkpoint(s->log, &e) == 0)
+		return 1;
+	fprintf(stderr, "probity serve: %s: a batch in doubt is in the log "
+	        "but its checkpoint could not be made durable: %s\n",
+	        s->cfg.dir, e.msg);
+	reopen(s);
+	return 0;
+}
+
+/* Opens the index (once) and brings it up to the log: plain entries
+ * appended since are indexed from the log, as reindex would (a plain
+ * line may be a record too). Nothing may be in flight. */
 static int
 open_index(prb_server *s, prb_err *err)
 {
-	if (s->ix)
-		return 0;
-	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", s->cfg.dir, PRB_INDEX_FILE);
-	int rc = prb_index_open(path, &s->ix, err);
-	if (rc)
-		return rc;
+	int rc = 0;
+	if (!s->ix) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", s->cfg.dir,
+		         PRB_INDEX_FILE);
+		rc = prb_index_open(path, &s->ix, err);
+		if (rc)
+			return rc;
+	}
 	uint64_t covered;
 	prb_hash root, lroot;
 	rc = prb_index_covers(s->ix, &covered, &root, err);
@@ -518,26 +555,47 @@ build_batch(prb_server *s, job *jobs, uint64_t base, batch *b, int *records,
 	return 0;
 }
 
+static void
+jobs_fail(job *jobs, int rc, int in_doubt, const prb_err *err)
+{
+	for (job *j = jobs; j; j = j->next) {
+		j->rc = rc;
+		j->in_doubt = in_doubt;
+		snprintf(j->msg, sizeof j->msg, "%s%s%s", err->where,
+		         err->where[0] ? ": " : "", err->msg);
+	}
+}
+
 /* Commits one batch of jobs; fills each job's rc and message. */
 static void
 commit_jobs(prb_server *s, job *jobs, batch *b)
 {
 	prb_err err;
-	int records = 0, rc;
-	uint64_t before = prb_log_size(s->log);
+	int records = 0, rc, appended = 0;
 	prb_err_clear(&err);
+	if (!s->log) {
+		prb_err_set(&err, PRB_EFAILED, NULL, UINT64_MAX,
+		            "the log is unusable after a failed batch; restart "
+		            "the server");
+		jobs_fail(jobs, PRB_EFAILED, 0, &err);
+		b->n = 0;
+		return;
+	}
+	uint64_t before = prb_log_size(s->log);
 	rc = build_batch(s, jobs, before, b, &records, &err);
-	if (rc == 0 && b->n > 0)
+	if (rc == 0 && b->n > 0) {
+		appended = 1;
 		rc = prb_log_append(s->log, b->ents, b->lens, b->n, &err);
+	}
 	int in_doubt = rc == PRB_EINDOUBT;
-	if (rc != 0 && rc != PRB_ETOOBIG && rc != PRB_ENOMEM) {
+	if (rc != 0 && appended) {
 		uint64_t after = reopen(s);
-		if (after == UINT64_MAX) {
-			s->broken = 1;
-		} else if (in_doubt) {
+		int known_out = 0;
+		if (in_doubt && confirm_in(s, after, before + b->n, &known_out)) {
+			rc = 0; /* reopening settled it: the batch is in */
 			in_doubt = 0;
-			if (after == before + b->n)
-				rc = 0; /* reopening settled it: the batch is in */
+		} else if (known_out) {
+			in_doubt = 0;
 		}
 	}
 	if (records) {
@@ -560,13 +618,11 @@ commit_jobs(prb_server *s, job *jobs, batch *b)
 			s->ix = NULL;
 		}
 	}
-	for (job *j = jobs; j; j = j->next) {
-		j->rc = rc;
-		j->in_doubt = in_doubt;
-		if (rc)
-			snprintf(j->msg, sizeof j->msg, "%s%s%s", err.where,
-			         err.where[0] ? ": " : "", err.msg);
-	}
+	if (rc)
+		jobs_fail(jobs, rc, in_doubt, &err);
+	else
+		for (job *j = jobs; j; j = j->next)
+			j->rc = 0;
 	if (rc)
 		fprintf(stderr, "probity serve: %s: batch of %zu entries not "
 		        "committed%s: %s\n", s->cfg.dir, b->n,
@@ -596,17 +652,6 @@ jobs_done(prb_server *s, job *jobs, size_t n)
 	}
 	pthread_cond_broadcast(&s->done);
 	pthread_mutex_unlock(&s->mu);
-}
-
-static void
-jobs_fail(job *jobs, int rc, int in_doubt, const prb_err *err)
-{
-	for (job *j = jobs; j; j = j->next) {
-		j->rc = rc;
-		j->in_doubt = in_doubt;
-		snprintf(j->msg, sizeof j->msg, "%s%s%s", err->where,
-		         err->where[0] ? ": " : "", err->msg);
-	}
 }
 
 /*
@@ -658,19 +703,17 @@ settle(prb_server *s, flights *fl)
 	if (fl->nfailed == 0)
 		return;
 	uint64_t after = reopen(s);
-	if (after == UINT64_MAX)
-		s->broken = 1;
 	for (int i = 0; i < fl->nfailed; i++) {
 		flight *f = &fl->failed[i];
-		int doubt = f->rc == PRB_EINDOUBT;
-		if (doubt && after != UINT64_MAX && after >= f->before + f->n) {
+		int doubt = f->rc == PRB_EINDOUBT, known_out = 0;
+		if (doubt &&
+		    confirm_in(s, after, f->before + f->n, &known_out)) {
 			for (job *j = f->jobs; j; j = j->next)
 				j->rc = 0; /* reopening settled it: it is in */
 			jobs_done(s, f->jobs, f->n);
 			continue;
 		}
-		jobs_fail(f->jobs, f->rc, doubt && after == UINT64_MAX,
-		          &f->err);
+		jobs_fail(f->jobs, f->rc, doubt && !known_out, &f->err);
 		fprintf(stderr, "probity serve: %s: batch of %zu entries not "
 		        "committed: %s\n", s->cfg.dir, f->n, f->jobs->msg);
 		jobs_done(s, f->jobs, f->n);
@@ -698,26 +741,33 @@ start_flight(prb_server *s, flights *fl, job *jobs, batch *b)
 		finish_oldest(s, fl);
 	if (fl->nfailed) /* a failure fails everything after it: settle first */
 		drain(s, fl);
+	if (!s->log) { /* a reopen failed */
+		prb_err_set(&err, PRB_EFAILED, NULL, UINT64_MAX,
+		            "the log is unusable after a failed batch; restart "
+		            "the server");
+		jobs_fail(jobs, PRB_EFAILED, 0, &err);
+		jobs_done(s, jobs, 0);
+		return;
+	}
 	flight f = {jobs, 0, prb_log_size(s->log), 0, {0}};
 	for (int i = 0; i < fl->n; i++)
 		f.before += fl->f[i].n; /* sizes in flight are not counted yet */
 	int rc = build_batch(s, jobs, f.before, b, &records, &err);
 	(void)records; /* plain entries only here */
 	f.n = b->n;
-	if (rc == 0)
-		rc = prb_log_append_start(s->log, b->ents, b->lens, b->n, &err);
-	if (rc) { /* not started: whatever is in flight finishes first */
+	if (rc) { /* nothing handed to the log */
+		jobs_fail(jobs, rc, 0, &err);
+		jobs_done(s, jobs, f.n);
+		return;
+	}
+	rc = prb_log_append_start(s->log, b->ents, b->lens, b->n, &err);
+	if (rc) { /* not started: what is in flight finishes first */
 		f.rc = rc;
 		f.err = err;
 		while (fl->n > 0)
 			finish_oldest(s, fl);
-		if (rc != PRB_ENOMEM)
-			fl->failed[fl->nfailed++] = f;
-		settle(s, fl);
-		if (rc == PRB_ENOMEM) {
-			jobs_fail(jobs, rc, 0, &err);
-			jobs_done(s, jobs, f.n);
-		}
+		fl->failed[fl->nfailed++] = f;
+		settle(s, fl); /* the handle refuses appends: reopen */
 		return;
 	}
 	fl->f[fl->n++] = f;
@@ -736,20 +786,39 @@ has_records(const job *jobs)
 	return 0;
 }
 
+/* 1 if a witness round is due now: the size has not been cosigned, and
+ * it is new or the last attempt was a second ago or more. */
+static int
+witness_due(prb_server *s, uint64_t witnessed, uint64_t tried, double last_try)
+{
+	return s->cosign && !s->broken && s->log &&
+	       s->size != witnessed &&
+	       (s->size != tried || now_s() - last_try >= 1.0);
+}
+
 static void *
 committer(void *arg)
 {
 	prb_server *s = arg;
 	batch b = {0};
 	flights fl;
-	uint64_t witnessed = UINT64_MAX;
-	double last_round = 0;
+	uint64_t witnessed = UINT64_MAX, tried = UINT64_MAX;
+	double last_try = 0, last_round = 0;
 	memset(&fl, 0, sizeof fl);
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		while (!s->head && !s->stopping && fl.n == 0 &&
-		       !(s->cosign && !s->broken && s->size != witnessed))
-			pthread_cond_wait(&s->work, &s->mu);
+		       !witness_due(s, witnessed, tried, last_try)) {
+			if (s->cosign && !s->broken && s->size != witnessed) {
+				/* a failed round: retried a second later */
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_sec += 1;
+				pthread_cond_timedwait(&s->work, &s->mu, &ts);
+			} else {
+				pthread_cond_wait(&s->work, &s->mu);
+			}
+		}
 		job *jobs = s->head;
 		if (jobs) { /* whole jobs, at least one, up to batch_entries */
 			job *last = jobs;
@@ -765,18 +834,10 @@ committer(void *arg)
 			last->next = NULL;
 			s->queued -= n;
 		}
-		int broken = s->broken, stopping = s->stopping;
+		int stopping = s->stopping;
 		pthread_mutex_unlock(&s->mu);
 
-		if (jobs && broken) {
-			drain(s, &fl);
-			prb_err e;
-			prb_err_set(&e, PRB_EFAILED, NULL, UINT64_MAX,
-			            "the log is unusable after a failed batch; "
-			            "restart the server");
-			jobs_fail(jobs, PRB_EFAILED, 0, &e);
-			jobs_done(s, jobs, 0);
-		} else if (jobs && has_records(jobs)) {
+		if (jobs && has_records(jobs)) {
 			drain(s, &fl); /* the index follows the log in order */
 			commit_jobs(s, jobs, &b);
 			jobs_done(s, jobs, b.n);
@@ -790,13 +851,15 @@ committer(void *arg)
 		}
 		/* witnesses: whenever idle, and at least once a second under
 		 * load (the proofs need nothing in flight) */
-		if (s->cosign && !s->broken &&
-		    (fl.n == 0 || now_s() - last_round >= 1.0)) {
+		if (s->cosign && (fl.n == 0 || now_s() - last_round >= 1.0)) {
 			drain(s, &fl);
-			if (prb_log_size(s->log) != witnessed) {
-				witness_round(s);
-				witnessed = prb_log_size(s->log);
-				last_round = now_s();
+			last_round = now_s();
+			if (witness_due(s, witnessed, tried, last_try)) {
+				uint64_t size = prb_log_size(s->log);
+				tried = size;
+				last_try = now_s();
+				if (witness_round(s) == 0)
+					witnessed = size;
 			}
 		}
 		pthread_mutex_lock(&s->mu);
@@ -814,11 +877,13 @@ static int
 submit(prb_server *s, job *j)
 {
 	pthread_mutex_lock(&s->mu);
-	if (s->stopping || s->queued + j->n > s->cfg.queue_entries) {
+	if (s->stopping || !s->running ||
+	    s->queued + j->n > s->cfg.queue_entries) {
 		s->m_rejected_full++;
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
+	s->inside++;
 	j->queued_at = now_s();
 	if (s->tail)
 		s->tail->next = j;
@@ -829,6 +894,8 @@ submit(prb_server *s, job *j)
 	pthread_cond_signal(&s->work);
 	while (!j->done)
 		pthread_cond_wait(&s->done, &s->mu);
+	s->inside--;
+	pthread_cond_broadcast(&s->done); /* prb_serve_stop counts them */
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
@@ -1085,21 +1152,27 @@ gzip_bytes(const uint8_t *data, size_t len, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+/* 1 if Accept-Encoding lists gzip (or "*") without q=0. */
 static int
 accepts_gzip(struct MHD_Connection *c)
 {
 	const char *ae = MHD_lookup_connection_value(
 		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	if (!ae)
-		return 0;
-	for (const char *p = ae; (p = strcasestr(p, "gzip")) != NULL; p += 4) {
-		const char *q = p + 4;
-		while (*q == ' ')
-			q++;
-		if (strncmp(q, ";q=0", 4) == 0 &&
-		    strspn(q + 4, ".0") == strcspn(q + 4, ", "))
-			continue; /* "gzip;q=0": refused */
-		return 1;
+	for (const char *p = ae; p && *p;) {
+		p += strspn(p, " \t,");
+		size_t n = strcspn(p, " \t;,");
+		int gz = (n == 4 && strncasecmp(p, "gzip", 4) == 0) ||
+		         (n == 1 && *p == '*');
+		p += n;
+		double q = 1;
+		while (*p && *p != ',') { /* parameters: ";q=0.5" */
+			p += strspn(p, " \t;");
+			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
+				q = strtod(p + 2, NULL);
+			p += strcspn(p, ";,");
+		}
+		if (gz && q > 0)
+			return 1;
 	}
 	return 0;
 }
@@ -1314,6 +1387,7 @@ serve_metrics(prb_server *s, struct MHD_Connection *c)
 
 typedef struct {
 	prb_httpd_body body;
+	int oom;      /* memory ran out while the body was read */
 	int is_add;
 	int answered; /* a response was queued before the body was read */
 } request;
@@ -1373,12 +1447,18 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (rq->is_add) {
 		if (*upload_size) {
-			prb_httpd_body_add(&rq->body, upload, *upload_size);
+			if (prb_httpd_body_add(&rq->body, upload, *upload_size) &&
+			    !rq->body.too_big)
+				rq->oom = 1;
 			*upload_size = 0;
 			return MHD_YES;
 		}
 		if (rq->answered)
 			return MHD_YES;
+		if (rq->oom)
+			return prb_httpd_replyf(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			                        "out of memory reading the body; "
+			                        "nothing was committed");
 		if (rq->body.too_big) {
 			count_status(s, 413);
 			return prb_httpd_replyf(c, MHD_HTTP_CONTENT_TOO_LARGE,
@@ -1475,17 +1555,20 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 			goto fail;
 	}
 	committed(s);
+	if (s->cosign) { /* already cosigned by a quorum: served at once */
+		prb_verifier lv;
+		size_t len;
+		const char *cp = prb_log_checkpoint(s->log, &len);
+		prb_signer_verifier(cfg->signer, &lv);
+		if (prb_cosign_count(s->cosign, cp, len, &lv) >=
+		    (cfg->quorum ? cfg->quorum : cfg->nwitnesses))
+			set_served(s, cp, len, s->size);
+	}
 	if (!s->cosign && !s->checkpoint) {
 		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                 "out of memory");
 		goto fail;
 	}
-	if (pthread_create(&s->committer, NULL, committer, s) != 0) {
-		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-		                 "cannot start the committer thread");
-		goto fail;
-	}
-	s->started = 1;
 	prb_httpd_cfg hc = {
 		.listen = cfg->listen,
 		.tls_cert = cfg->tls_cert,
@@ -1497,9 +1580,18 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 		.completed = completed,
 		.completed_ctx = s,
 	};
+	/* listening first: until the committer runs, appends get 503 */
 	rc = prb_httpd_start(&hc, &s->httpd, err);
 	if (rc)
 		goto fail;
+	if (pthread_create(&s->committer, NULL, committer, s) != 0) {
+		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                 "cannot start the committer thread");
+		goto fail;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->started = s->running = 1;
+	pthread_mutex_unlock(&s->mu);
 	*out = s;
 	return 0;
 fail:
@@ -1520,11 +1612,19 @@ prb_serve_stop(prb_server *s)
 {
 	if (!s)
 		return;
-	/* stop taking connections; handlers still waiting get their batch */
+	/* no new connections; requests on open ones are refused (503);
+	 * those queued or in a batch are committed and answered, and their
+	 * answers given a moment to leave before the connections close */
+	prb_httpd_quiesce(s->httpd);
 	pthread_mutex_lock(&s->mu);
 	s->stopping = 1;
 	pthread_cond_signal(&s->work);
+	while (s->inside > 0)
+		pthread_cond_wait(&s->done, &s->mu);
 	pthread_mutex_unlock(&s->mu);
+	for (int i = 0; s->httpd && i < 40 && prb_httpd_connections(s->httpd);
+	     i++)
+		usleep(50 * 1000);
 	prb_httpd_stop(s->httpd);
 	if (s->started)
 		pthread_join(s->committer, NULL);

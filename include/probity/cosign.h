@@ -48,9 +48,10 @@ void prb_cosign_free(prb_cosign *c);
 
 /*
  * Asks every witness not backing off to cosign the signed checkpoint
- * `note` of tree size `size`. Returns 0 when at least quorum cosigned,
- * with *out (malloc'd, NUL-terminated) = note followed by the cosignature
- * lines; PRB_ENOSIG when fewer did (*out NULL). *ncosigs (optional) is how
+ * `note` of tree size `size` (its text and first signature line, the
+ * log's own: cosignatures it carries already are dropped). Returns 0 when
+ * at least quorum cosigned, with *out (malloc'd, NUL-terminated) = that
+ * note followed by the new cosignature lines; PRB_ENOSIG when fewer did (*out NULL). *ncosigs (optional) is how
  * many cosigned either way. Each witness that failed is described in
  * err->msg ("URL: why; ..."), also on success.
  */
@@ -58,5 +59,10 @@ int prb_cosign_collect(prb_cosign *c, const char *note, size_t len,
                        uint64_t size, prb_cosign_prove_fn prove, void *pctx,
                        char **out, size_t *outlen, size_t *ncosigs,
                        prb_err *err);
+
+/* How many of the configured witnesses have a valid cosignature on
+ * `note`, which must also verify with the log's key `logkey` (else 0). */
+size_t prb_cosign_count(const prb_cosign *c, const char *note, size_t len,
+                        const prb_verifier *logkey);
 
 #endif

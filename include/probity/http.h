@@ -41,6 +41,12 @@ int prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err);
  * real one when 0 was asked for). Valid until prb_httpd_stop. */
 const char *prb_httpd_url(const prb_httpd *d);
 
+/* Stops accepting new connections; those open go on. */
+void prb_httpd_quiesce(prb_httpd *d);
+
+/* Connections open now. */
+unsigned prb_httpd_connections(const prb_httpd *d);
+
 /* Stops accepting, waits for the connection threads, frees. Accepts NULL. */
 void prb_httpd_stop(prb_httpd *d);
 

@@ -53,12 +53,23 @@ void prb_log_root(const prb_log *log, prb_hash *out);
 const char *prb_log_checkpoint(const prb_log *log, size_t *len);
 
 /*
- * Replaces the durable checkpoint with `note`, which must be the current
- * checkpoint note with more signature lines after it (cosignatures), as a
- * compare-and-swap of the store's checkpoint (store contract item 4). The
- * tree does not change. PRB_EINVAL if batches are staged or in flight, if
- * `note` does not extend the current checkpoint that way, or if it is not
- * a well-formed note; PRB_ECONFLICT if the stored checkpoint changed
+ * Makes the current checkpoint durable by writing its bytes again through
+ * the store's compare-and-swap (a new file, synced, renamed, the directory
+ * synced). For a commit in doubt settled by reopening the log: what the
+ * reopened log read may still be only in the page cache when the failure
+ * was the directory sync after the checkpoint's rename. 0 only when it is
+ * durable; refuses while batches are staged or in flight (PRB_EINVAL).
+ */
+int prb_log_sync_checkpoint(prb_log *log, prb_err *err);
+
+/*
+ * Replaces the durable checkpoint with `note`, which must have the current
+ * checkpoint's text and its first signature line (the log's own), followed
+ * by other signature lines (cosignatures, which replace any the current
+ * one carries), as a compare-and-swap of the store's checkpoint (store
+ * contract item 4). The tree does not change. PRB_EINVAL if batches are
+ * staged or in flight, if `note` is not of that form, or if it is not a
+ * well-formed note; PRB_ECONFLICT if the stored checkpoint changed
  * underneath; an I/O error as for a commit (PRB_EINDOUBT included: reopen).
  */
 int prb_log_publish(prb_log *log, const char *note, size_t len,

@@ -120,6 +120,11 @@ int prb_note_open(const uint8_t *msg, size_t len, const prb_verifier *vs,
 int prb_note_parse(const uint8_t *msg, size_t len, prb_note **out,
                    prb_err *err);
 
+/* The length of a signed note's text, its blank line and its first
+ * signature line with its '\n' (the signer's own, ahead of cosignatures
+ * added later), or 0 if there is no such line. Checks nothing else. */
+size_t prb_note_first_sig_end(const char *note, size_t len);
+
 /* Frees a note. Accepts NULL. */
 void prb_note_free(prb_note *n);
 

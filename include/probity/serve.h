@@ -91,8 +91,10 @@ int prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err);
 /* The URL bound ("http://127.0.0.1:PORT"). */
 const char *prb_serve_url(const prb_server *s);
 
-/* Stops accepting, lets the batch in progress finish and answers it,
- * refuses what is still queued (503), closes the log. Accepts NULL. */
+/* Stops accepting connections, refuses new requests on open ones (503),
+ * commits and answers every request already queued or in a batch, gives
+ * the answers up to 2 s to leave, then closes the connections and the
+ * log. Accepts NULL. */
 void prb_serve_stop(prb_server *s);
 
 #endif

@@ -100,7 +100,8 @@ typedef struct {
  * checkpoint write is installed or removed). The store is reopened too: a
  * write of a later batch may have failed, which the old handle would
  * report for every read. Returns 1 if the batch of n entries turned out
- * committed, 0 if not, -1 if it is still unknown. */
+ * committed (and its checkpoint is durable), 0 if not, -1 if it is still
+ * unknown. */
 static int
 settle(adder *a, uint64_t before, size_t n)
 {
@@ -113,7 +114,11 @@ settle(adder *a, uint64_t before, size_t n)
 	    prb_log_open(a->st, a->signer, 0, &a->log, &e) != 0)
 		return -1;
 	uint64_t size = prb_log_size(a->log);
-	return size == before + n ? 1 : size == before ? 0 : -1;
+	/* in: what the reopened log read may be only in the page cache (a
+	 * failed directory sync after the rename): made durable again */
+	if (size == before + n)
+		return prb_log_sync_checkpoint(a->log, &e) == 0 ? 1 : -1;
+	return size == before ? 0 : -1;
 }
 
 static void

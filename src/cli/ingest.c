@@ -211,7 +211,10 @@ settle(ingester *g, uint64_t before)
 	if (prb_log_open(g->st, g->signer, 0, &g->log, &e) != 0)
 		return -1;
 	uint64_t size = prb_log_size(g->log);
-	return size == before + g->n ? 1 : size == before ? 0 : -1;
+	/* in: made durable again (see add.c settle) */
+	if (size == before + g->n)
+		return prb_log_sync_checkpoint(g->log, &e) == 0 ? 1 : -1;
+	return size == before ? 0 : -1;
 }
 
 /* The batch is in the log: record it in the index, count it, say so. */

@@ -88,6 +88,10 @@ fi
 http -H "$B" -H "Accept-Encoding: gzip;q=0, identity" "$URL/tile/entries/000.p/7"
 eq "gzip;q=0 is not gzip-encoded" "$(hdr Content-Encoding)" ""
 check "... and is the bundle" cmp -s "$T/body" "$L/tile/entries/000.p/7"
+http -H "$B" -H "Accept-Encoding: identity, gzip; q=0.0" "$URL/tile/entries/000.p/7"
+eq "'gzip; q=0.0' is not gzip-encoded" "$(hdr Content-Encoding)" ""
+http -H "$B" -H "Accept-Encoding: br;q=1.0, *;q=0.5" "$URL/tile/entries/000.p/7"
+eq "'*;q=0.5' accepts gzip" "$(hdr Content-Encoding)" gzip
 http -H "$R" "$URL/tile/entries/000.p/8"
 eq "a bundle beyond the tree: 404" "$CODE" 404
 http -H "$R" "$URL/tile/entries/001"

@@ -153,6 +153,19 @@ stop_server "$SPID"
 eq "and it is in" "$(entries_range "$L" "$(cp_size "$L")" "$before" "$(cp_size "$L")")" "doubt-1"
 expect_ok "the log verifies" verify "$L" --vkey "$LVK"
 
+section "SIGTERM while a batch syncs: its request is still answered"
+SHIM_ARGS=""
+serve_shim PRB_SHIM_SLOW_MS=1500 || bad "serve under the shim starts" "$(head_of "$T/f.err")"
+before=$(curl -s -m 10 "$URL/checkpoint" | sed -n 2p)
+( curl -s -m 30 -o "$T/term.body" -w '%{http_code}' -H "$A" --data-binary "at-term" "$URL/add" >"$T/term.code" ) &
+TP=$!
+sleep 0.5
+stop_server "$SPID"
+eq "the server exits 0" "$?" 0
+wait "$TP"
+eq "the request being committed at SIGTERM is answered 200" "$(cat "$T/term.code") $(cat "$T/term.body")" "200 $before"
+eq "... and it is in" "$(entries_range "$L" "$(cp_size "$L")" "$before" "$(cp_size "$L")")" "at-term"
+
 section "a full queue: 503 with Retry-After"
 SHIM_ARGS="--queue 8"
 serve_shim PRB_SHIM_SLOW_MS=1500 || bad "serve under the shim starts" "$(head_of "$T/f.err")"

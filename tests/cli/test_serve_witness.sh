@@ -120,6 +120,53 @@ check "... cosigned by witness 1" cosig_check "$T/cp3" w1.example "$W1VK"
 check "... cosigned by witness 2" cosig_check "$T/cp3" w2.example "$W2VK"
 stop_server "$SPID_S"
 
+section "restarts do not pile up cosignatures; a cosigned checkpoint is served at once"
+for r in 1 2 3; do
+	start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens" \
+		--witness "$W1URL=$W1VK" --witness "$W2URL=$W2VK" || bad "serve restart $r"
+	SURL=$URL
+	sleep 0.5
+	stop_server "$SPID"
+done
+eq "after 3 idle restarts: one cosignature per witness in the checkpoint file" \
+	"$(grep -c "^$EMDASH w1.example " "$L/checkpoint") $(grep -c "^$EMDASH w2.example " "$L/checkpoint")" "1 1"
+verify_ok "the checkpoint still verifies" "$L" "$LVK"
+stop_server "$W2PID"
+start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens" \
+	--witness "$W1URL=$W1VK" --witness "$W2URL=$W2VK" || bad "serve with a witness down"
+SURL=$URL SPID_S=$SPID
+http "$SURL/checkpoint"
+eq "with a witness down, the stored checkpoint cosigned by both is served at once" "$CODE $(sed -n 2p "$T/body")" "200 343"
+check "... with both cosignatures" cosig_check "$T/body" w2.example "$W2VK"
+stop_server "$SPID_S"
+
+section "a failed witness round is retried while the log is idle"
+new_key test.example/idle "$T/ikey" >/dev/null
+IVK=$VK
+new_log "$T/idle" "$T/ikey"
+start_server w3 witness --listen 127.0.0.1:0 --key "$T/w1.key" --log "test.example/idle=$IVK" --state "$T/w3.sqlite" ||
+	bad "witness 3 starts"
+W3PID=$SPID W3URL=$URL
+stop_server "$W3PID"
+start_server s serve "$T/idle" --key "$T/ikey" --listen 127.0.0.1:0 --tokens "$T/tokens" \
+	--witness "$W3URL=$W1VK" || bad "serve of the idle log starts"
+SURL=$URL SPID_S=$SPID
+http "$SURL/checkpoint"
+eq "no witness yet: 503" "$CODE" 503
+eq "... with Retry-After" "$(hdr Retry-After)" 1
+start_server w3 witness --listen "127.0.0.1:${W3URL##*:}" --key "$T/w1.key" --log "test.example/idle=$IVK" --state "$T/w3.sqlite" ||
+	bad "witness 3 restarts on its port"
+W3PID=$SPID
+if published 0; then ok "the witness back, the idle log's checkpoint is published without an append"; else bad "idle retry" "$CODE $(head_of "$T/body")"; fi
+stop_server "$SPID_S"
+stop_server "$W3PID"
+
+section "a server that cannot listen fails cleanly"
+prb serve "$L" --key "$T/key" --listen "127.0.0.1:${W1URL##*:}" --tokens "$T/tokens" --witness "$W1URL=$W1VK"
+eq "the port is taken: exit 1" "$RC" 1
+check "... saying it cannot listen" grep -q "cannot listen" "$T/err"
+witness 2 "${W2URL##*:}" || finish
+
 section "one of two is enough with --witnesses 1; a wrong key and garbage are reported"
 prb keygen w9.example -o "$T/w9.key" --witness
 W9VK=$(cat "$T/out")

@@ -1374,6 +1374,86 @@ test_lock_and_keys(void)
 	prb_signer_free(same);
 }
 
+/* ---- publishing cosigned checkpoints (prb_log_publish) ---------------- */
+
+/* The current checkpoint file's bytes. */
+static char *
+checkpoint_file(const char *d)
+{
+	char p[4300];
+	sprintf(p, "%s/checkpoint", d);
+	FILE *f = fopen(p, "rb");
+	static char buf[8192];
+	size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	return buf;
+}
+
+static void
+test_publish(void)
+{
+	char d[4200], note[4096], more[8192];
+	prb_signer *s = signer("example.com/publish");
+	prb_store *st;
+	prb_log *log;
+	prb_err err;
+	new_dir(d, "publish");
+	create_log(d, s);
+	open_log(d, s, &st, &log, NULL);
+	const uint8_t *pp[1] = {(const uint8_t *)"one"};
+	size_t ll[1] = {3};
+	CHECK(prb_log_append(log, pp, ll, 1, NULL) == 0, "append");
+	size_t len;
+	const char *cp = prb_log_checkpoint(log, &len);
+	if (len >= sizeof note)
+		len = sizeof note - 1;
+	memcpy(note, cp, len);
+	note[len] = 0;
+	/* a cosignature line of another key (not checked by the log) */
+	static const char l1[] = "\xe2\x80\x94 w.example/a AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+	static const char l2[] = "\xe2\x80\x94 w.example/b AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n";
+	snprintf(more, sizeof more, "%s%s", note, l1);
+	CHECK(prb_log_publish(log, more, strlen(more), &err) == 0,
+	      "publish the checkpoint with a cosignature: %s", err.msg);
+	CHECK(strcmp(checkpoint_file(d), more) == 0,
+	      "the checkpoint file holds it");
+	snprintf(more, sizeof more, "%s%s", note, l2);
+	CHECK(prb_log_publish(log, more, strlen(more), &err) == 0 &&
+	              strcmp(checkpoint_file(d), more) == 0,
+	      "a later publish replaces the cosignatures, not piling up");
+	CHECK(prb_log_publish(log, note, len, &err) == PRB_EINVAL,
+	      "no cosignature added: PRB_EINVAL");
+	snprintf(more, sizeof more, "%s", note);
+	more[0] ^= 1; /* another text */
+	strcat(more, l1);
+	CHECK(prb_log_publish(log, more, strlen(more), &err) == PRB_EINVAL,
+	      "another text: PRB_EINVAL");
+	snprintf(more, sizeof more, "%s%s", note, l1);
+	more[len - 5] ^= 1; /* the log's own signature altered */
+	CHECK(prb_log_publish(log, more, strlen(more), &err) == PRB_EINVAL,
+	      "the log's signature altered: PRB_EINVAL");
+	snprintf(more, sizeof more, "%s%s", note, "not a signature line\n");
+	CHECK(prb_log_publish(log, more, strlen(more), &err) != 0,
+	      "a malformed line refused");
+	char before[8192];
+	snprintf(before, sizeof before, "%s", checkpoint_file(d));
+	CHECK(prb_log_sync_checkpoint(log, &err) == 0 &&
+	              strcmp(checkpoint_file(d), before) == 0,
+	      "sync_checkpoint rewrites the same bytes: %s", err.msg);
+	const uint8_t *p2[1] = {(const uint8_t *)"two"};
+	CHECK(prb_log_append(log, p2, ll, 1, &err) == 0 &&
+	              prb_log_size(log) == 2,
+	      "appends go on after publishing: %s", err.msg);
+	prb_log_close(log);
+	prb_store_close(st);
+	CHECK(open_log(d, s, &st, &log, &err) == 0, "reopens: %s", err.msg);
+	prb_log_close(log);
+	prb_store_close(st);
+	prb_signer_free(s);
+}
+
 /* ---- incremental verification (prb_log_verify_extend) ---------------- */
 
 /* Root of the first n leaves of the reference. */
@@ -1525,6 +1605,7 @@ main(void)
 	test_kill_points();
 	test_store();
 	test_lock_and_keys();
+	test_publish();
 	test_verify_extend();
 	rm_rf(tmproot);
 	return T_DONE("test_log");
