@@ -64,12 +64,7 @@ static const char schema_sql[] =
 static int
 db_err(prb_index *ix, prb_err *err, const char *what)
 {
-	int rc = sqlite3_errcode(ix->db);
-	int code = rc == SQLITE_FULL ? PRB_ENOSPC
-	           : rc == SQLITE_NOMEM ? PRB_ENOMEM
-	           : rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? PRB_ECORRUPT
-	           : rc == SQLITE_CONSTRAINT ? PRB_EEXIST
-	                                     : PRB_EIO;
+	int code = prb_sqlite_code(sqlite3_errcode(ix->db));
 	return prb_err_set(err, code, ix->path, UINT64_MAX, "%s: %s", what,
 	                   sqlite3_errmsg(ix->db));
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <sqlite3.h>
 
 #include "util.h"
 
@@ -177,4 +178,25 @@ prb_hex_encode(const uint8_t *in, size_t n, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+int
+prb_sqlite_code(int rc)
+{
+	switch (rc & 0xff) { /* the primary code of an extended one */
+	case SQLITE_FULL:
+		return PRB_ENOSPC;
+	case SQLITE_NOMEM:
+		return PRB_ENOMEM;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return PRB_ECORRUPT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return PRB_ELOCKED;
+	case SQLITE_CONSTRAINT:
+		return PRB_EEXIST;
+	default:
+		return PRB_EIO;
+	}
 }

@@ -68,6 +68,10 @@ int prb_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 int prb_read_file(const char *path, size_t limit, uint8_t **data,
                   size_t *len, prb_err *err);
 
+/* The PRB_E* code for a SQLite result code (SQLITE_FULL: PRB_ENOSPC,
+ * SQLITE_BUSY: PRB_ELOCKED, SQLITE_CONSTRAINT: PRB_EEXIST, ...). */
+int prb_sqlite_code(int sqlite_rc);
+
 /* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 int prb_utf8_valid(const uint8_t *s, size_t len);
 

@@ -240,12 +240,7 @@ sha256_hex(const char *s, char out[2 * PRB_HASH_SIZE + 1])
 static int
 db_fail(prb_witness *w, prb_err *err, const char *what)
 {
-	int rc = sqlite3_errcode(w->db);
-	int code = rc == SQLITE_FULL ? PRB_ENOSPC
-	           : rc == SQLITE_NOMEM ? PRB_ENOMEM
-	           : rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB ? PRB_ECORRUPT
-	           : rc == SQLITE_BUSY ? PRB_ELOCKED
-	                                 : PRB_EIO;
+	int code = prb_sqlite_code(sqlite3_errcode(w->db));
 	return prb_err_set(err, code, w->path, UINT64_MAX, "%s: %s", what,
 	                   sqlite3_errmsg(w->db));
 }
