@@ -482,6 +482,29 @@ proof_checkpoint() { sed '1,/^$/d' "$1"; }
 
 # ---- servers (probity serve, probity witness) -----------------------------
 
+# serve_fixture KEYNAME [TOOL...]: ends the script with a skip unless curl
+# (and each TOOL) is installed; makes the signer key $T/key for KEYNAME
+# (LVK, its verifier key) and the empty log L=$T/log; AT is an append
+# token, A its Authorization header, and $T/tokens (mode 0600) grants it
+# read,append.
+serve_fixture() {
+	_sk=$1; shift
+	for _tool in curl "$@"; do
+		if ! command -v "$_tool" >/dev/null 2>&1; then
+			skip "$_tool is not installed (make deps installs it)"
+			finish
+		fi
+	done
+	L=$T/log
+	new_key "$_sk" "$T/key" || finish
+	LVK=$VK
+	new_log "$L" "$T/key" || finish
+	AT=append-token-0123456789abcdef
+	printf 'read,append %s\n' "$AT" >"$T/tokens"
+	chmod 600 "$T/tokens"
+	A="Authorization: Bearer $AT"
+}
+
 # start_server NAME ARGS...: runs probity ARGS in the background (stdout
 # $T/NAME.out, stderr $T/NAME.err) and waits, at most 20 s, for its
 # "listening on URL" line. Sets URL and SPID; returns 1 if it never listens.

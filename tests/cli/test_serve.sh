@@ -6,21 +6,10 @@
 # counted loop.
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v curl >/dev/null 2>&1; then
-	skip "curl is not installed (make deps installs it)"
-	finish
-fi
-
-L=$T/log
-new_key test.example/serve "$T/key" || finish
-LVK=$VK
-new_log "$L" "$T/key" || finish
-AT=append-token-0123456789abcdef
+serve_fixture test.example/serve
 RT=read-token-0123456789abcdef
 BT=both-token-0123456789abcdef
 printf '# rights token\nappend %s\nread %s\n\nread,append %s\n' "$AT" "$RT" "$BT" >"$T/tokens"
-chmod 600 "$T/tokens"
-A="Authorization: Bearer $AT"
 R="Authorization: Bearer $RT"
 B="Authorization: Bearer $BT"
 

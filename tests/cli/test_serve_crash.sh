@@ -7,18 +7,7 @@
 # fills the bounded queue and the excess gets 503 with Retry-After.
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v curl >/dev/null 2>&1; then
-	skip "curl is not installed (make deps installs it)"
-	finish
-fi
-L=$T/log
-new_key test.example/crash "$T/key" || finish
-LVK=$VK
-new_log "$L" "$T/key" || finish
-AT=append-token-0123456789abcdef
-printf 'read,append %s\n' "$AT" >"$T/tokens"
-chmod 600 "$T/tokens"
-A="Authorization: Bearer $AT"
+serve_fixture test.example/crash
 ROUNDS=${PRB_SERVE_CRASH_ROUNDS:-6}
 CLIENTS=6
 

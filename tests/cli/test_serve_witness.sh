@@ -7,18 +7,7 @@
 # witnesses' 409 answers.
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v curl >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
-	skip "curl and openssl are needed (make deps installs them)"
-	finish
-fi
-L=$T/log
-new_key test.example/wlog "$T/key" || finish
-LVK=$VK
-new_log "$L" "$T/key" || finish
-AT=append-token-0123456789abcdef
-printf 'read,append %s\n' "$AT" >"$T/tokens"
-chmod 600 "$T/tokens"
-A="Authorization: Bearer $AT"
+serve_fixture test.example/wlog openssl
 
 prb keygen w1.example -o "$T/w1.key" --witness
 W1VK=$(cat "$T/out")
