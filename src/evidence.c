@@ -45,20 +45,11 @@ write_new(const char *dir, const char *name, const void *data, size_t len,
 	if (fd < 0)
 		return prb_err_set(err, PRB_EIO, path, UINT64_MAX,
 		                   "cannot create: %s", strerror(errno));
-	const char *p = data;
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = errno;
-			close(fd);
-			return prb_err_set(err, e == ENOSPC ? PRB_ENOSPC : PRB_EIO,
-			                   path, UINT64_MAX, "write: %s",
-			                   strerror(e));
-		}
-		p += w;
-		len -= (size_t)w;
+	int e = prb_write_all(fd, data, len);
+	if (e) {
+		close(fd);
+		return prb_err_set(err, e == ENOSPC ? PRB_ENOSPC : PRB_EIO, path,
+		                   UINT64_MAX, "write: %s", strerror(e));
 	}
 	if (fsync(fd) != 0 || close(fd) != 0)
 		return prb_err_set(err, PRB_EIO, path, UINT64_MAX, "fsync: %s",
@@ -66,19 +57,6 @@ write_new(const char *dir, const char *name, const void *data, size_t len,
 	return 0;
 }
 
-static int
-sync_dir(const char *path, prb_err *err)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		if (fd >= 0)
-			close(fd);
-		return prb_err_set(err, PRB_EIO, path, UINT64_MAX,
-		                   "fsync of the directory failed");
-	}
-	close(fd);
-	return 0;
-}
 
 /* dir must be new or an empty directory; creates it and its subdirs. */
 static int
@@ -437,10 +415,10 @@ prb_evidence_write(const char *dir, prb_log *log, const prb_policy_set *ps,
 	for (int i = 0; rc == 0 && i < 4; i++) {
 		snprintf(sub, sizeof sub, "%s/%s", dir, subs[i]);
 		if (stat(sub, &st) == 0)
-			rc = sync_dir(sub, err);
+			rc = prb_fsync_dir(sub, err);
 	}
 	if (rc == 0)
-		rc = sync_dir(dir, err);
+		rc = prb_fsync_dir(dir, err);
 	free(json);
 	free(leaves);
 	return rc;

@@ -179,20 +179,6 @@ static const prb_store_ops hs_ops = {
 
 /* ---- durable files ---------------------------------------------------- */
 
-static int
-sync_dir(const char *dir, prb_err *err)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return prb_err_set(err, PRB_EIO, dir, UINT64_MAX,
-		                   "fsync of the directory: %s", strerror(e));
-	}
-	close(fd);
-	return 0;
-}
 
 /* The one durable write: dir/name.tmp written and fsynced, renamed to
  * dir/name, dir fsynced. A failed fsync is final (PRB_EIO). */
@@ -210,27 +196,14 @@ write_durable(const char *dir, const char *name, const char *a, size_t alen,
 	if (fd < 0)
 		return prb_err_set(err, PRB_EIO, tmp, UINT64_MAX,
 		                   "cannot create: %s", strerror(errno));
-	const char *parts[2] = {a, b};
-	size_t lens[2] = {alen, blen};
-	for (int i = 0; i < 2; i++) {
-		const char *p = parts[i];
-		size_t len = lens[i];
-		while (len > 0) {
-			ssize_t w = write(fd, p, len);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				int e = errno;
-				close(fd);
-				unlink(tmp);
-				return prb_err_set(err,
-				                   e == ENOSPC ? PRB_ENOSPC : PRB_EIO,
-				                   tmp, UINT64_MAX, "write: %s",
-				                   strerror(e));
-			}
-			p += w;
-			len -= (size_t)w;
-		}
+	int e = prb_write_all(fd, a, alen);
+	if (e == 0)
+		e = prb_write_all(fd, b, blen);
+	if (e) {
+		close(fd);
+		unlink(tmp);
+		return prb_err_set(err, e == ENOSPC ? PRB_ENOSPC : PRB_EIO, tmp,
+		                   UINT64_MAX, "write: %s", strerror(e));
 	}
 	if (fsync(fd) != 0) {
 		int e = errno;
@@ -244,7 +217,7 @@ write_durable(const char *dir, const char *name, const char *a, size_t alen,
 	if (rename(tmp, path) != 0)
 		return prb_err_set(err, PRB_EIO, path, UINT64_MAX,
 		                   "rename: %s", strerror(errno));
-	return sync_dir(dir, err);
+	return prb_fsync_dir(dir, err);
 }
 
 static int
@@ -421,7 +394,7 @@ write_evidence(prb_monitor *m, const char *kind, const uint8_t *note,
 		rc = write_durable(d, "new.checkpoint", (const char *)note, len,
 		                   "", 0, err);
 	if (rc == 0)
-		rc = sync_dir(base, err);
+		rc = prb_fsync_dir(base, err);
 	if (rc)
 		return rc;
 	snprintf(res->evidence_old, sizeof res->evidence_old,

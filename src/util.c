@@ -1,6 +1,8 @@
 /* Encodings and small helpers. base64 rides on OpenSSL's EVP block coder;
  * this file only adds the strictness checks a signed format needs. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,4 +201,35 @@ prb_sqlite_code(int rc)
 	default:
 		return PRB_EIO;
 	}
+}
+
+int
+prb_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? errno : EIO;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+prb_fsync_dir(const char *dir, prb_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return prb_err_set(err, PRB_EIO, dir, UINT64_MAX,
+		                   "fsync of the directory: %s", strerror(e));
+	}
+	close(fd);
+	return 0;
 }

@@ -68,6 +68,14 @@ int prb_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 int prb_read_file(const char *path, size_t limit, uint8_t **data,
                   size_t *len, prb_err *err);
 
+/* Writes all of data to fd, retrying short writes and EINTR. Returns 0
+ * or the errno of the failure (ENOSPC for a full disk). */
+int prb_write_all(int fd, const void *data, size_t len);
+
+/* fsyncs the directory `dir`, so entries made in it are durable.
+ * PRB_EIO naming it. */
+int prb_fsync_dir(const char *dir, prb_err *err);
+
 /* The PRB_E* code for a SQLite result code (SQLITE_FULL: PRB_ENOSPC,
  * SQLITE_BUSY: PRB_ELOCKED, SQLITE_CONSTRAINT: PRB_EEXIST, ...). */
 int prb_sqlite_code(int sqlite_rc);
