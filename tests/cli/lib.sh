@@ -510,6 +510,9 @@ serve_fixture() {
 # "listening on URL" line. Sets URL and SPID; returns 1 if it never listens.
 start_server() {
 	_sn=$1; shift
+	# emptied here, not only by the redirection below, which the
+	# background job may do after the loop has read an earlier run's line
+	: >"$T/$_sn.out"
 	"$PROBITY" "$@" >"$T/$_sn.out" 2>"$T/$_sn.err" &
 	SPID=$!
 	BGPIDS="$BGPIDS $SPID"

@@ -70,6 +70,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 # serve_shim SHIMENV...: starts serve with the shim preloaded
 serve_shim() {
+	: >"$T/f.out" # not left to the background job: see start_server
 	env "$@" LD_PRELOAD="$T/shim.so" "$PROBITY" serve "$L" --key "$T/key" --listen 127.0.0.1:0 \
 		--tokens "$T/tokens" $SHIM_ARGS >"$T/f.out" 2>"$T/f.err" &
 	SPID=$!
