@@ -157,10 +157,10 @@ eq "the request being committed at SIGTERM is answered 200" "$(cat "$T/term.code
 eq "... and it is in" "$(entries_range "$L" "$(cp_size "$L")" "$before" "$(cp_size "$L")")" "at-term"
 
 section "a full queue: 503 with Retry-After"
-SHIM_ARGS="--queue 8"
-serve_shim PRB_SHIM_SLOW_MS=1500 || bad "serve under the shim starts" "$(head_of "$T/f.err")"
+SHIM_ARGS="--queue 3"
+serve_shim PRB_SHIM_SLOW_MS=3000 || bad "serve under the shim starts" "$(head_of "$T/f.err")"
 i=0 QP=""
-while [ "$i" -lt 6 ]; do
+while [ "$i" -lt 8 ]; do
 	curl -s -m 30 -o "$T/q.$i" -D "$T/qh.$i" -w '%{http_code}\n' -H "$A" --data-binary "$(printf 'q%s-1\nq%s-2\nq%s-3' "$i" "$i" "$i")" "$URL/add" >"$T/qc.$i" &
 	QP="$QP $!"
 	i=$((i + 1))
@@ -169,12 +169,12 @@ for p in $QP; do wait "$p"; done
 codes=$(cat "$T"/qc.* | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
 n503=$(cat "$T"/qc.* | grep -c 503)
 n200=$(cat "$T"/qc.* | grep -c 200)
-if [ "$n503" -ge 1 ] && [ "$n200" -ge 2 ] && [ $((n503 + n200)) -eq 6 ]; then
-	ok "six 3-entry requests on a queue of 8 behind a slow disk: some 503 ($codes)"
+if [ "$n503" -ge 1 ] && [ "$n200" -ge 2 ] && [ $((n503 + n200)) -eq 8 ]; then
+	ok "eight 3-entry requests on a queue of 3 behind a slow disk (at most two batches in flight, one request queued): some 503 ($codes)"
 else
 	bad "queue full gives 503" "$codes"
 fi
-for i in 0 1 2 3 4 5; do
+for i in 0 1 2 3 4 5 6 7; do
 	if grep -q 503 "$T/qc.$i"; then
 		eq "503 has Retry-After" "$(grep -i '^Retry-After:' "$T/qh.$i" | tr -d '\r')" "Retry-After: 1"
 		break
