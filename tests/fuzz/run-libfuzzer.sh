@@ -4,10 +4,10 @@
 #   sh tests/fuzz/run-libfuzzer.sh [SECONDS] [HARNESS...]
 #
 # SECONDS (default 60) is the run time of each harness; HARNESS names
-# (note, checkpoint, key, proof, jcs, records, ctdigest, gzip, entry,
-# witness) limit
-# the run to those. Each harness is built with clang
-# (-fsanitize=fuzzer,address,undefined) into build/fuzz/ and run on
+# (the fuzz_<name>.c files: checkpoint, ctdigest, edge, entry, gzip, jcs,
+# key, note, policy, proof, records, witness) limit the run to those.
+# Each harness is built with clang (-fsanitize=fuzzer,address,undefined)
+# into build/fuzz/ and run on
 # build/fuzz/corpus-<name>, a copy of tests/fuzz/corpus/<name> kept between
 # runs, so the committed corpus is never written to. A crash, leak, timeout
 # or sanitizer report stops that harness; its reproducer path is printed
@@ -21,7 +21,8 @@ SECONDS_EACH=${1:-60}
 [ $# -gt 0 ] && shift
 case $SECONDS_EACH in
 '' | *[!0-9]*)
-	echo "usage: $0 [SECONDS] [note|checkpoint|key|proof|jcs|records|ctdigest|gzip|entry|witness ...]" >&2
+	echo "usage: $0 [SECONDS] [HARNESS...]; harnesses:" \
+		"$(ls tests/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||' | tr '\n' ' ')" >&2
 	exit 2
 	;;
 esac
