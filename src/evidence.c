@@ -63,19 +63,13 @@ static int
 make_bundle_dir(const char *dir, prb_err *err)
 {
 	if (mkdir(dir, 0755) != 0) {
-		DIR *d = errno == EEXIST ? opendir(dir) : NULL;
-		if (!d)
+		if (errno != EEXIST)
 			return prb_err_set(err, PRB_EIO, dir, UINT64_MAX,
-			                   "cannot create the bundle directory");
-		struct dirent *de;
-		int empty = 1;
-		while ((de = readdir(d)) != NULL)
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				empty = 0;
-		closedir(d);
-		if (!empty)
-			return prb_err_set(err, PRB_EEXIST, dir, UINT64_MAX,
-			                   "exists and is not empty");
+			                   "cannot create the bundle directory: %s",
+			                   strerror(errno));
+		int rc = prb_dir_check_empty(dir, err);
+		if (rc)
+			return rc;
 	}
 	char sub[PATH_MAX];
 	const char *subs[] = {"entries", "proofs", "policies"};

@@ -779,6 +779,15 @@ sign_checkpoint(prb_signer *signer, const prb_checkpoint *cp, char **note,
 	return prb_note_sign(text, (size_t)n, &signer, 1, note, len, err);
 }
 
+/* A list() callback: notes that a name exists and stops. */
+static int
+any_name(void *ctx, const char *name)
+{
+	(void)name;
+	*(int *)ctx = 1;
+	return 1;
+}
+
 int
 prb_log_create(prb_store *st, prb_signer *signer, prb_err *err)
 {
@@ -798,6 +807,15 @@ prb_log_create(prb_store *st, prb_signer *signer, prb_err *err)
 		return prb_err_set(err, PRB_EEXIST, "checkpoint", UINT64_MAX,
 		                   "a log already exists here");
 	}
+	/* tiles of an earlier log would be overwritten by different ones,
+	 * and its checkpoints contradicted under the same key */
+	int found = 0;
+	rc = st->ops->list(st, "tile/", any_name, &found, err);
+	if (found) /* any_name stopped the listing */
+		rc = prb_err_set(err, PRB_EEXIST, "tile/", UINT64_MAX,
+		                 "tiles of an earlier log are here");
+	if (rc)
+		return rc;
 	rc = sign_checkpoint(signer, &cp, &note, &len, err);
 	if (rc)
 		return rc;

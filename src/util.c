@@ -1,5 +1,6 @@
 /* Encodings and small helpers. base64 rides on OpenSSL's EVP block coder;
  * this file only adds the strictness checks a signed format needs. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -232,4 +233,22 @@ prb_fsync_dir(const char *dir, prb_err *err)
 	}
 	close(fd);
 	return 0;
+}
+
+int
+prb_dir_check_empty(const char *dir, prb_err *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return prb_err_set(err, PRB_EIO, dir, UINT64_MAX, "cannot read: %s",
+		                   strerror(errno));
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			rc = prb_err_set(err, PRB_EEXIST, dir, UINT64_MAX,
+			                 "exists and is not empty: holds %.200s",
+			                 de->d_name);
+	closedir(d);
+	return rc;
 }

@@ -76,6 +76,11 @@ int prb_write_all(int fd, const void *data, size_t len);
  * PRB_EIO naming it. */
 int prb_fsync_dir(const char *dir, prb_err *err);
 
+/* Whether directory `dir` holds anything: 0 if it is empty, PRB_EEXIST
+ * naming one of its entries ("exists and is not empty: holds NAME"), or
+ * PRB_EIO when it cannot be read. */
+int prb_dir_check_empty(const char *dir, prb_err *err);
+
 /* The PRB_E* code for a SQLite result code (SQLITE_FULL: PRB_ENOSPC,
  * SQLITE_BUSY: PRB_ELOCKED, SQLITE_CONSTRAINT: PRB_EEXIST, ...). */
 int prb_sqlite_code(int sqlite_rc);

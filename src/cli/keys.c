@@ -1,5 +1,6 @@
 /* probity keygen, probity init. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "util.h"
 
 static const char keygen_usage[] =
 	"usage: probity keygen NAME -o KEYFILE [--witness]\n"
@@ -124,6 +126,16 @@ cmd_init(int argc, char **argv)
 	if (mkdir(dir, 0755) == 0 ? cli_fsync_parent(dir) != 0
 	                           : errno != EEXIST) {
 		cli_failf("init", "%s: %s", dir, strerror(errno));
+		goto done;
+	}
+	/* not over another log's files, nor anything else */
+	if (prb_dir_check_empty(dir, &err)) {
+		char cp[PATH_MAX];
+		snprintf(cp, sizeof cp, "%s/checkpoint", dir);
+		if (err.code == PRB_EEXIST && access(cp, F_OK) == 0)
+			cli_failf("init", "%s: a log already exists here", dir);
+		else
+			cli_fail("init", &err);
 		goto done;
 	}
 	if (cli_key_outside("init", key, dir))

@@ -129,6 +129,22 @@ sum=$(fsha "$DA/checkpoint")
 expect_fail "init refuses a directory that holds a log" init "$DA" --key "$KA"
 expect_fail "init refuses a log even with another key" init "$DA" --key "$T/a2.key"
 eq "refused init left the checkpoint alone" "$(fsha "$DA/checkpoint")" "$sum"
+# An earlier log's files without its checkpoint: a new log there would
+# overwrite its tiles and contradict its checkpoints under the same key.
+mkdir "$T/stale"
+prb init "$T/stale" --key "$KA"
+printf 's1\ns2\ns3\n' | prb add "$T/stale" --key "$KA"
+rm "$T/stale/checkpoint"
+tiles_before=$(cd "$T/stale" && find tile -type f | sort | xargs sha256sum | sha256sum)
+expect_fail "init refuses a directory holding an earlier log's tiles" init "$T/stale" --key "$KA"
+err_has "the refusal says the directory is not empty" 'not empty'
+check "refused init wrote no checkpoint over stale tiles" [ ! -e "$T/stale/checkpoint" ]
+eq "refused init left the stale tiles alone" \
+	"$(cd "$T/stale" && find tile -type f | sort | xargs sha256sum | sha256sum)" "$tiles_before"
+mkdir "$T/other"
+echo notes >"$T/other/README"
+expect_fail "init refuses a non-empty directory (help: new or empty)" init "$T/other" --key "$KA"
+err_has "the refusal names what the directory holds" 'README'
 mkdir "$T/i1" "$T/i2" "$T/i3"
 expect_fail "init with a missing key file" init "$T/i1" --key "$T/no-such.key"
 check "no checkpoint after a failed init" [ ! -e "$T/i1/checkpoint" ]

@@ -1333,6 +1333,27 @@ test_lock_and_keys(void)
 	new_dir(d, "lock");
 	create_log(d, s);
 	CHECK(create_log(d, s) == PRB_EEXIST, "create refuses an existing log");
+	{ /* an earlier log's tiles without its checkpoint: refused too */
+		char d2[4200], cp[4300];
+		new_dir(d2, "lock-stale");
+		create_log(d2, s);
+		open_log(d2, s, &st, &log, NULL);
+		const uint8_t *e1[1] = {(const uint8_t *)"x"};
+		size_t l1[1] = {1};
+		prb_log_append(log, e1, l1, 1, NULL);
+		prb_log_close(log);
+		prb_store_close(st);
+		sprintf(cp, "%s/checkpoint", d2);
+		unlink(cp);
+		prb_err_clear(&err);
+		CHECK(prb_store_open_dir(d2, PRB_SYNC_FILES, &st, NULL) == 0 &&
+		              prb_log_create(st, s, &err) == PRB_EEXIST &&
+		              strstr(err.msg, "earlier log") != NULL &&
+		              access(cp, F_OK) != 0,
+		      "create refuses a store holding tiles, writes nothing: %s",
+		      err.msg);
+		prb_store_close(st);
+	}
 	open_log(d, s, &st, &log, NULL);
 	CHECK(open_log(d, s, &st2, &log2, &err) == PRB_ELOCKED,
 	      "second writer gets PRB_ELOCKED: %s", err.msg);
