@@ -91,6 +91,7 @@ typedef struct {
 	prb_cosign *cosign;      /* NULL without --witness */
 	uint64_t witnessed;      /* the size last sent to the witnesses */
 	int witness_failed;      /* a quorum was missed: exit status 1 */
+	int out_err;             /* stdout failed (errno): no more "size N" */
 	/* the input being read */
 	const char *name;
 	unsigned long long line;
@@ -121,13 +122,22 @@ settle(adder *a, uint64_t before, size_t n)
 	return size == before ? 0 : -1;
 }
 
-static void
+/* Counts a durable batch and prints "size N"; -1 when stdout cannot take
+ * it (a->out_err says why). */
+static int
 acknowledge(adder *a, size_t n, uint64_t size)
 {
 	a->committed += n;
 	cli_progress_done(&a->pr);
-	printf("size %llu\n", (unsigned long long)size);
-	fflush(stdout);
+	if (a->out_err)
+		return -1;
+	errno = 0;
+	if (printf("size %llu\n", (unsigned long long)size) < 0 ||
+	    fflush(stdout) != 0) {
+		a->out_err = errno ? errno : EIO;
+		return -1;
+	}
+	return 0;
 }
 
 static flight
@@ -186,7 +196,9 @@ fail(adder *a, const flight *f, const prb_err *err, flight staged)
 	return -1;
 }
 
-/* Waits for the oldest batch in flight and acknowledges it. */
+/* Waits for the oldest batch in flight and acknowledges it. When its
+ * "size N" cannot be printed, the run stops: the batches still in flight
+ * are waited for, and the error says what is committed. */
 static int
 collect(adder *a)
 {
@@ -194,12 +206,23 @@ collect(adder *a)
 	uint64_t size;
 	prb_err_clear(&err);
 	flight f = pop_flight(a);
-	if (prb_log_append_wait(a->log, &size, &err) == 0) {
-		acknowledge(a, f.n, size);
-		return 0;
-	}
 	flight staged = {a->batch_n, a->name, a->line};
-	return fail(a, &f, &err, staged);
+	if (prb_log_append_wait(a->log, &size, &err))
+		return fail(a, &f, &err, staged);
+	if (acknowledge(a, f.n, size) == 0)
+		return 0;
+	while (a->nfl > 0) {
+		f = pop_flight(a);
+		if (prb_log_append_wait(a->log, &size, &err))
+			return fail(a, &f, &err, staged);
+		acknowledge(a, f.n, size);
+	}
+	cli_progress_done(&a->pr);
+	cli_failf("add", "stdout: %s: \"size N\" cannot be printed; %llu "
+	          "entries from this run are committed (log size %llu), nothing "
+	          "after them; stopping", strerror(a->out_err), a->committed,
+	          a->start_size + a->committed);
+	return -1;
 }
 
 /* The batch being read failed with err while it was staged or started:

@@ -212,7 +212,7 @@ check_bundle(const char *dir, const char *bundle)
 		printf("reproduced %s: %zu findings of %zu policies on %s at "
 		       "size %llu, byte for byte\n", fj, nf, ps.n, dir,
 		       (unsigned long long)c.size);
-		rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+		rc = cli_stdout_done("audit");
 		goto done;
 	}
 	size_t at = 0;
@@ -306,7 +306,7 @@ cmd_audit(int argc, char **argv)
 	for (int s = fail_sev; s >= 0 && s <= PRB_SEV_CRITICAL; s++)
 		if (by[s])
 			rc = EXIT_FINDINGS;
-	if (fflush(stdout) != 0)
+	if (cli_stdout_done("audit") != EXIT_OK)
 		rc = EXIT_FAIL;
 done:
 	prb_findings_free(f, n);
@@ -432,5 +432,5 @@ cmd_verify_evidence(int argc, char **argv)
 	       "findings citing %zu entries, every entry proven included\n",
 	       pos[0], s.cp.origin, (unsigned long long)s.cp.size, v[0].name,
 	       s.findings, s.entries);
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+	return cli_stdout_done("audit");
 }

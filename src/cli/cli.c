@@ -112,6 +112,17 @@ cli_failf(const char *cmd, const char *fmt, ...)
 }
 
 int
+cli_stdout_done(const char *cmd)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return EXIT_OK;
+	int e = errno;
+	clearerr(stdout);
+	return cli_failf(cmd, "stdout: %s", e ? strerror(e) : "write error");
+}
+
+int
 cli_u64(const char *cmd, const char *what, const char *s,
         unsigned long long *out)
 {

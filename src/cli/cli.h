@@ -48,6 +48,11 @@ int cli_failf(const char *cmd, const char *fmt, ...)
 #endif
 	;
 
+/* Flushes stdout: EXIT_OK, or "probity CMD: stdout: <reason>" on stderr
+ * and EXIT_FAIL when what was printed could not all be written (a full
+ * disk, a closed descriptor). */
+int cli_stdout_done(const char *cmd);
+
 /* Parses a decimal uint64 argument; prints an error on failure. */
 int cli_u64(const char *cmd, const char *what, const char *s,
             unsigned long long *out);

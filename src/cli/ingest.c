@@ -228,8 +228,14 @@ committed(ingester *g)
 	uint64_t size = prb_log_size(g->log);
 	int rc = prb_index_commit(g->ix, size, &root, &err);
 	cli_progress_done(&g->pr);
-	printf("size %llu\n", (unsigned long long)size);
-	fflush(stdout);
+	errno = 0;
+	if ((printf("size %llu\n", (unsigned long long)size) < 0 ||
+	     fflush(stdout) != 0) && rc == 0) {
+		int e = errno ? errno : EIO;
+		prb_err_set(&err, PRB_EIO, "stdout", UINT64_MAX,
+		            "%s: \"size N\" cannot be printed", strerror(e));
+		rc = PRB_EIO;
+	}
 	for (size_t i = 0; i < g->n; i++)
 		free(g->ents[i]);
 	g->n = 0;
@@ -239,7 +245,11 @@ committed(ingester *g)
 	g->blobs += g->b_blobs;
 	g->b_fresh = g->b_source_text = g->b_blobs = 0;
 	memcpy(g->last_committed, g->last_batched, sizeof g->last_committed);
-	if (rc != 0) {
+	if (rc == PRB_EIO && strcmp(err.where, "stdout") == 0)
+		cli_failf("ingest", "stdout: %s; the log holds %llu entries, "
+		          "this batch included, and the index records them; "
+		          "stopping", err.msg, (unsigned long long)size);
+	else if (rc != 0) {
 		cli_fail("ingest", &err);
 		cli_failf("ingest", "the log holds %llu entries, this batch "
 		          "included, but the index could not record them; the "

@@ -88,7 +88,16 @@ cmd_keygen(int argc, char **argv)
 	if (write_key_file(out, skey, sizeof skey))
 		goto done;
 	printf("%s\n", vkey);
-	rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout)) {
+		rc = EXIT_OK;
+	} else { /* nobody has its verifier key: the key is of no use */
+		int e = errno;
+		unlink(out);
+		cli_failf("keygen", "stdout: %s; %s removed (its verifier key "
+		          "could not be printed)", e ? strerror(e) : "write error",
+		          out);
+	}
 done:
 	OPENSSL_cleanse(skey, sizeof skey);
 	prb_signer_free(s);

@@ -28,7 +28,7 @@ cmd_checkpoint(int argc, char **argv)
 	fwrite(note, 1, len, stdout);
 	prb_log_close(log);
 	prb_store_close(st);
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+	return cli_stdout_done("checkpoint");
 }
 
 static const char prove_usage[] =
@@ -76,7 +76,7 @@ cmd_prove(int argc, char **argv)
 		goto done;
 	}
 	fwrite(out, 1, len, stdout);
-	rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+	rc = cli_stdout_done("prove");
 done:
 	free(out);
 	prb_log_close(log);
@@ -131,7 +131,7 @@ cmd_consistency(int argc, char **argv)
 		goto done;
 	}
 	fwrite(out, 1, outlen, stdout);
-	rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+	rc = cli_stdout_done("consistency");
 done:
 	free(out);
 	prb_log_close(log);

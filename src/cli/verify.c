@@ -170,7 +170,7 @@ cmd_verify(int argc, char **argv)
 		       "next ingest or probity reindex indexes them)\n",
 		       (unsigned long long)covers, (unsigned long long)covers,
 		       (unsigned long long)size - 1);
-	return EXIT_OK;
+	return cli_stdout_done("verify");
 }
 
 static const char verify_proof_usage[] =

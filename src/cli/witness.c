@@ -248,10 +248,8 @@ cmd_witness(int argc, char **argv)
 		goto done;
 	}
 	printf("listening on %s\n", prb_httpd_url(d));
-	if (fflush(stdout) != 0) {
-		cli_failf("witness", "stdout: write failed");
+	if (cli_stdout_done("witness") != EXIT_OK)
 		goto done;
-	}
 	prb_httpd_wait_signal();
 	rc = EXIT_OK;
 done:

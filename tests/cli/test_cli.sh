@@ -769,6 +769,44 @@ entries_range "$DS" "$sz" 0 "$sz" >"$T/sgot"
 check "all $sz entries of the small adds read back in order" cmp -s "$T/sgot" "$T/sexp"
 
 # ---------------------------------------------------------------------------
+section "stdout that cannot be written (/dev/full)"
+# to_full MSG ARGS...: probity ARGS with stdout on /dev/full must fail
+# (not by a signal) with a one-line error that names stdout.
+to_full() {
+	m=$1; shift
+	LASTCMD="probity $* >/dev/full"
+	# shellcheck disable=SC2086
+	$TO "$PROBITY" "$@" >/dev/full 2>"$T/err" </dev/null
+	RC=$?
+	sanity_after "$LASTCMD" "$T/err"
+	if [ "$RC" -eq 0 ] || [ "$RC" -gt 128 ] || [ "$RC" -eq 124 ]; then
+		bad "$m" "command: $LASTCMD" "exit $RC, expected 1"
+	elif ! one_line "$T/err" || ! grep -q 'stdout' "$T/err"; then
+		bad "$m" "command: $LASTCMD" "stderr: $(head_of "$T/err" 3)"
+	else
+		ok "$m"
+	fi
+}
+if [ -w /dev/full ]; then
+	DF=$T/logF
+	new_log "$DF" "$KA"
+	printf 'f1\nf2\nf3\n' >"$T/fin"
+	to_full "add: \"size N\" unprintable is an error" add "$DF" --key "$KA" "$T/fin"
+	err_has "add: the error says how many entries are committed" '3 entries from this run are committed \(log size 3\)'
+	verify_ok "the log verifies after add's stdout failed" "$DF" "$VKA"
+	entries_range "$DF" 3 0 3 >"$T/fgot"
+	check "the entries add reported committed are there" cmp -s "$T/fgot" "$T/fin"
+	to_full "checkpoint: unwritable stdout is an error" checkpoint "$DF"
+	to_full "prove: unwritable stdout is an error" prove "$DF" 1
+	to_full "consistency: unwritable stdout is an error" consistency "$DF" 1 3
+	to_full "verify: unwritable stdout is an error" verify "$DF" --vkey "$VKA"
+	to_full "keygen: unwritable stdout is an error" keygen full.example/k -o "$T/full.key"
+	check "keygen left no key whose verifier key nobody saw" [ ! -e "$T/full.key" ]
+else
+	skip "/dev/full is not writable here: stdout-failure tests"
+fi
+
+# ---------------------------------------------------------------------------
 section "large logs: 65,536 and 70,000 entries"
 DL=$T/logL
 new_log "$DL" "$KB"
