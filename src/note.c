@@ -176,6 +176,12 @@ parse_skey(const char *skey, size_t len, uint8_t type, prb_signer *s,
 		            "not a signer key (PRIVATE+KEY+name+id+key)");
 		goto fail;
 	}
+	if (ln > PRB_NAME_MAX) {
+		prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
+		            "signer key name of %zu bytes: probity takes names "
+		            "of at most %d bytes", ln, PRB_NAME_MAX);
+		goto fail;
+	}
 	if (!name_valid(name, ln) || parse_hex32(hex, lh, &id) ||
 	    len > 4 * sizeof key / 3 ||
 	    prb_b64_decode(skey, len, key, &klen) || klen != 1 + SEED_SIZE) {
@@ -185,13 +191,16 @@ parse_skey(const char *skey, size_t len, uint8_t type, prb_signer *s,
 		goto fail;
 	}
 	if (key[0] != type) {
-		prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
-		            type == PRB_SIG_ED25519
-		                    ? "a cosigner key (type 0x04) where a log "
-		                      "signer key (type 0x01) is needed"
-		                    : "not a cosigner key: type 0x%02x, need "
-		                      "0x04 (cosignature/v1)",
-		            key[0]);
+		if (type == PRB_SIG_ED25519 && key[0] == PRB_SIG_COSIGV1)
+			prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
+			            "a cosigner key (type 0x04) where a log signer "
+			            "key (type 0x01) is needed");
+		else
+			prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
+			            "signer key of type 0x%02x: need 0x%02x (%s)",
+			            key[0], type,
+			            type == PRB_SIG_ED25519 ? "Ed25519"
+			                                    : "cosignature/v1");
 		goto fail;
 	}
 	memcpy(s->name, name, ln);
@@ -229,6 +238,11 @@ static int
 generate_key(const char *name, uint8_t type, prb_signer *s, prb_err *err)
 {
 	uint8_t seed[SEED_SIZE];
+	if (strlen(name) > PRB_NAME_MAX)
+		return prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
+		                   "key name of %zu bytes: probity takes names "
+		                   "of at most %d bytes", strlen(name),
+		                   PRB_NAME_MAX);
 	if (!name_valid(name, strlen(name)))
 		return prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
 		                   "invalid key name \"%s\": it must be non-empty "

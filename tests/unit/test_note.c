@@ -428,9 +428,30 @@ kat_generate(void)
 		prb_signer_free(rc == 0 ? s : NULL);
 	}
 	s = NULL;
-	rc = prb_signer_generate(long_name, &s, NULL);
-	CHECK(rc < 0, "%d-byte name accepted", PRB_NAME_MAX + 1);
+	prb_err err;
+	prb_err_clear(&err);
+	rc = prb_signer_generate(long_name, &s, &err);
+	CHECK(rc < 0 && strstr(err.msg, "at most 255 bytes"),
+	      "%d-byte name accepted, or not said why: %s", PRB_NAME_MAX + 1,
+	      err.msg);
 	prb_signer_free(rc == 0 ? s : NULL);
+	{ /* a key of another signature type (0x02, ECDSA in signed-note) */
+		char skey[PRB_KEY_MAX];
+		prb_signer *g = NULL, *t = NULL;
+		prb_signer_generate("example.com/type", &g, NULL);
+		prb_signer_skey(g, skey, sizeof skey);
+		prb_signer_free(g);
+		char *b = strrchr(skey, '+') + 1; /* base64(0x01 || seed) */
+		static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		int v = (int)(strchr(b64, b[1]) - b64); /* bits 01xxxx: 0x01 */
+		b[1] = b64[v + 16]; /* bits 10xxxx: type byte 0x02 */
+		prb_err_clear(&err);
+		rc = prb_signer_parse(skey, strlen(skey), &t, &err);
+		CHECK(rc < 0 && strstr(err.msg, "type 0x02") &&
+		              !strstr(err.msg, "cosigner"),
+		      "a type-0x02 signer key: %s", err.msg);
+		prb_signer_free(rc == 0 ? t : NULL);
+	}
 	long_name[PRB_NAME_MAX] = 0;
 	s = NULL;
 	rc = prb_signer_generate(long_name, &s, NULL);
