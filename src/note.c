@@ -660,11 +660,13 @@ split_note(const uint8_t *msg, size_t len, size_t *text_len)
 	return -1;
 }
 
+/* "malformed note: WHY at byte OFF" (the offset is also err->offset). */
 static int
 malformed(prb_err *err, uint64_t off, const char *why)
 {
-	return prb_err_set(err, PRB_EMALFORMED, NULL, off, "malformed note: %s",
-	                   why);
+	return prb_err_set(err, PRB_EMALFORMED, NULL, off,
+	                   "malformed note: %s at byte %llu", why,
+	                   (unsigned long long)off);
 }
 
 /* State while reading a note's signature block. */
@@ -764,7 +766,11 @@ open_note(const uint8_t *msg, size_t len, const prb_verifier *vs, size_t nvs,
 		return malformed(err, 0, "not UTF-8");
 	for (size_t i = 0; i < len; i++)
 		if (msg[i] < 0x20 && msg[i] != '\n')
-			return malformed(err, i, "control character");
+			return malformed(err, i, msg[i] == '\r'
+			                                 ? "carriage return (CRLF line ends?)"
+			                                 : "control character");
+	if (len == 0 || msg[len - 1] != '\n')
+		return malformed(err, len, "no newline at the end");
 	if (split_note(msg, len, &tlen) || tlen + 1 >= len)
 		return malformed(err, len, "no blank line before signatures");
 	prb_note *n = calloc(1, sizeof *n);

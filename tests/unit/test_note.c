@@ -256,6 +256,34 @@ kat_open_repeats(const prb_verifier *vs)
 	      "a repeated unknown signature is kept once (rc %d)", rc);
 	if (n)
 		prb_note_free(n);
+	/* malformed notes: the error says what and at which byte */
+	static const char good[] = PETER_NOTE;
+	char buf[sizeof good + 8];
+	prb_err err;
+	size_t gl = strlen(good);
+	memcpy(buf, good, gl - 1); /* no final newline */
+	prb_err_clear(&err);
+	n = NULL;
+	rc = prb_note_open((const uint8_t *)buf, gl - 1, vs, 1, &n, &err);
+	CHECK(rc == PRB_EMALFORMED && err.offset == gl - 1 &&
+	              strstr(err.msg, "no newline at the end"),
+	      "a note without its final newline: %s", err.msg);
+	memcpy(buf, good, gl);
+	buf[4] = '\r';
+	prb_err_clear(&err);
+	rc = prb_note_open((const uint8_t *)buf, gl, vs, 1, &n, &err);
+	CHECK(rc == PRB_EMALFORMED && err.offset == 4 &&
+	              strstr(err.msg, "carriage return") &&
+	              strstr(err.msg, "at byte 4"),
+	      "a carriage return is named with its byte: %s", err.msg);
+	memcpy(buf, good, gl);
+	memcpy(buf + gl, "junk\n", 6);
+	prb_err_clear(&err);
+	rc = prb_note_open((const uint8_t *)buf, gl + 5, vs, 1, &n, &err);
+	CHECK(rc == PRB_EMALFORMED && err.offset == gl &&
+	              strstr(err.msg, "bad signature line"),
+	      "a trailing non-signature line is named with its byte: %s",
+	      err.msg);
 }
 
 static void
