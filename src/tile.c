@@ -149,8 +149,10 @@ prb_bundle_parse(const uint8_t *bundle, size_t len, unsigned expect,
 	while (off < len) {
 		if (i == PRB_TILE_WIDTH || (expect && i == expect))
 			return prb_err_set(err, PRB_EMALFORMED, NULL, off,
-			                   "bundle has more than %u entries",
-			                   expect ? expect : PRB_TILE_WIDTH);
+			                   "bundle has more than %u entries: %zu "
+			                   "bytes after entry %u, from byte %zu",
+			                   expect ? expect : PRB_TILE_WIDTH,
+			                   len - off, i - 1, off);
 		if (len - off < 2)
 			return prb_err_set(err, PRB_EMALFORMED, NULL, off,
 			                   "truncated length prefix of entry %u", i);

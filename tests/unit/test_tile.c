@@ -199,8 +199,12 @@ kat_bundles(void)
 	rc = prb_bundle_parse(b, sizeof b, 4, bundle_cb, &s, NULL);
 	CHECK(rc < 0, "expect 4 of 3 fails (rc %d)", rc);
 	memset(&s, 0, sizeof s);
-	rc = prb_bundle_parse(b, sizeof b, 2, bundle_cb, &s, NULL);
-	CHECK(rc < 0, "expect 2 of 3 fails (rc %d)", rc);
+	prb_err_clear(&err);
+	rc = prb_bundle_parse(b, sizeof b, 2, bundle_cb, &s, &err);
+	CHECK(rc < 0 && err.offset == 7 &&
+	              strstr(err.msg, "3 bytes after entry 1, from byte 7"),
+	      "expect 2 of 3 fails, naming the extra bytes (rc %d): %s", rc,
+	      err.msg);
 
 	for (size_t cut = 1; cut < sizeof b; cut++) {
 		if (cut == 5 || cut == 7) /* whole entries: a shorter bundle */
