@@ -469,7 +469,10 @@ kat_generate(void)
 		prb_signer_generate("example.com/type", &g, NULL);
 		prb_signer_skey(g, skey, sizeof skey);
 		prb_signer_free(g);
-		char *b = strrchr(skey, '+') + 1; /* base64(0x01 || seed) */
+		/* past PRIVATE+KEY+name+id+ (base64 may hold '+' too) */
+		char *b = skey;
+		for (int k = 0; k < 4; k++)
+			b = strchr(b, '+') + 1;
 		static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 		int v = (int)(strchr(b64, b[1]) - b64); /* bits 01xxxx: 0x01 */
 		b[1] = b64[v + 16]; /* bits 10xxxx: type byte 0x02 */
