@@ -58,6 +58,28 @@ struct prb_log;
 static void discard_batch(struct prb_log *log, uint64_t old,
                           uint64_t reached);
 
+/* Proof reads cache CACHE_WAYS hash tiles per level, each with every
+ * perfect subtree inside it hashed once: a proof then costs a tile read
+ * and its subtree hashes only where it leaves the cached tiles (in a
+ * large log, the bottom level), not at every level it crosses. */
+#define CACHE_WAYS 8
+#define PYR_SIZE (2 * PRB_TILE_WIDTH - 1)
+
+/* Height k of the pyramid holds the hashes of hashes i*2^k .. (i+1)*2^k-1
+ * of the tile at p[pyr_at(k, i)], for the subtrees inside its width. */
+typedef struct {
+	uint64_t index;
+	unsigned width; /* 0: an empty slot */
+	uint64_t used;  /* when it was last read, for eviction */
+	prb_hash p[PYR_SIZE];
+} tile_pyr;
+
+static unsigned
+pyr_at(unsigned k, unsigned i)
+{
+	return 2 * PRB_TILE_WIDTH - (2 * PRB_TILE_WIDTH >> k) + i;
+}
+
 /* A batch whose commit was started and not yet waited for. */
 typedef struct {
 	uint64_t old;   /* it appends entries old .. cp.size-1 */
@@ -87,12 +109,19 @@ struct prb_log {
 	uint64_t entered[LEVELS + 1]; /* per level, bundles first: 1 + the
 	                                 last directory cleared (enter_dir) */
 	prb_err rerr; /* the last tile read error of node_reader */
-	/* one-tile cache for proof reads */
-	int c_level;
-	uint64_t c_index;
-	unsigned c_width;
-	prb_hash c_h[PRB_TILE_WIDTH];
+	tile_pyr *cache[LEVELS]; /* CACHE_WAYS each, allocated when used */
+	uint64_t cache_clock;
 };
+
+/* Forgets every cached tile: partial ones change as the log grows. */
+static void
+cache_drop(prb_log *log)
+{
+	for (int l = 0; l < LEVELS; l++)
+		if (log->cache[l])
+			for (int w = 0; w < CACHE_WAYS; w++)
+				log->cache[l][w].width = 0;
+}
 
 /* MTH of n (a power of two) consecutive hashes. */
 static void
@@ -447,6 +476,8 @@ prb_log_close(prb_log *log)
 		discard_batch(log, log->stage_old, log->e.size);
 	free(log->note);
 	free(log->bundle);
+	for (int l = 0; l < LEVELS; l++)
+		free(log->cache[l]);
 	free(log);
 }
 
@@ -539,7 +570,7 @@ adopt_pending(prb_log *log, prb_err *err)
 	rc = check_note(log, note, len, &cp, &e);
 	if (rc == 0 && cp.size > old.size) {
 		log->cp = cp;
-		log->c_level = -2;
+		cache_drop(log);
 		rc = extends(log, &old, &e);
 		if (rc == 0)
 			rc = log->st->ops->set_checkpoint(
@@ -552,7 +583,7 @@ adopt_pending(prb_log *log, prb_err *err)
 			return 0;
 		}
 		log->cp = old;
-		log->c_level = -2;
+		cache_drop(log);
 	}
 	free(note);
 	/* Only a definite verdict removes it: not ours, not newer, or not
@@ -738,7 +769,7 @@ prb_log_open(prb_store *st, prb_signer *signer, int lock_wait_ms,
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
 	log->st = st;
 	log->signer = signer;
-	log->c_level = -2;
+	cache_drop(log);
 	if (signer && (rc = st->ops->lock(st, lock_wait_ms, err)))
 		goto fail;
 	/* A reader racing a writer may see a partial deleted under it;
@@ -1105,7 +1136,7 @@ finish_batch(prb_log *log, batch *b, prb_err *err)
 			log->note_len = b->note_len;
 			b->note = NULL;
 			log->cp = b->cp;
-			log->c_level = -2; /* cached partial tiles may be stale */
+			cache_drop(log); /* cached partial tiles may be stale */
 			remove_full_partials(log, b->old, b->cp.size);
 		}
 		return 0;
@@ -1149,6 +1180,47 @@ prb_log_append(prb_log *log, const uint8_t *const *entries,
 }
 
 /* prb_node_reader over the log's tiles (relative to its latest size). */
+/* The cached tile (level, index) at the log's size, read and its
+ * subtrees hashed on a miss (in the slot used longest ago). */
+static int
+cached_tile(prb_log *log, unsigned level, uint64_t index, tile_pyr **out)
+{
+	tile_pyr *ways = log->cache[level], *t;
+	if (!ways && !(ways = log->cache[level] =
+	                       calloc(CACHE_WAYS, sizeof *ways)))
+		return prb_err_set(&log->rerr, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	t = &ways[0];
+	for (int w = 0; w < CACHE_WAYS; w++) {
+		if (ways[w].width && ways[w].index == index) {
+			t = &ways[w];
+			t->used = ++log->cache_clock;
+			*out = t;
+			return 0;
+		}
+		if (!ways[w].width) /* an empty slot before any other */
+			ways[w].used = 0;
+		if (ways[w].used < t->used)
+			t = &ways[w];
+	}
+	t->width = 0;
+	int rc = read_tile(log->st, level, index, log->cp.size, t->p, &t->width,
+	                   &log->rerr);
+	if (rc) {
+		t->width = 0;
+		return rc;
+	}
+	for (unsigned k = 1; k <= PRB_TILE_HEIGHT; k++)
+		for (unsigned i = 0; i < t->width >> k; i++)
+			prb_merkle_node_hash(&t->p[pyr_at(k - 1, 2 * i)],
+			                     &t->p[pyr_at(k - 1, 2 * i + 1)],
+			                     &t->p[pyr_at(k, i)]);
+	t->index = index;
+	t->used = ++log->cache_clock;
+	*out = t;
+	return 0;
+}
+
 static int
 node_reader(void *ctx, unsigned height, uint64_t index, prb_hash *out)
 {
@@ -1166,17 +1238,13 @@ node_reader(void *ctx, unsigned height, uint64_t index, prb_hash *out)
 		perfect_hash(&log->e.h[level][off], n, out); /* in memory */
 		return 0;
 	}
-	if (log->c_level != (int)level || log->c_index != tidx) {
-		int rc = read_tile(log->st, level, tidx, log->cp.size, log->c_h,
-		                   &log->c_width, &log->rerr);
-		if (rc)
-			return rc;
-		log->c_level = (int)level;
-		log->c_index = tidx;
-	}
-	if (off + n > log->c_width)
+	tile_pyr *t = NULL;
+	int rc = cached_tile(log, level, tidx, &t);
+	if (rc)
+		return rc;
+	if (off + n > t->width)
 		return PRB_ECORRUPT;
-	perfect_hash(&log->c_h[off], n, out);
+	*out = t->p[pyr_at(r, off >> r)];
 	return 0;
 }
 
