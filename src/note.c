@@ -660,10 +660,14 @@ split_note(const uint8_t *msg, size_t len, size_t *text_len)
 	return -1;
 }
 
-/* "malformed note: WHY at byte OFF" (the offset is also err->offset). */
+/* "malformed note: WHY at byte OFF" (the offset is also err->offset;
+ * UINT64_MAX: none). */
 static int
 malformed(prb_err *err, uint64_t off, const char *why)
 {
+	if (off == UINT64_MAX)
+		return prb_err_set(err, PRB_EMALFORMED, NULL, off,
+		                   "malformed note: %s", why);
 	return prb_err_set(err, PRB_EMALFORMED, NULL, off,
 	                   "malformed note: %s at byte %llu", why,
 	                   (unsigned long long)off);
@@ -761,9 +765,10 @@ open_note(const uint8_t *msg, size_t len, const prb_verifier *vs, size_t nvs,
 {
 	size_t tlen = 0;
 	if (len > PRB_NOTE_MAX_SIZE)
-		return malformed(err, 0, "note larger than 1 MiB");
-	if (!prb_utf8_valid(msg, len))
-		return malformed(err, 0, "not UTF-8");
+		return malformed(err, UINT64_MAX, "note larger than 1 MiB");
+	size_t bad = prb_utf8_bad_at(msg, len);
+	if (bad < len)
+		return malformed(err, bad, "not UTF-8");
 	for (size_t i = 0; i < len; i++)
 		if (msg[i] < 0x20 && msg[i] != '\n')
 			return malformed(err, i, msg[i] == '\r'

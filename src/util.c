@@ -138,8 +138,8 @@ out:
 	return 0;
 }
 
-int
-prb_utf8_valid(const uint8_t *s, size_t len)
+size_t
+prb_utf8_bad_at(const uint8_t *s, size_t len)
 {
 	size_t i = 0;
 	while (i < len) {
@@ -156,20 +156,26 @@ prb_utf8_valid(const uint8_t *s, size_t len)
 		} else if ((c & 0xf8) == 0xf0) {
 			need = 3, cp = c & 0x07, min = 0x10000;
 		} else {
-			return 0;
+			return i;
 		}
 		if (len - i - 1 < need)
-			return 0;
+			return i;
 		for (size_t k = 1; k <= need; k++) {
 			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
+				return i;
 			cp = cp << 6 | (s[i + k] & 0x3f);
 		}
 		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
+			return i;
 		i += need + 1;
 	}
-	return 1;
+	return len;
+}
+
+int
+prb_utf8_valid(const uint8_t *s, size_t len)
+{
+	return prb_utf8_bad_at(s, len) == len;
 }
 
 void
@@ -244,11 +250,15 @@ prb_dir_check_empty(const char *dir, prb_err *err)
 		                   strerror(errno));
 	struct dirent *de;
 	int rc = 0;
+	errno = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			rc = prb_err_set(err, PRB_EEXIST, dir, UINT64_MAX,
 			                 "exists and is not empty: holds %.200s",
 			                 de->d_name);
+	if (rc == 0 && errno != 0) /* readdir failed: not known empty */
+		rc = prb_err_set(err, PRB_EIO, dir, UINT64_MAX, "cannot read: %s",
+		                 strerror(errno));
 	closedir(d);
 	return rc;
 }

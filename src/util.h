@@ -87,6 +87,9 @@ int prb_sqlite_code(int sqlite_rc);
 
 /* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 int prb_utf8_valid(const uint8_t *s, size_t len);
+/* Where the first invalid UTF-8 sequence of s[0..len) starts; len if
+ * there is none. */
+size_t prb_utf8_bad_at(const uint8_t *s, size_t len);
 
 /* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
 void prb_hex_encode(const uint8_t *in, size_t n, char *out);

@@ -183,16 +183,20 @@ fail(adder *a, const flight *f, const prb_err *err, flight staged)
 		         "up to %s line %llu)%s", in == 0 ? ", nor" : "; and",
 		         later.n, later.name, later.line,
 		         in == 0 ? "" : " were NOT committed");
+	char out[160] = "";
+	if (a->out_err)
+		snprintf(out, sizeof out, "; and stdout: %s: \"size N\" "
+		         "lines could not be printed", strerror(a->out_err));
 	fprintf(stderr, "probity add: %s%s%s; the batch of %zu entries "
 	        "(input up to %s line %llu) %s%s; %llu entries from this run "
-	        "are committed (log size %llu); stopping\n",
+	        "are committed (log size %llu)%s; stopping\n",
 	        err->where, err->where[0] ? ": " : "", err->msg, f->n, f->name,
 	        f->line,
 	        in == 1   ? "turned out committed when the log was reopened"
 	        : in == 0 ? "was NOT committed"
 	                  : "may or may not have been committed (the next "
 	                    "probity add on this log settles it)",
-	        rest, a->committed, a->start_size + a->committed);
+	        rest, a->committed, a->start_size + a->committed, out);
 	return -1;
 }
 
@@ -561,6 +565,7 @@ cmd_add(int argc, char **argv)
 	prb_store *st = NULL;
 	adder a;
 	memset(&a, 0, sizeof a);
+	cli_acks_on_stdout();
 	prb_err_clear(&err);
 	if (prb_signer_load(key, &s, &err))
 		return cli_fail("add", &err);

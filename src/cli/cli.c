@@ -1,5 +1,6 @@
 /* Argument parsing, error printing and progress for the subcommands. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -109,6 +110,12 @@ cli_failf(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return EXIT_FAIL;
+}
+
+void
+cli_acks_on_stdout(void)
+{
+	signal(SIGPIPE, SIG_IGN);
 }
 
 int

@@ -48,6 +48,11 @@ int cli_failf(const char *cmd, const char *fmt, ...)
 #endif
 	;
 
+/* For commands that acknowledge durable batches on stdout: a reader that
+ * went away (EPIPE) becomes an error saying what is committed, not a
+ * silent death by SIGPIPE. */
+void cli_acks_on_stdout(void);
+
 /* Flushes stdout: EXIT_OK, or "probity CMD: stdout: <reason>" on stderr
  * and EXIT_FAIL when what was printed could not all be written (a full
  * disk, a closed descriptor). */

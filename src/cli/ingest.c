@@ -105,6 +105,7 @@ typedef struct {
 	size_t nrejected;
 	char last_batched[PATH_MAX], last_committed[PATH_MAX];
 	cli_progress pr;
+	int out_failed; /* stdout failed: said once, in committed() */
 } ingester;
 
 static void
@@ -245,11 +246,12 @@ committed(ingester *g)
 	g->blobs += g->b_blobs;
 	g->b_fresh = g->b_source_text = g->b_blobs = 0;
 	memcpy(g->last_committed, g->last_batched, sizeof g->last_committed);
-	if (rc == PRB_EIO && strcmp(err.where, "stdout") == 0)
+	if (rc == PRB_EIO && strcmp(err.where, "stdout") == 0) {
+		g->out_failed = 1;
 		cli_failf("ingest", "stdout: %s; the log holds %llu entries, "
 		          "this batch included, and the index records them; "
 		          "stopping", err.msg, (unsigned long long)size);
-	else if (rc != 0) {
+	} else if (rc != 0) {
 		cli_fail("ingest", &err);
 		cli_failf("ingest", "the log holds %llu entries, this batch "
 		          "included, but the index could not record them; the "
@@ -728,6 +730,7 @@ cmd_ingest(int argc, char **argv)
 	ingester g;
 	memset(&g, 0, sizeof g);
 	g.dir = pos[0];
+	cli_acks_on_stdout();
 	if ((format && prb_format_parse(format, &g.hint) != 0))
 		return cli_usage_error("ingest", ingest_usage,
 		                       "unknown --format");
@@ -751,6 +754,8 @@ cmd_ingest(int argc, char **argv)
 		goto done;
 	int failed = run(&g, pos + 1, npos - 1);
 	summary(&g);
+	if (!g.out_failed && cli_stdout_done("ingest") != EXIT_OK)
+		failed = 1;
 	unsigned long long problems = check_digests(&g);
 	if (g.nrejected > 0) {
 		fprintf(stderr, "probity ingest: %zu of %llu files rejected "

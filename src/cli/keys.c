@@ -93,10 +93,10 @@ cmd_keygen(int argc, char **argv)
 		rc = EXIT_OK;
 	} else { /* nobody has its verifier key: the key is of no use */
 		int e = errno;
-		unlink(out);
-		cli_failf("keygen", "stdout: %s; %s removed (its verifier key "
-		          "could not be printed)", e ? strerror(e) : "write error",
-		          out);
+		int gone = unlink(out) == 0;
+		cli_failf("keygen", "stdout: %s; %s %s (its verifier key could "
+		          "not be printed)", e ? strerror(e) : "write error", out,
+		          gone ? "removed" : "NOT removed");
 	}
 done:
 	OPENSSL_cleanse(skey, sizeof skey);

@@ -805,6 +805,33 @@ if [ -w /dev/full ]; then
 else
 	skip "/dev/full is not writable here: stdout-failure tests"
 fi
+# A reader that went away: add must not die silently of SIGPIPE, but say
+# what it committed. python3 gives a pipe whose read end is already closed.
+if command -v python3 >/dev/null 2>&1; then
+	new_log "$T/logP" "$KA"
+	printf 'p1\np2\n' >"$T/pin"
+	python3 - "$PROBITY" "$T/logP" "$KA" "$T/pin" "$T/err" <<'EOF_PY'
+import os, subprocess, sys
+exe, log, key, inp, err = sys.argv[1:6]
+r, w = os.pipe()
+os.close(r)
+with open(err, "wb") as e:
+    p = subprocess.run([exe, "add", log, "--key", key, inp], stdout=w,
+                       stderr=e, stdin=subprocess.DEVNULL)
+os.close(w)
+sys.exit(p.returncode if p.returncode >= 0 else 128 - p.returncode)
+EOF_PY
+	RC=$?
+	LASTCMD="probity add (stdout: a pipe with no reader)"
+	if [ "$RC" -eq 1 ] && one_line "$T/err"; then
+		ok "add to a pipe with no reader: exit 1, one line (not SIGPIPE)"
+	else
+		bad "add to a pipe with no reader: exit 1, one line" "exit $RC: $(head_of "$T/err")"
+	fi
+	err_has "add to a closed pipe says what is committed" 'stdout: Broken pipe.*2 entries from this run are committed'
+else
+	skip "python3 absent: add to a pipe with no reader not tested"
+fi
 
 # ---------------------------------------------------------------------------
 section "large logs: 65,536 and 70,000 entries"

@@ -103,6 +103,16 @@ eq "re-ingest exit" "$RC" 0
 check "re-ingest: 0 new, 6 duplicates" grep -q "6 records, 0 new, 6 duplicates; log size 6" "$T/out"
 eq "checkpoint size unchanged" "$(cp_size "$L")" 6
 check "no size line when nothing is new" sh -c "! grep -q '^size ' '$T/out'"
+if [ -w /dev/full ]; then
+	$TO "$PROBITY" ingest "$L" --key "$T/k" "$D" >/dev/full 2>"$T/err"
+	RC=$?
+	LASTCMD="probity ingest (nothing new) >/dev/full"
+	sanity_after "$LASTCMD" "$T/err"
+	eq "ingest whose summary cannot be written exits 1" "$RC" 1
+	err_has "and says stdout failed" 'probity ingest: stdout:'
+else
+	skip "/dev/full is not writable here: ingest stdout failure not tested"
+fi
 sed 's/"StopLogging"/"DeleteTrail"/' "$D/aws/ct.json" >"$T/altered.json"
 prb ingest "$L" --key "$T/k" "$T/altered.json"
 eq "a record re-delivered under its event id with other content: exit 1" "$RC" 1
