@@ -834,6 +834,22 @@ else
 fi
 
 # ---------------------------------------------------------------------------
+section "a writer's open removes what an interrupted batch left"
+# docs/nginx.md tells operators to open the log with a writer after a crash
+# before serving the directory statically: that open must remove full
+# tiles and bundles past the checkpoint (no checkpoint names them).
+DCR=$T/logCrash
+new_log "$DCR" "$KA"
+printf 'o1\no2\no3\n' | prb add "$DCR" --key "$KA"
+head -c 8192 /dev/urandom >"$DCR/tile/0/000"
+head -c 700 /dev/urandom >"$DCR/tile/entries/000"
+expect_ok "add with no input opens the log as a writer" add "$DCR" --key "$KA" </dev/null
+check "the full hash tile past the checkpoint is gone" [ ! -e "$DCR/tile/0/000" ]
+check "the full bundle past the checkpoint is gone" [ ! -e "$DCR/tile/entries/000" ]
+check "the committed partial tiles stay" [ -e "$DCR/tile/0/000.p/3" ] && [ -e "$DCR/tile/entries/000.p/3" ]
+verify_ok "the log verifies after the cleanup" "$DCR" "$VKA"
+
+# ---------------------------------------------------------------------------
 section "large logs: 65,536 and 70,000 entries"
 DL=$T/logL
 new_log "$DL" "$KB"
