@@ -1179,7 +1179,6 @@ prb_log_append(prb_log *log, const uint8_t *const *entries,
 	return rc ? rc : prb_log_append_wait(log, NULL, err);
 }
 
-/* prb_node_reader over the log's tiles (relative to its latest size). */
 /* The cached tile (level, index) at the log's size, read and its
  * subtrees hashed on a miss (in the slot used longest ago). */
 static int
@@ -1221,6 +1220,7 @@ cached_tile(prb_log *log, unsigned level, uint64_t index, tile_pyr **out)
 	return 0;
 }
 
+/* prb_node_reader over the log's tiles (relative to its latest size). */
 static int
 node_reader(void *ctx, unsigned height, uint64_t index, prb_hash *out)
 {

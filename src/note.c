@@ -238,16 +238,16 @@ static int
 generate_key(const char *name, uint8_t type, prb_signer *s, prb_err *err)
 {
 	uint8_t seed[SEED_SIZE];
-	if (strlen(name) > PRB_NAME_MAX)
+	size_t len = strlen(name);
+	if (len > PRB_NAME_MAX)
 		return prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
 		                   "key name of %zu bytes: probity takes names "
-		                   "of at most %d bytes", strlen(name),
-		                   PRB_NAME_MAX);
-	if (!name_valid(name, strlen(name)))
+		                   "of at most %d bytes", len, PRB_NAME_MAX);
+	if (!name_valid(name, len))
 		return prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
 		                   "invalid key name \"%s\": it must be non-empty "
 		                   "UTF-8 without spaces or '+'", name);
-	memcpy(s->name, name, strlen(name));
+	memcpy(s->name, name, len);
 	int ok = RAND_priv_bytes(seed, sizeof seed) == 1 &&
 	         signer_init(s, type, seed) == 0;
 	OPENSSL_cleanse(seed, sizeof seed);

@@ -131,13 +131,9 @@ acknowledge(adder *a, size_t n, uint64_t size)
 	cli_progress_done(&a->pr);
 	if (a->out_err)
 		return -1;
-	errno = 0;
-	if (printf("size %llu\n", (unsigned long long)size) < 0 ||
-	    fflush(stdout) != 0) {
-		a->out_err = errno ? errno : EIO;
-		return -1;
-	}
-	return 0;
+	printf("size %llu\n", (unsigned long long)size);
+	a->out_err = cli_stdout_flush();
+	return a->out_err ? -1 : 0;
 }
 
 static flight

@@ -119,14 +119,21 @@ cli_acks_on_stdout(void)
 }
 
 int
-cli_stdout_done(const char *cmd)
+cli_stdout_flush(void)
 {
 	errno = 0;
 	if (fflush(stdout) == 0 && !ferror(stdout))
-		return EXIT_OK;
-	int e = errno;
+		return 0;
+	int e = errno ? errno : EIO;
 	clearerr(stdout);
-	return cli_failf(cmd, "stdout: %s", e ? strerror(e) : "write error");
+	return e;
+}
+
+int
+cli_stdout_done(const char *cmd)
+{
+	int e = cli_stdout_flush();
+	return e ? cli_failf(cmd, "stdout: %s", strerror(e)) : EXIT_OK;
 }
 
 int

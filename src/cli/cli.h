@@ -53,9 +53,12 @@ int cli_failf(const char *cmd, const char *fmt, ...)
  * silent death by SIGPIPE. */
 void cli_acks_on_stdout(void);
 
-/* Flushes stdout: EXIT_OK, or "probity CMD: stdout: <reason>" on stderr
- * and EXIT_FAIL when what was printed could not all be written (a full
- * disk, a closed descriptor). */
+/* Flushes stdout: 0, or the errno (EIO when none was set) when what was
+ * printed could not all be written (a full disk, a closed descriptor). */
+int cli_stdout_flush(void);
+
+/* cli_stdout_flush, and on failure "probity CMD: stdout: <reason>" on
+ * stderr: EXIT_OK or EXIT_FAIL. */
 int cli_stdout_done(const char *cmd);
 
 /* Parses a decimal uint64 argument; prints an error on failure. */

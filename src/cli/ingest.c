@@ -229,10 +229,9 @@ committed(ingester *g)
 	uint64_t size = prb_log_size(g->log);
 	int rc = prb_index_commit(g->ix, size, &root, &err);
 	cli_progress_done(&g->pr);
-	errno = 0;
-	if ((printf("size %llu\n", (unsigned long long)size) < 0 ||
-	     fflush(stdout) != 0) && rc == 0) {
-		int e = errno ? errno : EIO;
+	printf("size %llu\n", (unsigned long long)size);
+	int e = cli_stdout_flush();
+	if (e && rc == 0) {
 		prb_err_set(&err, PRB_EIO, "stdout", UINT64_MAX,
 		            "%s: \"size N\" cannot be printed", strerror(e));
 		rc = PRB_EIO;

@@ -88,14 +88,13 @@ cmd_keygen(int argc, char **argv)
 	if (write_key_file(out, skey, sizeof skey))
 		goto done;
 	printf("%s\n", vkey);
-	errno = 0;
-	if (fflush(stdout) == 0 && !ferror(stdout)) {
+	int e = cli_stdout_flush();
+	if (e == 0) {
 		rc = EXIT_OK;
 	} else { /* nobody has its verifier key: the key is of no use */
-		int e = errno;
 		int gone = unlink(out) == 0;
 		cli_failf("keygen", "stdout: %s; %s %s (its verifier key could "
-		          "not be printed)", e ? strerror(e) : "write error", out,
+		          "not be printed)", strerror(e), out,
 		          gone ? "removed" : "NOT removed");
 	}
 done:
