@@ -11,23 +11,23 @@ TLIBS   :=
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 
-LIB_SRC  := $(sort $(wildcard src/*.c src/ingest/*.c))
-CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+LIB_SRC  := $(sort $(wildcard src/base/*.c src/log/*.c src/ingest/*.c src/audit/*.c src/net/*.c))
+CLI_SRC  := $(sort $(wildcard src/cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_SUP := $(sort $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-HDRS     := $(wildcard include/probity/*.h src/*.h src/ingest/*.h src/cli/*.h tests/unit/*.h tests/fuzz/*.h)
+HDRS     := $(wildcard include/probity/*.h src/*/*.h tests/unit/*.h tests/fuzz/*.h)
 
 # $(1) = build kind (rel|san), $(2) = extra flags
 define build_rules
 build/$(1)/lib/%.o: src/%.c $(HDRS) | build/$(1)/lib build/$(1)/cli build/$(1)/tests build/$(1)/fuzz
 	@mkdir -p $$(@D)
 	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -c $$< -o $$@
-build/$(1)/cli/%.o: src/cli/%.c $(HDRS) | build/$(1)/cli
+build/$(1)/cli/%.o: src/cmd/%.c $(HDRS) | build/$(1)/cli
 	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -c $$< -o $$@
 build/$(1)/libprobity.a: $(patsubst src/%.c,build/$(1)/lib/%.o,$(LIB_SRC))
 	rm -f $$@ && ar rcs $$@ $$^
-build/$(1)/probity: $(patsubst src/cli/%.c,build/$(1)/cli/%.o,$(CLI_SRC)) build/$(1)/libprobity.a
+build/$(1)/probity: $(patsubst src/cmd/%.c,build/$(1)/cli/%.o,$(CLI_SRC)) build/$(1)/libprobity.a
 	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
 build/$(1)/tests/%: tests/unit/%.c $(UNIT_SUP) build/$(1)/libprobity.a $(HDRS) | build/$(1)/tests
 	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -Itests/unit -o $$@ $$< $(UNIT_SUP) build/$(1)/libprobity.a $$(TLIBS) $$(LDLIBS)
@@ -43,7 +43,7 @@ $(1)-all: build/$(1)/probity build/$(1)/gen-events \
 endef
 
 # probity audit's default --policies: the pack in this tree.
-build/rel/cli/audit.o build/san/cli/audit.o: DEFS += -DPRB_POLICY_DIR='"$(CURDIR)/policies"'
+build/rel/cli/cmd_audit.o build/san/cli/cmd_audit.o: DEFS += -DPRB_POLICY_DIR='"$(CURDIR)/policies"'
 
 $(eval $(call build_rules,rel,$(CFLAGS)))
 $(eval $(call build_rules,san,$(SANFLAGS)))

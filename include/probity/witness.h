@@ -8,7 +8,7 @@
  * SQLite database: it knows nothing of HTTP, so tests and fuzzers drive it
  * directly and `probity witness` only puts it behind a server. The rules
  * it applies, in order, with the status each gets, are listed at the top
- * of src/witness.c.
+ * of src/net/witness.c.
  */
 #ifndef PROBITY_WITNESS_H
 #define PROBITY_WITNESS_H

@@ -66,7 +66,7 @@
 #include <zlib.h>
 
 #include "probity/ctdigest.h"
-#include "util.h"
+#include "base/util.h"
 
 #define MAX_JSON ((size_t)64 << 20) /* a digest lists one hour's files */
 #define MAX_STR 1024                /* S3 keys are at most 1,024 bytes */

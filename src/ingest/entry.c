@@ -8,7 +8,7 @@
 #include "probity/entry.h"
 #include "probity/jcs.h"
 #include "probity/tile.h"
-#include "../util.h"
+#include "base/util.h"
 
 
 void

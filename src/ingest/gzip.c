@@ -4,7 +4,7 @@
 
 #include <zlib.h>
 
-#include "gzip.h"
+#include "ingest/gzip.h"
 
 int
 prb_is_gzip(const uint8_t *data, size_t len)

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "probity/jcs.h"
-#include "util.h"
+#include "base/util.h"
 
 #define DIG_MAX 17 /* significant digits that identify any double */
 #define NUM_MAX 32 /* longest number text, "-0.000001" plus 17 digits, + 1 */

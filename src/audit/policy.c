@@ -18,8 +18,8 @@
 #include "probity/audit.h"
 #include "probity/jcs.h"
 #include "probity/proof.h"
-#include "util.h"
-#include "audit_int.h"
+#include "base/util.h"
+#include "audit/audit_int.h"
 
 #define POLICY_MAX (1u << 20) /* bytes of one policy file */
 

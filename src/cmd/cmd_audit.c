@@ -5,7 +5,7 @@
 
 #include "probity/audit.h"
 #include "probity/index.h"
-#include "util.h"
+#include "base/util.h"
 #include "cli.h"
 
 #ifndef PRB_POLICY_DIR

@@ -22,7 +22,7 @@
 #include "probity/entry.h"
 #include "probity/index.h"
 #include "probity/store.h"
-#include "util.h"
+#include "base/util.h"
 #include "probity/tile.h"
 
 struct prb_index {

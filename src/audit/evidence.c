@@ -21,8 +21,8 @@
 #include "probity/jcs.h"
 #include "probity/proof.h"
 #include "probity/report.h"
-#include "util.h"
-#include "audit_int.h"
+#include "base/util.h"
+#include "audit/audit_int.h"
 
 #define ENTRY_FILE_MAX (1u << 17) /* an entry is at most 65,535 bytes */
 #define PROOF_FILE_MAX (1u << 22)

@@ -12,7 +12,7 @@
 #include <openssl/rand.h>
 
 #include "probity/note.h"
-#include "util.h"
+#include "base/util.h"
 
 #define SEED_SIZE 32
 #define ED_SIG_SIZE 64

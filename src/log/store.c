@@ -62,7 +62,7 @@
 #include <unistd.h>
 
 #include "probity/store.h"
-#include "util.h"
+#include "base/util.h"
 
 #define MAX_DIRS 4096
 #define NWORKERS 2

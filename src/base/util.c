@@ -11,7 +11,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
-#include "util.h"
+#include "base/util.h"
 
 size_t
 prb_b64_encoded_len(size_t n)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "probity/proof.h"
-#include "util.h"
+#include "base/util.h"
 
 static int
 bad(prb_err *err, uint64_t line, const char *why)

@@ -37,7 +37,7 @@
 #include "probity/log.h"
 #include "probity/monitor.h"
 #include "probity/store.h"
-#include "util.h"
+#include "base/util.h"
 
 #define STATE_MAGIC "probity monitor state v1\n"
 #define STATE_MAX (PRB_MONITOR_MAX_CHECKPOINT + 2 * PRB_LOG_EDGE_MAX)

@@ -9,7 +9,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char keygen_usage[] =
 	"usage: probity keygen NAME -o KEYFILE [--witness]\n"

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "probity/checkpoint.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Next line of text[*off..len) (without '\n') or -1 at the end. */
 static int

@@ -16,7 +16,7 @@
 #include "probity/jcs.h"
 #include "probity/note.h"
 #include "probity/report.h"
-#include "util.h"
+#include "base/util.h"
 
 /* ---- a growing text buffer --------------------------------------------- */
 

@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "probity/monitor.h"
-#include "util.h"
+#include "base/util.h"
 #include "cli.h"
 
 #define CMD "monitor"

@@ -74,7 +74,7 @@
 #include "probity/checkpoint.h"
 #include "probity/proof.h"
 #include "probity/witness.h"
-#include "util.h"
+#include "base/util.h"
 
 #define TEXT_CTYPE "text/plain; charset=utf-8"
 

@@ -38,7 +38,7 @@
 #include "probity/index.h"
 #include "probity/ingest.h"
 #include "probity/tile.h"
-#include "util.h"
+#include "base/util.h"
 
 #define DEFAULT_MAX_BODY ((size_t)8 << 20)
 #define DEFAULT_QUEUE 65536

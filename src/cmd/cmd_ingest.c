@@ -29,7 +29,7 @@
 #include "probity/index.h"
 #include "probity/ingest.h"
 #include "ingest/gzip.h"
-#include "util.h"
+#include "base/util.h"
 #include "cli.h"
 
 #define FILE_LIMIT ((size_t)1 << 30)    /* bytes of one export file */

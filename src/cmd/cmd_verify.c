@@ -7,7 +7,7 @@
 
 #include "probity/index.h"
 #include "probity/proof.h"
-#include "util.h"
+#include "base/util.h"
 #include "cli.h"
 
 static const char verify_usage[] =

@@ -36,7 +36,7 @@
 
 #include "probity/log.h"
 #include "probity/tile.h"
-#include "util.h"
+#include "base/util.h"
 
 #define LEVELS 8 /* 256^8 = 2^64 leaves */
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "probity/tile.h"
-#include "util.h"
+#include "base/util.h"
 
 /* Writes <N> as x-prefixed 3-digit groups; returns chars written or -1. */
 static int

@@ -31,8 +31,8 @@
 #include "probity/audit.h"
 #include "probity/jcs.h"
 #include "probity/proof.h"
-#include "util.h"
-#include "audit_int.h"
+#include "base/util.h"
+#include "audit/audit_int.h"
 
 /* ---- running ----------------------------------------------------------- */
 
