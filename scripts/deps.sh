@@ -1,11 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages probity needs to build and test, if missing.
-# Idempotent; runs apt-get only when something is missing.
+# Idempotent; runs apt-get only when something is missing. fuse3 to
+# libspdlog-dev build LazyFS for the power-loss tests (tests/powerloss).
 set -eu
 PKGS="gcc make libc6-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev sqlite3 openssl clang \
 libmicrohttpd-dev libcurl4-openssl-dev curl nginx wrk \
 libclang-rt-14-dev golang-go golang-golang-x-mod-dev time \
-chromium tesseract-ocr tesseract-ocr-eng fonts-dejavu-core"
+chromium tesseract-ocr tesseract-ocr-eng fonts-dejavu-core \
+fuse3 libfuse3-dev cmake g++ libtoml11-dev libspdlog-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
