@@ -370,6 +370,19 @@ add_ok() {
 
 # gen_lines PREFIX FROM TO: lines PREFIX<n> for n in FROM..TO
 gen_lines() { seq "$2" "$3" | sed "s/^/$1/"; }
+# gen_paced PREFIX CHUNK NAP ROUNDS: the lines PREFIX1, PREFIX2, ... in
+# CHUNK lines at a time, a pause of NAP seconds after each, ROUNDS times
+# (an input that arrives while the writer commits).
+gen_paced() {
+	_n=1 _j=0
+	while [ "$_j" -lt "$4" ]; do
+		seq "$_n" $((_n + $2 - 1)) | sed "s/^/$1/" || return 0
+		_n=$((_n + $2)) _j=$((_j + 1))
+		sleep "$3"
+	done
+}
+# rand N: a random number in 0..N-1
+rand() { echo $(($(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % $1)); }
 
 # new_key NAME FILE: keygen; sets VK to the verifier key.
 new_key() {
@@ -544,6 +557,27 @@ http() {
 	CODE=$(curl -s -m 30 -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@")
 	[ -n "$CODE" ] || CODE=000
 }
+# add_client W ROUND: POSTs 4 unique lines per request to $URL/add (with
+# header $A) until an answer is not 200 (or 400 requests); the lines of
+# each 200, each after the leaf index the answer gave it ("INDEX LINE"),
+# go to $T/ack.W.ROUND.
+add_client() {
+	_i=0
+	while [ "$_i" -lt 400 ]; do
+		printf 'r%s-c%s-%s-%s\n' "$2" "$1" "$_i" a "$2" "$1" "$_i" b "$2" "$1" "$_i" c "$2" "$1" "$_i" d >"$T/req.$1"
+		_c=$(curl -s -m 10 -o "$T/resp.$1" -w '%{http_code}' -H "$A" --data-binary "@$T/req.$1" "$URL/add")
+		[ "$_c" = 200 ] || break
+		paste -d' ' "$T/resp.$1" "$T/req.$1" >>"$T/ack.$1.$2"
+		_i=$((_i + 1))
+	done
+}
+# acks_missing ACKFILE DIR SIZE: the "INDEX LINE" pairs of ACKFILE that
+# the log DIR of SIZE entries does not hold (entry LINE at INDEX).
+acks_missing() {
+	entries_range "$2" "$3" 0 "$3" | awk '{ print NR - 1 " " $0 }' | sort >"$T/have.s"
+	sort "$1" | comm -23 - "$T/have.s"
+}
+
 # hdr NAME: the value of response header NAME of the last http call.
 hdr() { grep -i "^$1:" "$T/hdr" | head -n 1 | cut -d: -f2- | sed 's/^ //' | tr -d '\r'; }
 

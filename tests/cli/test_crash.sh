@@ -17,20 +17,6 @@ BUDGET=${CRASH_SECONDS:-100}
 FRESH=${CRASH_FRESH:-10}
 BURST=40000
 
-rand() { echo $(($(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % $1)); }
-
-# Input generators: lines "c<it>-1", "c<it>-2", ... on stdout.
-gen_burst() { seq 1 "$BURST" | sed "s/^/c$1-/"; }
-# gen_paced IT CHUNK NAP ROUNDS: CHUNK lines, pause NAP seconds, ROUNDS times.
-gen_paced() {
-	_n=1 _j=0
-	while [ "$_j" -lt "$4" ]; do
-		seq "$_n" $((_n + $2 - 1)) | sed "s/^/c$1-/" || return 0
-		_n=$((_n + $2)) _j=$((_j + 1))
-		sleep "$3"
-	done
-}
-
 K=$T/crash.key
 new_key crash.example/log "$K" || finish
 VKC=$VK
@@ -53,9 +39,9 @@ while [ "$it" -le "$ITER" ]; do
 	rm -f "$T/fifo"
 	mkfifo "$T/fifo"
 	case $mode in
-	0) gen_burst "$it" >"$T/fifo" & ;;
-	1) gen_paced "$it" $((50 + $(rand 400))) 0.01 300 >"$T/fifo" & ;;
-	2) gen_paced "$it" $((1 + $(rand 20))) 0.003 1000 >"$T/fifo" & ;;
+	0) gen_lines "c$it-" 1 "$BURST" >"$T/fifo" & ;;
+	1) gen_paced "c$it-" $((50 + $(rand 400))) 0.01 300 >"$T/fifo" & ;;
+	2) gen_paced "c$it-" $((1 + $(rand 20))) 0.003 1000 >"$T/fifo" & ;;
 	esac
 	pg=$!
 	# emptied here: a kill that lands before the child's redirection must

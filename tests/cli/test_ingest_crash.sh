@@ -21,8 +21,6 @@ FILES=40
 PER=2000
 TOTAL=$((FILES * PER))
 
-rand() { echo $(($(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % $1)); }
-
 new_key crash-ingest.example/log "$T/k" || finish
 VKC=$VK
 L=$T/log

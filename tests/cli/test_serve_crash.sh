@@ -11,19 +11,6 @@ serve_fixture test.example/crash
 ROUNDS=${PRB_SERVE_CRASH_ROUNDS:-6}
 CLIENTS=6
 
-# client W ROUND: posts 4 unique lines per request until the server is
-# gone (or 400 requests); each 200's indexes and entries go to ack.W.R.
-client() {
-	_i=0
-	while [ "$_i" -lt 400 ]; do
-		printf 'r%s-c%s-%s-%s\n' "$2" "$1" "$_i" a "$2" "$1" "$_i" b "$2" "$1" "$_i" c "$2" "$1" "$_i" d >"$T/req.$1"
-		_c=$(curl -s -m 10 -o "$T/resp.$1" -w '%{http_code}' -H "$A" --data-binary "@$T/req.$1" "$URL/add")
-		[ "$_c" = 200 ] || break
-		paste -d' ' "$T/resp.$1" "$T/req.$1" >>"$T/ack.$1.$2"
-		_i=$((_i + 1))
-	done
-}
-
 r=1
 acked=0
 while [ "$r" -le "$ROUNDS" ]; do
@@ -34,7 +21,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	fi
 	w=0 CP=""
 	while [ "$w" -lt "$CLIENTS" ]; do
-		client "$w" "$r" &
+		add_client "$w" "$r" &
 		CP="$CP $!"
 		w=$((w + 1))
 	done
@@ -50,8 +37,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	n=$(wc -l <"$T/acks.$r")
 	acked=$((acked + n))
 	# every acknowledged entry is at its index
-	entries_range "$L" "$size" 0 "$size" | awk '{ print NR - 1 " " $0 }' >"$T/have"
-	missing=$(sort "$T/acks.$r" | comm -23 - "$(sort "$T/have" >"$T/have.s"; echo "$T/have.s")" | head -n 3)
+	missing=$(acks_missing "$T/acks.$r" "$L" "$size" | head -n 3)
 	if [ -z "$missing" ]; then
 		ok "round $r: all $n acknowledged entries are at their indexes (log size $size)"
 	else
