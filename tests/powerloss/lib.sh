@@ -250,13 +250,15 @@ lz_stop() {
 # pl_crash HOW PID...: the crash of a round, at this instant. HOW "kill":
 # the writer's processes PID... are killed (kill -9), then the power is
 # cut; "cut": LazyFS is killed first (the power goes while the writer
-# runs), then the writer. A LazyFS found dead already died by itself
+# runs), then the writer; "fault": LazyFS crashed at a fault it was given. A LazyFS found dead already died by itself
 # (counted in LZ_DIED). Waits for the first PID, a child of this shell
 # (its status in WRC); LazyFS is mounted again after: status 1 if not.
 pl_crash() {
 	_how=$1
 	shift
-	if ! lz_alive; then
+	if [ "$_how" = fault ]; then
+		: # LazyFS crashed at the fault the test set
+	elif ! lz_alive; then
 		LZ_DIED=$((LZ_DIED + 1))
 		echo "note: LazyFS had died by itself (a power cut at that moment)"
 	elif [ "$_how" = cut ]; then
@@ -287,26 +289,32 @@ pl_lost() {
 	paste -d '\t' "$T/lost.want" "$T/lost.got" | awk -F '\t' '$1 != $2 { n++ } END { print n + 0 }'
 }
 
-# pl_pending D S: sets BASE to the size of the pending signed checkpoint
-# (checkpoint.tmp, synced but not renamed when the power went) above S,
-# which the next writer installs, never contradicts; else to S.
-pl_pending() {
-	BASE=$2
-	[ -f "$1/checkpoint.tmp" ] || return 0
-	_p=$(sed -n 2p "$1/checkpoint.tmp" 2>/dev/null)
-	case $_p in '' | *[!0-9]*) return 0 ;; esac
-	[ "$_p" -gt "$2" ] && BASE=$_p
-	return 0
-}
-
 # pl_next_writer TAG D KEY VK S: the next writer after the cut, probity add
-# of the lines TAG-after-1..3, appends them at BASE (pl_pending) and the
-# log verifies; the lines go to $T/after. Status 1 if not.
+# of the lines TAG-after-1..3 (TAG short: entries_range reads them back).
+# It must append them at S, or at the size of the pending checkpoint
+# (checkpoint.tmp, synced but not renamed when the power went) if it
+# installs that; and the log must verify. Sets BASE, where they went; the
+# lines are in $T/after. Status 1 if not.
 pl_next_writer() {
-	pl_pending "$2" "$5"
+	_pend=$(sed -n 2p "$2/checkpoint.tmp" 2>/dev/null)
 	printf '%s-after-1\n%s-after-2\n%s-after-3\n' "$1" "$1" "$1" >"$T/after"
 	# shellcheck disable=SC2086
-	add_ok "$1: the next writer (probity add) appends" "$2" "$3" "$5" $((BASE + 3)) "$T/after" $PL_SYNC_ARGS || return 1
+	prb add "$2" --key "$3" "$T/after" $PL_SYNC_ARGS
+	_fin=$(last_size "$T/out" 3)
+	BASE=$((_fin - 3))
+	if [ "$RC" -ne 0 ]; then
+		bad "$1: the next writer (probity add) appends" "command: $LASTCMD" "exit $RC, stderr: $(head_of "$T/err")"
+		return 1
+	fi
+	if [ "$BASE" != "$5" ] && [ "$BASE" != "$_pend" ]; then
+		bad "$1: the next writer appends at size $5 (or at the pending checkpoint's ${_pend:-none})" "it appended at $BASE"
+		return 1
+	fi
+	if ! _why=$(size_lines_ok "$T/out" "$5" "$_fin") || [ "$(cp_size "$2")" != "$_fin" ]; then
+		bad "$1: the next writer's size lines and checkpoint" "$_why" "checkpoint size $(cp_size "$2"), want $_fin"
+		return 1
+	fi
+	ok "$1: the next writer (probity add) appends at $BASE"
 	verify_ok "$1: the log verifies after the next writer" "$2" "$4"
 	[ "$RC" -eq 0 ]
 }
