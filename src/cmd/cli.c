@@ -219,6 +219,19 @@ cli_open_log(const char *cmd, const char *dir, int sync_mode,
 }
 
 int
+cli_open_writer(const char *cmd, const prb_writer_cfg *cfg, prb_writer **w)
+{
+	prb_err err;
+	prb_err_clear(&err);
+	if (prb_writer_open(cfg, w, &err)) {
+		if (strcmp(err.where, cfg->dir) != 0)
+			cli_prefix_where(&err, cfg->dir);
+		return cli_fail(cmd, &err);
+	}
+	return 0;
+}
+
+int
 cli_fsync_parent(const char *path)
 {
 	char dir[PATH_MAX];
