@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "sha256.h" /* prb_sha256_hex, for the blob digests */
 
 #define PRB_BLOB_TYPE "probity.dev/blob/v1"
 #define PRB_BLOB_NAME_MAX 80 /* "blob/sha256/" + 64 hex + NUL */
@@ -50,9 +51,6 @@ typedef struct {
 int prb_entry_from_record(const json_t *rec, const char *src, size_t srclen,
                           prb_entry *out, prb_err *err);
 void prb_entry_free(prb_entry *e);
-
-/* SHA-256 of data as 64 lowercase hex digits and a NUL. */
-void prb_sha256_hex(const uint8_t *data, size_t len, char out[65]);
 
 /* "blob/sha256/<hex>", the store name of a blob. */
 void prb_blob_name(const char *hex, char name[PRB_BLOB_NAME_MAX]);

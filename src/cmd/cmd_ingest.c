@@ -19,12 +19,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/sha.h>
-
 #include "probity/ctdigest.h"
 #include "probity/entry.h"
 #include "probity/index.h"
 #include "probity/ingest.h"
+#include "probity/sha256.h"
 #include "ingest/gzip.h"
 #include "base/util.h"
 #include "cli.h"
@@ -384,7 +383,7 @@ ingest_file(ingester *g, const char *path)
 			reject(g, path, &err);
 		return 0;
 	}
-	SHA256(data, len, d); /* digests list the uncompressed content's */
+	prb_sha256(data, len, d); /* digests list the uncompressed content's */
 	rc = prb_ctd_add_logfile(g->ctd, path, d, &err);
 	if (rc != 0) {
 		free(data);

@@ -3,21 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
-
 #include "probity/entry.h"
 #include "probity/jcs.h"
+#include "probity/sha256.h"
 #include "probity/tile.h"
 #include "base/util.h"
 
-
-void
-prb_sha256_hex(const uint8_t *data, size_t len, char out[65])
-{
-	uint8_t d[32];
-	SHA256(data, len, d);
-	prb_hex_encode(d, 32, out);
-}
 
 void
 prb_blob_name(const char *hex, char name[PRB_BLOB_NAME_MAX])
@@ -38,9 +29,7 @@ dup_bytes(const void *p, size_t n)
 static int
 make_stub(prb_entry *e, prb_err *err)
 {
-	uint8_t d[32];
-	SHA256(e->bytes, e->len, d);
-	prb_hex_encode(d, 32, e->blob_hex);
+	prb_sha256_hex(e->bytes, e->len, e->blob_hex);
 	char stub[200];
 	int n = snprintf(stub, sizeof stub,
 	                 "{\"length\":%zu,\"sha256\":\"%s\",\"type\":\"%s\"}\n",
@@ -186,10 +175,8 @@ stub:;
 		                   "blob named by a log entry is missing");
 	if (rc != 0)
 		return rc;
-	uint8_t d[32];
-	char got[65];
-	SHA256(b, n, d);
-	prb_hex_encode(d, 32, got);
+	char got[PRB_SHA256_HEX_SIZE];
+	prb_sha256_hex(b, n, got);
 	if (n != blen || strcmp(got, hex) != 0) {
 		free(b);
 		return prb_err_set(err, PRB_ECORRUPT, name, UINT64_MAX,

@@ -18,9 +18,9 @@
  *
  * The remote log is read through a prb_store whose get() is an HTTP GET of
  * <url><name> (404 and 410 are PRB_ENOTFOUND), so the verification is
- * src/log.c's (prb_log_verify_extend), the same code that checks a local
- * log. Bodies are bounded per kind: one client per kind, each with its own
- * limit (PRB_MONITOR_MAX_*).
+ * src/log/log_verify.c's (prb_log_verify_extend), the same code that
+ * checks a local log. Bodies are bounded per kind: one client per kind,
+ * each with its own limit (PRB_MONITOR_MAX_*).
  */
 #include <errno.h>
 #include <fcntl.h>

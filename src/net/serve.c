@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <zlib.h>
 
 #include "probity/checkpoint.h"
@@ -37,6 +36,7 @@
 #include "probity/http.h"
 #include "probity/index.h"
 #include "probity/ingest.h"
+#include "probity/sha256.h"
 #include "probity/tile.h"
 #include "base/util.h"
 
@@ -110,7 +110,7 @@ struct prb_server {
 	prb_cosign *cosign;      /* NULL without witnesses */
 
 	/* token digests and rights */
-	uint8_t (*tok)[SHA256_DIGEST_LENGTH];
+	uint8_t (*tok)[PRB_SHA256_SIZE];
 	unsigned *rights;
 	size_t ntok;
 
@@ -144,7 +144,7 @@ hist_add(histogram *h, const double *bounds, size_t nb, double v)
 static int
 add_token(prb_server *s, unsigned rights, const char *tok, size_t len)
 {
-	uint8_t (*t)[SHA256_DIGEST_LENGTH] =
+	uint8_t (*t)[PRB_SHA256_SIZE] =
 		realloc(s->tok, (s->ntok + 1) * sizeof *t);
 	if (!t)
 		return -1;
@@ -153,7 +153,7 @@ add_token(prb_server *s, unsigned rights, const char *tok, size_t len)
 	if (!r)
 		return -1;
 	s->rights = r;
-	SHA256((const unsigned char *)tok, len, s->tok[s->ntok]);
+	prb_sha256(tok, len, s->tok[s->ntok]);
 	s->rights[s->ntok++] = rights;
 	return 0;
 }
@@ -236,9 +236,9 @@ rights_of(prb_server *s, struct MHD_Connection *c)
 	                                            MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
 		return -1;
-	uint8_t d[SHA256_DIGEST_LENGTH];
+	uint8_t d[PRB_SHA256_SIZE];
 	const char *tok = h + 7;
-	SHA256((const unsigned char *)tok, strlen(tok), d);
+	prb_sha256(tok, strlen(tok), d);
 	int rights = -1;
 	for (size_t i = 0; i < s->ntok; i++) /* no early exit: invariant 3 */
 		if (CRYPTO_memcmp(d, s->tok[i], sizeof d) == 0)
