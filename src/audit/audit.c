@@ -25,12 +25,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "probity/audit.h"
 #include "probity/jcs.h"
-#include "probity/proof.h"
 #include "base/util.h"
 #include "audit/audit_int.h"
 

@@ -1,5 +1,5 @@
 /*
- * Evidence bundles (audit.h): writing them, and verifying them offline
+ * Evidence bundles (evidence.h): writing them, and verifying them offline
  * with no access to the log.
  */
 #include <ctype.h>
@@ -13,11 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <sqlite3.h>
-
-#include "probity/audit.h"
 #include "probity/entry.h"
+#include "probity/evidence.h"
 #include "probity/jcs.h"
 #include "probity/proof.h"
 #include "probity/report.h"

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "probity/audit.h"
+#include "probity/evidence.h"
 #include "probity/index.h"
+#include "probity/policy.h"
 #include "base/util.h"
 #include "cli.h"
 
