@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "probity/blob.h"
 #include "probity/entry.h"
 #include "probity/evidence.h"
 #include "probity/jcs.h"
@@ -86,55 +87,27 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Fetches a blob from the log's store, keeping its bytes (a
- * prb_blob_get_fn). */
-typedef struct {
-	prb_store *st;
-	uint8_t *data;
-	size_t len;
-} blob_keep;
-
-static int
-get_and_keep(void *ctx, const char *hex, uint8_t **data, size_t *len,
-             prb_err *err)
-{
-	blob_keep *k = ctx;
-	char name[PRB_BLOB_NAME_MAX];
-	prb_blob_name(hex, name);
-	int rc = k->st->ops->get(k->st, name, data, len, err);
-	if (rc == 0 && (k->data = malloc(*len ? *len : 1)) != NULL) {
-		memcpy(k->data, *data, *len);
-		k->len = *len;
-	} else if (rc == 0) {
-		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-		                 "out of memory");
-	}
-	return rc;
-}
-
 /* When entry is the stub of a large record, writes the record's bytes as
  * blobs/<sha256 hex> (checked against the stub on the way). */
 static int
 write_blob_of(const char *dir, prb_log *log, const uint8_t *entry,
               size_t elen, prb_err *err)
 {
-	blob_keep k = {prb_log_store(log), NULL, 0};
-	json_t *rec = NULL;
-	int canonical;
-	char hex[65], name[80];
-	int rc = prb_entry_record(entry, elen, get_and_keep, &k, &rec,
-	                          &canonical, hex, err);
-	json_decref(rec);
-	if (rc == 0 && hex[0] && k.data) {
-		snprintf(name, sizeof name, "%s/blobs", dir);
-		if (mkdir(name, 0755) != 0 && errno != EEXIST)
-			rc = prb_err_set(err, PRB_EIO, name, UINT64_MAX,
-			                 "cannot create: %s", strerror(errno));
-		snprintf(name, sizeof name, "blobs/%s", hex);
-		if (rc == 0)
-			rc = write_new(dir, name, k.data, k.len, err);
-	}
-	free(k.data);
+	char hex[65], name[PATH_MAX];
+	size_t blen;
+	uint8_t *blob = NULL;
+	if (!prb_entry_stub(entry, elen, hex, &blen))
+		return 0;
+	int rc = prb_blob_get(prb_blob_from_store, prb_log_store(log), hex,
+	                      blen, &blob, err);
+	snprintf(name, sizeof name, "%s/blobs", dir);
+	if (rc == 0 && mkdir(name, 0755) != 0 && errno != EEXIST)
+		rc = prb_err_set(err, PRB_EIO, name, UINT64_MAX,
+		                 "cannot create: %s", strerror(errno));
+	snprintf(name, sizeof name, "blobs/%s", hex);
+	if (rc == 0)
+		rc = write_new(dir, name, blob, blen, err);
+	free(blob);
 	return rc;
 }
 
@@ -181,13 +154,12 @@ log_record(void *ctx, uint64_t leaf, json_t **rec, prb_err *err)
 	size_t elen;
 	int canonical;
 	char hex[65];
-	blob_keep k = {prb_log_store(log), NULL, 0};
 	int rc = prb_log_read_entry(log, leaf, &entry, &elen, err);
 	if (rc == 0)
-		rc = prb_entry_record(entry, elen, get_and_keep, &k, rec,
-		                      &canonical, hex, err);
+		rc = prb_entry_record(entry, elen, prb_blob_from_store,
+		                      prb_log_store(log), rec, &canonical, hex,
+		                      err);
 	free(entry);
-	free(k.data);
 	return rc;
 }
 

@@ -24,6 +24,7 @@
 
 #include <openssl/sha.h>
 
+#include "probity/blob.h"
 #include "probity/ctdigest.h"
 #include "probity/entry.h"
 #include "probity/index.h"
@@ -355,10 +356,8 @@ batch_file(ingester *g)
 			break;
 		rc = 0;
 		if (p->en.blob != NULL) {
-			char name[PRB_BLOB_NAME_MAX];
-			prb_blob_name(p->en.blob_hex, name);
-			rc = g->st->ops->put(g->st, name, p->en.blob,
-			                     p->en.blob_len, &err);
+			rc = prb_blob_put(g->st, p->en.blob_hex, p->en.blob,
+			                  p->en.blob_len, &err);
 			if (rc != 0)
 				break;
 			g->b_blobs++;
