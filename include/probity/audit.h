@@ -62,6 +62,12 @@ int prb_audit_run_at(const char *index_path, const prb_policy_set *ps,
                      prb_finding **out, size_t *n, prb_err *err);
 void prb_findings_free(prb_finding *f, size_t n);
 
+/* How many findings the rows f[0..n) make (rows of one finding count
+ * once), and, when by_severity is not NULL, how many of each severity
+ * (the severity of each finding's policy in ps). */
+size_t prb_findings_count(const prb_policy_set *ps, const prb_finding *f,
+                          size_t n, size_t by_severity[PRB_SEV_CRITICAL + 1]);
+
 /*
  * findings.json, RFC 8785 form, into malloc'd *out of *len bytes:
  *   {"checkpoint": {"origin", "size", "root" (base64, as in the note)},

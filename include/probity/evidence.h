@@ -52,7 +52,7 @@ int prb_evidence_write(const char *dir, prb_log *log,
 
 typedef struct {
 	prb_checkpoint cp;
-	size_t findings, entries;
+	size_t findings, entries, policies;
 	size_t by_severity[PRB_SEV_CRITICAL + 1];
 } prb_evidence_summary;
 
@@ -71,5 +71,22 @@ typedef struct {
  */
 int prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
                         prb_evidence_summary *sum, prb_err *err);
+
+/*
+ * Checks what a bundle alone cannot: that its findings, their details
+ * included, are what the log holds (probity audit --check). The bundle's
+ * findings.json and policies/ are first held to the same checks as in
+ * prb_evidence_verify (its checkpoint's signature is not checked: the log
+ * is at hand). Its checkpoint must then be one of `log`'s (same origin,
+ * a size the log has, the log's root at that size), and the policies it
+ * carries, run with the parameters findings.json lists on the log's index
+ * (dir/PRB_INDEX_FILE, index.h) as the log stood at that checkpoint, must
+ * give findings.json byte for byte (else PRB_EPROOF saying from which
+ * byte it differs). dir is the log's directory, named in messages;
+ * err->where names files whole (under bundle or dir). *sum (optional) is
+ * filled on success as prb_evidence_verify fills it.
+ */
+int prb_evidence_reproduce(const char *bundle, prb_log *log, const char *dir,
+                           prb_evidence_summary *sum, prb_err *err);
 
 #endif

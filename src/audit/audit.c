@@ -324,6 +324,22 @@ sort_findings(prb_finding *v, prb_finding *tmp, size_t n,
 	memcpy(v, tmp, n * sizeof *v);
 }
 
+size_t
+prb_findings_count(const prb_policy_set *ps, const prb_finding *f, size_t n,
+                   size_t by_severity[PRB_SEV_CRITICAL + 1])
+{
+	size_t nf = 0;
+	for (int s = 0; by_severity && s <= PRB_SEV_CRITICAL; s++)
+		by_severity[s] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (f[i].group == i) {
+			nf++;
+			if (by_severity)
+				by_severity[ps->v[f[i].policy].severity]++;
+		}
+	return nf;
+}
+
 void
 prb_findings_free(prb_finding *f, size_t n)
 {

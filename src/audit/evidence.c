@@ -16,6 +16,7 @@
 #include "probity/blob.h"
 #include "probity/entry.h"
 #include "probity/evidence.h"
+#include "probity/index.h"
 #include "probity/jcs.h"
 #include "probity/proof.h"
 #include "probity/report.h"
@@ -30,6 +31,19 @@
 
 static int read_in(const char *dir, const char *name, size_t limit,
                    uint8_t **data, size_t *len, prb_err *err);
+
+/* The checkpoint of a signed checkpoint note, its signatures unchecked. */
+static int
+note_checkpoint(const uint8_t *note, size_t len, prb_checkpoint *c,
+                prb_err *err)
+{
+	prb_note *n = NULL;
+	int rc = prb_note_parse(note, len, &n, err);
+	if (rc == 0)
+		rc = prb_checkpoint_parse(n->text, n->text_len, c, err);
+	prb_note_free(n);
+	return rc;
+}
 
 /* ---- writing a bundle -------------------------------------------------- */
 
@@ -334,11 +348,7 @@ prb_evidence_write(const char *dir, prb_log *log, const prb_policy_set *ps,
 	prb_checkpoint c;
 	char *json = NULL;
 	uint64_t *leaves = NULL;
-	prb_note *note = NULL;
-	int rc = prb_note_parse((const uint8_t *)cp, cplen, &note, err);
-	if (rc == 0)
-		rc = prb_checkpoint_parse(note->text, note->text_len, &c, err);
-	prb_note_free(note);
+	int rc = note_checkpoint((const uint8_t *)cp, cplen, &c, err);
 	if (rc == 0)
 		rc = prb_audit_findings_json(ps, &c, f, n, &json, &jlen, err);
 	if (rc == 0 && jlen > PRB_FINDINGS_MAX)
@@ -406,6 +416,29 @@ verr(prb_err *err, int code, const char *name, const char *fmt,
      const char *a, unsigned long long u)
 {
 	return prb_err_set(err, code, name, UINT64_MAX, fmt, a, u);
+}
+
+/* Reads findings.json of the bundle in dir (fj[0..*fjlen), malloc'd) and
+ * parses it (*root); it must be in its RFC 8785 form. */
+static int
+read_findings(const char *dir, uint8_t **fj, size_t *fjlen, json_t **root,
+              prb_err *err)
+{
+	char *canon = NULL;
+	size_t clen = 0;
+	json_error_t je;
+	int rc = read_in(dir, "findings.json", PRB_FINDINGS_MAX, fj, fjlen, err);
+	if (rc == 0 && !(*root = json_loadb((const char *)*fj, *fjlen,
+	                                    JSON_REJECT_DUPLICATES |
+	                                    JSON_DECODE_INT_AS_REAL, &je)))
+		rc = prb_err_set(err, PRB_EMALFORMED, "findings.json",
+		                 (uint64_t)je.position, "not JSON: %s", je.text);
+	if (rc == 0 && (prb_jcs_encode(*root, &canon, &clen, NULL) != 0 ||
+	                clen != *fjlen || memcmp(canon, *fj, clen) != 0))
+		rc = verr(err, PRB_EMALFORMED, "findings.json", "not in its "
+		          "RFC 8785 form (altered after the audit?)%s", "", 0);
+	free(canon);
+	return rc;
 }
 
 /* A JSON number that is an integer in [0, max). */
@@ -888,10 +921,9 @@ prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
 {
 	prb_evidence_summary s;
 	uint8_t *cp = NULL, *fj = NULL;
-	size_t cplen, fjlen, nl = 0, clen = 0;
+	size_t cplen, fjlen, nl = 0;
 	uint64_t *leaves = NULL;
 	json_t *root = NULL;
-	char *canon = NULL;
 	name_list blobs = {0};
 	prb_policy *pv = NULL;
 	size_t np = 0;
@@ -904,20 +936,7 @@ prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
 	                                         NULL, err)) != 0)
 		snprintf(err->where, sizeof err->where, "checkpoint");
 	if (rc == 0)
-		rc = read_in(dir, "findings.json", PRB_FINDINGS_MAX, &fj, &fjlen, err);
-	if (rc == 0) {
-		json_error_t je;
-		root = json_loadb((const char *)fj, fjlen, JSON_REJECT_DUPLICATES |
-		                  JSON_DECODE_INT_AS_REAL, &je);
-		if (!root)
-			rc = prb_err_set(err, PRB_EMALFORMED, "findings.json",
-			                 (uint64_t)je.position, "not JSON: %s",
-			                 je.text);
-	}
-	if (rc == 0 && (prb_jcs_encode(root, &canon, &clen, NULL) != 0 ||
-	                clen != fjlen || memcmp(canon, fj, clen) != 0))
-		rc = verr(err, PRB_EMALFORMED, "findings.json", "not in its "
-		          "RFC 8785 form (altered after the audit?)%s", "", 0);
+		rc = read_findings(dir, &fj, &fjlen, &root, err);
 	if (rc == 0)
 		rc = check_findings(root, &s.cp, &leaves, &nl, &s, err);
 	if (rc == 0)
@@ -935,6 +954,7 @@ prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
 	if (rc == 0)
 		rc = check_reports(dir, fj, fjlen, cp, cplen, pv, np, err);
 	s.entries = nl;
+	s.policies = np;
 	if (rc == 0 && sum)
 		*sum = s;
 	json_decref(root);
@@ -942,10 +962,150 @@ prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
 	for (size_t i = 0; i < np; i++)
 		prb_policy_clear(&pv[i]);
 	free(pv);
-	free(canon);
 	free(leaves);
 	free(cp);
 	free(fj);
 	return rc;
 }
 
+
+/* ---- reproducing a bundle's findings on its log ------------------------ */
+
+/* The policies check_policies read from the bundle as the set they were
+ * run as: sorted by id, each once (as audit lists them), with the
+ * parameter values findings.json lists, and named in errors as the files
+ * of the bundle at `bundle`. */
+static int
+policies_as_run(const char *bundle, const json_t *root, prb_policy *pv,
+                size_t np, prb_err *err)
+{
+	const json_t *pols = json_object_get(root, "policies");
+	for (size_t i = 0; i < np; i++) {
+		prb_policy *p = &pv[i];
+		const json_t *params = json_object_get(json_array_get(pols, i),
+		                                       "params");
+		if (i > 0 && strcmp(pv[i - 1].id, p->id) >= 0)
+			return verr(err, PRB_EMALFORMED, "findings.json", "its "
+			            "policies are not listed by id, each once, as "
+			            "audit lists them%s", "", 0);
+		for (size_t k = 0; k < p->nparams; k++) {
+			json_decref(p->params[k].value);
+			p->params[k].value = json_incref(
+				json_object_get(params, p->params[k].name));
+		}
+		char *file = malloc(strlen(bundle) + 1 + strlen(p->file) + 1);
+		if (!file)
+			return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+			                   "out of memory");
+		sprintf(file, "%s/%s", bundle, p->file);
+		free(p->file);
+		p->file = file;
+	}
+	return 0;
+}
+
+/* The bundle's checkpoint c is one of the log's: its origin, a size the
+ * log has reached, and the log's root at that size. */
+static int
+check_of_log(const char *bundle, prb_log *log, const char *dir,
+             const prb_checkpoint *c, prb_err *err)
+{
+	char w[PATH_MAX];
+	size_t len;
+	prb_checkpoint lc;
+	prb_hash r;
+	snprintf(w, sizeof w, "%s/checkpoint", bundle);
+	const char *lcp = prb_log_checkpoint(log, &len);
+	if (note_checkpoint((const uint8_t *)lcp, len, &lc, NULL) != 0 ||
+	    strcmp(lc.origin, c->origin) != 0)
+		return prb_err_set(err, PRB_EORIGIN, w, UINT64_MAX,
+		                   "of log %s, not of %s", c->origin, dir);
+	if (c->size > prb_log_size(log))
+		return prb_err_set(err, PRB_ESPLIT, w, UINT64_MAX,
+		                   "size %llu, but %s has only %llu entries",
+		                   (unsigned long long)c->size, dir,
+		                   (unsigned long long)prb_log_size(log));
+	int rc = prb_log_root_at(log, c->size, &r, err);
+	if (rc == 0 && memcmp(r.b, c->root.b, sizeof r.b) != 0)
+		rc = prb_err_set(err, PRB_ESPLIT, w, UINT64_MAX,
+		                 "its root at size %llu is not the root of %s at "
+		                 "that size: another tree (a split view?)",
+		                 (unsigned long long)c->size, dir);
+	return rc;
+}
+
+/* Runs the policies ps on the log as of the bundle's checkpoint (s->cp),
+ * which must give its findings.json (fj[0..fjlen)) byte for byte. */
+static int
+run_again(const char *bundle, prb_log *log, const char *dir,
+          const prb_policy_set *ps, const prb_evidence_summary *s,
+          const uint8_t *fj, size_t fjlen, prb_err *err)
+{
+	char path[PATH_MAX], *got = NULL;
+	size_t n = 0, glen = 0, at = 0;
+	prb_finding *f = NULL;
+	prb_hash latest;
+	prb_log_root(log, &latest);
+	snprintf(path, sizeof path, "%s/%s", dir, PRB_INDEX_FILE);
+	int rc = prb_audit_run_at(path, ps, prb_log_size(log), &latest,
+	                          s->cp.size, &f, &n, err);
+	if (rc == 0)
+		rc = prb_audit_findings_json(ps, &s->cp, f, n, &got, &glen, err);
+	while (rc == 0 && at < glen && at < fjlen && got[at] == (char)fj[at])
+		at++;
+	snprintf(path, sizeof path, "%s/findings.json", bundle);
+	if (rc == 0 && (at < glen || glen != fjlen))
+		rc = prb_err_set(err, PRB_EPROOF, path, UINT64_MAX, "not what its "
+		                 "policies give on %s at size %llu: differs from "
+		                 "byte %zu (a re-run gives %zu findings, the bundle "
+		                 "lists %zu)", dir, (unsigned long long)s->cp.size,
+		                 at, prb_findings_count(ps, f, n, NULL),
+		                 s->findings);
+	prb_findings_free(f, n);
+	free(got);
+	return rc;
+}
+
+int
+prb_evidence_reproduce(const char *bundle, prb_log *log, const char *dir,
+                       prb_evidence_summary *sum, prb_err *err)
+{
+	prb_evidence_summary s;
+	uint8_t *cp = NULL, *fj = NULL;
+	size_t cplen, fjlen, nl = 0, np = 0;
+	uint64_t *leaves = NULL;
+	json_t *root = NULL;
+	prb_policy *pv = NULL;
+	memset(&s, 0, sizeof s);
+	int rc = read_in(bundle, "checkpoint", PRB_NOTE_MAX_SIZE, &cp, &cplen,
+	                 err);
+	if (rc == 0 && (rc = note_checkpoint(cp, cplen, &s.cp, err)) != 0 && err)
+		snprintf(err->where, sizeof err->where, "checkpoint");
+	if (rc == 0)
+		rc = read_findings(bundle, &fj, &fjlen, &root, err);
+	if (rc == 0)
+		rc = check_findings(root, &s.cp, &leaves, &nl, &s, err);
+	if (rc == 0)
+		rc = check_policies(bundle, root, &pv, &np, err);
+	if (rc == 0)
+		rc = policies_as_run(bundle, root, pv, np, err);
+	if (rc)
+		prb_err_prefix(err, bundle);
+	if (rc == 0)
+		rc = check_of_log(bundle, log, dir, &s.cp, err);
+	prb_policy_set ps = {pv, np};
+	if (rc == 0)
+		rc = run_again(bundle, log, dir, &ps, &s, fj, fjlen, err);
+	s.entries = nl;
+	s.policies = np;
+	if (rc == 0 && sum)
+		*sum = s;
+	for (size_t i = 0; i < np; i++)
+		prb_policy_clear(&pv[i]);
+	free(pv);
+	json_decref(root);
+	free(leaves);
+	free(cp);
+	free(fj);
+	return rc;
+}
