@@ -915,56 +915,93 @@ check_manifest(const char *dir, name_list *blobs, prb_err *err)
 	return rc;
 }
 
+/* A bundle's checkpoint, findings.json and policies/ as read and checked
+ * against each other: bundle_read, then bundle_policies. */
+typedef struct {
+	uint8_t *cp, *fj; /* the checkpoint note and findings.json */
+	size_t cplen, fjlen;
+	json_t *root;      /* findings.json parsed */
+	uint64_t *leaves;  /* the cited leaves, sorted, each once */
+	size_t nl;
+	prb_policy *pv;    /* the policies findings.json lists, in its order */
+	size_t np;
+	prb_evidence_summary s;
+} bundle_files;
+
+/* Reads the checkpoint of the bundle in dir (opened with vs[0..nvs), or
+ * with nvs 0 parsed, its signatures unchecked) and findings.json, which
+ * must be of it (check_findings). */
+static int
+bundle_read(bundle_files *b, const char *dir, const prb_verifier *vs, size_t nvs,
+            prb_err *err)
+{
+	memset(b, 0, sizeof *b);
+	int rc = read_in(dir, "checkpoint", PRB_NOTE_MAX_SIZE, &b->cp,
+	                 &b->cplen, err);
+	if (rc == 0 && (rc = nvs ? prb_checkpoint_open(b->cp, b->cplen, vs, nvs,
+	                                               &b->s.cp, NULL, err)
+	                         : note_checkpoint(b->cp, b->cplen, &b->s.cp,
+	                                           err)) != 0 && err)
+		snprintf(err->where, sizeof err->where, "checkpoint");
+	if (rc == 0)
+		rc = read_findings(dir, &b->fj, &b->fjlen, &b->root, err);
+	if (rc == 0)
+		rc = check_findings(b->root, &b->s.cp, &b->leaves, &b->nl, &b->s,
+		                    err);
+	b->s.entries = b->nl;
+	return rc;
+}
+
+/* The bundle's policy files against findings.json (check_policies). */
+static int
+bundle_policies(bundle_files *b, const char *dir, prb_err *err)
+{
+	int rc = check_policies(dir, b->root, &b->pv, &b->np, err);
+	b->s.policies = b->np;
+	return rc;
+}
+
+static void
+bundle_free(bundle_files *b)
+{
+	json_decref(b->root);
+	for (size_t i = 0; i < b->np; i++)
+		prb_policy_clear(&b->pv[i]);
+	free(b->pv);
+	free(b->leaves);
+	free(b->cp);
+	free(b->fj);
+	memset(b, 0, sizeof *b);
+}
+
 int
 prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
                     prb_evidence_summary *sum, prb_err *err)
 {
-	prb_evidence_summary s;
-	uint8_t *cp = NULL, *fj = NULL;
-	size_t cplen, fjlen, nl = 0;
-	uint64_t *leaves = NULL;
-	json_t *root = NULL;
+	bundle_files b = {0};
 	name_list blobs = {0};
-	prb_policy *pv = NULL;
-	size_t np = 0;
-	memset(&s, 0, sizeof s);
 	int rc = check_top_level(dir, err);
 	if (rc == 0)
-		rc = read_in(dir, "checkpoint", PRB_NOTE_MAX_SIZE, &cp, &cplen,
-		             err);
-	if (rc == 0 && (rc = prb_checkpoint_open(cp, cplen, vs, nvs, &s.cp,
-	                                         NULL, err)) != 0)
-		snprintf(err->where, sizeof err->where, "checkpoint");
+		rc = bundle_read(&b, dir, vs, nvs, err);
 	if (rc == 0)
-		rc = read_findings(dir, &fj, &fjlen, &root, err);
+		rc = check_listing(dir, "entries", ".json", b.leaves, b.nl, err);
 	if (rc == 0)
-		rc = check_findings(root, &s.cp, &leaves, &nl, &s, err);
-	if (rc == 0)
-		rc = check_listing(dir, "entries", ".json", leaves, nl, err);
-	if (rc == 0)
-		rc = check_listing(dir, "proofs", ".tlog-proof", leaves, nl, err);
-	for (size_t i = 0; rc == 0 && i < nl; i++)
-		rc = check_cited(dir, leaves[i], cp, cplen, vs, nvs, &blobs,
+		rc = check_listing(dir, "proofs", ".tlog-proof", b.leaves, b.nl,
+		                   err);
+	for (size_t i = 0; rc == 0 && i < b.nl; i++)
+		rc = check_cited(dir, b.leaves[i], b.cp, b.cplen, vs, nvs, &blobs,
 		                 err);
 	if (rc == 0)
-		rc = check_policies(dir, root, &pv, &np, err);
-
+		rc = bundle_policies(&b, dir, err);
 	if (rc == 0)
 		rc = check_manifest(dir, &blobs, err);
 	if (rc == 0)
-		rc = check_reports(dir, fj, fjlen, cp, cplen, pv, np, err);
-	s.entries = nl;
-	s.policies = np;
+		rc = check_reports(dir, b.fj, b.fjlen, b.cp, b.cplen, b.pv, b.np,
+		                   err);
 	if (rc == 0 && sum)
-		*sum = s;
-	json_decref(root);
+		*sum = b.s;
 	names_free(&blobs);
-	for (size_t i = 0; i < np; i++)
-		prb_policy_clear(&pv[i]);
-	free(pv);
-	free(leaves);
-	free(cp);
-	free(fj);
+	bundle_free(&b);
 	return rc;
 }
 
@@ -1070,42 +1107,21 @@ int
 prb_evidence_reproduce(const char *bundle, prb_log *log, const char *dir,
                        prb_evidence_summary *sum, prb_err *err)
 {
-	prb_evidence_summary s;
-	uint8_t *cp = NULL, *fj = NULL;
-	size_t cplen, fjlen, nl = 0, np = 0;
-	uint64_t *leaves = NULL;
-	json_t *root = NULL;
-	prb_policy *pv = NULL;
-	memset(&s, 0, sizeof s);
-	int rc = read_in(bundle, "checkpoint", PRB_NOTE_MAX_SIZE, &cp, &cplen,
-	                 err);
-	if (rc == 0 && (rc = note_checkpoint(cp, cplen, &s.cp, err)) != 0 && err)
-		snprintf(err->where, sizeof err->where, "checkpoint");
+	bundle_files b;
+	int rc = bundle_read(&b, bundle, NULL, 0, err);
 	if (rc == 0)
-		rc = read_findings(bundle, &fj, &fjlen, &root, err);
+		rc = bundle_policies(&b, bundle, err);
 	if (rc == 0)
-		rc = check_findings(root, &s.cp, &leaves, &nl, &s, err);
-	if (rc == 0)
-		rc = check_policies(bundle, root, &pv, &np, err);
-	if (rc == 0)
-		rc = policies_as_run(bundle, root, pv, np, err);
+		rc = policies_as_run(bundle, b.root, b.pv, b.np, err);
 	if (rc)
 		prb_err_prefix(err, bundle);
 	if (rc == 0)
-		rc = check_of_log(bundle, log, dir, &s.cp, err);
-	prb_policy_set ps = {pv, np};
+		rc = check_of_log(bundle, log, dir, &b.s.cp, err);
+	prb_policy_set ps = {b.pv, b.np};
 	if (rc == 0)
-		rc = run_again(bundle, log, dir, &ps, &s, fj, fjlen, err);
-	s.entries = nl;
-	s.policies = np;
+		rc = run_again(bundle, log, dir, &ps, &b.s, b.fj, b.fjlen, err);
 	if (rc == 0 && sum)
-		*sum = s;
-	for (size_t i = 0; i < np; i++)
-		prb_policy_clear(&pv[i]);
-	free(pv);
-	json_decref(root);
-	free(leaves);
-	free(cp);
-	free(fj);
+		*sum = b.s;
+	bundle_free(&b);
 	return rc;
 }
