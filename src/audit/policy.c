@@ -1,5 +1,5 @@
 /*
- * Policy files (audit.h): the header, parameters and their overrides.
+ * Policy files (policy.h): the header, parameters and their overrides.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -12,11 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
-#include "probity/audit.h"
-#include "probity/jcs.h"
-#include "probity/proof.h"
+#include "probity/policy.h"
 #include "probity/sha256.h"
 #include "base/util.h"
 #include "audit/audit_int.h"

@@ -187,15 +187,7 @@ cli_sync_mode(const char *cmd, const char *arg, int *mode)
 void
 cli_prefix_where(prb_err *err, const char *dir)
 {
-	char w[2 * sizeof err->where];
-	if (!err->where[0])
-		return;
-	int n = snprintf(w, sizeof w, "%s/%s", dir, err->where);
-	size_t len = n < 0 ? 0 : (size_t)n;
-	if (len >= sizeof err->where)
-		len = sizeof err->where - 1;
-	memcpy(err->where, w, len);
-	err->where[len] = 0;
+	prb_err_prefix(err, dir);
 }
 
 int

@@ -32,7 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probity/blob.h"
 #include "probity/index.h"
+#include "probity/sha256.h"
 #include "base/util.h"
 
 #define REOPEN_WAIT_MS 5000 /* another writer may take the lock while the
@@ -459,9 +461,8 @@ prb_writer_record(prb_writer *w, const prb_event *ev, const prb_entry *en,
 	if (rc < 0)
 		return lose_build(w, rc);
 	if (en->blob) {
-		char name[PRB_BLOB_NAME_MAX];
-		prb_blob_name(en->blob_hex, name);
-		rc = w->st->ops->put(w->st, name, en->blob, en->blob_len, err);
+		rc = prb_blob_put(w->st, en->blob_hex, en->blob, en->blob_len,
+		                  err);
 		if (rc != 0)
 			return lose_build(w, rc);
 	}
