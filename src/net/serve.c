@@ -260,18 +260,10 @@ deny(prb_server *s, struct MHD_Connection *c, unsigned need,
 		                        "this credential does not allow that");
 		return MHD_HTTP_FORBIDDEN;
 	}
-	static const char msg[] = "a valid bearer credential is required\n";
-	struct MHD_Response *rs = MHD_create_response_from_buffer(
-		sizeof msg - 1, (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
-	*ret = MHD_NO;
-	if (!rs)
-		return MHD_HTTP_UNAUTHORIZED;
-	MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "text/plain; charset=utf-8");
-	MHD_add_response_header(rs, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-	                        "Bearer realm=\"probity\"");
-	*ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, rs);
-	MHD_destroy_response(rs);
+	*ret = prb_httpd_replyf_header(c, MHD_HTTP_UNAUTHORIZED,
+	                               MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+	                               "Bearer realm=\"probity\"",
+	                               "a valid bearer credential is required");
 	return MHD_HTTP_UNAUTHORIZED;
 }
 
@@ -1041,24 +1033,6 @@ reply_indexes(struct MHD_Connection *c, unsigned status, const job *j)
 }
 
 static enum MHD_Result
-reply_busy(struct MHD_Connection *c, unsigned status, const char *why)
-{
-	char msg[256];
-	int n = snprintf(msg, sizeof msg, "%s; retry later\n", why);
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		(size_t)n, msg, MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "text/plain; charset=utf-8");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	enum MHD_Result ret =
-		MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result
 handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 {
 	const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
@@ -1089,8 +1063,10 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 		                       "%zu entries in one request; at most %zu",
 		                       j->n, s->cfg.queue_entries);
 	else if (submit(s, j) != 0)
-		ret = reply_busy(c, st = MHD_HTTP_SERVICE_UNAVAILABLE,
-		                 "the append queue is full");
+		ret = prb_httpd_replyf_header(
+			c, st = MHD_HTTP_SERVICE_UNAVAILABLE,
+			MHD_HTTP_HEADER_RETRY_AFTER, "1",
+			"the append queue is full; retry later");
 	else if (j->rc == 0)
 		ret = reply_indexes(c, st = MHD_HTTP_OK, j);
 	else
@@ -1245,9 +1221,10 @@ serve_checkpoint(prb_server *s, struct MHD_Connection *c)
 		                    "no-cache", s->checkpoint,
 		                    s->checkpoint_len);
 	else
-		r = reply_busy(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-		               "no checkpoint has been cosigned by enough "
-		               "witnesses yet");
+		r = prb_httpd_replyf_header(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                            MHD_HTTP_HEADER_RETRY_AFTER, "1",
+		                            "no checkpoint has been cosigned by "
+		                            "enough witnesses yet; retry later");
 	pthread_mutex_unlock(&s->mu);
 	return r;
 }
@@ -1387,7 +1364,6 @@ serve_metrics(prb_server *s, struct MHD_Connection *c)
 
 typedef struct {
 	prb_httpd_body body;
-	int oom;      /* memory ran out while the body was read */
 	int is_add;
 	int answered; /* a response was queued before the body was read */
 } request;
@@ -1447,15 +1423,13 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (rq->is_add) {
 		if (*upload_size) {
-			if (prb_httpd_body_add(&rq->body, upload, *upload_size) &&
-			    !rq->body.too_big)
-				rq->oom = 1;
+			prb_httpd_body_add(&rq->body, upload, *upload_size);
 			*upload_size = 0;
 			return MHD_YES;
 		}
 		if (rq->answered)
 			return MHD_YES;
-		if (rq->oom)
+		if (rq->body.oom)
 			return prb_httpd_replyf(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			                        "out of memory reading the body; "
 			                        "nothing was committed");
