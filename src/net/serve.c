@@ -39,86 +39,11 @@
 #include "probity/ingest.h"
 #include "probity/tile.h"
 #include "base/util.h"
+#include "net/serve_int.h"
 
 #define DEFAULT_MAX_BODY ((size_t)8 << 20)
 #define DEFAULT_QUEUE 65536
 #define DEFAULT_BATCH 65536
-#define TOKEN_MIN 16
-#define TOKEN_MAX 256
-#define RIGHT_READ 1u
-#define RIGHT_APPEND 2u
-
-static const double lat_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                    0.1,   0.25,   0.5,   1,    2.5,   5};
-#define NLAT (sizeof lat_bounds / sizeof lat_bounds[0])
-static const double batch_bounds[] = {1,    4,    16,    64,   256,
-                                      1024, 4096, 16384, 65536};
-#define NBATCH (sizeof batch_bounds / sizeof batch_bounds[0])
-
-typedef struct {
-	uint64_t count[16]; /* per bound, then +Inf (not cumulative) */
-	uint64_t n;
-	double sum;
-} histogram;
-
-/* One record of a ?format= request, parsed by its handler. */
-typedef struct {
-	prb_event ev;
-	prb_entry en;
-} record;
-
-/* What each entry of a request became. */
-enum { OUT_NEW = 0, OUT_DUP = 1, OUT_CONFLICT = 2 };
-
-/* One POST /add waiting for its batch. */
-typedef struct job {
-	struct job *next;
-	size_t n;                /* entries (or records) */
-	const uint8_t **ents;    /* plain entries: pointers into the body */
-	size_t *lens;
-	record *recs;            /* ?format=: records instead */
-	uint64_t *index;         /* out: each entry's leaf index */
-	uint8_t *outcome;        /* out: OUT_* per record */
-	int done, rc;            /* set by the committer */
-	int in_doubt;            /* rc != 0 but the batch may be in */
-	char msg[sizeof(((prb_err *)0)->where) + sizeof(((prb_err *)0)->msg) + 2];
-	double queued_at;
-} job;
-
-struct prb_server {
-	prb_serve_cfg cfg;
-	prb_store *st;
-	prb_log *log;
-	prb_index *ix;           /* opened at the first records request */
-	prb_httpd *httpd;
-	pthread_t committer;
-	int started;
-
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	job *head, *tail;
-	size_t queued;           /* entries in the queue */
-	int stopping;
-	int running;             /* the committer runs: jobs are taken */
-	unsigned inside;         /* handlers in submit() */
-	int broken;              /* the log could not be reopened */
-	char *checkpoint;        /* the checkpoint GET /checkpoint serves: */
-	size_t checkpoint_len;   /* the latest durable one, or with witnesses
-	                            the latest cosigned by a quorum (or NULL) */
-	uint64_t size;           /* the latest durable tree size */
-	uint64_t published;      /* the size of `checkpoint` */
-	prb_cosign *cosign;      /* NULL without witnesses */
-
-	/* token digests and rights */
-	uint8_t (*tok)[SHA256_DIGEST_LENGTH];
-	unsigned *rights;
-	size_t ntok;
-
-	/* metrics (under mu) */
-	uint64_t m_entries, m_batches, m_requests[7], m_rejected_full;
-	uint64_t m_failed_batches, m_cosigned, m_uncosigned;
-	histogram m_lat, m_batch;
-};
 
 static double
 now_s(void)
@@ -126,145 +51,6 @@ now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-hist_add(histogram *h, const double *bounds, size_t nb, double v)
-{
-	size_t i = 0;
-	while (i < nb && v > bounds[i])
-		i++;
-	h->count[i]++;
-	h->n++;
-	h->sum += v;
-}
-
-/* ---- credentials ---- */
-
-static int
-add_token(prb_server *s, unsigned rights, const char *tok, size_t len)
-{
-	uint8_t (*t)[SHA256_DIGEST_LENGTH] =
-		realloc(s->tok, (s->ntok + 1) * sizeof *t);
-	if (!t)
-		return -1;
-	s->tok = t;
-	unsigned *r = realloc(s->rights, (s->ntok + 1) * sizeof *r);
-	if (!r)
-		return -1;
-	s->rights = r;
-	SHA256((const unsigned char *)tok, len, s->tok[s->ntok]);
-	s->rights[s->ntok++] = rights;
-	return 0;
-}
-
-/* Parses one token-file line; returns 0 or PRB_EMALFORMED. */
-static int
-token_line(prb_server *s, const char *p, size_t len, const char *path,
-           uint64_t lineno, prb_err *err)
-{
-	const char *sp = memchr(p, ' ', len);
-	if (!sp)
-		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
-		                   "line %llu: not \"RIGHTS TOKEN\"",
-		                   (unsigned long long)lineno);
-	size_t rl = (size_t)(sp - p);
-	unsigned rights = 0;
-	if (rl == 4 && !memcmp(p, "read", 4))
-		rights = RIGHT_READ;
-	else if (rl == 6 && !memcmp(p, "append", 6))
-		rights = RIGHT_APPEND;
-	else if (rl == 11 && !memcmp(p, "read,append", 11))
-		rights = RIGHT_READ | RIGHT_APPEND;
-	else
-		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
-		                   "line %llu: rights must be read, append or "
-		                   "read,append",
-		                   (unsigned long long)lineno);
-	const char *tok = sp + 1;
-	size_t tl = len - rl - 1;
-	for (size_t i = 0; i < tl; i++)
-		if (tok[i] <= ' ' || tok[i] > '~')
-			tl = 0;
-	if (tl < TOKEN_MIN || tl > TOKEN_MAX)
-		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
-		                   "line %llu: a token is %d to %d printable "
-		                   "ASCII characters without spaces",
-		                   (unsigned long long)lineno, TOKEN_MIN,
-		                   TOKEN_MAX);
-	if (add_token(s, rights, tok, tl))
-		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-		                   "out of memory");
-	return 0;
-}
-
-static int
-load_tokens(prb_server *s, const char *path, prb_err *err)
-{
-	struct stat sb;
-	if (stat(path, &sb) == 0 && (sb.st_mode & 077))
-		return prb_err_set(err, PRB_EINVAL, path, UINT64_MAX,
-		                   "readable by group or others (chmod 600 it)");
-	uint8_t *data;
-	size_t len;
-	int rc = prb_read_file(path, 1 << 20, &data, &len, err);
-	if (rc)
-		return rc;
-	const char *p = (const char *)data, *end = p + len;
-	uint64_t lineno = 0;
-	while (rc == 0 && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		lineno++;
-		if (l > 0 && p[l - 1] == '\r')
-			l--;
-		if (l > 0 && p[0] != '#')
-			rc = token_line(s, p, l, path, lineno, err);
-		p = nl ? nl + 1 : end;
-	}
-	OPENSSL_cleanse(data, len);
-	free(data);
-	return rc;
-}
-
-/* The rights of the request's bearer token: 0 for a token with none of
- * them, -1 when it carries no token the server knows. */
-static int
-rights_of(prb_server *s, struct MHD_Connection *c)
-{
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	                                            MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-		return -1;
-	uint8_t d[SHA256_DIGEST_LENGTH];
-	const char *tok = h + 7;
-	SHA256((const unsigned char *)tok, strlen(tok), d);
-	int rights = -1;
-	for (size_t i = 0; i < s->ntok; i++) /* no early exit: invariant 3 */
-		if (CRYPTO_memcmp(d, s->tok[i], sizeof d) == 0)
-			rights = (rights < 0 ? 0 : rights) | (int)s->rights[i];
-	return rights;
-}
-
-/* Replies 401 (no known credential) or 403 (one without the right)
- * unless the request has `need`. Returns the status sent, 0 if none. */
-static unsigned
-deny(prb_server *s, struct MHD_Connection *c, unsigned need,
-     enum MHD_Result *ret)
-{
-	int r = rights_of(s, c);
-	if (r >= 0 && ((unsigned)r & need) == need)
-		return 0;
-	if (r >= 0) {
-		*ret = prb_httpd_replyf(c, MHD_HTTP_FORBIDDEN,
-		                        "this credential does not allow that");
-		return MHD_HTTP_FORBIDDEN;
-	}
-	*ret = prb_httpd_replyf_header(c, MHD_HTTP_UNAUTHORIZED,
-	                               MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-	                               "Bearer realm=\"probity\"",
-	                               "a valid bearer credential is required");
-	return MHD_HTTP_UNAUTHORIZED;
 }
 
 /* ---- the committer ---- */
@@ -1374,14 +1160,14 @@ typedef struct {
 static int
 add_precheck(prb_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
 {
-	if (s->ntok == 0) {
+	if (s->tokens.n == 0) {
 		*ret = prb_httpd_replyf(c, MHD_HTTP_FORBIDDEN,
 		                        "appends are disabled: the server has no "
 		                        "credentials (--tokens)");
 		count_status(s, 403);
 		return 1;
 	}
-	unsigned st = deny(s, c, RIGHT_APPEND, ret);
+	unsigned st = serve_auth_deny(&s->tokens, c, RIGHT_APPEND, ret);
 	if (st) {
 		count_status(s, st);
 		return 1;
@@ -1471,7 +1257,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	int is_tile = strncmp(url, "/tile/", 6) == 0;
 	if (!is_tile && strcmp(url, "/metrics") != 0)
 		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "no such resource");
-	if (!s->cfg.public_read && deny(s, c, RIGHT_READ, &ret))
+	if (!s->cfg.public_read &&
+	    serve_auth_deny(&s->tokens, c, RIGHT_READ, &ret))
 		return ret;
 	return is_tile ? serve_tile(s, c, url + 1) : serve_metrics(s, c);
 }
@@ -1515,7 +1302,7 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 	pthread_cond_init(&s->done, NULL);
 	int rc = 0;
 	if (cfg->tokens)
-		rc = load_tokens(s, cfg->tokens, err);
+		rc = serve_auth_load(&s->tokens, cfg->tokens, err);
 	if (rc)
 		goto fail;
 	if (cfg->nwitnesses) {
@@ -1606,10 +1393,7 @@ prb_serve_stop(prb_server *s)
 	prb_cosign_free(s->cosign);
 	prb_log_close(s->log);
 	prb_store_close(s->st);
-	if (s->tok)
-		OPENSSL_cleanse(s->tok, s->ntok * sizeof *s->tok);
-	free(s->tok);
-	free(s->rights);
+	serve_auth_free(&s->tokens);
 	free(s->checkpoint);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);
