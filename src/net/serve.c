@@ -14,31 +14,27 @@
  * Reads (checkpoint, tiles, bundles) never touch the log handle: the
  * checkpoint is a copy taken under the lock after each commit, and tiles
  * are read from their files, after checking their path names a resource of
- * that committed tree (invariant 2).
+ * that committed tree (invariant 2; serve_read.c).
+ *
+ * This file: start and stop, the request dispatch, POST /add and the
+ * committer. Credentials are in serve_auth.c, GET /metrics in
+ * serve_metrics.c, the state they share in serve_int.h.
  */
 #include "probity/serve.h"
 
-#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-#include <zlib.h>
-
-#include "probity/checkpoint.h"
 #include "probity/cosign.h"
 #include "probity/entry.h"
 #include "probity/http.h"
 #include "probity/index.h"
 #include "probity/ingest.h"
 #include "probity/tile.h"
-#include "base/util.h"
 #include "net/serve_int.h"
 
 #define DEFAULT_MAX_BODY ((size_t)8 << 20)
@@ -678,18 +674,6 @@ submit(prb_server *s, job *j)
 	return 0;
 }
 
-static const unsigned status_codes[7] = {200, 400, 401, 403, 413, 500, 503};
-
-static void
-count_status(prb_server *s, unsigned status)
-{
-	pthread_mutex_lock(&s->mu);
-	for (size_t i = 0; i < 7; i++)
-		if (status_codes[i] == status)
-			s->m_requests[i]++;
-	pthread_mutex_unlock(&s->mu);
-}
-
 /* ---- POST /add ---- */
 
 /* Splits a body into lines (the entries). */
@@ -863,287 +847,9 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 				  "in doubt: check the log's size)"
 				: "",
 			j->msg);
-	count_status(s, st);
+	serve_metrics_count_status(s, st);
 	job_free(j);
 	return ret;
-}
-
-/* ---- GET ---- */
-
-/* 1 if tile (level, n, width) belongs to the tree of `size` leaves
- * (a full tile; or a partial one no wider than the level's count). */
-static int
-in_tree(uint64_t size, int level, uint64_t n, unsigned width)
-{
-	unsigned lv = level == PRB_ENTRIES_LEVEL ? 0 : (unsigned)level;
-	uint64_t count = prb_tile_level_count(size, lv);
-	uint64_t full = count / PRB_TILE_WIDTH;
-	if (width == PRB_TILE_WIDTH)
-		return n < full;
-	/* a partial tile of a tile now full: still what it was */
-	return n < full || (n == full && width <= count % PRB_TILE_WIDTH);
-}
-
-/* gzip of data into a malloc'd buffer; -1 on failure. */
-static int
-gzip_bytes(const uint8_t *data, size_t len, uint8_t **out, size_t *outlen)
-{
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK)
-		return -1;
-	uLong cap = deflateBound(&z, (uLong)len) + 32;
-	uint8_t *buf = malloc(cap);
-	if (!buf) {
-		deflateEnd(&z);
-		return -1;
-	}
-	z.next_in = (Bytef *)(uintptr_t)data;
-	z.avail_in = (uInt)len;
-	z.next_out = buf;
-	z.avail_out = (uInt)cap;
-	int rc = deflate(&z, Z_FINISH);
-	*outlen = (size_t)z.total_out;
-	deflateEnd(&z);
-	if (rc != Z_STREAM_END) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	return 0;
-}
-
-/* 1 if Accept-Encoding lists gzip (or "*") without q=0. */
-static int
-accepts_gzip(struct MHD_Connection *c)
-{
-	const char *ae = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	for (const char *p = ae; p && *p;) {
-		p += strspn(p, " \t,");
-		size_t n = strcspn(p, " \t;,");
-		int gz = (n == 4 && strncasecmp(p, "gzip", 4) == 0) ||
-		         (n == 1 && *p == '*');
-		p += n;
-		double q = 1;
-		while (*p && *p != ',') { /* parameters: ";q=0.5" */
-			p += strspn(p, " \t;");
-			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
-				q = strtod(p + 2, NULL);
-			p += strcspn(p, ";,");
-		}
-		if (gz && q > 0)
-			return 1;
-	}
-	return 0;
-}
-
-static enum MHD_Result
-serve_tile(prb_server *s, struct MHD_Connection *c, const char *path)
-{
-	int level;
-	uint64_t n;
-	unsigned width;
-	if (prb_tile_parse_path(path, &level, &n, &width) != 0)
-		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
-		                        "no such resource");
-	pthread_mutex_lock(&s->mu);
-	uint64_t size = s->size;
-	pthread_mutex_unlock(&s->mu);
-	if (!in_tree(size, level, n, width))
-		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
-		                        "%s is not in the tree of size %llu",
-		                        path, (unsigned long long)size);
-	char file[4096];
-	uint8_t *data;
-	size_t len;
-	snprintf(file, sizeof file, "%s/%s", s->cfg.dir, path);
-	if (prb_read_file(file, (size_t)PRB_TILE_WIDTH * (PRB_MAX_ENTRY + 2),
-	                  &data, &len, NULL) != 0)
-		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "%s not found",
-		                        path);
-	const char *cache = s->cfg.public_read
-	                            ? "public, max-age=31536000, immutable"
-	                            : "private, max-age=31536000, immutable";
-	struct MHD_Response *r;
-	uint8_t *gz = NULL;
-	size_t gzlen = 0;
-	int zipped = level == PRB_ENTRIES_LEVEL && accepts_gzip(c) &&
-	             gzip_bytes(data, len, &gz, &gzlen) == 0;
-	if (zipped) {
-		free(data);
-		r = MHD_create_response_from_buffer(gzlen, gz,
-		                                    MHD_RESPMEM_MUST_FREE);
-	} else {
-		r = MHD_create_response_from_buffer(len, data,
-		                                    MHD_RESPMEM_MUST_FREE);
-	}
-	if (!r) {
-		free(zipped ? gz : data);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "application/octet-stream");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
-	if (level == PRB_ENTRIES_LEVEL)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
-		                        "Accept-Encoding");
-	if (zipped)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
-		                        "gzip");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result
-serve_checkpoint(prb_server *s, struct MHD_Connection *c)
-{
-	enum MHD_Result r;
-	pthread_mutex_lock(&s->mu);
-	if (s->checkpoint)
-		r = prb_httpd_reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8",
-		                    "no-cache", s->checkpoint,
-		                    s->checkpoint_len);
-	else
-		r = prb_httpd_replyf_header(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-		                            MHD_HTTP_HEADER_RETRY_AFTER, "1",
-		                            "no checkpoint has been cosigned by "
-		                            "enough witnesses yet; retry later");
-	pthread_mutex_unlock(&s->mu);
-	return r;
-}
-
-/* Appends printf output to a growing buffer; -1 when out of memory. */
-typedef struct {
-	char *p;
-	size_t len, cap;
-} sbuf;
-
-static int
-sbuf_printf(sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-static int
-sbuf_printf(sbuf *b, const char *fmt, ...)
-{
-	for (;;) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p ? b->p + b->len : NULL,
-		                  b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return -1;
-		if (b->p && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return 0;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
-static void
-hist_print(sbuf *b, const char *name, const char *help, const histogram *h,
-           const double *bounds, size_t nb)
-{
-	uint64_t cum = 0;
-	sbuf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
-	for (size_t i = 0; i < nb; i++) {
-		cum += h->count[i];
-		sbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
-		            (unsigned long long)cum);
-	}
-	cum += h->count[nb];
-	sbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
-	            "%s_count %llu\n", name, (unsigned long long)cum, name,
-	            h->sum, name, (unsigned long long)h->n);
-}
-
-
-static enum MHD_Result
-serve_metrics(prb_server *s, struct MHD_Connection *c)
-{
-	sbuf b = {0};
-	pthread_mutex_lock(&s->mu);
-	sbuf_printf(&b,
-	            "# HELP probity_appended_entries_total Entries made "
-	            "durable through POST /add.\n"
-	            "# TYPE probity_appended_entries_total counter\n"
-	            "probity_appended_entries_total %llu\n"
-	            "# HELP probity_batches_total Batches committed.\n"
-	            "# TYPE probity_batches_total counter\n"
-	            "probity_batches_total %llu\n"
-	            "# HELP probity_failed_batches_total Batches not "
-	            "committed.\n"
-	            "# TYPE probity_failed_batches_total counter\n"
-	            "probity_failed_batches_total %llu\n"
-	            "# HELP probity_queue_entries Entries waiting for a "
-	            "batch.\n"
-	            "# TYPE probity_queue_entries gauge\n"
-	            "probity_queue_entries %zu\n"
-	            "# HELP probity_queue_limit_entries Entries the queue "
-	            "holds at most.\n"
-	            "# TYPE probity_queue_limit_entries gauge\n"
-	            "probity_queue_limit_entries %zu\n"
-	            "# HELP probity_queue_full_total Requests refused with "
-	            "503 because the queue was full.\n"
-	            "# TYPE probity_queue_full_total counter\n"
-	            "probity_queue_full_total %llu\n"
-	            "# HELP probity_tree_size Size of the latest durable "
-	            "checkpoint.\n"
-	            "# TYPE probity_tree_size gauge\n"
-	            "probity_tree_size %llu\n"
-	            "# HELP probity_published_size Size of the checkpoint "
-	            "GET /checkpoint serves.\n"
-	            "# TYPE probity_published_size gauge\n"
-	            "probity_published_size %llu\n"
-	            "# HELP probity_witness_rounds_total Checkpoints sent to "
-	            "the witnesses, by whether a quorum cosigned.\n"
-	            "# TYPE probity_witness_rounds_total counter\n"
-	            "probity_witness_rounds_total{quorum=\"yes\"} %llu\n"
-	            "probity_witness_rounds_total{quorum=\"no\"} %llu\n",
-	            (unsigned long long)s->m_entries,
-	            (unsigned long long)s->m_batches,
-	            (unsigned long long)s->m_failed_batches, s->queued,
-	            s->cfg.queue_entries,
-	            (unsigned long long)s->m_rejected_full,
-	            (unsigned long long)s->size,
-	            (unsigned long long)s->published,
-	            (unsigned long long)s->m_cosigned,
-	            (unsigned long long)s->m_uncosigned);
-	sbuf_printf(&b, "# HELP probity_add_requests_total POST /add "
-	            "answers by status.\n"
-	            "# TYPE probity_add_requests_total counter\n");
-	for (size_t i = 0; i < 7; i++)
-		sbuf_printf(&b, "probity_add_requests_total{code=\"%u\"} %llu\n",
-		            status_codes[i],
-		            (unsigned long long)s->m_requests[i]);
-	hist_print(&b, "probity_batch_entries", "Entries per committed batch.",
-	           &s->m_batch, batch_bounds, NBATCH);
-	hist_print(&b, "probity_durable_latency_seconds",
-	           "From a POST /add being queued to its batch being durable.",
-	           &s->m_lat, lat_bounds, NLAT);
-	pthread_mutex_unlock(&s->mu);
-	if (!b.p)
-		return prb_httpd_replyf(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		                        "out of memory");
-	enum MHD_Result r = prb_httpd_reply(
-		c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-		"no-store", b.p, b.len);
-	free(b.p);
-	return r;
 }
 
 /* ---- dispatch ---- */
@@ -1164,12 +870,12 @@ add_precheck(prb_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
 		*ret = prb_httpd_replyf(c, MHD_HTTP_FORBIDDEN,
 		                        "appends are disabled: the server has no "
 		                        "credentials (--tokens)");
-		count_status(s, 403);
+		serve_metrics_count_status(s, 403);
 		return 1;
 	}
 	unsigned st = serve_auth_deny(&s->tokens, c, RIGHT_APPEND, ret);
 	if (st) {
-		count_status(s, st);
+		serve_metrics_count_status(s, st);
 		return 1;
 	}
 	const char *cl = MHD_lookup_connection_value(
@@ -1178,7 +884,7 @@ add_precheck(prb_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
 		*ret = prb_httpd_replyf(c, MHD_HTTP_CONTENT_TOO_LARGE,
 		                        "a body is at most %zu bytes",
 		                        s->cfg.max_body);
-		count_status(s, 413);
+		serve_metrics_count_status(s, 413);
 		return 1;
 	}
 	return 0;
@@ -1220,7 +926,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 			                        "out of memory reading the body; "
 			                        "nothing was committed");
 		if (rq->body.too_big) {
-			count_status(s, 413);
+			serve_metrics_count_status(s, 413);
 			return prb_httpd_replyf(c, MHD_HTTP_CONTENT_TOO_LARGE,
 			                        "a body is at most %zu bytes",
 			                        s->cfg.max_body);
@@ -1245,7 +951,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "no such resource");
 	}
 	if (strcmp(url, "/checkpoint") == 0)
-		return serve_checkpoint(s, c);
+		return serve_read_checkpoint(s, c);
 	if (strcmp(url, "/healthz") == 0) {
 		pthread_mutex_lock(&s->mu);
 		int broken = s->broken;
@@ -1260,7 +966,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	if (!s->cfg.public_read &&
 	    serve_auth_deny(&s->tokens, c, RIGHT_READ, &ret))
 		return ret;
-	return is_tile ? serve_tile(s, c, url + 1) : serve_metrics(s, c);
+	return is_tile ? serve_read_tile(s, c, url + 1)
+	               : serve_metrics_get(s, c);
 }
 
 static void

@@ -132,4 +132,24 @@ void serve_auth_free(serve_tokens *t);
 unsigned serve_auth_deny(const serve_tokens *t, struct MHD_Connection *c,
                          unsigned need, enum MHD_Result *ret);
 
+/* ---- serve_read.c ---- */
+
+/* GET /checkpoint: the checkpoint readers get (s->checkpoint), 503 while
+ * there is none. Takes s->mu. */
+enum MHD_Result serve_read_checkpoint(prb_server *s, struct MHD_Connection *c);
+
+/* GET /<path> for a tile or entry bundle path ("tile/..."): the file,
+ * if it is a resource of the tree of s->size (else 404); bundles
+ * gzip-encoded when the client accepts gzip. Takes s->mu. */
+enum MHD_Result serve_read_tile(prb_server *s, struct MHD_Connection *c,
+                                const char *path);
+
+/* ---- serve_metrics.c ---- */
+
+/* Counts a POST /add answer by its status. Takes s->mu. */
+void serve_metrics_count_status(prb_server *s, unsigned status);
+
+/* GET /metrics: the counters in Prometheus text format. Takes s->mu. */
+enum MHD_Result serve_metrics_get(prb_server *s, struct MHD_Connection *c);
+
 #endif
