@@ -84,6 +84,10 @@ enum MHD_Result prb_httpd_replyf_header(struct MHD_Connection *c,
 #endif
 	;
 
+/* 1 if the request's Content-Length declares a body of more than max
+ * bytes: it can be refused before it is read. */
+int prb_httpd_declares_over(struct MHD_Connection *c, size_t max);
+
 /* A request body collected across the handler's upload calls, at most
  * `max` bytes. */
 typedef struct {

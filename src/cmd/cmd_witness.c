@@ -91,9 +91,7 @@ first_call(server *s, struct MHD_Connection *c, const char *url,
 	if (strcmp(method, "POST") != 0)
 		return prb_httpd_replyf_header(c, 405, MHD_HTTP_HEADER_ALLOW,
 		                               "POST", "method not allowed");
-	const char *cl = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > PRB_WITNESS_MAX_BODY)
+	if (prb_httpd_declares_over(c, PRB_WITNESS_MAX_BODY))
 		return prb_httpd_replyf(c, 413, "request body over %u bytes",
 		                        (unsigned)PRB_WITNESS_MAX_BODY);
 	prb_httpd_body *b = calloc(1, sizeof *b); /* the POST body */

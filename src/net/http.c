@@ -293,6 +293,14 @@ prb_httpd_replyf_header(struct MHD_Connection *c, unsigned status,
 }
 
 int
+prb_httpd_declares_over(struct MHD_Connection *c, size_t max)
+{
+	const char *cl = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return cl && strtoull(cl, NULL, 10) > max;
+}
+
+int
 prb_httpd_body_add(prb_httpd_body *b, const char *data, size_t n)
 {
 	if (b->too_big || n > b->max - b->len) {

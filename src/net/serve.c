@@ -878,9 +878,7 @@ add_precheck(prb_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
 		serve_metrics_count_status(s, st);
 		return 1;
 	}
-	const char *cl = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
+	if (prb_httpd_declares_over(c, s->cfg.max_body)) {
 		*ret = prb_httpd_replyf(c, MHD_HTTP_CONTENT_TOO_LARGE,
 		                        "a body is at most %zu bytes",
 		                        s->cfg.max_body);
