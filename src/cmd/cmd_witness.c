@@ -1,5 +1,5 @@
 /* probity witness: a c2sp.org/tlog-witness server over libprobity's
- * witness (src/witness.c has the protocol's rules and statuses). */
+ * witness (src/net/witness.c has the protocol's rules and statuses). */
 #include <stdlib.h>
 #include <string.h>
 
