@@ -474,8 +474,7 @@ int
 prb_monitor_open(const prb_monitor_cfg *cfg, prb_monitor **out, prb_err *err)
 {
 	*out = NULL;
-	if (strncmp(cfg->url, "http://", 7) != 0 &&
-	    strncmp(cfg->url, "https://", 8) != 0)
+	if (!prb_http_url_ok(cfg->url))
 		return prb_err_set(err, PRB_EINVAL, cfg->url, UINT64_MAX,
 		                   "the URL must start with http:// or https://");
 	if (cfg->log_key->type != PRB_SIG_ED25519)

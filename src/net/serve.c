@@ -14,23 +14,21 @@
  * Reads (checkpoint, tiles, bundles) never touch the log handle: the
  * checkpoint is a copy taken under the lock after each commit, and tiles
  * are read from their files, after checking their path names a resource of
- * that committed tree (invariant 2).
+ * that committed tree (invariant 2; serve_read.c).
+ *
+ * This file: start and stop, the request dispatch, POST /add and the
+ * committer. Credentials are in serve_auth.c, GET /metrics in
+ * serve_metrics.c, the state they share in serve_int.h.
  */
 #include "probity/serve.h"
 
-#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <zlib.h>
-
-#include "probity/checkpoint.h"
 #include "probity/cosign.h"
 #include "probity/entry.h"
 #include "probity/http.h"
@@ -38,87 +36,11 @@
 #include "probity/ingest.h"
 #include "probity/sha256.h"
 #include "probity/tile.h"
-#include "base/util.h"
+#include "net/serve_int.h"
 
 #define DEFAULT_MAX_BODY ((size_t)8 << 20)
 #define DEFAULT_QUEUE 65536
 #define DEFAULT_BATCH 65536
-#define TOKEN_MIN 16
-#define TOKEN_MAX 256
-#define RIGHT_READ 1u
-#define RIGHT_APPEND 2u
-
-static const double lat_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                    0.1,   0.25,   0.5,   1,    2.5,   5};
-#define NLAT (sizeof lat_bounds / sizeof lat_bounds[0])
-static const double batch_bounds[] = {1,    4,    16,    64,   256,
-                                      1024, 4096, 16384, 65536};
-#define NBATCH (sizeof batch_bounds / sizeof batch_bounds[0])
-
-typedef struct {
-	uint64_t count[16]; /* per bound, then +Inf (not cumulative) */
-	uint64_t n;
-	double sum;
-} histogram;
-
-/* One record of a ?format= request, parsed by its handler. */
-typedef struct {
-	prb_event ev;
-	prb_entry en;
-} record;
-
-/* What each entry of a request became. */
-enum { OUT_NEW = 0, OUT_DUP = 1, OUT_CONFLICT = 2 };
-
-/* One POST /add waiting for its batch. */
-typedef struct job {
-	struct job *next;
-	size_t n;                /* entries (or records) */
-	const uint8_t **ents;    /* plain entries: pointers into the body */
-	size_t *lens;
-	record *recs;            /* ?format=: records instead */
-	uint64_t *index;         /* out: each entry's leaf index */
-	uint8_t *outcome;        /* out: OUT_* per record */
-	int done, rc;            /* set by the committer */
-	int in_doubt;            /* rc != 0 but the batch may be in */
-	char msg[sizeof(((prb_err *)0)->where) + sizeof(((prb_err *)0)->msg) + 2];
-	double queued_at;
-} job;
-
-struct prb_server {
-	prb_serve_cfg cfg;
-	prb_store *st;
-	prb_log *log;
-	prb_index *ix;           /* opened at the first records request */
-	prb_httpd *httpd;
-	pthread_t committer;
-	int started;
-
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	job *head, *tail;
-	size_t queued;           /* entries in the queue */
-	int stopping;
-	int running;             /* the committer runs: jobs are taken */
-	unsigned inside;         /* handlers in submit() */
-	int broken;              /* the log could not be reopened */
-	char *checkpoint;        /* the checkpoint GET /checkpoint serves: */
-	size_t checkpoint_len;   /* the latest durable one, or with witnesses
-	                            the latest cosigned by a quorum (or NULL) */
-	uint64_t size;           /* the latest durable tree size */
-	uint64_t published;      /* the size of `checkpoint` */
-	prb_cosign *cosign;      /* NULL without witnesses */
-
-	/* token digests and rights */
-	uint8_t (*tok)[PRB_SHA256_SIZE];
-	unsigned *rights;
-	size_t ntok;
-
-	/* metrics (under mu) */
-	uint64_t m_entries, m_batches, m_requests[7], m_rejected_full;
-	uint64_t m_failed_batches, m_cosigned, m_uncosigned;
-	histogram m_lat, m_batch;
-};
 
 static double
 now_s(void)
@@ -126,153 +48,6 @@ now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-hist_add(histogram *h, const double *bounds, size_t nb, double v)
-{
-	size_t i = 0;
-	while (i < nb && v > bounds[i])
-		i++;
-	h->count[i]++;
-	h->n++;
-	h->sum += v;
-}
-
-/* ---- credentials ---- */
-
-static int
-add_token(prb_server *s, unsigned rights, const char *tok, size_t len)
-{
-	uint8_t (*t)[PRB_SHA256_SIZE] =
-		realloc(s->tok, (s->ntok + 1) * sizeof *t);
-	if (!t)
-		return -1;
-	s->tok = t;
-	unsigned *r = realloc(s->rights, (s->ntok + 1) * sizeof *r);
-	if (!r)
-		return -1;
-	s->rights = r;
-	prb_sha256(tok, len, s->tok[s->ntok]);
-	s->rights[s->ntok++] = rights;
-	return 0;
-}
-
-/* Parses one token-file line; returns 0 or PRB_EMALFORMED. */
-static int
-token_line(prb_server *s, const char *p, size_t len, const char *path,
-           uint64_t lineno, prb_err *err)
-{
-	const char *sp = memchr(p, ' ', len);
-	if (!sp)
-		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
-		                   "line %llu: not \"RIGHTS TOKEN\"",
-		                   (unsigned long long)lineno);
-	size_t rl = (size_t)(sp - p);
-	unsigned rights = 0;
-	if (rl == 4 && !memcmp(p, "read", 4))
-		rights = RIGHT_READ;
-	else if (rl == 6 && !memcmp(p, "append", 6))
-		rights = RIGHT_APPEND;
-	else if (rl == 11 && !memcmp(p, "read,append", 11))
-		rights = RIGHT_READ | RIGHT_APPEND;
-	else
-		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
-		                   "line %llu: rights must be read, append or "
-		                   "read,append",
-		                   (unsigned long long)lineno);
-	const char *tok = sp + 1;
-	size_t tl = len - rl - 1;
-	for (size_t i = 0; i < tl; i++)
-		if (tok[i] <= ' ' || tok[i] > '~')
-			tl = 0;
-	if (tl < TOKEN_MIN || tl > TOKEN_MAX)
-		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
-		                   "line %llu: a token is %d to %d printable "
-		                   "ASCII characters without spaces",
-		                   (unsigned long long)lineno, TOKEN_MIN,
-		                   TOKEN_MAX);
-	if (add_token(s, rights, tok, tl))
-		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-		                   "out of memory");
-	return 0;
-}
-
-static int
-load_tokens(prb_server *s, const char *path, prb_err *err)
-{
-	struct stat sb;
-	if (stat(path, &sb) == 0 && (sb.st_mode & 077))
-		return prb_err_set(err, PRB_EINVAL, path, UINT64_MAX,
-		                   "readable by group or others (chmod 600 it)");
-	uint8_t *data;
-	size_t len;
-	int rc = prb_read_file(path, 1 << 20, &data, &len, err);
-	if (rc)
-		return rc;
-	const char *p = (const char *)data, *end = p + len;
-	uint64_t lineno = 0;
-	while (rc == 0 && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		lineno++;
-		if (l > 0 && p[l - 1] == '\r')
-			l--;
-		if (l > 0 && p[0] != '#')
-			rc = token_line(s, p, l, path, lineno, err);
-		p = nl ? nl + 1 : end;
-	}
-	OPENSSL_cleanse(data, len);
-	free(data);
-	return rc;
-}
-
-/* The rights of the request's bearer token: 0 for a token with none of
- * them, -1 when it carries no token the server knows. */
-static int
-rights_of(prb_server *s, struct MHD_Connection *c)
-{
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	                                            MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-		return -1;
-	uint8_t d[PRB_SHA256_SIZE];
-	const char *tok = h + 7;
-	prb_sha256(tok, strlen(tok), d);
-	int rights = -1;
-	for (size_t i = 0; i < s->ntok; i++) /* no early exit: invariant 3 */
-		if (CRYPTO_memcmp(d, s->tok[i], sizeof d) == 0)
-			rights = (rights < 0 ? 0 : rights) | (int)s->rights[i];
-	return rights;
-}
-
-/* Replies 401 (no known credential) or 403 (one without the right)
- * unless the request has `need`. Returns the status sent, 0 if none. */
-static unsigned
-deny(prb_server *s, struct MHD_Connection *c, unsigned need,
-     enum MHD_Result *ret)
-{
-	int r = rights_of(s, c);
-	if (r >= 0 && ((unsigned)r & need) == need)
-		return 0;
-	if (r >= 0) {
-		*ret = prb_httpd_replyf(c, MHD_HTTP_FORBIDDEN,
-		                        "this credential does not allow that");
-		return MHD_HTTP_FORBIDDEN;
-	}
-	static const char msg[] = "a valid bearer credential is required\n";
-	struct MHD_Response *rs = MHD_create_response_from_buffer(
-		sizeof msg - 1, (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
-	*ret = MHD_NO;
-	if (!rs)
-		return MHD_HTTP_UNAUTHORIZED;
-	MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "text/plain; charset=utf-8");
-	MHD_add_response_header(rs, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-	                        "Bearer realm=\"probity\"");
-	*ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, rs);
-	MHD_destroy_response(rs);
-	return MHD_HTTP_UNAUTHORIZED;
 }
 
 /* ---- the committer ---- */
@@ -900,18 +675,6 @@ submit(prb_server *s, job *j)
 	return 0;
 }
 
-static const unsigned status_codes[7] = {200, 400, 401, 403, 413, 500, 503};
-
-static void
-count_status(prb_server *s, unsigned status)
-{
-	pthread_mutex_lock(&s->mu);
-	for (size_t i = 0; i < 7; i++)
-		if (status_codes[i] == status)
-			s->m_requests[i]++;
-	pthread_mutex_unlock(&s->mu);
-}
-
 /* ---- POST /add ---- */
 
 /* Splits a body into lines (the entries). */
@@ -1041,24 +804,6 @@ reply_indexes(struct MHD_Connection *c, unsigned status, const job *j)
 }
 
 static enum MHD_Result
-reply_busy(struct MHD_Connection *c, unsigned status, const char *why)
-{
-	char msg[256];
-	int n = snprintf(msg, sizeof msg, "%s; retry later\n", why);
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		(size_t)n, msg, MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "text/plain; charset=utf-8");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	enum MHD_Result ret =
-		MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result
 handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 {
 	const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
@@ -1089,8 +834,10 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 		                       "%zu entries in one request; at most %zu",
 		                       j->n, s->cfg.queue_entries);
 	else if (submit(s, j) != 0)
-		ret = reply_busy(c, st = MHD_HTTP_SERVICE_UNAVAILABLE,
-		                 "the append queue is full");
+		ret = prb_httpd_replyf_header(
+			c, st = MHD_HTTP_SERVICE_UNAVAILABLE,
+			MHD_HTTP_HEADER_RETRY_AFTER, "1",
+			"the append queue is full; retry later");
 	else if (j->rc == 0)
 		ret = reply_indexes(c, st = MHD_HTTP_OK, j);
 	else
@@ -1101,293 +848,15 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 				  "in doubt: check the log's size)"
 				: "",
 			j->msg);
-	count_status(s, st);
+	serve_metrics_count_status(s, st);
 	job_free(j);
 	return ret;
-}
-
-/* ---- GET ---- */
-
-/* 1 if tile (level, n, width) belongs to the tree of `size` leaves
- * (a full tile; or a partial one no wider than the level's count). */
-static int
-in_tree(uint64_t size, int level, uint64_t n, unsigned width)
-{
-	unsigned lv = level == PRB_ENTRIES_LEVEL ? 0 : (unsigned)level;
-	uint64_t count = prb_tile_level_count(size, lv);
-	uint64_t full = count / PRB_TILE_WIDTH;
-	if (width == PRB_TILE_WIDTH)
-		return n < full;
-	/* a partial tile of a tile now full: still what it was */
-	return n < full || (n == full && width <= count % PRB_TILE_WIDTH);
-}
-
-/* gzip of data into a malloc'd buffer; -1 on failure. */
-static int
-gzip_bytes(const uint8_t *data, size_t len, uint8_t **out, size_t *outlen)
-{
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK)
-		return -1;
-	uLong cap = deflateBound(&z, (uLong)len) + 32;
-	uint8_t *buf = malloc(cap);
-	if (!buf) {
-		deflateEnd(&z);
-		return -1;
-	}
-	z.next_in = (Bytef *)(uintptr_t)data;
-	z.avail_in = (uInt)len;
-	z.next_out = buf;
-	z.avail_out = (uInt)cap;
-	int rc = deflate(&z, Z_FINISH);
-	*outlen = (size_t)z.total_out;
-	deflateEnd(&z);
-	if (rc != Z_STREAM_END) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	return 0;
-}
-
-/* 1 if Accept-Encoding lists gzip (or "*") without q=0. */
-static int
-accepts_gzip(struct MHD_Connection *c)
-{
-	const char *ae = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	for (const char *p = ae; p && *p;) {
-		p += strspn(p, " \t,");
-		size_t n = strcspn(p, " \t;,");
-		int gz = (n == 4 && strncasecmp(p, "gzip", 4) == 0) ||
-		         (n == 1 && *p == '*');
-		p += n;
-		double q = 1;
-		while (*p && *p != ',') { /* parameters: ";q=0.5" */
-			p += strspn(p, " \t;");
-			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
-				q = strtod(p + 2, NULL);
-			p += strcspn(p, ";,");
-		}
-		if (gz && q > 0)
-			return 1;
-	}
-	return 0;
-}
-
-static enum MHD_Result
-serve_tile(prb_server *s, struct MHD_Connection *c, const char *path)
-{
-	int level;
-	uint64_t n;
-	unsigned width;
-	if (prb_tile_parse_path(path, &level, &n, &width) != 0)
-		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
-		                        "no such resource");
-	pthread_mutex_lock(&s->mu);
-	uint64_t size = s->size;
-	pthread_mutex_unlock(&s->mu);
-	if (!in_tree(size, level, n, width))
-		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
-		                        "%s is not in the tree of size %llu",
-		                        path, (unsigned long long)size);
-	char file[4096];
-	uint8_t *data;
-	size_t len;
-	snprintf(file, sizeof file, "%s/%s", s->cfg.dir, path);
-	if (prb_read_file(file, (size_t)PRB_TILE_WIDTH * (PRB_MAX_ENTRY + 2),
-	                  &data, &len, NULL) != 0)
-		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "%s not found",
-		                        path);
-	const char *cache = s->cfg.public_read
-	                            ? "public, max-age=31536000, immutable"
-	                            : "private, max-age=31536000, immutable";
-	struct MHD_Response *r;
-	uint8_t *gz = NULL;
-	size_t gzlen = 0;
-	int zipped = level == PRB_ENTRIES_LEVEL && accepts_gzip(c) &&
-	             gzip_bytes(data, len, &gz, &gzlen) == 0;
-	if (zipped) {
-		free(data);
-		r = MHD_create_response_from_buffer(gzlen, gz,
-		                                    MHD_RESPMEM_MUST_FREE);
-	} else {
-		r = MHD_create_response_from_buffer(len, data,
-		                                    MHD_RESPMEM_MUST_FREE);
-	}
-	if (!r) {
-		free(zipped ? gz : data);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "application/octet-stream");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
-	if (level == PRB_ENTRIES_LEVEL)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
-		                        "Accept-Encoding");
-	if (zipped)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
-		                        "gzip");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result
-serve_checkpoint(prb_server *s, struct MHD_Connection *c)
-{
-	enum MHD_Result r;
-	pthread_mutex_lock(&s->mu);
-	if (s->checkpoint)
-		r = prb_httpd_reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8",
-		                    "no-cache", s->checkpoint,
-		                    s->checkpoint_len);
-	else
-		r = reply_busy(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-		               "no checkpoint has been cosigned by enough "
-		               "witnesses yet");
-	pthread_mutex_unlock(&s->mu);
-	return r;
-}
-
-/* Appends printf output to a growing buffer; -1 when out of memory. */
-typedef struct {
-	char *p;
-	size_t len, cap;
-} sbuf;
-
-static int
-sbuf_printf(sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-static int
-sbuf_printf(sbuf *b, const char *fmt, ...)
-{
-	for (;;) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p ? b->p + b->len : NULL,
-		                  b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return -1;
-		if (b->p && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return 0;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
-static void
-hist_print(sbuf *b, const char *name, const char *help, const histogram *h,
-           const double *bounds, size_t nb)
-{
-	uint64_t cum = 0;
-	sbuf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
-	for (size_t i = 0; i < nb; i++) {
-		cum += h->count[i];
-		sbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
-		            (unsigned long long)cum);
-	}
-	cum += h->count[nb];
-	sbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
-	            "%s_count %llu\n", name, (unsigned long long)cum, name,
-	            h->sum, name, (unsigned long long)h->n);
-}
-
-
-static enum MHD_Result
-serve_metrics(prb_server *s, struct MHD_Connection *c)
-{
-	sbuf b = {0};
-	pthread_mutex_lock(&s->mu);
-	sbuf_printf(&b,
-	            "# HELP probity_appended_entries_total Entries made "
-	            "durable through POST /add.\n"
-	            "# TYPE probity_appended_entries_total counter\n"
-	            "probity_appended_entries_total %llu\n"
-	            "# HELP probity_batches_total Batches committed.\n"
-	            "# TYPE probity_batches_total counter\n"
-	            "probity_batches_total %llu\n"
-	            "# HELP probity_failed_batches_total Batches not "
-	            "committed.\n"
-	            "# TYPE probity_failed_batches_total counter\n"
-	            "probity_failed_batches_total %llu\n"
-	            "# HELP probity_queue_entries Entries waiting for a "
-	            "batch.\n"
-	            "# TYPE probity_queue_entries gauge\n"
-	            "probity_queue_entries %zu\n"
-	            "# HELP probity_queue_limit_entries Entries the queue "
-	            "holds at most.\n"
-	            "# TYPE probity_queue_limit_entries gauge\n"
-	            "probity_queue_limit_entries %zu\n"
-	            "# HELP probity_queue_full_total Requests refused with "
-	            "503 because the queue was full.\n"
-	            "# TYPE probity_queue_full_total counter\n"
-	            "probity_queue_full_total %llu\n"
-	            "# HELP probity_tree_size Size of the latest durable "
-	            "checkpoint.\n"
-	            "# TYPE probity_tree_size gauge\n"
-	            "probity_tree_size %llu\n"
-	            "# HELP probity_published_size Size of the checkpoint "
-	            "GET /checkpoint serves.\n"
-	            "# TYPE probity_published_size gauge\n"
-	            "probity_published_size %llu\n"
-	            "# HELP probity_witness_rounds_total Checkpoints sent to "
-	            "the witnesses, by whether a quorum cosigned.\n"
-	            "# TYPE probity_witness_rounds_total counter\n"
-	            "probity_witness_rounds_total{quorum=\"yes\"} %llu\n"
-	            "probity_witness_rounds_total{quorum=\"no\"} %llu\n",
-	            (unsigned long long)s->m_entries,
-	            (unsigned long long)s->m_batches,
-	            (unsigned long long)s->m_failed_batches, s->queued,
-	            s->cfg.queue_entries,
-	            (unsigned long long)s->m_rejected_full,
-	            (unsigned long long)s->size,
-	            (unsigned long long)s->published,
-	            (unsigned long long)s->m_cosigned,
-	            (unsigned long long)s->m_uncosigned);
-	sbuf_printf(&b, "# HELP probity_add_requests_total POST /add "
-	            "answers by status.\n"
-	            "# TYPE probity_add_requests_total counter\n");
-	for (size_t i = 0; i < 7; i++)
-		sbuf_printf(&b, "probity_add_requests_total{code=\"%u\"} %llu\n",
-		            status_codes[i],
-		            (unsigned long long)s->m_requests[i]);
-	hist_print(&b, "probity_batch_entries", "Entries per committed batch.",
-	           &s->m_batch, batch_bounds, NBATCH);
-	hist_print(&b, "probity_durable_latency_seconds",
-	           "From a POST /add being queued to its batch being durable.",
-	           &s->m_lat, lat_bounds, NLAT);
-	pthread_mutex_unlock(&s->mu);
-	if (!b.p)
-		return prb_httpd_replyf(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		                        "out of memory");
-	enum MHD_Result r = prb_httpd_reply(
-		c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-		"no-store", b.p, b.len);
-	free(b.p);
-	return r;
 }
 
 /* ---- dispatch ---- */
 
 typedef struct {
 	prb_httpd_body body;
-	int oom;      /* memory ran out while the body was read */
 	int is_add;
 	int answered; /* a response was queued before the body was read */
 } request;
@@ -1398,25 +867,23 @@ typedef struct {
 static int
 add_precheck(prb_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
 {
-	if (s->ntok == 0) {
+	if (s->tokens.n == 0) {
 		*ret = prb_httpd_replyf(c, MHD_HTTP_FORBIDDEN,
 		                        "appends are disabled: the server has no "
 		                        "credentials (--tokens)");
-		count_status(s, 403);
+		serve_metrics_count_status(s, 403);
 		return 1;
 	}
-	unsigned st = deny(s, c, RIGHT_APPEND, ret);
+	unsigned st = serve_auth_deny(&s->tokens, c, RIGHT_APPEND, ret);
 	if (st) {
-		count_status(s, st);
+		serve_metrics_count_status(s, st);
 		return 1;
 	}
-	const char *cl = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
+	if (prb_httpd_declares_over(c, s->cfg.max_body)) {
 		*ret = prb_httpd_replyf(c, MHD_HTTP_CONTENT_TOO_LARGE,
 		                        "a body is at most %zu bytes",
 		                        s->cfg.max_body);
-		count_status(s, 413);
+		serve_metrics_count_status(s, 413);
 		return 1;
 	}
 	return 0;
@@ -1447,20 +914,18 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (rq->is_add) {
 		if (*upload_size) {
-			if (prb_httpd_body_add(&rq->body, upload, *upload_size) &&
-			    !rq->body.too_big)
-				rq->oom = 1;
+			prb_httpd_body_add(&rq->body, upload, *upload_size);
 			*upload_size = 0;
 			return MHD_YES;
 		}
 		if (rq->answered)
 			return MHD_YES;
-		if (rq->oom)
+		if (rq->body.oom)
 			return prb_httpd_replyf(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			                        "out of memory reading the body; "
 			                        "nothing was committed");
 		if (rq->body.too_big) {
-			count_status(s, 413);
+			serve_metrics_count_status(s, 413);
 			return prb_httpd_replyf(c, MHD_HTTP_CONTENT_TOO_LARGE,
 			                        "a body is at most %zu bytes",
 			                        s->cfg.max_body);
@@ -1485,7 +950,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "no such resource");
 	}
 	if (strcmp(url, "/checkpoint") == 0)
-		return serve_checkpoint(s, c);
+		return serve_read_checkpoint(s, c);
 	if (strcmp(url, "/healthz") == 0) {
 		pthread_mutex_lock(&s->mu);
 		int broken = s->broken;
@@ -1497,9 +962,11 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	int is_tile = strncmp(url, "/tile/", 6) == 0;
 	if (!is_tile && strcmp(url, "/metrics") != 0)
 		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "no such resource");
-	if (!s->cfg.public_read && deny(s, c, RIGHT_READ, &ret))
+	if (!s->cfg.public_read &&
+	    serve_auth_deny(&s->tokens, c, RIGHT_READ, &ret))
 		return ret;
-	return is_tile ? serve_tile(s, c, url + 1) : serve_metrics(s, c);
+	return is_tile ? serve_read_tile(s, c, url + 1)
+	               : serve_metrics_get(s, c);
 }
 
 static void
@@ -1541,7 +1008,7 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 	pthread_cond_init(&s->done, NULL);
 	int rc = 0;
 	if (cfg->tokens)
-		rc = load_tokens(s, cfg->tokens, err);
+		rc = serve_auth_load(&s->tokens, cfg->tokens, err);
 	if (rc)
 		goto fail;
 	if (cfg->nwitnesses) {
@@ -1632,10 +1099,7 @@ prb_serve_stop(prb_server *s)
 	prb_cosign_free(s->cosign);
 	prb_log_close(s->log);
 	prb_store_close(s->st);
-	if (s->tok)
-		OPENSSL_cleanse(s->tok, s->ntok * sizeof *s->tok);
-	free(s->tok);
-	free(s->rights);
+	serve_auth_free(&s->tokens);
 	free(s->checkpoint);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);

@@ -3,7 +3,8 @@
  * cosignature cosignature/v1 signatures; and the client a log uses.
  *
  * The rules prb_witness_add applies, in this order (the first that fails
- * decides the status; rules 1-3 are the HTTP layer's, in src/cli/witness.c):
+ * decides the status; rules 1-3 are the HTTP layer's, in
+ * src/cmd/cmd_witness.c):
  *
  *   1. The path must be <prefix>/add-checkpoint: else 404. The method must
  *      be POST: else 405 (with Allow: POST).
