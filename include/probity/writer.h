@@ -90,6 +90,10 @@ void prb_writer_close(prb_writer *w);
  * cosign). NULL once the writer is broken. */
 prb_log *prb_writer_log(prb_writer *w);
 
+/* 1 once the writer is broken (a reopen after a failure failed), with
+ * the reason in *why (may be NULL); else 0. */
+int prb_writer_broken(const prb_writer *w, prb_err *why);
+
 /* The latest durable size (prb_log_size). */
 uint64_t prb_writer_size(const prb_writer *w);
 /* Leaf index the next entry added will get: the durable size, plus the

@@ -87,23 +87,34 @@ set_served(prb_server *s, const char *note, size_t len, uint64_t size)
 /* After a commit: the new size for tile reads, and without witnesses the
  * new checkpoint for readers. Called with mu held. */
 static void
-committed(prb_server *s)
+serve_committed(prb_server *s)
 {
+	prb_log *log = prb_writer_log(s->w);
 	size_t len;
-	const char *cp = prb_log_checkpoint(s->log, &len);
-	s->size = prb_log_size(s->log);
+	if (!log)
+		return;
+	const char *cp = prb_log_checkpoint(log, &len);
+	s->size = prb_log_size(log);
 	if (!s->cosign)
 		set_served(s, cp, len, s->size);
 }
 
-static uint64_t reopen(prb_server *s);
-
-static int
-prove_consistency(void *ctx, uint64_t m, uint64_t n, prb_hash *proof,
-                  size_t *len, prb_err *err)
+/* The writer could not reopen the log after a failure: appends are
+ * refused from now on. */
+static void
+serve_check_broken(prb_server *s)
 {
-	prb_server *s = ctx;
-	return prb_log_prove_consistency(s->log, m, n, proof, len, err);
+	prb_err why;
+	if (!prb_writer_broken(s->w, &why))
+		return;
+	pthread_mutex_lock(&s->mu);
+	int was = s->broken;
+	s->broken = 1;
+	pthread_mutex_unlock(&s->mu);
+	if (!was)
+		fprintf(stderr, "probity serve: %s: cannot reopen the log after "
+		        "a failed batch: %s; appends are refused from now on\n",
+		        s->cfg.dir, why.msg);
 }
 
 /* Has the latest checkpoint cosigned and, with a quorum, published. Runs
@@ -111,223 +122,34 @@ prove_consistency(void *ctx, uint64_t m, uint64_t n, prb_hash *proof,
 static int
 witness_round(prb_server *s)
 {
-	size_t len, outlen, got = 0;
-	char *out = NULL;
+	prb_writer_cosigned c;
 	prb_err err;
 	prb_err_clear(&err);
-	const char *cp = prb_log_checkpoint(s->log, &len);
-	uint64_t size = prb_log_size(s->log);
-	int rc = prb_cosign_collect(s->cosign, cp, len, size,
-	                            prove_consistency, s, &out, &outlen, &got,
-	                            &err);
-	if (rc == 0) {
-		prb_err pe;
-		int prc = prb_log_publish(s->log, out, outlen, &pe);
-		if (prc)
-			fprintf(stderr, "probity serve: %s: the cosigned "
-			        "checkpoint of size %llu is served but may not "
-			        "be in the checkpoint file: %s\n",
-			        s->cfg.dir, (unsigned long long)size, pe.msg);
-		if (prc && prc != PRB_ECONFLICT && prc != PRB_EINVAL)
-			reopen(s); /* the handle refuses appends after I/O errors */
-		else if (err.msg[0])
-			fprintf(stderr, "probity serve: checkpoint size %llu "
-			        "cosigned by %zu witnesses; %s\n",
-			        (unsigned long long)size, got, err.msg);
-	} else {
+	uint64_t size = prb_writer_size(s->w);
+	int rc = prb_writer_cosign(s->w, &c, &err);
+	if (rc == 0 && c.publish_rc)
+		fprintf(stderr, "probity serve: %s: the cosigned checkpoint of "
+		        "size %llu is served but may not be in the checkpoint "
+		        "file: %s\n", s->cfg.dir, (unsigned long long)c.size,
+		        c.publish_err.msg);
+	else if (rc == 0 && c.warn.msg[0])
+		fprintf(stderr, "probity serve: checkpoint size %llu cosigned by "
+		        "%zu witnesses; %s\n", (unsigned long long)c.size, c.got,
+		        c.warn.msg);
+	else if (rc != 0)
 		fprintf(stderr, "probity serve: checkpoint size %llu not "
 		        "published: %s\n", (unsigned long long)size, err.msg);
-	}
+	serve_check_broken(s);
 	pthread_mutex_lock(&s->mu);
 	if (rc == 0) {
-		set_served(s, out, outlen, size);
+		set_served(s, c.note, c.len, c.size);
 		s->m_cosigned++;
 	} else {
 		s->m_uncosigned++;
 	}
 	pthread_mutex_unlock(&s->mu);
-	free(out);
+	free(c.note);
 	return rc;
-}
-
-/* After a failed batch: close and reopen the store and log, which is the
- * log's recovery. Returns the size after, or UINT64_MAX if the log could
- * not be reopened (the server then refuses appends). */
-static uint64_t
-reopen(prb_server *s)
-{
-	prb_err e;
-	prb_log_close(s->log);
-	prb_store_close(s->st);
-	s->log = NULL;
-	s->st = NULL;
-	if (prb_store_open_dir(s->cfg.dir, s->cfg.sync_mode, &s->st, &e) ||
-	    prb_log_open(s->st, s->cfg.signer, 5000, &s->log, &e)) {
-		fprintf(stderr, "probity serve: %s: cannot reopen the log after "
-		        "a failed batch: %s; appends are refused from now on\n",
-		        s->cfg.dir, e.msg);
-		prb_log_close(s->log);
-		s->log = NULL;
-		pthread_mutex_lock(&s->mu);
-		s->broken = 1;
-		pthread_mutex_unlock(&s->mu);
-		return UINT64_MAX;
-	}
-	return prb_log_size(s->log);
-}
-
-/* After a commit in doubt, once reopen() returned `after`: 1 if the batch
- * ending at `need` is in and its checkpoint is now durable (rewritten:
- * what the reopened log read may have been only in the page cache),
- * 0 if not (then *known_out says it is known not to be in). */
-static int
-confirm_in(prb_server *s, uint64_t after, uint64_t need, int *known_out)
-{
-	*known_out = after != UINT64_MAX && after < need;
-	if (after == UINT64_MAX || after < need)
-		return 0;
-	prb_err e;
-	if (prb_log_sync_checkpoint(s->log, &e) == 0)
-		return 1;
-	fprintf(stderr, "probity serve: %s: a batch in doubt is in the log "
-	        "but its checkpoint could not be made durable: %s\n",
-	        s->cfg.dir, e.msg);
-	reopen(s);
-	return 0;
-}
-
-/* Opens the index (once) and brings it up to the log: plain entries
- * appended since are indexed from the log, as reindex would (a plain
- * line may be a record too). Nothing may be in flight. */
-static int
-open_index(prb_server *s, prb_err *err)
-{
-	int rc = 0;
-	if (!s->ix) {
-		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", s->cfg.dir,
-		         PRB_INDEX_FILE);
-		rc = prb_index_open(path, &s->ix, err);
-		if (rc)
-			return rc;
-	}
-	uint64_t covered;
-	prb_hash root, lroot;
-	rc = prb_index_covers(s->ix, &covered, &root, err);
-	if (rc == 0 && covered < prb_log_size(s->log)) {
-		prb_log_root(s->log, &lroot);
-		rc = prb_index_build(s->ix, s->st, covered,
-		                     prb_log_size(s->log), &lroot, NULL, NULL,
-		                     err);
-	}
-	if (rc) {
-		prb_index_close(s->ix);
-		s->ix = NULL;
-	}
-	return rc;
-}
-
-typedef struct {
-	const uint8_t **ents;
-	size_t *lens;
-	size_t n, cap;
-} batch;
-
-static int
-batch_push(batch *b, const uint8_t *e, size_t len)
-{
-	if (b->n == b->cap) {
-		size_t c = b->cap ? 2 * b->cap : 1024;
-		const uint8_t **ne = realloc(b->ents, c * sizeof *ne);
-		if (!ne)
-			return -1;
-		b->ents = ne;
-		size_t *nl = realloc(b->lens, c * sizeof *nl);
-		if (!nl)
-			return -1;
-		b->lens = nl;
-		b->cap = c;
-	}
-	b->ents[b->n] = e;
-	b->lens[b->n++] = len;
-	return 0;
-}
-
-/* Adds a records job to the batch: index rows (in the open transaction)
- * for new events, blobs to the store; duplicates and conflicts point at
- * the leaf already holding the event. */
-static int
-batch_records(prb_server *s, batch *b, job *j, uint64_t base, prb_err *err)
-{
-	for (size_t i = 0; i < j->n; i++) {
-		record *r = &j->recs[i];
-		char hex[65], had[65];
-		uint64_t leaf = base + b->n;
-		prb_sha256_hex(r->en.bytes, r->en.len, hex);
-		int rc = prb_index_add(s->ix, leaf, &r->ev, r->en.canonical,
-		                       r->en.blob ? r->en.blob_hex : NULL, hex,
-		                       err);
-		if (rc < 0)
-			return rc;
-		if (rc == 0) {
-			rc = prb_index_lookup(s->ix, r->ev.format,
-			                      r->ev.event_id, &leaf, had, err);
-			if (rc < 0)
-				return rc;
-			j->index[i] = leaf;
-			j->outcome[i] = strcmp(had, hex) ? OUT_CONFLICT : OUT_DUP;
-			continue;
-		}
-		if (r->en.blob) {
-			char name[PRB_BLOB_NAME_MAX];
-			prb_blob_name(r->en.blob_hex, name);
-			rc = s->st->ops->put(s->st, name, r->en.blob,
-			                     r->en.blob_len, err);
-			if (rc)
-				return rc;
-		}
-		j->index[i] = leaf;
-		j->outcome[i] = OUT_NEW;
-		if (batch_push(b, r->en.bytes, r->en.len))
-			return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-			                   "out of memory");
-	}
-	return 0;
-}
-
-/* Builds the batch of the taken jobs, whose first entry will be leaf
- * `base`. Plain entries get their index here; records in batch_records. */
-static int
-build_batch(prb_server *s, job *jobs, uint64_t base, batch *b, int *records,
-            prb_err *err)
-{
-	b->n = 0;
-	*records = 0;
-	for (job *j = jobs; j; j = j->next)
-		if (j->recs)
-			*records = 1;
-	if (*records) {
-		int rc = open_index(s, err);
-		if (rc == 0)
-			rc = prb_index_begin(s->ix, err);
-		if (rc)
-			return rc;
-	}
-	for (job *j = jobs; j; j = j->next) {
-		if (j->recs) {
-			int rc = batch_records(s, b, j, base, err);
-			if (rc)
-				return rc;
-			continue;
-		}
-		for (size_t i = 0; i < j->n; i++) {
-			j->index[i] = base + b->n;
-			if (batch_push(b, j->ents[i], j->lens[i]))
-				return prb_err_set(err, PRB_ENOMEM, NULL,
-				                   UINT64_MAX, "out of memory");
-		}
-	}
-	return 0;
 }
 
 static void
@@ -341,69 +163,6 @@ jobs_fail(job *jobs, int rc, int in_doubt, const prb_err *err)
 	}
 }
 
-/* Commits one batch of jobs; fills each job's rc and message. */
-static void
-commit_jobs(prb_server *s, job *jobs, batch *b)
-{
-	prb_err err;
-	int records = 0, rc, appended = 0;
-	prb_err_clear(&err);
-	if (!s->log) {
-		prb_err_set(&err, PRB_EFAILED, NULL, UINT64_MAX,
-		            "the log is unusable after a failed batch; restart "
-		            "the server");
-		jobs_fail(jobs, PRB_EFAILED, 0, &err);
-		b->n = 0;
-		return;
-	}
-	uint64_t before = prb_log_size(s->log);
-	rc = build_batch(s, jobs, before, b, &records, &err);
-	if (rc == 0 && b->n > 0) {
-		appended = 1;
-		rc = prb_log_append(s->log, b->ents, b->lens, b->n, &err);
-	}
-	int in_doubt = rc == PRB_EINDOUBT;
-	if (rc != 0 && appended) {
-		uint64_t after = reopen(s);
-		int known_out = 0;
-		if (in_doubt && confirm_in(s, after, before + b->n, &known_out)) {
-			rc = 0; /* reopening settled it: the batch is in */
-			in_doubt = 0;
-		} else if (known_out) {
-			in_doubt = 0;
-		}
-	}
-	if (records) {
-		if (rc == 0 && s->ix) {
-			prb_hash root;
-			prb_err ie;
-			prb_log_root(s->log, &root);
-			if (prb_index_commit(s->ix, prb_log_size(s->log), &root,
-			                     &ie))
-				fprintf(stderr, "probity serve: %s: the index did "
-				        "not record the batch (%s); it catches up "
-				        "from the log at the next start\n",
-				        s->cfg.dir, ie.msg);
-		} else if (s->ix) {
-			prb_index_rollback(s->ix);
-		}
-		/* after a reopen the index may be behind: reopened lazily */
-		if (rc != 0) {
-			prb_index_close(s->ix);
-			s->ix = NULL;
-		}
-	}
-	if (rc)
-		jobs_fail(jobs, rc, in_doubt, &err);
-	else
-		for (job *j = jobs; j; j = j->next)
-			j->rc = 0;
-	if (rc)
-		fprintf(stderr, "probity serve: %s: batch of %zu entries not "
-		        "committed%s: %s\n", s->cfg.dir, b->n,
-		        in_doubt ? " (in doubt)" : "", jobs->msg);
-}
-
 /* Wakes the handlers of jobs, whose batch of n entries is done (each
  * job's rc says how), and counts it. */
 static void
@@ -412,7 +171,7 @@ jobs_done(prb_server *s, job *jobs, size_t n)
 	double t = now_s();
 	pthread_mutex_lock(&s->mu);
 	if (jobs->rc == 0) {
-		committed(s);
+		serve_committed(s);
 		s->m_batches++;
 		s->m_entries += n;
 		hist_add(&s->m_batch, batch_bounds, NBATCH, (double)n);
@@ -429,127 +188,93 @@ jobs_done(prb_server *s, job *jobs, size_t n)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Answers the jobs of a batch of n entries by the writer's result. */
+static void
+jobs_answer(prb_server *s, job *jobs, size_t n, const prb_writer_batch *r)
+{
+	if (r->state == PRB_BATCH_IN) {
+		for (job *j = jobs; j; j = j->next)
+			j->rc = 0;
+		if (r->index_rc)
+			fprintf(stderr, "probity serve: %s: the index did not "
+			        "record the batch (%s); it catches up from the log "
+			        "before the next records\n",
+			        s->cfg.dir, r->index_err.msg);
+	} else {
+		jobs_fail(jobs, r->rc, r->state == PRB_BATCH_DOUBT, &r->err);
+		fprintf(stderr, "probity serve: %s: batch of %zu entries not "
+		        "committed%s: %s\n", s->cfg.dir, n,
+		        r->state == PRB_BATCH_DOUBT ? " (in doubt)" : "",
+		        jobs->msg);
+	}
+	serve_check_broken(s);
+	jobs_done(s, jobs, n);
+}
+
 /*
- * Pipelined batches of plain entries (prb_log_append_start/_wait): while
- * one batch is made durable, the next is hashed and written. At most two
- * are in flight, oldest first. A failed batch fails every later one (the
- * log's rule); once none is in flight the log is reopened, which settles a
- * commit in doubt: batch F is in iff the reopened size reaches
- * F.before + F.n.
+ * The batches shipped to the writer and not yet answered, oldest first
+ * (the writer pipelines them: while one is made durable, the next is
+ * hashed and written; its results come in the same order).
  */
 typedef struct {
 	job *jobs;
-	size_t n;        /* entries */
-	uint64_t before; /* log size before it */
-	int rc;          /* its result once waited for */
-	prb_err err;
-} flight;
+	size_t n; /* entries */
+} serve_flight;
 
 typedef struct {
-	flight f[2];
+	serve_flight f[PRB_WRITER_INFLIGHT];
 	int n;
-	flight failed[2]; /* waited for, failed, not yet settled */
-	int nfailed;
-} flights;
+} serve_flights;
 
-/* Waits for the oldest flight. Its jobs are answered now if it
- * succeeded; if it failed they wait in fl->failed for settle(). */
 static void
-finish_oldest(prb_server *s, flights *fl)
+finish_oldest(prb_server *s, serve_flights *fl)
 {
-	flight f = fl->f[0];
-	fl->f[0] = fl->f[1];
+	serve_flight f = fl->f[0];
+	memmove(&fl->f[0], &fl->f[1], (size_t)(fl->n - 1) * sizeof fl->f[0]);
 	fl->n--;
-	f.rc = prb_log_append_wait(s->log, NULL, &f.err);
-	if (f.rc == 0) {
-		for (job *j = f.jobs; j; j = j->next)
-			j->rc = 0;
-		jobs_done(s, f.jobs, f.n);
-		return;
-	}
-	fl->failed[fl->nfailed++] = f;
-}
-
-/* With nothing in flight and failures waiting: reopens the log and
- * answers the failed batches. */
-static void
-settle(prb_server *s, flights *fl)
-{
-	if (fl->nfailed == 0)
-		return;
-	uint64_t after = reopen(s);
-	for (int i = 0; i < fl->nfailed; i++) {
-		flight *f = &fl->failed[i];
-		int doubt = f->rc == PRB_EINDOUBT, known_out = 0;
-		if (doubt &&
-		    confirm_in(s, after, f->before + f->n, &known_out)) {
-			for (job *j = f->jobs; j; j = j->next)
-				j->rc = 0; /* reopening settled it: it is in */
-			jobs_done(s, f->jobs, f->n);
-			continue;
-		}
-		jobs_fail(f->jobs, f->rc, doubt && !known_out, &f->err);
-		fprintf(stderr, "probity serve: %s: batch of %zu entries not "
-		        "committed: %s\n", s->cfg.dir, f->n, f->jobs->msg);
-		jobs_done(s, f->jobs, f->n);
-	}
-	fl->nfailed = 0;
+	prb_writer_batch r;
+	prb_writer_collect(s->w, &r);
+	jobs_answer(s, f.jobs, f.n, &r);
 }
 
 static void
-drain(prb_server *s, flights *fl)
+drain(prb_server *s, serve_flights *fl)
 {
 	while (fl->n > 0)
 		finish_oldest(s, fl);
-	settle(s, fl);
 }
 
-/* Starts plain-entry jobs as the newest flight, then waits for the one
- * before it, so that its sync overlaps this batch's hashing and writing. */
-static void
-start_flight(prb_server *s, flights *fl, job *jobs, batch *b)
+/* Hands the jobs' entries and records to the writer's batch; each entry's
+ * leaf index and each record's outcome go to its job. *n counts the new
+ * entries. */
+static int
+build_batch(prb_server *s, job *jobs, size_t *n, prb_err *err)
 {
-	prb_err err;
-	int records;
-	prb_err_clear(&err);
-	if (fl->n == 2)
-		finish_oldest(s, fl);
-	if (fl->nfailed) /* a failure fails everything after it: settle first */
-		drain(s, fl);
-	if (!s->log) { /* a reopen failed */
-		prb_err_set(&err, PRB_EFAILED, NULL, UINT64_MAX,
-		            "the log is unusable after a failed batch; restart "
-		            "the server");
-		jobs_fail(jobs, PRB_EFAILED, 0, &err);
-		jobs_done(s, jobs, 0);
-		return;
+	*n = 0;
+	for (job *j = jobs; j; j = j->next) {
+		if (!j->recs) {
+			uint64_t first = prb_writer_next_leaf(s->w);
+			int rc = prb_writer_append(s->w, j->ents, j->lens, j->n,
+			                           err);
+			if (rc)
+				return rc;
+			for (size_t i = 0; i < j->n; i++)
+				j->index[i] = first + i;
+			*n += j->n;
+			continue;
+		}
+		for (size_t i = 0; i < j->n; i++) {
+			int outcome;
+			int rc = prb_writer_record(s->w, &j->recs[i].ev,
+			                           &j->recs[i].en, &j->index[i],
+			                           &outcome, err);
+			if (rc)
+				return rc;
+			j->outcome[i] = (uint8_t)outcome;
+			*n += outcome == PRB_WRITER_NEW;
+		}
 	}
-	flight f = {jobs, 0, prb_log_size(s->log), 0, {0}};
-	for (int i = 0; i < fl->n; i++)
-		f.before += fl->f[i].n; /* sizes in flight are not counted yet */
-	int rc = build_batch(s, jobs, f.before, b, &records, &err);
-	(void)records; /* plain entries only here */
-	f.n = b->n;
-	if (rc) { /* nothing handed to the log */
-		jobs_fail(jobs, rc, 0, &err);
-		jobs_done(s, jobs, f.n);
-		return;
-	}
-	rc = prb_log_append_start(s->log, b->ents, b->lens, b->n, &err);
-	if (rc) { /* not started: what is in flight finishes first */
-		f.rc = rc;
-		f.err = err;
-		while (fl->n > 0)
-			finish_oldest(s, fl);
-		fl->failed[fl->nfailed++] = f;
-		settle(s, fl); /* the handle refuses appends: reopen */
-		return;
-	}
-	fl->f[fl->n++] = f;
-	if (fl->n == 2)
-		finish_oldest(s, fl);
-	if (fl->nfailed)
-		drain(s, fl);
+	return 0;
 }
 
 static int
@@ -561,13 +286,49 @@ has_records(const job *jobs)
 	return 0;
 }
 
+/* Commits a batch of jobs through the writer. Plain entries are
+ * pipelined (the batch before is answered once this one is shipped);
+ * records wait for everything before them and are committed at once,
+ * since the index follows the log in order. */
+static void
+run_batch(prb_server *s, serve_flights *fl, job *jobs)
+{
+	prb_err err;
+	prb_err_clear(&err);
+	int records = has_records(jobs);
+	if (records || fl->n == PRB_WRITER_INFLIGHT)
+		drain(s, fl);
+	prb_writer_batch r;
+	memset(&r, 0, sizeof r);
+	r.state = PRB_BATCH_OUT;
+	size_t n = 0;
+	if (prb_writer_broken(s->w, NULL))
+		r.rc = prb_err_set(&r.err, PRB_EFAILED, NULL, UINT64_MAX,
+		                   "the log is unusable after a failed batch; "
+		                   "restart the server");
+	else if ((r.rc = build_batch(s, jobs, &n, &err)) == 0)
+		r.rc = prb_writer_ship(s->w, &err);
+	if (r.rc != 0 || n == 0) { /* not shipped: failed, or nothing new */
+		if (r.rc != 0 && r.err.msg[0] == 0)
+			r.err = err;
+		if (r.rc == 0)
+			r.state = PRB_BATCH_IN;
+		drain(s, fl); /* answers stay in order */
+		jobs_answer(s, jobs, n, &r);
+		return;
+	}
+	fl->f[fl->n].jobs = jobs;
+	fl->f[fl->n++].n = n;
+	if (records || fl->n == PRB_WRITER_INFLIGHT)
+		finish_oldest(s, fl);
+}
+
 /* 1 if a witness round is due now: the size has not been cosigned, and
  * it is new or the last attempt was a second ago or more. */
 static int
 witness_due(prb_server *s, uint64_t witnessed, uint64_t tried, double last_try)
 {
-	return s->cosign && !s->broken && s->log &&
-	       s->size != witnessed &&
+	return s->cosign && !s->broken && s->size != witnessed &&
 	       (s->size != tried || now_s() - last_try >= 1.0);
 }
 
@@ -575,8 +336,7 @@ static void *
 committer(void *arg)
 {
 	prb_server *s = arg;
-	batch b = {0};
-	flights fl;
+	serve_flights fl;
 	uint64_t witnessed = UINT64_MAX, tried = UINT64_MAX;
 	double last_try = 0, last_round = 0;
 	memset(&fl, 0, sizeof fl);
@@ -612,25 +372,22 @@ committer(void *arg)
 		int stopping = s->stopping;
 		pthread_mutex_unlock(&s->mu);
 
-		if (jobs && has_records(jobs)) {
-			drain(s, &fl); /* the index follows the log in order */
-			commit_jobs(s, jobs, &b);
-			jobs_done(s, jobs, b.n);
-		} else if (jobs) {
-			start_flight(s, &fl, jobs, &b);
-		} else if (fl.n > 0) {
+		if (jobs)
+			run_batch(s, &fl, jobs);
+		else if (fl.n > 0)
 			finish_oldest(s, &fl);
-			settle(s, &fl);
-		} else if (stopping) {
+		else if (stopping)
 			break;
-		}
 		/* witnesses: whenever idle, and at least once a second under
 		 * load (the proofs need nothing in flight) */
 		if (s->cosign && (fl.n == 0 || now_s() - last_round >= 1.0)) {
 			drain(s, &fl);
 			last_round = now_s();
-			if (witness_due(s, witnessed, tried, last_try)) {
-				uint64_t size = prb_log_size(s->log);
+			pthread_mutex_lock(&s->mu);
+			int due = witness_due(s, witnessed, tried, last_try);
+			pthread_mutex_unlock(&s->mu);
+			if (due) {
+				uint64_t size = prb_writer_size(s->w);
 				tried = size;
 				last_try = now_s();
 				if (witness_round(s) == 0)
@@ -640,8 +397,6 @@ committer(void *arg)
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
-	free(b.ents);
-	free(b.lens);
 	return NULL;
 }
 
@@ -991,9 +746,11 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 {
 	*out = NULL;
 	prb_server *s = calloc(1, sizeof *s);
-	if (!s)
+	if (!s) {
+		prb_writer_close(cfg->writer);
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
+	}
 	s->cfg = *cfg;
 	if (!s->cfg.max_body)
 		s->cfg.max_body = DEFAULT_MAX_BODY;
@@ -1001,8 +758,8 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 		s->cfg.queue_entries = DEFAULT_QUEUE;
 	if (!s->cfg.batch_entries)
 		s->cfg.batch_entries = DEFAULT_BATCH;
-	s->st = cfg->st;
-	s->log = cfg->log;
+	s->w = cfg->writer;
+	s->cosign = cfg->cosign;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
@@ -1011,24 +768,13 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 		rc = serve_auth_load(&s->tokens, cfg->tokens, err);
 	if (rc)
 		goto fail;
-	if (cfg->nwitnesses) {
-		rc = prb_cosign_new(cfg->witnesses, cfg->nwitnesses,
-		                    cfg->quorum ? cfg->quorum : cfg->nwitnesses,
-		                    cfg->witness_timeout_ms
-		                            ? cfg->witness_timeout_ms
-		                            : 5000,
-		                    &s->cosign, err);
-		if (rc)
-			goto fail;
-	}
-	committed(s);
+	serve_committed(s);
 	if (s->cosign) { /* already cosigned by a quorum: served at once */
 		prb_verifier lv;
 		size_t len;
-		const char *cp = prb_log_checkpoint(s->log, &len);
+		const char *cp = prb_log_checkpoint(prb_writer_log(s->w), &len);
 		prb_signer_verifier(cfg->signer, &lv);
-		if (prb_cosign_count(s->cosign, cp, len, &lv) >=
-		    (cfg->quorum ? cfg->quorum : cfg->nwitnesses))
+		if (prb_cosign_count(s->cosign, cp, len, &lv) >= cfg->quorum)
 			set_served(s, cp, len, s->size);
 	}
 	if (!s->cosign && !s->checkpoint) {
@@ -1062,8 +808,6 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 	*out = s;
 	return 0;
 fail:
-	s->log = NULL; /* the caller keeps them on failure */
-	s->st = NULL;
 	prb_serve_stop(s);
 	return rc;
 }
@@ -1095,10 +839,7 @@ prb_serve_stop(prb_server *s)
 	prb_httpd_stop(s->httpd);
 	if (s->started)
 		pthread_join(s->committer, NULL);
-	prb_index_close(s->ix);
-	prb_cosign_free(s->cosign);
-	prb_log_close(s->log);
-	prb_store_close(s->st);
+	prb_writer_close(s->w);
 	serve_auth_free(&s->tokens);
 	free(s->checkpoint);
 	pthread_mutex_destroy(&s->mu);

@@ -66,9 +66,6 @@ typedef struct {
 	prb_entry en;
 } record;
 
-/* What each entry of a request became. */
-enum { OUT_NEW = 0, OUT_DUP = 1, OUT_CONFLICT = 2 };
-
 /* One POST /add waiting for its batch. */
 typedef struct job {
 	struct job *next;
@@ -77,7 +74,8 @@ typedef struct job {
 	size_t *lens;
 	record *recs;            /* ?format=: records instead */
 	uint64_t *index;         /* out: each entry's leaf index */
-	uint8_t *outcome;        /* out: OUT_* per record */
+	uint8_t *outcome;        /* out: PRB_WRITER_NEW/_DUPLICATE/_CONFLICT
+	                            per record */
 	int done, rc;            /* set by the committer */
 	int in_doubt;            /* rc != 0 but the batch may be in */
 	char msg[sizeof(((prb_err *)0)->where) + sizeof(((prb_err *)0)->msg) + 2];
@@ -86,9 +84,7 @@ typedef struct job {
 
 struct prb_server {
 	prb_serve_cfg cfg;
-	prb_store *st;
-	prb_log *log;
-	prb_index *ix;           /* opened at the first records request */
+	prb_writer *w;           /* only the committer thread uses it */
 	prb_httpd *httpd;
 	pthread_t committer;
 	int started;
@@ -106,7 +102,7 @@ struct prb_server {
 	                            the latest cosigned by a quorum (or NULL) */
 	uint64_t size;           /* the latest durable tree size */
 	uint64_t published;      /* the size of `checkpoint` */
-	prb_cosign *cosign;      /* NULL without witnesses */
+	prb_cosign *cosign;      /* the writer's, NULL without witnesses */
 
 	serve_tokens tokens;     /* read-only once serving */
 

@@ -59,6 +59,7 @@ struct prb_writer {
 	size_t build_n;
 	int failed;           /* a failure: recover once nothing waits */
 	int broken;           /* recovery failed: everything is refused */
+	prb_err broken_err;   /* why */
 	wbatch q[PRB_WRITER_INFLIGHT + 1]; /* shipped, oldest first */
 	unsigned qn;
 };
@@ -75,10 +76,17 @@ waiting(const prb_writer *w)
 static int
 refuse(const prb_writer *w, prb_err *err)
 {
-	(void)w;
 	return prb_err_set(err, PRB_EFAILED, NULL, UINT64_MAX,
 	                   "the log is unusable after a failed batch: it "
-	                   "could not be reopened");
+	                   "could not be reopened (%s)", w->broken_err.msg);
+}
+
+int
+prb_writer_broken(const prb_writer *w, prb_err *why)
+{
+	if (w->broken && why)
+		*why = w->broken_err;
+	return w->broken;
 }
 
 static int
@@ -187,13 +195,12 @@ prb_writer_in_flight(const prb_writer *w)
 static int
 reopen(prb_writer *w)
 {
-	prb_err e;
 	prb_log_close(w->log);
 	prb_store_close(w->st);
 	w->log = NULL;
 	w->st = NULL;
 	w->build_n = 0;
-	if (open_log(w, REOPEN_WAIT_MS, &e) != 0) {
+	if (open_log(w, REOPEN_WAIT_MS, &w->broken_err) != 0) {
 		w->broken = 1;
 		return -1;
 	}
