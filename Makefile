@@ -11,7 +11,7 @@ TLIBS   :=
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 
-LIB_SRC  := $(sort $(wildcard src/base/*.c src/log/*.c src/ingest/*.c src/audit/*.c src/net/*.c))
+LIB_SRC  := $(sort $(wildcard src/base/*.c src/log/*.c src/ingest/*.c src/audit/*.c src/writer/*.c src/net/*.c))
 CLI_SRC  := $(sort $(wildcard src/cmd/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_SUP := $(sort $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))

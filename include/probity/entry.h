@@ -12,8 +12,7 @@
  *    the entry is the stub {"length":N,"sha256":"<hex>","type":PRB_BLOB_TYPE}
  *    in JCS form followed by a newline (so that no line appended by
  *    `probity add` can pose as one), and its bytes (the JCS form, or the
- *    source text as above) go to the content-addressed store as
- *    blob/sha256/<hex>.
+ *    source text as above) go to the content-addressed store (blob.h).
  * Thread-safe.
  */
 #ifndef PROBITY_ENTRY_H
@@ -24,10 +23,11 @@
 
 #include <jansson.h>
 
+#include "blob.h"
 #include "error.h"
+#include "sha256.h" /* prb_sha256_hex, for the blob digests */
 
 #define PRB_BLOB_TYPE "probity.dev/blob/v1"
-#define PRB_BLOB_NAME_MAX 80 /* "blob/sha256/" + 64 hex + NUL */
 
 /* jansson decoding flags for records: every number a double (as JCS has
  * it), duplicate keys refused (I-JSON), NUL in strings allowed. */
@@ -51,22 +51,18 @@ int prb_entry_from_record(const json_t *rec, const char *src, size_t srclen,
                           prb_entry *out, prb_err *err);
 void prb_entry_free(prb_entry *e);
 
-/* SHA-256 of data as 64 lowercase hex digits and a NUL. */
-void prb_sha256_hex(const uint8_t *data, size_t len, char out[65]);
-
-/* "blob/sha256/<hex>", the store name of a blob. */
-void prb_blob_name(const char *hex, char name[PRB_BLOB_NAME_MAX]);
-
-/* Fetches a blob's bytes (malloc'd) by hex digest; PRB_ENOTFOUND. */
-typedef int (*prb_blob_get_fn)(void *ctx, const char *hex, uint8_t **data,
-                               size_t *len, prb_err *err);
+/* 1 when entry[0..len) is the stub of a large record, with *blob_len and
+ * blob_hex (the SHA-256 hex) of the record it stands for; else 0. */
+int prb_entry_stub(const uint8_t *entry, size_t len, char blob_hex[65],
+                   size_t *blob_len);
 
 /*
  * The record an entry holds. *rec is NULL (and 0 returned) when the entry
  * is not a JSON object (a plain line appended by `probity add`). For a
- * stub, the blob is fetched with `get` and must have the stub's length and
- * digest (PRB_ECORRUPT naming the blob otherwise). *canonical and blob_hex
- * are as in prb_entry. Caller json_decref()s *rec.
+ * stub, the blob is fetched with `get` and checked by prb_blob_get
+ * (PRB_ECORRUPT naming the blob when it is missing or not the stub's; or
+ * not a JSON object). *canonical and blob_hex are as in prb_entry. Caller
+ * json_decref()s *rec.
  */
 int prb_entry_record(const uint8_t *entry, size_t len, prb_blob_get_fn get,
                      void *ctx, json_t **rec, int *canonical,

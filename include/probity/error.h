@@ -65,4 +65,8 @@ int prb_err_set(prb_err *err, int code, const char *where, uint64_t offset,
 /* Reset *err to "no error". Accepts NULL. */
 void prb_err_clear(prb_err *err);
 
+/* Makes a `where` relative to directory dir whole: "dir/where" (cut to
+ * fit). An empty where stays empty. Accepts NULL. */
+void prb_err_prefix(prb_err *err, const char *dir);
+
 #endif

@@ -72,16 +72,34 @@ enum MHD_Result prb_httpd_replyf(struct MHD_Connection *c, unsigned status,
 #endif
 	;
 
+/* As prb_httpd_replyf, with one more header `name: value` (Allow on a
+ * 405, Retry-After on a 503, WWW-Authenticate on a 401) and no
+ * Cache-Control. */
+enum MHD_Result prb_httpd_replyf_header(struct MHD_Connection *c,
+                                        unsigned status, const char *name,
+                                        const char *value, const char *fmt,
+                                        ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 5, 6)))
+#endif
+	;
+
+/* 1 if the request's Content-Length declares a body of more than max
+ * bytes: it can be refused before it is read. */
+int prb_httpd_declares_over(struct MHD_Connection *c, size_t max);
+
 /* A request body collected across the handler's upload calls, at most
  * `max` bytes. */
 typedef struct {
 	uint8_t *buf;
 	size_t len, cap, max;
 	int too_big; /* more than max bytes were offered; the rest dropped */
+	int oom;     /* memory ran out: bytes were dropped */
 } prb_httpd_body;
 
-/* Appends n bytes. Returns 0, -1 when the body would pass max (too_big
- * is set and the bytes dropped) or when memory runs out. */
+/* Appends n bytes. Returns 0, or -1 when the body would pass max
+ * (too_big is set and the bytes dropped) or when memory runs out (oom is
+ * set and the bytes dropped). */
 int prb_httpd_body_add(prb_httpd_body *b, const char *data, size_t n);
 void prb_httpd_body_free(prb_httpd_body *b);
 

@@ -29,6 +29,10 @@ typedef struct {
 	char retry_after[32];   /* Retry-After header value, "" when absent */
 } prb_http_resp;
 
+/* 1 if url starts with http:// or https://, the only schemes a client
+ * follows. */
+int prb_http_url_ok(const char *url);
+
 /* Creates a client. `bearer` (may be NULL) is sent as
  * "Authorization: Bearer <bearer>" on every request. */
 int prb_http_new(const char *bearer, long timeout_ms, size_t max_body,

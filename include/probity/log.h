@@ -7,6 +7,10 @@
  * entry bundle (at most 255 entries); proofs read tiles from the store.
  * A handle is not thread-safe; one writer per log is enforced by the
  * store's lock, taken by prb_log_open when a signer is given.
+ *
+ * This header opens, creates and appends (src/log/log_append.c); it
+ * includes log_read.h (entries, roots and proofs) and log_verify.h
+ * (verification, whole or incremental), so one include gives the log.
  */
 #ifndef PROBITY_LOG_H
 #define PROBITY_LOG_H
@@ -17,6 +21,8 @@
 #include "checkpoint.h"
 #include "error.h"
 #include "merkle.h"
+#include "log_read.h"
+#include "log_verify.h"
 #include "note.h"
 #include "store.h"
 
@@ -133,91 +139,5 @@ int prb_log_append_stage(prb_log *log, const uint8_t *const *entries,
 int prb_log_append_start(prb_log *log, const uint8_t *const *entries,
                          const size_t *lens, size_t n, prb_err *err);
 int prb_log_append_wait(prb_log *log, uint64_t *size, prb_err *err);
-
-/* Inclusion proof for `index` in the tree of `size` <= prb_log_size().
- * The proof is checked before it is returned: against the entry read from
- * its bundle and the checkpoint's signed root (for an older size, a root
- * computed from the tiles and proven consistent with the signed one), so
- * corrupt tiles give PRB_ECORRUPT, never a wrong proof. */
-int prb_log_prove_inclusion(prb_log *log, uint64_t index, uint64_t size,
-                            prb_hash *proof, size_t *len, prb_err *err);
-
-/* Consistency proof between sizes m <= n <= prb_log_size(), checked the
- * same way before it is returned. */
-int prb_log_prove_consistency(prb_log *log, uint64_t m, uint64_t n,
-                              prb_hash *proof, size_t *len, prb_err *err);
-
-/* Root of the tree of `size` <= prb_log_size() leaves: the signed root, or
- * for an older size the root from the tiles, proven consistent with it. */
-int prb_log_root_at(prb_log *log, uint64_t size, prb_hash *out, prb_err *err);
-
-/* The entry at `index` (malloc'd copy into *data). */
-int prb_log_read_entry(prb_log *log, uint64_t index, uint8_t **data,
-                       size_t *len, prb_err *err);
-
-/* Progress callback for long operations: done of total units. */
-typedef void (*prb_progress_fn)(void *ctx, uint64_t done, uint64_t total);
-
-/*
- * Verifies a whole log with no trust in its files: the checkpoint must be
- * signed by `vkey` with origin = its name; every entry bundle is parsed,
- * every entry hashed, every hash tile (full and the partial ones of the
- * checkpoint's size) recomputed and compared, and the root recomputed.
- * Stops at the first discrepancy: err->where is the file, err->offset the
- * hash or byte position, err->msg says expected vs found.
- * *size_out (optional) receives the verified size.
- */
-int prb_log_verify(prb_store *st, const prb_verifier *vkey,
-                   prb_progress_fn progress, void *pctx, uint64_t *size_out,
-                   prb_err *err);
-
-/*
- * Incremental verification, for a monitor following a log it does not
- * hold: the right edge of a verified tree (per level, the hashes of its
- * partial tile: O(log n), at most 255 hashes per level) is extended with
- * the entries a store serves.
- *
- * prb_log_edge_new() makes the edge of the empty tree; free with
- * prb_log_edge_free() (accepts NULL). An edge is a plain value: not
- * thread-safe, copied with prb_log_edge_copy().
- */
-typedef struct prb_log_edge prb_log_edge;
-
-int prb_log_edge_new(prb_log_edge **out, prb_err *err);
-void prb_log_edge_free(prb_log_edge *e);
-void prb_log_edge_copy(prb_log_edge *dst, const prb_log_edge *src);
-uint64_t prb_log_edge_size(const prb_log_edge *e);
-/* Root of the tree the edge describes (the empty root for size 0). */
-void prb_log_edge_root(const prb_log_edge *e, prb_hash *out);
-
-/* Longest encoding: the size and 255 hashes on each of 8 levels. */
-#define PRB_LOG_EDGE_MAX (8 + 8 * 255 * 32)
-/* Encodes as big-endian uint64 size || the partial tiles' hashes, level
- * 0 first. Returns the length, or 0 if cap is too small. */
-size_t prb_log_edge_encode(const prb_log_edge *e, uint8_t *buf, size_t cap);
-/* Decodes that encoding into e (whose widths the size fixes); PRB_EMALFORMED
- * on any other length. */
-int prb_log_edge_decode(const uint8_t *buf, size_t len, prb_log_edge *e,
-                        prb_err *err);
-
-/*
- * Extends `e` from its size to `size` with the entries of `st`, checking
- * as prb_log_verify does: the bundles from the one holding entry
- * prb_log_edge_size(e) on are read (a partial bundle that is gone is read
- * as the full one) and every new entry hashed; entries of that first
- * bundle the edge already holds must hash as before; every hash tile that
- * becomes full, and the partial tiles of `size` at every level, are read
- * and compared with the recomputed hashes. The checkpoint is not read:
- * the caller compares prb_log_edge_root() with the root it trusts.
- * Only the store's get() is used (list() too, for partial tiles of
- * earlier sizes, where the store can list). On success e is the edge of
- * `size`; on failure e is unchanged. PRB_ECORRUPT at the first
- * discrepancy (err->where the object, err->offset the entry or hash
- * position, err->msg expected vs found); PRB_EIO or PRB_ENOMEM from
- * the store pass through unchanged.
- */
-int prb_log_verify_extend(prb_store *st, prb_log_edge *e, uint64_t size,
-                          prb_progress_fn progress, void *pctx,
-                          prb_err *err);
 
 #endif

@@ -17,8 +17,8 @@
 
 #include <jansson.h>
 
-#include "audit.h"
 #include "error.h"
+#include "policy.h"
 
 /* The record of cited entry `leaf` (*rec, a new reference, or NULL when
  * the entry is not a cloud record). */

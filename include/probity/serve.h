@@ -15,8 +15,8 @@
  *   GET  /healthz             public
  *
  * Invariants:
- *  1. A 200 to POST /add is sent only after prb_log_append has returned 0
- *     for the batch holding every entry of the request (DESIGN.md
+ *  1. A 200 to POST /add is sent only after the writer reported IN the
+ *     batch holding every entry of the request (DESIGN.md
  *     invariant 1): the entries, their tiles and a signed checkpoint
  *     covering them are durable. Any other answer means none of the
  *     request's entries is acknowledged; a 500 says whether they may be in
@@ -43,16 +43,16 @@
 #include "log.h"
 #include "note.h"
 #include "store.h"
+#include "writer.h"
 
 typedef struct prb_server prb_server;
 
 
 typedef struct {
-	const char *dir;         /* the log directory (for messages, index) */
-	prb_store *st;           /* the opened store and log, with signer: */
-	prb_log *log;            /* the server takes them over (closes them) */
-	prb_signer *signer;      /* must outlive the server */
-	int sync_mode;           /* to reopen the store after a failure */
+	const char *dir;         /* the log directory (for messages) */
+	prb_writer *writer;      /* the log's writer: the server takes it over
+	                            (closes it), also on failure */
+	prb_signer *signer;      /* the writer's; must outlive the server */
 	const char *listen;      /* "ADDR:PORT" */
 	const char *tls_cert, *tls_key; /* both or neither */
 	const char *tokens;      /* token file, or NULL: nobody may append */
@@ -62,10 +62,9 @@ typedef struct {
 	size_t batch_entries;    /* entries per batch at most; 0: 65,536 */
 	unsigned conn_limit;     /* 0: 256 */
 	unsigned timeout_s;      /* idle connection timeout; 0: 30 */
-	const prb_cosign_witness *witnesses; /* see "Witnessing" above */
-	size_t nwitnesses;
-	size_t quorum;           /* cosignatures needed to publish; 0: all */
-	long witness_timeout_ms; /* per witness request; 0: 5000 */
+	prb_cosign *cosign;      /* the writer's witnesses (see "Witnessing"
+	                            above), or NULL; not owned */
+	size_t quorum;           /* cosignatures it needs to publish */
 } prb_serve_cfg;
 
 /*
@@ -84,8 +83,7 @@ typedef struct {
  * (PRB_EINVAL), like a key file.
  */
 
-/* Starts serving (the committer thread and the HTTP daemon). On failure
- * the caller still owns st and log. */
+/* Starts serving (the committer thread and the HTTP daemon). */
 int prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err);
 
 /* The URL bound ("http://127.0.0.1:PORT"). */

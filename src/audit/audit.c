@@ -25,12 +25,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "probity/audit.h"
 #include "probity/jcs.h"
-#include "probity/proof.h"
 #include "base/util.h"
 #include "audit/audit_int.h"
 
@@ -324,6 +322,22 @@ sort_findings(prb_finding *v, prb_finding *tmp, size_t n,
 	while (j < n)
 		tmp[k++] = v[j++];
 	memcpy(v, tmp, n * sizeof *v);
+}
+
+size_t
+prb_findings_count(const prb_policy_set *ps, const prb_finding *f, size_t n,
+                   size_t by_severity[PRB_SEV_CRITICAL + 1])
+{
+	size_t nf = 0;
+	for (int s = 0; by_severity && s <= PRB_SEV_CRITICAL; s++)
+		by_severity[s] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (f[i].group == i) {
+			nf++;
+			if (by_severity)
+				by_severity[ps->v[f[i].policy].severity]++;
+		}
+	return nf;
 }
 
 void

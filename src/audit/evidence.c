@@ -1,5 +1,5 @@
 /*
- * Evidence bundles (audit.h): writing them, and verifying them offline
+ * Evidence bundles (evidence.h): writing them, and verifying them offline
  * with no access to the log.
  */
 #include <ctype.h>
@@ -13,11 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <sqlite3.h>
-
-#include "probity/audit.h"
+#include "probity/blob.h"
 #include "probity/entry.h"
+#include "probity/evidence.h"
+#include "probity/index.h"
 #include "probity/jcs.h"
 #include "probity/proof.h"
 #include "probity/report.h"
@@ -32,6 +31,19 @@
 
 static int read_in(const char *dir, const char *name, size_t limit,
                    uint8_t **data, size_t *len, prb_err *err);
+
+/* The checkpoint of a signed checkpoint note, its signatures unchecked. */
+static int
+note_checkpoint(const uint8_t *note, size_t len, prb_checkpoint *c,
+                prb_err *err)
+{
+	prb_note *n = NULL;
+	int rc = prb_note_parse(note, len, &n, err);
+	if (rc == 0)
+		rc = prb_checkpoint_parse(n->text, n->text_len, c, err);
+	prb_note_free(n);
+	return rc;
+}
 
 /* ---- writing a bundle -------------------------------------------------- */
 
@@ -89,55 +101,27 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Fetches a blob from the log's store, keeping its bytes (a
- * prb_blob_get_fn). */
-typedef struct {
-	prb_store *st;
-	uint8_t *data;
-	size_t len;
-} blob_keep;
-
-static int
-get_and_keep(void *ctx, const char *hex, uint8_t **data, size_t *len,
-             prb_err *err)
-{
-	blob_keep *k = ctx;
-	char name[PRB_BLOB_NAME_MAX];
-	prb_blob_name(hex, name);
-	int rc = k->st->ops->get(k->st, name, data, len, err);
-	if (rc == 0 && (k->data = malloc(*len ? *len : 1)) != NULL) {
-		memcpy(k->data, *data, *len);
-		k->len = *len;
-	} else if (rc == 0) {
-		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-		                 "out of memory");
-	}
-	return rc;
-}
-
 /* When entry is the stub of a large record, writes the record's bytes as
  * blobs/<sha256 hex> (checked against the stub on the way). */
 static int
 write_blob_of(const char *dir, prb_log *log, const uint8_t *entry,
               size_t elen, prb_err *err)
 {
-	blob_keep k = {prb_log_store(log), NULL, 0};
-	json_t *rec = NULL;
-	int canonical;
-	char hex[65], name[80];
-	int rc = prb_entry_record(entry, elen, get_and_keep, &k, &rec,
-	                          &canonical, hex, err);
-	json_decref(rec);
-	if (rc == 0 && hex[0] && k.data) {
-		snprintf(name, sizeof name, "%s/blobs", dir);
-		if (mkdir(name, 0755) != 0 && errno != EEXIST)
-			rc = prb_err_set(err, PRB_EIO, name, UINT64_MAX,
-			                 "cannot create: %s", strerror(errno));
-		snprintf(name, sizeof name, "blobs/%s", hex);
-		if (rc == 0)
-			rc = write_new(dir, name, k.data, k.len, err);
-	}
-	free(k.data);
+	char hex[65], name[PATH_MAX];
+	size_t blen;
+	uint8_t *blob = NULL;
+	if (!prb_entry_stub(entry, elen, hex, &blen))
+		return 0;
+	int rc = prb_blob_get(prb_blob_from_store, prb_log_store(log), hex,
+	                      blen, &blob, err);
+	snprintf(name, sizeof name, "%s/blobs", dir);
+	if (rc == 0 && mkdir(name, 0755) != 0 && errno != EEXIST)
+		rc = prb_err_set(err, PRB_EIO, name, UINT64_MAX,
+		                 "cannot create: %s", strerror(errno));
+	snprintf(name, sizeof name, "blobs/%s", hex);
+	if (rc == 0)
+		rc = write_new(dir, name, blob, blen, err);
+	free(blob);
 	return rc;
 }
 
@@ -184,13 +168,12 @@ log_record(void *ctx, uint64_t leaf, json_t **rec, prb_err *err)
 	size_t elen;
 	int canonical;
 	char hex[65];
-	blob_keep k = {prb_log_store(log), NULL, 0};
 	int rc = prb_log_read_entry(log, leaf, &entry, &elen, err);
 	if (rc == 0)
-		rc = prb_entry_record(entry, elen, get_and_keep, &k, rec,
-		                      &canonical, hex, err);
+		rc = prb_entry_record(entry, elen, prb_blob_from_store,
+		                      prb_log_store(log), rec, &canonical, hex,
+		                      err);
 	free(entry);
-	free(k.data);
 	return rc;
 }
 
@@ -365,11 +348,7 @@ prb_evidence_write(const char *dir, prb_log *log, const prb_policy_set *ps,
 	prb_checkpoint c;
 	char *json = NULL;
 	uint64_t *leaves = NULL;
-	prb_note *note = NULL;
-	int rc = prb_note_parse((const uint8_t *)cp, cplen, &note, err);
-	if (rc == 0)
-		rc = prb_checkpoint_parse(note->text, note->text_len, &c, err);
-	prb_note_free(note);
+	int rc = note_checkpoint((const uint8_t *)cp, cplen, &c, err);
 	if (rc == 0)
 		rc = prb_audit_findings_json(ps, &c, f, n, &json, &jlen, err);
 	if (rc == 0 && jlen > PRB_FINDINGS_MAX)
@@ -437,6 +416,29 @@ verr(prb_err *err, int code, const char *name, const char *fmt,
      const char *a, unsigned long long u)
 {
 	return prb_err_set(err, code, name, UINT64_MAX, fmt, a, u);
+}
+
+/* Reads findings.json of the bundle in dir (fj[0..*fjlen), malloc'd) and
+ * parses it (*root); it must be in its RFC 8785 form. */
+static int
+read_findings(const char *dir, uint8_t **fj, size_t *fjlen, json_t **root,
+              prb_err *err)
+{
+	char *canon = NULL;
+	size_t clen = 0;
+	json_error_t je;
+	int rc = read_in(dir, "findings.json", PRB_FINDINGS_MAX, fj, fjlen, err);
+	if (rc == 0 && !(*root = json_loadb((const char *)*fj, *fjlen,
+	                                    JSON_REJECT_DUPLICATES |
+	                                    JSON_DECODE_INT_AS_REAL, &je)))
+		rc = prb_err_set(err, PRB_EMALFORMED, "findings.json",
+		                 (uint64_t)je.position, "not JSON: %s", je.text);
+	if (rc == 0 && (prb_jcs_encode(*root, &canon, &clen, NULL) != 0 ||
+	                clen != *fjlen || memcmp(canon, *fj, clen) != 0))
+		rc = verr(err, PRB_EMALFORMED, "findings.json", "not in its "
+		          "RFC 8785 form (altered after the audit?)%s", "", 0);
+	free(canon);
+	return rc;
 }
 
 /* A JSON number that is an integer in [0, max). */
@@ -913,70 +915,213 @@ check_manifest(const char *dir, name_list *blobs, prb_err *err)
 	return rc;
 }
 
+/* A bundle's checkpoint, findings.json and policies/ as read and checked
+ * against each other: bundle_read, then bundle_policies. */
+typedef struct {
+	uint8_t *cp, *fj; /* the checkpoint note and findings.json */
+	size_t cplen, fjlen;
+	json_t *root;      /* findings.json parsed */
+	uint64_t *leaves;  /* the cited leaves, sorted, each once */
+	size_t nl;
+	prb_policy *pv;    /* the policies findings.json lists, in its order */
+	size_t np;
+	prb_evidence_summary s;
+} bundle_files;
+
+/* Reads the checkpoint of the bundle in dir (opened with vs[0..nvs), or
+ * with nvs 0 parsed, its signatures unchecked) and findings.json, which
+ * must be of it (check_findings). */
+static int
+bundle_read(bundle_files *b, const char *dir, const prb_verifier *vs, size_t nvs,
+            prb_err *err)
+{
+	memset(b, 0, sizeof *b);
+	int rc = read_in(dir, "checkpoint", PRB_NOTE_MAX_SIZE, &b->cp,
+	                 &b->cplen, err);
+	if (rc == 0 && (rc = nvs ? prb_checkpoint_open(b->cp, b->cplen, vs, nvs,
+	                                               &b->s.cp, NULL, err)
+	                         : note_checkpoint(b->cp, b->cplen, &b->s.cp,
+	                                           err)) != 0 && err)
+		snprintf(err->where, sizeof err->where, "checkpoint");
+	if (rc == 0)
+		rc = read_findings(dir, &b->fj, &b->fjlen, &b->root, err);
+	if (rc == 0)
+		rc = check_findings(b->root, &b->s.cp, &b->leaves, &b->nl, &b->s,
+		                    err);
+	b->s.entries = b->nl;
+	return rc;
+}
+
+/* The bundle's policy files against findings.json (check_policies). */
+static int
+bundle_policies(bundle_files *b, const char *dir, prb_err *err)
+{
+	int rc = check_policies(dir, b->root, &b->pv, &b->np, err);
+	b->s.policies = b->np;
+	return rc;
+}
+
+static void
+bundle_free(bundle_files *b)
+{
+	json_decref(b->root);
+	for (size_t i = 0; i < b->np; i++)
+		prb_policy_clear(&b->pv[i]);
+	free(b->pv);
+	free(b->leaves);
+	free(b->cp);
+	free(b->fj);
+	memset(b, 0, sizeof *b);
+}
+
 int
 prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
                     prb_evidence_summary *sum, prb_err *err)
 {
-	prb_evidence_summary s;
-	uint8_t *cp = NULL, *fj = NULL;
-	size_t cplen, fjlen, nl = 0, clen = 0;
-	uint64_t *leaves = NULL;
-	json_t *root = NULL;
-	char *canon = NULL;
+	bundle_files b = {0};
 	name_list blobs = {0};
-	prb_policy *pv = NULL;
-	size_t np = 0;
-	memset(&s, 0, sizeof s);
 	int rc = check_top_level(dir, err);
 	if (rc == 0)
-		rc = read_in(dir, "checkpoint", PRB_NOTE_MAX_SIZE, &cp, &cplen,
-		             err);
-	if (rc == 0 && (rc = prb_checkpoint_open(cp, cplen, vs, nvs, &s.cp,
-	                                         NULL, err)) != 0)
-		snprintf(err->where, sizeof err->where, "checkpoint");
+		rc = bundle_read(&b, dir, vs, nvs, err);
 	if (rc == 0)
-		rc = read_in(dir, "findings.json", PRB_FINDINGS_MAX, &fj, &fjlen, err);
-	if (rc == 0) {
-		json_error_t je;
-		root = json_loadb((const char *)fj, fjlen, JSON_REJECT_DUPLICATES |
-		                  JSON_DECODE_INT_AS_REAL, &je);
-		if (!root)
-			rc = prb_err_set(err, PRB_EMALFORMED, "findings.json",
-			                 (uint64_t)je.position, "not JSON: %s",
-			                 je.text);
-	}
-	if (rc == 0 && (prb_jcs_encode(root, &canon, &clen, NULL) != 0 ||
-	                clen != fjlen || memcmp(canon, fj, clen) != 0))
-		rc = verr(err, PRB_EMALFORMED, "findings.json", "not in its "
-		          "RFC 8785 form (altered after the audit?)%s", "", 0);
+		rc = check_listing(dir, "entries", ".json", b.leaves, b.nl, err);
 	if (rc == 0)
-		rc = check_findings(root, &s.cp, &leaves, &nl, &s, err);
-	if (rc == 0)
-		rc = check_listing(dir, "entries", ".json", leaves, nl, err);
-	if (rc == 0)
-		rc = check_listing(dir, "proofs", ".tlog-proof", leaves, nl, err);
-	for (size_t i = 0; rc == 0 && i < nl; i++)
-		rc = check_cited(dir, leaves[i], cp, cplen, vs, nvs, &blobs,
+		rc = check_listing(dir, "proofs", ".tlog-proof", b.leaves, b.nl,
+		                   err);
+	for (size_t i = 0; rc == 0 && i < b.nl; i++)
+		rc = check_cited(dir, b.leaves[i], b.cp, b.cplen, vs, nvs, &blobs,
 		                 err);
 	if (rc == 0)
-		rc = check_policies(dir, root, &pv, &np, err);
-
+		rc = bundle_policies(&b, dir, err);
 	if (rc == 0)
 		rc = check_manifest(dir, &blobs, err);
 	if (rc == 0)
-		rc = check_reports(dir, fj, fjlen, cp, cplen, pv, np, err);
-	s.entries = nl;
+		rc = check_reports(dir, b.fj, b.fjlen, b.cp, b.cplen, b.pv, b.np,
+		                   err);
 	if (rc == 0 && sum)
-		*sum = s;
-	json_decref(root);
+		*sum = b.s;
 	names_free(&blobs);
-	for (size_t i = 0; i < np; i++)
-		prb_policy_clear(&pv[i]);
-	free(pv);
-	free(canon);
-	free(leaves);
-	free(cp);
-	free(fj);
+	bundle_free(&b);
 	return rc;
 }
 
+
+/* ---- reproducing a bundle's findings on its log ------------------------ */
+
+/* The policies check_policies read from the bundle as the set they were
+ * run as: sorted by id, each once (as audit lists them), with the
+ * parameter values findings.json lists, and named in errors as the files
+ * of the bundle at `bundle`. */
+static int
+policies_as_run(const char *bundle, const json_t *root, prb_policy *pv,
+                size_t np, prb_err *err)
+{
+	const json_t *pols = json_object_get(root, "policies");
+	for (size_t i = 0; i < np; i++) {
+		prb_policy *p = &pv[i];
+		const json_t *params = json_object_get(json_array_get(pols, i),
+		                                       "params");
+		if (i > 0 && strcmp(pv[i - 1].id, p->id) >= 0)
+			return verr(err, PRB_EMALFORMED, "findings.json", "its "
+			            "policies are not listed by id, each once, as "
+			            "audit lists them%s", "", 0);
+		for (size_t k = 0; k < p->nparams; k++) {
+			json_decref(p->params[k].value);
+			p->params[k].value = json_incref(
+				json_object_get(params, p->params[k].name));
+		}
+		char *file = malloc(strlen(bundle) + 1 + strlen(p->file) + 1);
+		if (!file)
+			return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+			                   "out of memory");
+		sprintf(file, "%s/%s", bundle, p->file);
+		free(p->file);
+		p->file = file;
+	}
+	return 0;
+}
+
+/* The bundle's checkpoint c is one of the log's: its origin, a size the
+ * log has reached, and the log's root at that size. */
+static int
+check_of_log(const char *bundle, prb_log *log, const char *dir,
+             const prb_checkpoint *c, prb_err *err)
+{
+	char w[PATH_MAX];
+	size_t len;
+	prb_checkpoint lc;
+	prb_hash r;
+	snprintf(w, sizeof w, "%s/checkpoint", bundle);
+	const char *lcp = prb_log_checkpoint(log, &len);
+	if (note_checkpoint((const uint8_t *)lcp, len, &lc, NULL) != 0 ||
+	    strcmp(lc.origin, c->origin) != 0)
+		return prb_err_set(err, PRB_EORIGIN, w, UINT64_MAX,
+		                   "of log %s, not of %s", c->origin, dir);
+	if (c->size > prb_log_size(log))
+		return prb_err_set(err, PRB_ESPLIT, w, UINT64_MAX,
+		                   "size %llu, but %s has only %llu entries",
+		                   (unsigned long long)c->size, dir,
+		                   (unsigned long long)prb_log_size(log));
+	int rc = prb_log_root_at(log, c->size, &r, err);
+	if (rc == 0 && memcmp(r.b, c->root.b, sizeof r.b) != 0)
+		rc = prb_err_set(err, PRB_ESPLIT, w, UINT64_MAX,
+		                 "its root at size %llu is not the root of %s at "
+		                 "that size: another tree (a split view?)",
+		                 (unsigned long long)c->size, dir);
+	return rc;
+}
+
+/* Runs the policies ps on the log as of the bundle's checkpoint (s->cp),
+ * which must give its findings.json (fj[0..fjlen)) byte for byte. */
+static int
+run_again(const char *bundle, prb_log *log, const char *dir,
+          const prb_policy_set *ps, const prb_evidence_summary *s,
+          const uint8_t *fj, size_t fjlen, prb_err *err)
+{
+	char path[PATH_MAX], *got = NULL;
+	size_t n = 0, glen = 0, at = 0;
+	prb_finding *f = NULL;
+	prb_hash latest;
+	prb_log_root(log, &latest);
+	snprintf(path, sizeof path, "%s/%s", dir, PRB_INDEX_FILE);
+	int rc = prb_audit_run_at(path, ps, prb_log_size(log), &latest,
+	                          s->cp.size, &f, &n, err);
+	if (rc == 0)
+		rc = prb_audit_findings_json(ps, &s->cp, f, n, &got, &glen, err);
+	while (rc == 0 && at < glen && at < fjlen && got[at] == (char)fj[at])
+		at++;
+	snprintf(path, sizeof path, "%s/findings.json", bundle);
+	if (rc == 0 && (at < glen || glen != fjlen))
+		rc = prb_err_set(err, PRB_EPROOF, path, UINT64_MAX, "not what its "
+		                 "policies give on %s at size %llu: differs from "
+		                 "byte %zu (a re-run gives %zu findings, the bundle "
+		                 "lists %zu)", dir, (unsigned long long)s->cp.size,
+		                 at, prb_findings_count(ps, f, n, NULL),
+		                 s->findings);
+	prb_findings_free(f, n);
+	free(got);
+	return rc;
+}
+
+int
+prb_evidence_reproduce(const char *bundle, prb_log *log, const char *dir,
+                       prb_evidence_summary *sum, prb_err *err)
+{
+	bundle_files b;
+	int rc = bundle_read(&b, bundle, NULL, 0, err);
+	if (rc == 0)
+		rc = bundle_policies(&b, bundle, err);
+	if (rc == 0)
+		rc = policies_as_run(bundle, b.root, b.pv, b.np, err);
+	if (rc)
+		prb_err_prefix(err, bundle);
+	if (rc == 0)
+		rc = check_of_log(bundle, log, dir, &b.s.cp, err);
+	prb_policy_set ps = {b.pv, b.np};
+	if (rc == 0)
+		rc = run_again(bundle, log, dir, &ps, &b.s, b.fj, b.fjlen, err);
+	if (rc == 0 && sum)
+		*sum = b.s;
+	bundle_free(&b);
+	return rc;
+}

@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "probity/blob.h"
 #include "probity/entry.h"
 #include "probity/index.h"
 #include "probity/store.h"
@@ -465,16 +466,6 @@ prb_index_clear(prb_index *ix, prb_err *err)
 	return rc;
 }
 
-static int
-get_blob(void *ctx, const char *hex, uint8_t **data, size_t *len,
-         prb_err *err)
-{
-	prb_store *st = ctx;
-	char name[PRB_BLOB_NAME_MAX];
-	prb_blob_name(hex, name);
-	return st->ops->get(st, name, data, len, err);
-}
-
 typedef struct {
 	prb_index *ix;
 	prb_store *st;
@@ -494,7 +485,7 @@ build_entry(void *ctx, const uint8_t *data, size_t len, unsigned i)
 	json_t *rec;
 	int canonical;
 	char blob[65];
-	int rc = prb_entry_record(data, len, get_blob, b->st, &rec, &canonical,
+	int rc = prb_entry_record(data, len, prb_blob_from_store, b->st, &rec, &canonical,
 	                          blob, b->err);
 	if (rc != 0) {
 		if (b->err != NULL)

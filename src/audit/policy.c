@@ -1,5 +1,5 @@
 /*
- * Policy files (audit.h): the header, parameters and their overrides.
+ * Policy files (policy.h): the header, parameters and their overrides.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -12,12 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <sqlite3.h>
-
-#include "probity/audit.h"
-#include "probity/jcs.h"
-#include "probity/proof.h"
+#include "probity/policy.h"
+#include "probity/sha256.h"
 #include "base/util.h"
 #include "audit/audit_int.h"
 
@@ -205,7 +201,7 @@ prb_policy_parse(const char *file, const char *text, size_t len,
 	if (!out->file)
 		return prb_err_set(err, PRB_ENOMEM, file, UINT64_MAX,
 		                   "out of memory");
-	EVP_Digest(text, len, out->sha256, NULL, EVP_sha256(), NULL);
+	prb_sha256(text, len, out->sha256);
 	out->text = prb_audit_dupn(text, len);
 	if (!out->text)
 		return prb_err_set(err, PRB_ENOMEM, file, UINT64_MAX,

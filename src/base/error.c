@@ -58,3 +58,17 @@ prb_err_clear(prb_err *err)
 	memset(err, 0, sizeof *err);
 	err->offset = UINT64_MAX;
 }
+
+void
+prb_err_prefix(prb_err *err, const char *dir)
+{
+	char w[2 * sizeof err->where];
+	if (!err || !err->where[0])
+		return;
+	int n = snprintf(w, sizeof w, "%s/%s", dir, err->where);
+	size_t len = n < 0 ? 0 : (size_t)n;
+	if (len >= sizeof err->where)
+		len = sizeof err->where - 1;
+	memcpy(err->where, w, len);
+	err->where[len] = 0;
+}

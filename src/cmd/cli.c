@@ -187,15 +187,7 @@ cli_sync_mode(const char *cmd, const char *arg, int *mode)
 void
 cli_prefix_where(prb_err *err, const char *dir)
 {
-	char w[2 * sizeof err->where];
-	if (!err->where[0])
-		return;
-	int n = snprintf(w, sizeof w, "%s/%s", dir, err->where);
-	size_t len = n < 0 ? 0 : (size_t)n;
-	if (len >= sizeof err->where)
-		len = sizeof err->where - 1;
-	memcpy(err->where, w, len);
-	err->where[len] = 0;
+	prb_err_prefix(err, dir);
 }
 
 int
@@ -213,6 +205,19 @@ cli_open_log(const char *cmd, const char *dir, int sync_mode,
 			cli_prefix_where(&err, dir);
 		prb_store_close(*st);
 		*st = NULL;
+		return cli_fail(cmd, &err);
+	}
+	return 0;
+}
+
+int
+cli_open_writer(const char *cmd, const prb_writer_cfg *cfg, prb_writer **w)
+{
+	prb_err err;
+	prb_err_clear(&err);
+	if (prb_writer_open(cfg, w, &err)) {
+		if (strcmp(err.where, cfg->dir) != 0)
+			cli_prefix_where(&err, cfg->dir);
 		return cli_fail(cmd, &err);
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include "probity/log.h"
 #include "probity/note.h"
 #include "probity/store.h"
+#include "probity/writer.h"
 
 /* Exit statuses. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -83,6 +84,10 @@ void cli_prefix_where(prb_err *err, const char *dir);
 int cli_open_log(const char *cmd, const char *dir, int sync_mode,
                  prb_signer *signer, int lock_wait_ms, prb_store **st,
                  prb_log **log);
+/* Opens cfg->dir for appending through the writer (prb_writer_open);
+ * says why on stderr and returns -1 when it cannot. */
+int cli_open_writer(const char *cmd, const prb_writer_cfg *cfg,
+                    prb_writer **w);
 
 /* Opens (creating if missing) DIR's index, DIR/index.sqlite. */
 struct prb_index;

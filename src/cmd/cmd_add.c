@@ -6,12 +6,12 @@
  *
  * Input is read straight into a small arena, and each read's complete
  * lines are hashed and handed to the store at once
- * (prb_log_append_stage), so a batch never sits in memory whole. Batches
- * are pipelined: batch k+1 is read, hashed and written while batch k is
- * made durable (prb_log_append_start), and "size N" for k is printed
- * once k is durable (prb_log_append_wait), in order. Before a read that
- * could block, every batch in flight is waited for, so a slow producer
- * still gets its acknowledgements at once.
+ * (prb_writer_append), so a batch never sits in memory whole. Batches
+ * are pipelined by the writer: batch k+1 is read, hashed and written
+ * while batch k is made durable (prb_writer_ship), and "size N" for k is
+ * printed once k is durable (prb_writer_collect), in order. Before a read
+ * that could block, every batch in flight is waited for, so a slow
+ * producer still gets its acknowledgements at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -70,11 +70,8 @@ typedef struct {
 } flight;
 
 typedef struct {
-	prb_log *log;
-	prb_store *st;    /* to reopen the log after a commit in doubt */
+	prb_writer *w;
 	const char *dir;
-	int sync_mode;
-	prb_signer *signer;
 	uint8_t *arena;   /* lines not yet staged, then the line being read */
 	size_t fill;      /* bytes read into the arena */
 	size_t line_start; /* where the line being read starts */
@@ -96,31 +93,6 @@ typedef struct {
 	const char *name;
 	unsigned long long line;
 } adder;
-
-/* After a commit in doubt: reopening the log settles it (an interrupted
- * checkpoint write is installed or removed). The store is reopened too: a
- * write of a later batch may have failed, which the old handle would
- * report for every read. Returns 1 if the batch of n entries turned out
- * committed (and its checkpoint is durable), 0 if not, -1 if it is still
- * unknown. */
-static int
-settle(adder *a, uint64_t before, size_t n)
-{
-	prb_err e;
-	prb_log_close(a->log);
-	a->log = NULL;
-	prb_store_close(a->st); /* releases the lock, taken again below */
-	a->st = NULL;
-	if (prb_store_open_dir(a->dir, a->sync_mode, &a->st, &e) != 0 ||
-	    prb_log_open(a->st, a->signer, 0, &a->log, &e) != 0)
-		return -1;
-	uint64_t size = prb_log_size(a->log);
-	/* in: what the reopened log read may be only in the page cache (a
-	 * failed directory sync after the rename): made durable again */
-	if (size == before + n)
-		return prb_log_sync_checkpoint(a->log, &e) == 0 ? 1 : -1;
-	return size == before ? 0 : -1;
-}
 
 /* Counts a durable batch and prints "size N"; -1 when stdout cannot take
  * it (a->out_err says why). */
@@ -146,15 +118,16 @@ pop_flight(adder *a)
 }
 
 /*
- * Batch f failed with err; `staged` is the batch being read after every
- * batch in flight (n = 0: none). Collects the batches still in flight
- * (they fail too: a failed batch stops every later commit), settles a
- * commit in doubt, and states in one line exactly what is committed.
- * Returns -1.
+ * Batch f failed (r: the writer settled a commit in doubt by reopening
+ * the log); `staged` is the batch being read after every batch in flight
+ * (n = 0: none). Collects the batches still in flight (they fail too: a
+ * failed batch stops every later commit) and states in one line exactly
+ * what is committed. Returns -1.
  */
 static int
-fail(adder *a, const flight *f, const prb_err *err, flight staged)
+fail(adder *a, const flight *f, const prb_writer_batch *r, flight staged)
 {
+	const prb_err *err = &r->err;
 	uint64_t before = a->start_size + a->committed;
 	flight later = {0, NULL, 0}; /* what comes after f, not committed */
 	while (a->nfl > 0) {
@@ -162,14 +135,17 @@ fail(adder *a, const flight *f, const prb_err *err, flight staged)
 		later.n += g.n;
 		later.name = g.name;
 		later.line = g.line;
-		prb_log_append_wait(a->log, NULL, NULL);
+		prb_writer_batch x;
+		prb_writer_collect(a->w, &x);
 	}
 	if (staged.n > 0) {
 		later.n += staged.n;
 		later.name = staged.name;
 		later.line = staged.line;
 	}
-	int in = err->code == PRB_EINDOUBT ? settle(a, before, f->n) : 0;
+	int in = r->state == PRB_BATCH_IN    ? 1
+	         : r->state == PRB_BATCH_OUT ? 0
+	                                     : -1;
 	cli_progress_done(&a->pr);
 	if (in == 1)
 		acknowledge(a, f->n, before + f->n);
@@ -202,20 +178,20 @@ fail(adder *a, const flight *f, const prb_err *err, flight staged)
 static int
 collect(adder *a)
 {
-	prb_err err;
-	uint64_t size;
-	prb_err_clear(&err);
+	prb_writer_batch r;
 	flight f = pop_flight(a);
 	flight staged = {a->batch_n, a->name, a->line};
-	if (prb_log_append_wait(a->log, &size, &err))
-		return fail(a, &f, &err, staged);
-	if (acknowledge(a, f.n, size) == 0)
+	prb_writer_collect(a->w, &r);
+	if (r.rc)
+		return fail(a, &f, &r, staged);
+	if (acknowledge(a, f.n, r.size) == 0)
 		return 0;
 	while (a->nfl > 0) {
 		f = pop_flight(a);
-		if (prb_log_append_wait(a->log, &size, &err))
-			return fail(a, &f, &err, staged);
-		acknowledge(a, f.n, size);
+		prb_writer_collect(a->w, &r);
+		if (r.rc)
+			return fail(a, &f, &r, staged);
+		acknowledge(a, f.n, r.size);
 	}
 	cli_progress_done(&a->pr);
 	cli_failf("add", "stdout: %s: \"size N\" cannot be printed; %llu "
@@ -232,16 +208,20 @@ staging_failed(adder *a, const prb_err *err)
 {
 	flight f = {a->batch_n, a->name, a->line};
 	while (a->nfl > 0) {
-		prb_err e2;
-		uint64_t size;
-		prb_err_clear(&e2);
+		prb_writer_batch r;
 		flight g = pop_flight(a);
-		if (prb_log_append_wait(a->log, &size, &e2))
-			return fail(a, &g, &e2, f);
-		acknowledge(a, g.n, size);
+		prb_writer_collect(a->w, &r);
+		if (r.rc)
+			return fail(a, &g, &r, f);
+		acknowledge(a, g.n, r.size);
 	}
 	flight none = {0, NULL, 0};
-	return fail(a, &f, err, none);
+	prb_writer_batch lost;
+	memset(&lost, 0, sizeof lost);
+	lost.state = PRB_BATCH_OUT;
+	lost.rc = err->code;
+	lost.err = *err;
+	return fail(a, &f, &lost, none);
 }
 
 /* Hands the lines read so far to the log, as part of the batch being
@@ -251,8 +231,7 @@ stage(adder *a)
 {
 	prb_err err;
 	prb_err_clear(&err);
-	if (a->n > 0 &&
-	    prb_log_append_stage(a->log, a->ptrs, a->lens, a->n, &err))
+	if (prb_writer_append(a->w, a->ptrs, a->lens, a->n, &err))
 		return staging_failed(a, &err);
 	a->n = 0;
 	return 0;
@@ -270,7 +249,8 @@ ship(adder *a)
 	while (a->nfl > 1)
 		if (collect(a))
 			return -1;
-	if (prb_log_append_start(a->log, a->ptrs, a->lens, a->n, &err))
+	if (prb_writer_append(a->w, a->ptrs, a->lens, a->n, &err) ||
+	    prb_writer_ship(a->w, &err))
 		return staging_failed(a, &err);
 	flight f = {a->batch_n, a->name, a->line};
 	a->fl[a->nfl++] = f;
@@ -281,48 +261,36 @@ ship(adder *a)
 	return 0;
 }
 
-static int
-prove_consistency(void *ctx, uint64_t m, uint64_t n, prb_hash *proof,
-                  size_t *len, prb_err *err)
-{
-	return prb_log_prove_consistency(ctx, m, n, proof, len, err);
-}
-
 /* With witnesses and nothing in flight: has the latest checkpoint
  * cosigned and publishes it. A missed quorum is reported, not fatal. */
 static void
 witness(adder *a)
 {
-	uint64_t size = prb_log_size(a->log);
+	uint64_t size = prb_writer_size(a->w);
 	if (!a->cosign || a->nfl > 0 || a->batch_n > 0 || size == a->witnessed)
 		return;
-	size_t len, outlen, got = 0;
-	char *out = NULL;
+	prb_writer_cosigned c;
 	prb_err err;
 	prb_err_clear(&err);
-	const char *cp = prb_log_checkpoint(a->log, &len);
 	cli_progress_done(&a->pr);
 	a->witnessed = size;
-	if (prb_cosign_collect(a->cosign, cp, len, size, prove_consistency,
-	                       a->log, &out, &outlen, &got, &err)) {
+	if (prb_writer_cosign(a->w, &c, &err)) {
 		cli_failf("add", "witnesses: %s", err.msg);
 		a->witness_failed = 1;
 		return;
 	}
-	prb_err pe;
-	prb_err_clear(&pe);
-	if (prb_log_publish(a->log, out, outlen, &pe)) {
-		cli_prefix_where(&pe, a->dir);
+	if (c.publish_rc) {
+		cli_prefix_where(&c.publish_err, a->dir);
 		cli_failf("add", "the checkpoint of size %llu was cosigned but "
 		          "could not be written: %s",
-		          (unsigned long long)size, pe.msg);
+		          (unsigned long long)size, c.publish_err.msg);
 		a->witness_failed = 1;
 	} else {
 		fprintf(stderr, "probity add: checkpoint size %llu cosigned by "
-		        "%zu witnesses%s%s\n", (unsigned long long)size, got,
-		        err.msg[0] ? "; " : "", err.msg);
+		        "%zu witnesses%s%s\n", (unsigned long long)size, c.got,
+		        c.warn.msg[0] ? "; " : "", c.warn.msg);
 	}
-	free(out);
+	free(c.note);
 }
 
 /* Commits what was read and waits until every batch is acknowledged. */
@@ -558,7 +526,6 @@ cmd_add(int argc, char **argv)
 		return EXIT_USAGE;
 	prb_err err;
 	prb_signer *s = NULL;
-	prb_store *st = NULL;
 	adder a;
 	memset(&a, 0, sizeof a);
 	cli_acks_on_stdout();
@@ -572,23 +539,20 @@ cmd_add(int argc, char **argv)
 		cli_fail("add", &err);
 		goto done;
 	}
+	prb_writer_cfg cfg = {pos[0], mode, s, (int)(wait_s * 1000), a.cosign,
+	                      NULL, NULL};
 	if (cli_key_outside("add", key, pos[0]) ||
-	    cli_open_log("add", pos[0], mode, s, (int)(wait_s * 1000), &st,
-	                 &a.log))
+	    cli_open_writer("add", &cfg, &a.w))
 		goto done;
-	a.start_size = prb_log_size(a.log);
+	a.start_size = prb_writer_size(a.w);
 	a.witnessed = nw ? UINT64_MAX : 0;
-	a.st = st;
 	a.dir = pos[0];
-	a.sync_mode = mode;
-	a.signer = s;
 	a.name = "stdin";
 	if (run(&a, pos + 1, npos - 1) == 0)
 		rc = EXIT_OK;
 done:
+	prb_writer_close(a.w);
 	prb_cosign_free(a.cosign);
-	prb_log_close(a.log);
-	prb_store_close(a.st); /* settle may have replaced st */
 	prb_signer_free(s);
 	return rc;
 }

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "probity/audit.h"
+#include "probity/evidence.h"
 #include "probity/index.h"
+#include "probity/policy.h"
 #include "base/util.h"
 #include "cli.h"
 
@@ -77,162 +79,26 @@ fail_on_arg(const char *s, int *sev)
 	return prb_severity_parse(s, sev);
 }
 
-/* Sets each policy's parameters to the values findings.json lists for it
- * (and requires its file to be the one listed). */
-static int
-params_from_findings(prb_policy_set *ps, const json_t *root, const char *fj)
-{
-	const json_t *pols = json_object_get(root, "policies");
-	if (json_array_size(pols) != ps->n)
-		return cli_failf("audit", "%s: lists %zu policies, the bundle "
-		                 "holds %zu", fj, json_array_size(pols), ps->n);
-	for (size_t i = 0; i < ps->n; i++) {
-		prb_policy *p = &ps->v[i];
-		const json_t *e = NULL, *v;
-		size_t j;
-		json_array_foreach(pols, j, v) {
-			const char *id = json_string_value(json_object_get(v,
-			                                                   "id"));
-			if (id && strcmp(id, p->id) == 0)
-				e = v;
-		}
-		char hex[65];
-		prb_hex_encode(p->sha256, 32, hex);
-		if (!e || !json_is_string(json_object_get(e, "sha256")) ||
-		    strcmp(json_string_value(json_object_get(e, "sha256")), hex))
-			return cli_failf("audit", "%s: policy %s is not listed "
-			                 "with its file's SHA-256", fj, p->id);
-		const json_t *params = json_object_get(e, "params");
-		for (size_t k = 0; k < p->nparams; k++) {
-			json_t *val = json_object_get(params, p->params[k].name);
-			if (!val)
-				return cli_failf("audit", "%s: policy %s: no value "
-				                 "for parameter %s", fj, p->id,
-				                 p->params[k].name);
-			json_decref(p->params[k].value);
-			p->params[k].value = json_incref(val);
-		}
-	}
-	return 0;
-}
-
 /* probity audit DIR --check BUNDLE. */
 static int
 check_bundle(const char *dir, const char *bundle)
 {
-	char path[PATH_MAX], fj[PATH_MAX];
-	uint8_t *cp = NULL, *want = NULL;
-	size_t cplen, wantlen, len = 0, n = 0;
-	prb_err err;
-	prb_note *note = NULL;
-	prb_checkpoint c;
-	prb_policy_set ps = {0};
 	prb_store *st = NULL;
 	prb_log *log = NULL;
-	prb_finding *f = NULL;
-	json_t *root = NULL;
-	char *got = NULL;
-	int rc = EXIT_FAIL;
+	prb_evidence_summary s;
+	prb_err err;
 	prb_err_clear(&err);
-	snprintf(path, sizeof path, "%s/checkpoint", bundle);
-	snprintf(fj, sizeof fj, "%s/findings.json", bundle);
-	if (prb_read_file(path, PRB_NOTE_MAX_SIZE, &cp, &cplen, &err) ||
-	    prb_note_parse(cp, cplen, &note, &err) ||
-	    prb_checkpoint_parse(note->text, note->text_len, &c, &err)) {
-		if (!err.where[0])
-			snprintf(err.where, sizeof err.where, "checkpoint");
-		cli_fail("audit", &err);
-		goto done;
-	}
-	if (prb_read_file(fj, PRB_FINDINGS_MAX, &want, &wantlen, &err)) {
-		cli_fail("audit", &err);
-		goto done;
-	}
-	json_error_t je;
-	root = json_loadb((const char *)want, wantlen, JSON_REJECT_DUPLICATES |
-	                  JSON_DECODE_INT_AS_REAL, &je);
-	if (!root) {
-		cli_failf("audit", "%s: not JSON: %s", fj, je.text);
-		goto done;
-	}
-	snprintf(path, sizeof path, "%s/policies", bundle);
-	if (prb_policies_load(path, &ps, &err)) {
-		cli_fail("audit", &err);
-		goto done;
-	}
-	if (params_from_findings(&ps, root, fj))
-		goto done;
 	if (cli_open_log("audit", dir, PRB_SYNC_FILES, NULL, 0, &st, &log))
-		goto done;
-	size_t lcplen;
-	prb_note *lnote = NULL;
-	prb_checkpoint lc;
-	const char *lcp = prb_log_checkpoint(log, &lcplen);
-	int same_origin = prb_note_parse((const uint8_t *)lcp, lcplen, &lnote,
-	                                 NULL) == 0 &&
-	                  prb_checkpoint_parse(lnote->text, lnote->text_len,
-	                                       &lc, NULL) == 0 &&
-	                  strcmp(lc.origin, c.origin) == 0;
-	prb_note_free(lnote);
-	prb_hash r, latest;
-	if (!same_origin) {
-		cli_failf("audit", "%s/checkpoint: of log %s, not of %s", bundle,
-		          c.origin, dir);
-		goto done;
-	}
-	if (c.size > prb_log_size(log)) {
-		cli_failf("audit", "%s/checkpoint: size %llu, but %s has only "
-		          "%llu entries", bundle, (unsigned long long)c.size,
-		          dir, (unsigned long long)prb_log_size(log));
-		goto done;
-	}
-	if (prb_log_root_at(log, c.size, &r, &err)) {
-		cli_fail("audit", &err);
-		goto done;
-	}
-	if (memcmp(r.b, c.root.b, sizeof r.b) != 0) {
-		cli_failf("audit", "%s/checkpoint: its root at size %llu is not "
-		          "the root of %s at that size: another tree (a split "
-		          "view?)", bundle, (unsigned long long)c.size, dir);
-		goto done;
-	}
-	char ixpath[PATH_MAX];
-	snprintf(ixpath, sizeof ixpath, "%s/%s", dir, PRB_INDEX_FILE);
-	prb_log_root(log, &latest);
-	if (prb_audit_run_at(ixpath, &ps, prb_log_size(log), &latest, c.size,
-	                     &f, &n, &err) ||
-	    prb_audit_findings_json(&ps, &c, f, n, &got, &len, &err)) {
-		cli_fail("audit", &err);
-		goto done;
-	}
-	size_t nf = 0;
-	for (size_t i = 0; i < n; i++)
-		nf += f[i].group == i;
-	if (len == wantlen && memcmp(got, want, len) == 0) {
-		printf("reproduced %s: %zu findings of %zu policies on %s at "
-		       "size %llu, byte for byte\n", fj, nf, ps.n, dir,
-		       (unsigned long long)c.size);
-		rc = cli_stdout_done("audit");
-		goto done;
-	}
-	size_t at = 0;
-	while (at < len && at < wantlen && got[at] == (char)want[at])
-		at++;
-	cli_failf("audit", "%s: not what its policies give on %s at size "
-	          "%llu: differs from byte %zu (a re-run gives %zu findings, "
-	          "the bundle lists %zu)", fj, dir, (unsigned long long)c.size,
-	          at, nf, json_array_size(json_object_get(root, "findings")));
-done:
-	prb_findings_free(f, n);
-	prb_policies_free(&ps);
+		return EXIT_FAIL;
+	int rc = prb_evidence_reproduce(bundle, log, dir, &s, &err);
 	prb_log_close(log);
 	prb_store_close(st);
-	prb_note_free(note);
-	json_decref(root);
-	free(got);
-	free(cp);
-	free(want);
-	return rc;
+	if (rc)
+		return cli_fail("audit", &err);
+	printf("reproduced %s/findings.json: %zu findings of %zu policies on %s "
+	       "at size %llu, byte for byte\n", bundle, s.findings, s.policies,
+	       dir, (unsigned long long)s.cp.size);
+	return cli_stdout_done("audit");
 }
 
 int
@@ -290,12 +156,8 @@ cmd_audit(int argc, char **argv)
 		cli_fail("audit", &err);
 		goto done;
 	}
-	size_t by[PRB_SEV_CRITICAL + 1] = {0}, nf = 0;
-	for (size_t i = 0; i < n; i++)
-		if (f[i].group == i) {
-			by[ps.v[f[i].policy].severity]++;
-			nf++;
-		}
+	size_t by[PRB_SEV_CRITICAL + 1];
+	size_t nf = prb_findings_count(&ps, f, n, by);
 	printf("audited %s at size %llu with %zu policies: %zu findings "
 	       "(critical %zu, high %zu, medium %zu, low %zu, info %zu); "
 	       "evidence in %s\n", pos[0],

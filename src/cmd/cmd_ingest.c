@@ -2,17 +2,14 @@
  * probity ingest: cloud audit-log exports into the log and the index.
  * probity reindex: the index rebuilt from the log alone.
  *
- * Order of a batch (one group commit):
- *   1. every record of a file is parsed and normalised before anything of
- *      the file is used, so a malformed file contributes nothing;
- *   2. each new record's index row is added inside an open SQLite
- *      transaction (a duplicate event id adds no row and no entry);
- *   3. blobs of large records are put in the store, then prb_log_append
- *      makes entries, tiles, blobs and the signed checkpoint durable;
- *   4. only then the index transaction commits, recording the log size and
- *      root it covers, and "size N" is printed.
- * A crash between 3 and 4 leaves the index behind the log; the next run
- * (or reindex) indexes the missing entries from the log itself.
+ * Every record of a file is parsed and normalised before anything of the
+ * file is used, so a malformed file contributes nothing; then each record
+ * goes to the writer (prb_writer_record: index row, blob, entry), and a
+ * batch is shipped at the end of the file that makes it large or old
+ * enough. The writer commits the log first and the index after it
+ * (include/probity/writer.h), and "size N" is printed once both are done.
+ * A crash in between leaves the index behind the log; the next run (or
+ * reindex) indexes the missing entries from the log itself.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,12 +19,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/sha.h>
-
 #include "probity/ctdigest.h"
 #include "probity/entry.h"
 #include "probity/index.h"
 #include "probity/ingest.h"
+#include "probity/sha256.h"
 #include "ingest/gzip.h"
 #include "base/util.h"
 #include "cli.h"
@@ -82,15 +78,11 @@ typedef struct {
 typedef struct {
 	const char *dir;
 	prb_format hint;
-	prb_store *st;
-	prb_log *log;
+	prb_writer *w;
 	prb_signer *signer;
-	prb_index *ix;
 	prb_ctd *ctd;
-	/* the batch being built */
-	uint8_t **ents;
-	size_t *lens;
-	size_t n, cap, bytes;
+	/* the batch being built (its entries are in the writer) */
+	size_t bytes;
 	double batch_start;
 	/* the file being parsed */
 	pending *recs;
@@ -201,33 +193,14 @@ is_digest(const char *path, const uint8_t *data, size_t len)
 	return yes;
 }
 
-/* After a commit in doubt: reopening the log settles it. Returns 1 if
- * the batch is in, 0 if not, -1 if still unknown (g->log may be NULL). */
+/* The batch r is in the log (and the writer recorded it in the index,
+ * unless r says that failed): count it, say so. */
 static int
-settle(ingester *g, uint64_t before)
+committed(ingester *g, const prb_writer_batch *r)
 {
-	prb_err e;
-	prb_log_close(g->log);
-	g->log = NULL;
-	if (prb_log_open(g->st, g->signer, 0, &g->log, &e) != 0)
-		return -1;
-	uint64_t size = prb_log_size(g->log);
-	/* in: made durable again (see add.c settle) */
-	if (size == before + g->n)
-		return prb_log_sync_checkpoint(g->log, &e) == 0 ? 1 : -1;
-	return size == before ? 0 : -1;
-}
-
-/* The batch is in the log: record it in the index, count it, say so. */
-static int
-committed(ingester *g)
-{
-	prb_err err;
-	prb_hash root;
-	prb_err_clear(&err);
-	prb_log_root(g->log, &root);
-	uint64_t size = prb_log_size(g->log);
-	int rc = prb_index_commit(g->ix, size, &root, &err);
+	prb_err err = r->index_err;
+	uint64_t size = r->size;
+	int rc = r->index_rc;
 	cli_progress_done(&g->pr);
 	printf("size %llu\n", (unsigned long long)size);
 	int e = cli_stdout_flush();
@@ -236,9 +209,6 @@ committed(ingester *g)
 		            "%s: \"size N\" cannot be printed", strerror(e));
 		rc = PRB_EIO;
 	}
-	for (size_t i = 0; i < g->n; i++)
-		free(g->ents[i]);
-	g->n = 0;
 	g->bytes = 0;
 	g->fresh += g->b_fresh;
 	g->source_text += g->b_source_text;
@@ -266,27 +236,33 @@ committed(ingester *g)
 static int
 flush(ingester *g)
 {
-	if (g->n == 0)
-		return 0;
 	prb_err err;
 	prb_err_clear(&err);
-	uint64_t before = prb_log_size(g->log);
-	int rc = prb_log_append(g->log, (const uint8_t *const *)g->ents,
-	                        g->lens, g->n, &err);
+	uint64_t before = prb_writer_size(g->w);
+	prb_writer_batch r;
+	memset(&r, 0, sizeof r);
+	r.state = PRB_BATCH_OUT;
+	int building = prb_writer_building(g->w) > 0;
+	int rc = prb_writer_ship(g->w, &err);
+	if (!building && rc == 0)
+		return 0;
+	if (rc == 0) {
+		prb_writer_collect(g->w, &r);
+		rc = r.rc;
+		err = r.err;
+	}
 	if (rc == 0)
-		return committed(g);
+		return committed(g, &r);
 	cli_progress_done(&g->pr);
 	cli_prefix_where(&err, g->dir);
 	cli_fail("ingest", &err);
-	int in = rc == PRB_EINDOUBT ? settle(g, before) : 0;
-	if (in == 1) {
+	if (r.state == PRB_BATCH_IN) {
 		cli_failf("ingest", "the batch in doubt turned out committed "
 		          "(reopening the log settled it); stopping here");
-		committed(g);
+		committed(g, &r);
 		return rc;
 	}
-	prb_index_rollback(g->ix);
-	if (in < 0)
+	if (r.state == PRB_BATCH_DOUBT)
 		cli_failf("ingest", "the last batch (files after %s, up to %s) "
 		          "may or may not be in the log; run probity verify %s, "
 		          "then ingest the same paths again (what is already in "
@@ -304,31 +280,24 @@ flush(ingester *g)
 	return rc;
 }
 
-/* A record whose event id is indexed: a duplicate if its entry is the
- * same, else a conflict (the provider re-delivered the event with other
- * content), reported and not committed. */
-static int
-duplicate(ingester *g, const pending *p, const char *hex, prb_err *err)
+/* A record whose event id is in the log already: a duplicate if its
+ * entry is the same, else a conflict (the provider re-delivered the event
+ * with other content), reported and not committed. */
+static void
+known(ingester *g, const pending *p, int outcome, uint64_t leaf)
 {
-	uint64_t leaf;
-	char had[65];
-	int rc = prb_index_lookup(g->ix, p->ev.format, p->ev.event_id, &leaf,
-	                          had, err);
-	if (rc < 0)
-		return rc;
-	if (rc == 1 && strcmp(had, hex) != 0) {
-		cli_progress_done(&g->pr);
-		fprintf(stderr, "probity ingest: %s: line %llu, record %llu: "
-		        "event id %s is at leaf %llu already, with other content; "
-		        "this version is not committed\n",
-		        g->last_batched, (unsigned long long)p->line,
-		        (unsigned long long)p->number, p->ev.event_id,
-		        (unsigned long long)leaf);
-		g->conflicts++;
-	} else {
+	if (outcome == PRB_WRITER_DUPLICATE) {
 		g->dups++;
+		return;
 	}
-	return 0;
+	cli_progress_done(&g->pr);
+	fprintf(stderr, "probity ingest: %s: line %llu, record %llu: event id "
+	        "%s is at leaf %llu already, with other content; this version "
+	        "is not committed\n",
+	        g->last_batched, (unsigned long long)p->line,
+	        (unsigned long long)p->number, p->ev.event_id,
+	        (unsigned long long)leaf);
+	g->conflicts++;
 }
 
 /* Moves the current file's new records into the batch. */
@@ -337,58 +306,27 @@ batch_file(ingester *g)
 {
 	prb_err err;
 	prb_err_clear(&err);
-	int rc = prb_index_begin(g->ix, &err);
+	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < g->nrecs; i++) {
 		pending *p = &g->recs[i];
-		uint64_t leaf = prb_log_size(g->log) + g->n;
-		char hex[65];
-		prb_sha256_hex(p->en.bytes, p->en.len, hex);
-		rc = prb_index_add(g->ix, leaf, &p->ev, p->en.canonical,
-		                   p->en.blob ? p->en.blob_hex : NULL, hex, &err);
-		if (rc == 0) {
-			rc = duplicate(g, p, hex, &err);
-			if (rc < 0)
-				break;
+		uint64_t leaf;
+		int outcome;
+		if (prb_writer_building(g->w) == 0)
+			g->batch_start = cli_now();
+		rc = prb_writer_record(g->w, &p->ev, &p->en, &leaf, &outcome,
+		                       &err);
+		if (rc != 0)
+			break;
+		if (outcome != PRB_WRITER_NEW) {
+			known(g, p, outcome, leaf);
 			continue;
 		}
-		if (rc < 0)
-			break;
-		rc = 0;
-		if (p->en.blob != NULL) {
-			char name[PRB_BLOB_NAME_MAX];
-			prb_blob_name(p->en.blob_hex, name);
-			rc = g->st->ops->put(g->st, name, p->en.blob,
-			                     p->en.blob_len, &err);
-			if (rc != 0)
-				break;
-			g->b_blobs++;
-		}
-		if (g->n == g->cap) {
-			size_t c = g->cap ? 2 * g->cap : 1024;
-			uint8_t **e = realloc(g->ents, c * sizeof *e);
-			size_t *l = e ? realloc(g->lens, c * sizeof *l) : NULL;
-			if (e)
-				g->ents = e;
-			if (l)
-				g->lens = l;
-			if (!e || !l) {
-				rc = prb_err_set(&err, PRB_ENOMEM, NULL,
-				                 UINT64_MAX, "out of memory");
-				break;
-			}
-			g->cap = c;
-		}
-		if (g->n == 0)
-			g->batch_start = cli_now();
-		g->ents[g->n] = p->en.bytes; /* the batch owns it now */
-		g->lens[g->n++] = p->en.len;
 		g->bytes += p->en.len;
-		p->en.bytes = NULL;
 		g->b_fresh++;
 		g->b_source_text += !p->en.canonical;
+		g->b_blobs += p->en.blob != NULL;
 	}
 	if (rc != 0) {
-		prb_index_rollback(g->ix);
 		cli_progress_done(&g->pr);
 		if (strncmp(err.where, g->dir, strlen(g->dir)) != 0)
 			cli_prefix_where(&err, g->dir); /* a blob's store name */
@@ -397,14 +335,15 @@ batch_file(ingester *g)
 		          "batches up to the file %s; nothing after it is "
 		          "committed; ingest the same paths again to add what is "
 		          "missing",
-		          (unsigned long long)prb_log_size(g->log),
+		          (unsigned long long)prb_writer_size(g->w),
 		          g->last_committed[0] ? g->last_committed : "(none)");
 		return rc;
 	}
 	g->records += g->nrecs;
 	clear_file(g);
-	if (g->n >= BATCH_ENTRIES || g->bytes >= BATCH_BYTES ||
-	    (g->n > 0 && cli_now() - g->batch_start >= BATCH_SECONDS))
+	size_t n = prb_writer_building(g->w);
+	if (n >= BATCH_ENTRIES || g->bytes >= BATCH_BYTES ||
+	    (n > 0 && cli_now() - g->batch_start >= BATCH_SECONDS))
 		return flush(g);
 	return 0;
 }
@@ -444,7 +383,7 @@ ingest_file(ingester *g, const char *path)
 			reject(g, path, &err);
 		return 0;
 	}
-	SHA256(data, len, d); /* digests list the uncompressed content's */
+	prb_sha256(data, len, d); /* digests list the uncompressed content's */
 	rc = prb_ctd_add_logfile(g->ctd, path, d, &err);
 	if (rc != 0) {
 		free(data);
@@ -552,45 +491,27 @@ report_problem(void *ctx, const prb_ctd_problem *p)
 	        p->object ? p->object : "", p->object ? ": " : "", p->detail);
 }
 
-/* Indexes what the log has and the index lacks (a crash after a log
- * commit and before the index's). */
+static void
+catching_up(void *ctx, uint64_t from, uint64_t to)
+{
+	(void)ctx;
+	fprintf(stderr, "probity ingest: indexing entries %llu..%llu, which "
+	        "the log has and the index lacks\n",
+	        (unsigned long long)from, (unsigned long long)to - 1);
+}
+
+/* Opens the index and indexes what the log has and the index lacks (a
+ * crash after a log commit and before the index's). */
 static int
 catch_up(ingester *g)
 {
 	prb_err err;
 	prb_err_clear(&err);
-	uint64_t isize, lsize = prb_log_size(g->log);
-	prb_hash iroot, lroot;
-	int rc = prb_index_covers(g->ix, &isize, &iroot, &err);
-	if (rc == 0 && isize > lsize)
-		rc = prb_err_set(&err, PRB_ECORRUPT, PRB_INDEX_FILE, UINT64_MAX,
-		                 "the index covers %llu entries but the log has "
-		                 "%llu: it belongs to another log; run probity "
-		                 "reindex",
-		                 (unsigned long long)isize,
-		                 (unsigned long long)lsize);
-	if (rc == 0)
-		rc = prb_log_root_at(g->log, isize, &lroot, &err);
-	if (rc == 0 && memcmp(lroot.b, iroot.b, 32) != 0)
-		rc = prb_err_set(&err, PRB_ECORRUPT, PRB_INDEX_FILE, UINT64_MAX,
-		                 "the index's root for size %llu is not the "
-		                 "log's: it belongs to another log; run probity "
-		                 "reindex",
-		                 (unsigned long long)isize);
-	if (rc == 0 && isize < lsize) {
-		fprintf(stderr, "probity ingest: indexing entries %llu..%llu, "
-		        "which the log has and the index lacks\n",
-		        (unsigned long long)isize,
-		        (unsigned long long)lsize - 1);
-		prb_log_root(g->log, &lroot);
-		rc = prb_index_build(g->ix, g->st, isize, lsize, &lroot, NULL,
-		                     NULL, &err);
-	}
-	if (rc != 0) {
+	if (prb_writer_index_open(g->w, &err) == 0)
+		return 0;
+	if (strncmp(err.where, g->dir, strlen(g->dir)) != 0)
 		cli_prefix_where(&err, g->dir);
-		return cli_fail("ingest", &err);
-	}
-	return 0;
+	return cli_fail("ingest", &err);
 }
 
 static int
@@ -631,8 +552,9 @@ summary(ingester *g)
 		printf("%llu conflicting (an event id already in the log with "
 		       "other content: not committed, listed above); ",
 		       g->conflicts);
-	if (g->log != NULL)
-		printf("log size %llu\n", (unsigned long long)prb_log_size(g->log));
+	if (g->w != NULL && prb_writer_log(g->w) != NULL)
+		printf("log size %llu\n",
+		       (unsigned long long)prb_writer_size(g->w));
 	else
 		printf("log size unknown (the log could not be reopened)\n");
 	if (g->files < g->files_total)
@@ -745,11 +667,11 @@ cmd_ingest(int argc, char **argv)
 		cli_failf("ingest", "out of memory");
 		goto done;
 	}
+	prb_writer_cfg cfg = {g.dir, mode, g.signer, (int)(wait_s * 1000), NULL,
+	                      catching_up, NULL};
 	if (load_ct_keys(&g, ct_keys, nct) || load_ct_sigs(&g, ct_sigs, nsig) ||
 	    cli_key_outside("ingest", key, g.dir) ||
-	    cli_open_log("ingest", g.dir, mode, g.signer,
-	                 (int)(wait_s * 1000), &g.st, &g.log) ||
-	    cli_open_index("ingest", g.dir, &g.ix) || catch_up(&g))
+	    cli_open_writer("ingest", &cfg, &g.w) || catch_up(&g))
 		goto done;
 	int failed = run(&g, pos + 1, npos - 1);
 	summary(&g);
@@ -770,16 +692,10 @@ done:
 	for (size_t i = 0; i < g.nrejected; i++)
 		free(g.rejected[i]);
 	free(g.rejected);
-	for (size_t i = 0; i < g.n; i++)
-		free(g.ents[i]);
-	free(g.ents);
-	free(g.lens);
 	clear_file(&g);
 	free(g.recs);
 	prb_ctd_free(g.ctd);
-	prb_index_close(g.ix);
-	prb_log_close(g.log);
-	prb_store_close(g.st);
+	prb_writer_close(g.w);
 	prb_signer_free(g.signer);
 	return rc;
 }

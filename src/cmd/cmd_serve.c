@@ -136,25 +136,30 @@ cmd_serve(int argc, char **argv)
 		                       "--tls-cert and --tls-key go together");
 	prb_err err;
 	prb_signer *signer = NULL;
-	prb_store *st = NULL;
-	prb_log *log = NULL;
+	prb_cosign *cosign = NULL;
+	prb_writer *w = NULL;
 	prb_server *srv = NULL;
 	prb_err_clear(&err);
 	prb_httpd_block_signals();
 	if (prb_signer_load(key, &signer, &err))
 		return cli_fail("serve", &err);
 	int rc = EXIT_FAIL;
+	size_t need = nquorum ? (size_t)nquorum : (size_t)nw;
+	if (nw && prb_cosign_new(ws, (size_t)nw, need, (long)wt_s * 1000,
+	                         &cosign, &err)) {
+		cli_fail("serve", &err);
+		goto done;
+	}
+	prb_writer_cfg wcfg = {pos[0], mode, signer, (int)(wait_s * 1000),
+	                       cosign, NULL, NULL};
 	if (cli_key_outside("serve", key, pos[0]) ||
 	    (tokens && cli_key_outside("serve", tokens, pos[0])) ||
-	    cli_open_log("serve", pos[0], mode, signer, (int)(wait_s * 1000),
-	                 &st, &log))
+	    cli_open_writer("serve", &wcfg, &w))
 		goto done;
 	prb_serve_cfg cfg = {
 		.dir = pos[0],
-		.st = st,
-		.log = log,
+		.writer = w,
 		.signer = signer,
-		.sync_mode = mode,
 		.listen = listen,
 		.tls_cert = cert,
 		.tls_key = tlskey,
@@ -165,17 +170,14 @@ cmd_serve(int argc, char **argv)
 		.batch_entries = (size_t)nb,
 		.conn_limit = (unsigned)nc,
 		.timeout_s = (unsigned)idle_s,
-		.witnesses = ws,
-		.nwitnesses = (size_t)nw,
-		.quorum = (size_t)nquorum,
-		.witness_timeout_ms = (long)wt_s * 1000,
+		.cosign = cosign,
+		.quorum = need,
 	};
+	w = NULL; /* the server owns it now, also on failure */
 	if (prb_serve_start(&cfg, &srv, &err)) {
 		cli_fail("serve", &err);
 		goto done;
 	}
-	st = NULL; /* the server owns them now */
-	log = NULL;
 	printf("listening on %s\n", prb_serve_url(srv));
 	fflush(stdout);
 	int sig = prb_httpd_wait_signal();
@@ -183,8 +185,8 @@ cmd_serve(int argc, char **argv)
 	prb_serve_stop(srv);
 	rc = EXIT_OK;
 done:
-	prb_log_close(log);
-	prb_store_close(st);
+	prb_writer_close(w);
+	prb_cosign_free(cosign);
 	prb_signer_free(signer);
 	return rc;
 }

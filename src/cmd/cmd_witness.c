@@ -1,5 +1,5 @@
 /* probity witness: a c2sp.org/tlog-witness server over libprobity's
- * witness (src/witness.c has the protocol's rules and statuses). */
+ * witness (src/net/witness.c has the protocol's rules and statuses). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,31 +37,9 @@ static const char witness_usage[] =
 	"\n"
 	"SIGINT or SIGTERM stops the witness (exit 0).\n";
 
-/* Per-connection state: the POST body being collected. */
-typedef struct {
-	prb_httpd_body body;
-	int oom;
-} conn;
-
 typedef struct {
 	prb_witness *w;
 } server;
-
-static enum MHD_Result
-reply_allow(struct MHD_Connection *c, const char *allow)
-{
-	static const char msg[] = "method not allowed\n";
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		sizeof msg - 1, (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "text/plain; charset=utf-8");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	enum MHD_Result ret = MHD_queue_response(c, 405, r);
-	MHD_destroy_response(r);
-	return ret;
-}
 
 static enum MHD_Result
 send_resp(struct MHD_Connection *c, prb_witness_resp *r)
@@ -101,7 +79,9 @@ first_call(server *s, struct MHD_Connection *c, const char *url,
 	char hex[65];
 	if (monitor_path(url, hex)) {
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-			return reply_allow(c, "GET, HEAD");
+			return prb_httpd_replyf_header(
+				c, 405, MHD_HTTP_HEADER_ALLOW, "GET, HEAD",
+				"method not allowed");
 		prb_witness_resp r;
 		prb_witness_checkpoint(s->w, hex, &r);
 		return send_resp(c, &r);
@@ -109,17 +89,16 @@ first_call(server *s, struct MHD_Connection *c, const char *url,
 	if (strcmp(url, "/add-checkpoint") != 0)
 		return prb_httpd_replyf(c, 404, "not found");
 	if (strcmp(method, "POST") != 0)
-		return reply_allow(c, "POST");
-	const char *cl = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > PRB_WITNESS_MAX_BODY)
+		return prb_httpd_replyf_header(c, 405, MHD_HTTP_HEADER_ALLOW,
+		                               "POST", "method not allowed");
+	if (prb_httpd_declares_over(c, PRB_WITNESS_MAX_BODY))
 		return prb_httpd_replyf(c, 413, "request body over %u bytes",
 		                        (unsigned)PRB_WITNESS_MAX_BODY);
-	conn *k = calloc(1, sizeof *k);
-	if (!k)
+	prb_httpd_body *b = calloc(1, sizeof *b); /* the POST body */
+	if (!b)
 		return MHD_NO;
-	k->body.max = PRB_WITNESS_MAX_BODY;
-	*con_cls = k;
+	b->max = PRB_WITNESS_MAX_BODY;
+	*con_cls = b;
 	return MHD_YES;
 }
 
@@ -129,25 +108,23 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
        size_t *upload_size, void **con_cls)
 {
 	server *s = cls;
-	conn *k = *con_cls;
+	prb_httpd_body *b = *con_cls;
 	(void)version;
-	if (!k)
+	if (!b)
 		return first_call(s, c, url, method, con_cls);
 	if (*upload_size > 0) {
-		if (prb_httpd_body_add(&k->body, upload_data, *upload_size) &&
-		    !k->body.too_big)
-			k->oom = 1;
+		prb_httpd_body_add(b, upload_data, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (k->body.too_big)
+	if (b->too_big)
 		return prb_httpd_replyf(c, 413, "request body over %u bytes",
 		                        (unsigned)PRB_WITNESS_MAX_BODY);
-	if (k->oom)
+	if (b->oom)
 		return prb_httpd_replyf(c, 500, "out of memory");
 	prb_witness_resp r;
-	prb_witness_add(s->w, k->body.buf ? k->body.buf : (const uint8_t *)"",
-	                k->body.len, 0, &r);
+	prb_witness_add(s->w, b->buf ? b->buf : (const uint8_t *)"", b->len, 0,
+	                &r);
 	return send_resp(c, &r);
 }
 
@@ -158,10 +135,10 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)cls;
 	(void)c;
 	(void)why;
-	conn *k = *con_cls;
-	if (k) {
-		prb_httpd_body_free(&k->body);
-		free(k);
+	prb_httpd_body *b = *con_cls;
+	if (b) {
+		prb_httpd_body_free(b);
+		free(b);
 		*con_cls = NULL;
 	}
 }

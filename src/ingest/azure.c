@@ -15,7 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ingest/formats.h"
+#include "ingest/adapters.h" /* what this file defines */
+#include "ingest/fx.h"
 
 enum { SHAPE_ACTIVITY, SHAPE_LOG_ANALYTICS };
 

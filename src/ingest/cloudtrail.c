@@ -5,7 +5,8 @@
  */
 #include <string.h>
 
-#include "ingest/formats.h"
+#include "ingest/adapters.h" /* what this file defines */
+#include "ingest/fx.h"
 
 static const char *const required[] = {
 	"eventVersion", "eventSource", "eventName", "eventTime", "eventID",

@@ -66,6 +66,7 @@
 #include <zlib.h>
 
 #include "probity/ctdigest.h"
+#include "probity/sha256.h"
 #include "base/util.h"
 
 #define MAX_JSON ((size_t)64 << 20) /* a digest lists one hour's files */
@@ -199,13 +200,6 @@ hex_equal(const char *a, const char *b)
 	return *a == *b;
 }
 
-
-static void
-sha256(const uint8_t *data, size_t len, uint8_t out[32])
-{
-	if (!EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL))
-		abort(); /* SHA-256 is built into every OpenSSL provider */
-}
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
 static int64_t
@@ -629,7 +623,7 @@ prb_ctd_add_digest(prb_ctd *c, const char *path, const uint8_t *data,
 	}
 	if ((rc = parse_digest(&p, root, d)))
 		goto fail;
-	sha256(data ? data : (const uint8_t *)"", len, d->hash);
+	prb_sha256(data ? data : (const uint8_t *)"", len, d->hash);
 	c->digests[c->ndigests++] = d;
 	json_decref(root);
 	return 0;
@@ -673,21 +667,19 @@ prb_ctd_hash_logfile(const uint8_t *data, size_t len, uint8_t out[32],
 	if (!data && len)
 		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX, "no data");
 	if (len < 2 || data[0] != 0x1f || data[1] != 0x8b) {
-		sha256(data ? data : (const uint8_t *)"", len, out);
+		prb_sha256(data ? data : (const uint8_t *)"", len, out);
 		return 0;
 	}
 	uint8_t buf[16384];
 	z_stream zs;
 	memset(&zs, 0, sizeof zs);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	prb_sha256_ctx *md = prb_sha256_new();
 	int rc = 0, zr = Z_OK;
 	if (!md || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
-		EVP_MD_CTX_free(md);
+		prb_sha256_free(md);
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
 	}
-	if (!EVP_DigestInit_ex(md, EVP_sha256(), NULL))
-		abort();
 	size_t off = 0;
 	while (zr != Z_STREAM_END) {
 		if (zs.avail_in == 0) {
@@ -709,8 +701,7 @@ prb_ctd_hash_logfile(const uint8_t *data, size_t len, uint8_t out[32],
 			                 zs.msg ? zs.msg : "corrupt");
 			goto out;
 		}
-		if (!EVP_DigestUpdate(md, buf, sizeof buf - zs.avail_out))
-			abort();
+		prb_sha256_update(md, buf, sizeof buf - zs.avail_out);
 	}
 	if (zr != Z_STREAM_END)
 		rc = prb_err_set(err, PRB_EMALFORMED, NULL, len,
@@ -718,11 +709,11 @@ prb_ctd_hash_logfile(const uint8_t *data, size_t len, uint8_t out[32],
 	else if (zs.avail_in || off < len)
 		rc = prb_err_set(err, PRB_EMALFORMED, NULL, off - zs.avail_in,
 		                 "bytes after the gzip stream");
-	else if (!EVP_DigestFinal_ex(md, out, NULL))
-		abort();
+	else
+		prb_sha256_final(md, out);
 out:
 	inflateEnd(&zs);
-	EVP_MD_CTX_free(md);
+	prb_sha256_free(md);
 	return rc;
 }
 

@@ -3,27 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
-
 #include "probity/entry.h"
 #include "probity/jcs.h"
+#include "probity/sha256.h"
 #include "probity/tile.h"
 #include "base/util.h"
-
-
-void
-prb_sha256_hex(const uint8_t *data, size_t len, char out[65])
-{
-	uint8_t d[32];
-	SHA256(data, len, d);
-	prb_hex_encode(d, 32, out);
-}
-
-void
-prb_blob_name(const char *hex, char name[PRB_BLOB_NAME_MAX])
-{
-	snprintf(name, PRB_BLOB_NAME_MAX, "blob/sha256/%s", hex);
-}
 
 static uint8_t *
 dup_bytes(const void *p, size_t n)
@@ -38,9 +22,7 @@ dup_bytes(const void *p, size_t n)
 static int
 make_stub(prb_entry *e, prb_err *err)
 {
-	uint8_t d[32];
-	SHA256(e->bytes, e->len, d);
-	prb_hex_encode(d, 32, e->blob_hex);
+	prb_sha256_hex(e->bytes, e->len, e->blob_hex);
 	char stub[200];
 	int n = snprintf(stub, sizeof stub,
 	                 "{\"length\":%zu,\"sha256\":\"%s\",\"type\":\"%s\"}\n",
@@ -151,6 +133,22 @@ parse_object(const uint8_t *p, size_t n, json_t **rec, int *canonical)
 }
 
 int
+prb_entry_stub(const uint8_t *entry, size_t len, char blob_hex[65],
+               size_t *blob_len)
+{
+	json_t *v;
+	int canonical = 0, stub = 0;
+	/* a stub is its JCS text and a newline, which no line appended by
+	 * probity add can be */
+	if (len > 1 && entry[len - 1] == '\n') {
+		parse_object(entry, len - 1, &v, &canonical);
+		stub = v != NULL && canonical && is_stub(v, blob_hex, blob_len);
+		json_decref(v);
+	}
+	return stub;
+}
+
+int
 prb_entry_record(const uint8_t *entry, size_t len, prb_blob_get_fn get,
                  void *ctx, json_t **rec, int *canonical, char blob_hex[65],
                  prb_err *err)
@@ -161,47 +159,23 @@ prb_entry_record(const uint8_t *entry, size_t len, prb_blob_get_fn get,
 	json_t *v;
 	char hex[65];
 	size_t blen;
-	int stub_canonical = 0;
-	/* a stub is its JCS text and a newline, which no line appended by
-	 * probity add can be */
-	if (len > 1 && entry[len - 1] == '\n') {
-		parse_object(entry, len - 1, &v, &stub_canonical);
-		if (v != NULL && stub_canonical && is_stub(v, hex, &blen)) {
-			json_decref(v);
-			goto stub;
-		}
-		json_decref(v);
+	if (!prb_entry_stub(entry, len, hex, &blen)) {
+		parse_object(entry, len, &v, canonical);
+		*rec = v;
+		return 0;
 	}
-	parse_object(entry, len, &v, canonical);
-	*rec = v;
-	return 0;
-stub:;
-	char name[PRB_BLOB_NAME_MAX];
-	prb_blob_name(hex, name);
 	uint8_t *b;
-	size_t n;
-	int rc = get(ctx, hex, &b, &n, err);
-	if (rc == PRB_ENOTFOUND)
-		return prb_err_set(err, PRB_ECORRUPT, name, UINT64_MAX,
-		                   "blob named by a log entry is missing");
+	int rc = prb_blob_get(get, ctx, hex, blen, &b, err);
 	if (rc != 0)
 		return rc;
-	uint8_t d[32];
-	char got[65];
-	SHA256(b, n, d);
-	prb_hex_encode(d, 32, got);
-	if (n != blen || strcmp(got, hex) != 0) {
-		free(b);
-		return prb_err_set(err, PRB_ECORRUPT, name, UINT64_MAX,
-		                   "blob holds %zu bytes with SHA-256 %s, the "
-		                   "log entry says %zu bytes with %s",
-		                   n, got, blen, hex);
-	}
-	parse_object(b, n, &v, canonical);
+	parse_object(b, blen, &v, canonical);
 	free(b);
-	if (v == NULL)
+	if (v == NULL) {
+		char name[PRB_BLOB_NAME_MAX];
+		prb_blob_name(hex, name);
 		return prb_err_set(err, PRB_ECORRUPT, name, UINT64_MAX,
 		                   "blob is not a JSON object");
+	}
 	memcpy(blob_hex, hex, 65);
 	*rec = v;
 	return 0;

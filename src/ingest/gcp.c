@@ -7,7 +7,8 @@
  */
 #include <string.h>
 
-#include "ingest/formats.h"
+#include "ingest/adapters.h" /* what this file defines */
+#include "ingest/fx.h"
 
 #define AUDIT_LOG "type.googleapis.com/google.cloud.audit.AuditLog"
 

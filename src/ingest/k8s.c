@@ -12,7 +12,8 @@
  */
 #include <string.h>
 
-#include "ingest/formats.h"
+#include "ingest/adapters.h" /* what this file defines */
+#include "ingest/fx.h"
 
 enum { SHAPE_EVENT, SHAPE_AKS, SHAPE_EKS };
 

@@ -32,7 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ingest/formats.h"
+#include "ingest/fx.h"
 
 #define SCAN_FLAGS (FX_JSON_FLAGS | JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY)
 

@@ -1,68 +1,23 @@
 /*
  * RFC 6962 Merkle tree hashing, proofs and their verification.
  *
- * Hashing uses OpenSSL's SHA-256 (which uses the CPU's SHA extensions)
- * through one fetched EVP_MD and a per-thread digest context, so the hot
- * path costs no allocation or algorithm lookup per hash.
+ * Hashing is probity/sha256.h's one-shot SHA-256 (a per-thread context,
+ * so the hot path costs no allocation or algorithm lookup per hash).
  */
 #include <assert.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "probity/merkle.h"
 #include "probity/error.h"
-
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static _Thread_local EVP_MD_CTX *tls_ctx;
-/* frees a thread's context when the thread exits (server threads come
- * and go with connections) */
-static pthread_key_t ctx_key;
-static int ctx_key_ok;
-
-static void
-ctx_free(void *ctx)
-{
-	EVP_MD_CTX_free(ctx);
-}
-
-static void
-sha256_fetch(void)
-{
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	ctx_key_ok = pthread_key_create(&ctx_key, ctx_free) == 0;
-}
-
-/* SHA-256 of a ‖ b (b may be empty). Aborts only if libcrypto itself is
- * broken (no SHA-256 or no memory for one context), which no caller could
- * recover from. */
-static void
-sha256_2(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
-         uint8_t out[32])
-{
-	pthread_once(&sha256_once, sha256_fetch);
-	if (!tls_ctx) {
-		tls_ctx = EVP_MD_CTX_new();
-		if (tls_ctx && ctx_key_ok)
-			pthread_setspecific(ctx_key, tls_ctx);
-	}
-	if (!sha256_md || !tls_ctx ||
-	    !EVP_DigestInit_ex(tls_ctx, sha256_md, NULL) ||
-	    !EVP_DigestUpdate(tls_ctx, a, alen) ||
-	    (blen && !EVP_DigestUpdate(tls_ctx, b, blen)) ||
-	    !EVP_DigestFinal_ex(tls_ctx, out, NULL))
-		abort();
-}
+#include "probity/sha256.h"
 
 void
 prb_merkle_leaf_hash(const uint8_t *entry, size_t len, prb_hash *out)
 {
 	static const uint8_t zero = 0x00;
-	sha256_2(&zero, 1, entry, len, out->b);
+	prb_sha256_2(&zero, 1, entry, len, out->b);
 }
 
 void
@@ -73,13 +28,13 @@ prb_merkle_node_hash(const prb_hash *left, const prb_hash *right,
 	buf[0] = 0x01;
 	memcpy(buf + 1, left->b, PRB_HASH_SIZE);
 	memcpy(buf + 1 + PRB_HASH_SIZE, right->b, PRB_HASH_SIZE);
-	sha256_2(buf, sizeof buf, NULL, 0, out->b);
+	prb_sha256(buf, sizeof buf, out->b);
 }
 
 void
 prb_merkle_empty_root(prb_hash *out)
 {
-	sha256_2(NULL, 0, NULL, 0, out->b);
+	prb_sha256(NULL, 0, out->b);
 }
 
 int

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "probity/note.h"
+#include "probity/sha256.h"
 #include "base/util.h"
 
 #define SEED_SIZE 32
@@ -75,20 +76,13 @@ name_valid(const char *s, size_t len)
 	return len <= PRB_NAME_MAX && name_chars_valid(s, len);
 }
 
+/* The key ID: the first 4 bytes of SHA-256(name || "\n" || type || pub). */
 static uint32_t
-key_id(const char *name, uint8_t type, const uint8_t *pub, size_t publen)
+key_id(const char *name, uint8_t type, const uint8_t pub[32])
 {
-	uint8_t md[32];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	uint8_t nl = '\n';
-	if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(c, name, strlen(name)) ||
-	    !EVP_DigestUpdate(c, &nl, 1) || !EVP_DigestUpdate(c, &type, 1) ||
-	    !EVP_DigestUpdate(c, pub, publen) ||
-	    !EVP_DigestFinal_ex(c, md, &mdlen))
-		abort();
-	EVP_MD_CTX_free(c);
+	uint8_t md[PRB_SHA256_SIZE], tail[2 + 32] = {'\n', type};
+	memcpy(tail + 2, pub, 32);
+	prb_sha256_2(name, strlen(name), tail, sizeof tail, md);
 	return load_be32(md);
 }
 
@@ -151,7 +145,7 @@ signer_init(prb_signer *s, uint8_t type, const uint8_t seed[SEED_SIZE])
 	if (!s->pkey || !EVP_PKEY_get_raw_public_key(s->pkey, s->pub, &publen) ||
 	    publen != 32)
 		return PRB_EKEY;
-	s->id = key_id(s->name, type, s->pub, 32);
+	s->id = key_id(s->name, type, s->pub);
 	return 0;
 }
 
@@ -390,7 +384,7 @@ prb_verifier_parse(const char *vkey, size_t len, prb_verifier *out,
 	memcpy(out->name, name, ln);
 	out->type = key[0];
 	memcpy(out->pub, key + 1, 32);
-	if (key_id(out->name, out->type, out->pub, 32) != out->id)
+	if (key_id(out->name, out->type, out->pub) != out->id)
 		return prb_err_set(err, PRB_EKEY, NULL, UINT64_MAX,
 		                   "verifier key ID %08x does not match its key",
 		                   out->id);

@@ -42,8 +42,7 @@ prb_cosign_witness_parse(const char *arg, prb_cosign_witness *out,
 	size_t ul = eq ? (size_t)(eq - arg) : 0;
 	while (ul > 0 && arg[ul - 1] == '/')
 		ul--;
-	if (!eq || ul >= sizeof out->url ||
-	    (strncmp(arg, "http://", 7) != 0 && strncmp(arg, "https://", 8) != 0))
+	if (!eq || ul >= sizeof out->url || !prb_http_url_ok(arg))
 		return prb_err_set(err, PRB_EINVAL, arg, UINT64_MAX,
 		                   "not URL=VERIFIERKEY with an http:// or "
 		                   "https:// URL");

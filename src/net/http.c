@@ -221,9 +221,12 @@ prb_httpd_wait_signal(void)
 	return sig;
 }
 
-enum MHD_Result
-prb_httpd_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
-                const char *cache_control, const void *body, size_t len)
+/* A response with a copy of body and, when not NULL, a Content-Type, a
+ * Cache-Control and one more header. */
+static enum MHD_Result
+respond(struct MHD_Connection *c, unsigned status, const char *ctype,
+        const char *cache_control, const char *name, const char *value,
+        const void *body, size_t len)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
@@ -234,27 +237,67 @@ prb_httpd_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
 	if (cache_control)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
 		                        cache_control);
+	if (name)
+		MHD_add_response_header(r, name, value);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
 enum MHD_Result
-prb_httpd_replyf(struct MHD_Connection *c, unsigned status, const char *fmt,
-                 ...)
+prb_httpd_reply(struct MHD_Connection *c, unsigned status, const char *ctype,
+                const char *cache_control, const void *body, size_t len)
+{
+	return respond(c, status, ctype, cache_control, NULL, NULL, body, len);
+}
+
+/* The text response of prb_httpd_replyf and prb_httpd_replyf_header. */
+static enum MHD_Result
+respond_text(struct MHD_Connection *c, unsigned status,
+             const char *cache_control, const char *name, const char *value,
+             const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(msg, sizeof msg - 1, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		n = 0;
 	if ((size_t)n > sizeof msg - 2)
 		n = sizeof msg - 2;
 	msg[n++] = '\n';
-	return prb_httpd_reply(c, status, "text/plain; charset=utf-8", "no-store",
-	                       msg, (size_t)n);
+	return respond(c, status, "text/plain; charset=utf-8", cache_control,
+	               name, value, msg, (size_t)n);
+}
+
+enum MHD_Result
+prb_httpd_replyf(struct MHD_Connection *c, unsigned status, const char *fmt,
+                 ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	enum MHD_Result r =
+		respond_text(c, status, "no-store", NULL, NULL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+enum MHD_Result
+prb_httpd_replyf_header(struct MHD_Connection *c, unsigned status,
+                        const char *name, const char *value, const char *fmt,
+                        ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	enum MHD_Result r = respond_text(c, status, NULL, name, value, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+prb_httpd_declares_over(struct MHD_Connection *c, size_t max)
+{
+	const char *cl = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return cl && strtoull(cl, NULL, 10) > max;
 }
 
 int
@@ -271,8 +314,10 @@ prb_httpd_body_add(prb_httpd_body *b, const char *data, size_t n)
 		if (cap > b->max)
 			cap = b->max;
 		uint8_t *p = realloc(b->buf, cap ? cap : 1);
-		if (!p)
+		if (!p) {
+			b->oom = 1;
 			return -1;
+		}
 		b->buf = p;
 		b->cap = cap;
 	}

@@ -25,6 +25,13 @@ curl_init_once(void)
 }
 
 int
+prb_http_url_ok(const char *url)
+{
+	return strncmp(url, "http://", 7) == 0 ||
+	       strncmp(url, "https://", 8) == 0;
+}
+
+int
 prb_http_new(const char *bearer, long timeout_ms, size_t max_body,
              prb_http **out, prb_err *err)
 {

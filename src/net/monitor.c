@@ -18,9 +18,9 @@
  *
  * The remote log is read through a prb_store whose get() is an HTTP GET of
  * <url><name> (404 and 410 are PRB_ENOTFOUND), so the verification is
- * src/log.c's (prb_log_verify_extend), the same code that checks a local
- * log. Bodies are bounded per kind: one client per kind, each with its own
- * limit (PRB_MONITOR_MAX_*).
+ * src/log/log_verify.c's (prb_log_verify_extend), the same code that
+ * checks a local log. Bodies are bounded per kind: one client per kind,
+ * each with its own limit (PRB_MONITOR_MAX_*).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -474,8 +474,7 @@ int
 prb_monitor_open(const prb_monitor_cfg *cfg, prb_monitor **out, prb_err *err)
 {
 	*out = NULL;
-	if (strncmp(cfg->url, "http://", 7) != 0 &&
-	    strncmp(cfg->url, "https://", 8) != 0)
+	if (!prb_http_url_ok(cfg->url))
 		return prb_err_set(err, PRB_EINVAL, cfg->url, UINT64_MAX,
 		                   "the URL must start with http:// or https://");
 	if (cfg->log_key->type != PRB_SIG_ED25519)

@@ -14,111 +14,33 @@
  * Reads (checkpoint, tiles, bundles) never touch the log handle: the
  * checkpoint is a copy taken under the lock after each commit, and tiles
  * are read from their files, after checking their path names a resource of
- * that committed tree (invariant 2).
+ * that committed tree (invariant 2; serve_read.c).
+ *
+ * This file: start and stop, the request dispatch, POST /add and the
+ * committer. Credentials are in serve_auth.c, GET /metrics in
+ * serve_metrics.c, the state they share in serve_int.h.
  */
 #include "probity/serve.h"
 
-#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-#include <zlib.h>
-
-#include "probity/checkpoint.h"
 #include "probity/cosign.h"
 #include "probity/entry.h"
 #include "probity/http.h"
 #include "probity/index.h"
 #include "probity/ingest.h"
+#include "probity/sha256.h"
 #include "probity/tile.h"
-#include "base/util.h"
+#include "net/serve_int.h"
 
 #define DEFAULT_MAX_BODY ((size_t)8 << 20)
 #define DEFAULT_QUEUE 65536
 #define DEFAULT_BATCH 65536
-#define TOKEN_MIN 16
-#define TOKEN_MAX 256
-#define RIGHT_READ 1u
-#define RIGHT_APPEND 2u
-
-static const double lat_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                    0.1,   0.25,   0.5,   1,    2.5,   5};
-#define NLAT (sizeof lat_bounds / sizeof lat_bounds[0])
-static const double batch_bounds[] = {1,    4,    16,    64,   256,
-                                      1024, 4096, 16384, 65536};
-#define NBATCH (sizeof batch_bounds / sizeof batch_bounds[0])
-
-typedef struct {
-	uint64_t count[16]; /* per bound, then +Inf (not cumulative) */
-	uint64_t n;
-	double sum;
-} histogram;
-
-/* One record of a ?format= request, parsed by its handler. */
-typedef struct {
-	prb_event ev;
-	prb_entry en;
-} record;
-
-/* What each entry of a request became. */
-enum { OUT_NEW = 0, OUT_DUP = 1, OUT_CONFLICT = 2 };
-
-/* One POST /add waiting for its batch. */
-typedef struct job {
-	struct job *next;
-	size_t n;                /* entries (or records) */
-	const uint8_t **ents;    /* plain entries: pointers into the body */
-	size_t *lens;
-	record *recs;            /* ?format=: records instead */
-	uint64_t *index;         /* out: each entry's leaf index */
-	uint8_t *outcome;        /* out: OUT_* per record */
-	int done, rc;            /* set by the committer */
-	int in_doubt;            /* rc != 0 but the batch may be in */
-	char msg[sizeof(((prb_err *)0)->where) + sizeof(((prb_err *)0)->msg) + 2];
-	double queued_at;
-} job;
-
-struct prb_server {
-	prb_serve_cfg cfg;
-	prb_store *st;
-	prb_log *log;
-	prb_index *ix;           /* opened at the first records request */
-	prb_httpd *httpd;
-	pthread_t committer;
-	int started;
-
-	pthread_mutex_t mu;
-	pthread_cond_t work, done;
-	job *head, *tail;
-	size_t queued;           /* entries in the queue */
-	int stopping;
-	int running;             /* the committer runs: jobs are taken */
-	unsigned inside;         /* handlers in submit() */
-	int broken;              /* the log could not be reopened */
-	char *checkpoint;        /* the checkpoint GET /checkpoint serves: */
-	size_t checkpoint_len;   /* the latest durable one, or with witnesses
-	                            the latest cosigned by a quorum (or NULL) */
-	uint64_t size;           /* the latest durable tree size */
-	uint64_t published;      /* the size of `checkpoint` */
-	prb_cosign *cosign;      /* NULL without witnesses */
-
-	/* token digests and rights */
-	uint8_t (*tok)[SHA256_DIGEST_LENGTH];
-	unsigned *rights;
-	size_t ntok;
-
-	/* metrics (under mu) */
-	uint64_t m_entries, m_batches, m_requests[7], m_rejected_full;
-	uint64_t m_failed_batches, m_cosigned, m_uncosigned;
-	histogram m_lat, m_batch;
-};
 
 static double
 now_s(void)
@@ -126,153 +48,6 @@ now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-hist_add(histogram *h, const double *bounds, size_t nb, double v)
-{
-	size_t i = 0;
-	while (i < nb && v > bounds[i])
-		i++;
-	h->count[i]++;
-	h->n++;
-	h->sum += v;
-}
-
-/* ---- credentials ---- */
-
-static int
-add_token(prb_server *s, unsigned rights, const char *tok, size_t len)
-{
-	uint8_t (*t)[SHA256_DIGEST_LENGTH] =
-		realloc(s->tok, (s->ntok + 1) * sizeof *t);
-	if (!t)
-		return -1;
-	s->tok = t;
-	unsigned *r = realloc(s->rights, (s->ntok + 1) * sizeof *r);
-	if (!r)
-		return -1;
-	s->rights = r;
-	SHA256((const unsigned char *)tok, len, s->tok[s->ntok]);
-	s->rights[s->ntok++] = rights;
-	return 0;
-}
-
-/* Parses one token-file line; returns 0 or PRB_EMALFORMED. */
-static int
-token_line(prb_server *s, const char *p, size_t len, const char *path,
-           uint64_t lineno, prb_err *err)
-{
-	const char *sp = memchr(p, ' ', len);
-	if (!sp)
-		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
-		                   "line %llu: not \"RIGHTS TOKEN\"",
-		                   (unsigned long long)lineno);
-	size_t rl = (size_t)(sp - p);
-	unsigned rights = 0;
-	if (rl == 4 && !memcmp(p, "read", 4))
-		rights = RIGHT_READ;
-	else if (rl == 6 && !memcmp(p, "append", 6))
-		rights = RIGHT_APPEND;
-	else if (rl == 11 && !memcmp(p, "read,append", 11))
-		rights = RIGHT_READ | RIGHT_APPEND;
-	else
-		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
-		                   "line %llu: rights must be read, append or "
-		                   "read,append",
-		                   (unsigned long long)lineno);
-	const char *tok = sp + 1;
-	size_t tl = len - rl - 1;
-	for (size_t i = 0; i < tl; i++)
-		if (tok[i] <= ' ' || tok[i] > '~')
-			tl = 0;
-	if (tl < TOKEN_MIN || tl > TOKEN_MAX)
-		return prb_err_set(err, PRB_EMALFORMED, path, lineno,
-		                   "line %llu: a token is %d to %d printable "
-		                   "ASCII characters without spaces",
-		                   (unsigned long long)lineno, TOKEN_MIN,
-		                   TOKEN_MAX);
-	if (add_token(s, rights, tok, tl))
-		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-		                   "out of memory");
-	return 0;
-}
-
-static int
-load_tokens(prb_server *s, const char *path, prb_err *err)
-{
-	struct stat sb;
-	if (stat(path, &sb) == 0 && (sb.st_mode & 077))
-		return prb_err_set(err, PRB_EINVAL, path, UINT64_MAX,
-		                   "readable by group or others (chmod 600 it)");
-	uint8_t *data;
-	size_t len;
-	int rc = prb_read_file(path, 1 << 20, &data, &len, err);
-	if (rc)
-		return rc;
-	const char *p = (const char *)data, *end = p + len;
-	uint64_t lineno = 0;
-	while (rc == 0 && p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		lineno++;
-		if (l > 0 && p[l - 1] == '\r')
-			l--;
-		if (l > 0 && p[0] != '#')
-			rc = token_line(s, p, l, path, lineno, err);
-		p = nl ? nl + 1 : end;
-	}
-	OPENSSL_cleanse(data, len);
-	free(data);
-	return rc;
-}
-
-/* The rights of the request's bearer token: 0 for a token with none of
- * them, -1 when it carries no token the server knows. */
-static int
-rights_of(prb_server *s, struct MHD_Connection *c)
-{
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	                                            MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-		return -1;
-	uint8_t d[SHA256_DIGEST_LENGTH];
-	const char *tok = h + 7;
-	SHA256((const unsigned char *)tok, strlen(tok), d);
-	int rights = -1;
-	for (size_t i = 0; i < s->ntok; i++) /* no early exit: invariant 3 */
-		if (CRYPTO_memcmp(d, s->tok[i], sizeof d) == 0)
-			rights = (rights < 0 ? 0 : rights) | (int)s->rights[i];
-	return rights;
-}
-
-/* Replies 401 (no known credential) or 403 (one without the right)
- * unless the request has `need`. Returns the status sent, 0 if none. */
-static unsigned
-deny(prb_server *s, struct MHD_Connection *c, unsigned need,
-     enum MHD_Result *ret)
-{
-	int r = rights_of(s, c);
-	if (r >= 0 && ((unsigned)r & need) == need)
-		return 0;
-	if (r >= 0) {
-		*ret = prb_httpd_replyf(c, MHD_HTTP_FORBIDDEN,
-		                        "this credential does not allow that");
-		return MHD_HTTP_FORBIDDEN;
-	}
-	static const char msg[] = "a valid bearer credential is required\n";
-	struct MHD_Response *rs = MHD_create_response_from_buffer(
-		sizeof msg - 1, (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
-	*ret = MHD_NO;
-	if (!rs)
-		return MHD_HTTP_UNAUTHORIZED;
-	MHD_add_response_header(rs, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "text/plain; charset=utf-8");
-	MHD_add_response_header(rs, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-	                        "Bearer realm=\"probity\"");
-	*ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, rs);
-	MHD_destroy_response(rs);
-	return MHD_HTTP_UNAUTHORIZED;
 }
 
 /* ---- the committer ---- */
@@ -312,23 +87,34 @@ set_served(prb_server *s, const char *note, size_t len, uint64_t size)
 /* After a commit: the new size for tile reads, and without witnesses the
  * new checkpoint for readers. Called with mu held. */
 static void
-committed(prb_server *s)
+serve_committed(prb_server *s)
 {
+	prb_log *log = prb_writer_log(s->w);
 	size_t len;
-	const char *cp = prb_log_checkpoint(s->log, &len);
-	s->size = prb_log_size(s->log);
+	if (!log)
+		return;
+	const char *cp = prb_log_checkpoint(log, &len);
+	s->size = prb_log_size(log);
 	if (!s->cosign)
 		set_served(s, cp, len, s->size);
 }
 
-static uint64_t reopen(prb_server *s);
-
-static int
-prove_consistency(void *ctx, uint64_t m, uint64_t n, prb_hash *proof,
-                  size_t *len, prb_err *err)
+/* The writer could not reopen the log after a failure: appends are
+ * refused from now on. */
+static void
+serve_check_broken(prb_server *s)
 {
-	prb_server *s = ctx;
-	return prb_log_prove_consistency(s->log, m, n, proof, len, err);
+	prb_err why;
+	if (!prb_writer_broken(s->w, &why))
+		return;
+	pthread_mutex_lock(&s->mu);
+	int was = s->broken;
+	s->broken = 1;
+	pthread_mutex_unlock(&s->mu);
+	if (!was)
+		fprintf(stderr, "probity serve: %s: cannot reopen the log after "
+		        "a failed batch: %s; appends are refused from now on\n",
+		        s->cfg.dir, why.msg);
 }
 
 /* Has the latest checkpoint cosigned and, with a quorum, published. Runs
@@ -336,223 +122,34 @@ prove_consistency(void *ctx, uint64_t m, uint64_t n, prb_hash *proof,
 static int
 witness_round(prb_server *s)
 {
-	size_t len, outlen, got = 0;
-	char *out = NULL;
+	prb_writer_cosigned c;
 	prb_err err;
 	prb_err_clear(&err);
-	const char *cp = prb_log_checkpoint(s->log, &len);
-	uint64_t size = prb_log_size(s->log);
-	int rc = prb_cosign_collect(s->cosign, cp, len, size,
-	                            prove_consistency, s, &out, &outlen, &got,
-	                            &err);
-	if (rc == 0) {
-		prb_err pe;
-		int prc = prb_log_publish(s->log, out, outlen, &pe);
-		if (prc)
-			fprintf(stderr, "probity serve: %s: the cosigned "
-			        "checkpoint of size %llu is served but may not "
-			        "be in the checkpoint file: %s\n",
-			        s->cfg.dir, (unsigned long long)size, pe.msg);
-		if (prc && prc != PRB_ECONFLICT && prc != PRB_EINVAL)
-			reopen(s); /* the handle refuses appends after I/O errors */
-		else if (err.msg[0])
-			fprintf(stderr, "probity serve: checkpoint size %llu "
-			        "cosigned by %zu witnesses; %s\n",
-			        (unsigned long long)size, got, err.msg);
-	} else {
+	uint64_t size = prb_writer_size(s->w);
+	int rc = prb_writer_cosign(s->w, &c, &err);
+	if (rc == 0 && c.publish_rc)
+		fprintf(stderr, "probity serve: %s: the cosigned checkpoint of "
+		        "size %llu is served but may not be in the checkpoint "
+		        "file: %s\n", s->cfg.dir, (unsigned long long)c.size,
+		        c.publish_err.msg);
+	else if (rc == 0 && c.warn.msg[0])
+		fprintf(stderr, "probity serve: checkpoint size %llu cosigned by "
+		        "%zu witnesses; %s\n", (unsigned long long)c.size, c.got,
+		        c.warn.msg);
+	else if (rc != 0)
 		fprintf(stderr, "probity serve: checkpoint size %llu not "
 		        "published: %s\n", (unsigned long long)size, err.msg);
-	}
+	serve_check_broken(s);
 	pthread_mutex_lock(&s->mu);
 	if (rc == 0) {
-		set_served(s, out, outlen, size);
+		set_served(s, c.note, c.len, c.size);
 		s->m_cosigned++;
 	} else {
 		s->m_uncosigned++;
 	}
 	pthread_mutex_unlock(&s->mu);
-	free(out);
+	free(c.note);
 	return rc;
-}
-
-/* After a failed batch: close and reopen the store and log, which is the
- * log's recovery. Returns the size after, or UINT64_MAX if the log could
- * not be reopened (the server then refuses appends). */
-static uint64_t
-reopen(prb_server *s)
-{
-	prb_err e;
-	prb_log_close(s->log);
-	prb_store_close(s->st);
-	s->log = NULL;
-	s->st = NULL;
-	if (prb_store_open_dir(s->cfg.dir, s->cfg.sync_mode, &s->st, &e) ||
-	    prb_log_open(s->st, s->cfg.signer, 5000, &s->log, &e)) {
-		fprintf(stderr, "probity serve: %s: cannot reopen the log after "
-		        "a failed batch: %s; appends are refused from now on\n",
-		        s->cfg.dir, e.msg);
-		prb_log_close(s->log);
-		s->log = NULL;
-		pthread_mutex_lock(&s->mu);
-		s->broken = 1;
-		pthread_mutex_unlock(&s->mu);
-		return UINT64_MAX;
-	}
-	return prb_log_size(s->log);
-}
-
-/* After a commit in doubt, once reopen() returned `after`: 1 if the batch
- * ending at `need` is in and its checkpoint is now durable (rewritten:
- * what the reopened log read may have been only in the page cache),
- * 0 if not (then *known_out says it is known not to be in). */
-static int
-confirm_in(prb_server *s, uint64_t after, uint64_t need, int *known_out)
-{
-	*known_out = after != UINT64_MAX && after < need;
-	if (after == UINT64_MAX || after < need)
-		return 0;
-	prb_err e;
-	if (prb_log_sync_checkpoint(s->log, &e) == 0)
-		return 1;
-	fprintf(stderr, "probity serve: %s: a batch in doubt is in the log "
-	        "but its checkpoint could not be made durable: %s\n",
-	        s->cfg.dir, e.msg);
-	reopen(s);
-	return 0;
-}
-
-/* Opens the index (once) and brings it up to the log: plain entries
- * appended since are indexed from the log, as reindex would (a plain
- * line may be a record too). Nothing may be in flight. */
-static int
-open_index(prb_server *s, prb_err *err)
-{
-	int rc = 0;
-	if (!s->ix) {
-		char path[4096];
-		snprintf(path, sizeof path, "%s/%s", s->cfg.dir,
-		         PRB_INDEX_FILE);
-		rc = prb_index_open(path, &s->ix, err);
-		if (rc)
-			return rc;
-	}
-	uint64_t covered;
-	prb_hash root, lroot;
-	rc = prb_index_covers(s->ix, &covered, &root, err);
-	if (rc == 0 && covered < prb_log_size(s->log)) {
-		prb_log_root(s->log, &lroot);
-		rc = prb_index_build(s->ix, s->st, covered,
-		                     prb_log_size(s->log), &lroot, NULL, NULL,
-		                     err);
-	}
-	if (rc) {
-		prb_index_close(s->ix);
-		s->ix = NULL;
-	}
-	return rc;
-}
-
-typedef struct {
-	const uint8_t **ents;
-	size_t *lens;
-	size_t n, cap;
-} batch;
-
-static int
-batch_push(batch *b, const uint8_t *e, size_t len)
-{
-	if (b->n == b->cap) {
-		size_t c = b->cap ? 2 * b->cap : 1024;
-		const uint8_t **ne = realloc(b->ents, c * sizeof *ne);
-		if (!ne)
-			return -1;
-		b->ents = ne;
-		size_t *nl = realloc(b->lens, c * sizeof *nl);
-		if (!nl)
-			return -1;
-		b->lens = nl;
-		b->cap = c;
-	}
-	b->ents[b->n] = e;
-	b->lens[b->n++] = len;
-	return 0;
-}
-
-/* Adds a records job to the batch: index rows (in the open transaction)
- * for new events, blobs to the store; duplicates and conflicts point at
- * the leaf already holding the event. */
-static int
-batch_records(prb_server *s, batch *b, job *j, uint64_t base, prb_err *err)
-{
-	for (size_t i = 0; i < j->n; i++) {
-		record *r = &j->recs[i];
-		char hex[65], had[65];
-		uint64_t leaf = base + b->n;
-		prb_sha256_hex(r->en.bytes, r->en.len, hex);
-		int rc = prb_index_add(s->ix, leaf, &r->ev, r->en.canonical,
-		                       r->en.blob ? r->en.blob_hex : NULL, hex,
-		                       err);
-		if (rc < 0)
-			return rc;
-		if (rc == 0) {
-			rc = prb_index_lookup(s->ix, r->ev.format,
-			                      r->ev.event_id, &leaf, had, err);
-			if (rc < 0)
-				return rc;
-			j->index[i] = leaf;
-			j->outcome[i] = strcmp(had, hex) ? OUT_CONFLICT : OUT_DUP;
-			continue;
-		}
-		if (r->en.blob) {
-			char name[PRB_BLOB_NAME_MAX];
-			prb_blob_name(r->en.blob_hex, name);
-			rc = s->st->ops->put(s->st, name, r->en.blob,
-			                     r->en.blob_len, err);
-			if (rc)
-				return rc;
-		}
-		j->index[i] = leaf;
-		j->outcome[i] = OUT_NEW;
-		if (batch_push(b, r->en.bytes, r->en.len))
-			return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-			                   "out of memory");
-	}
-	return 0;
-}
-
-/* Builds the batch of the taken jobs, whose first entry will be leaf
- * `base`. Plain entries get their index here; records in batch_records. */
-static int
-build_batch(prb_server *s, job *jobs, uint64_t base, batch *b, int *records,
-            prb_err *err)
-{
-	b->n = 0;
-	*records = 0;
-	for (job *j = jobs; j; j = j->next)
-		if (j->recs)
-			*records = 1;
-	if (*records) {
-		int rc = open_index(s, err);
-		if (rc == 0)
-			rc = prb_index_begin(s->ix, err);
-		if (rc)
-			return rc;
-	}
-	for (job *j = jobs; j; j = j->next) {
-		if (j->recs) {
-			int rc = batch_records(s, b, j, base, err);
-			if (rc)
-				return rc;
-			continue;
-		}
-		for (size_t i = 0; i < j->n; i++) {
-			j->index[i] = base + b->n;
-			if (batch_push(b, j->ents[i], j->lens[i]))
-				return prb_err_set(err, PRB_ENOMEM, NULL,
-				                   UINT64_MAX, "out of memory");
-		}
-	}
-	return 0;
 }
 
 static void
@@ -566,69 +163,6 @@ jobs_fail(job *jobs, int rc, int in_doubt, const prb_err *err)
 	}
 }
 
-/* Commits one batch of jobs; fills each job's rc and message. */
-static void
-commit_jobs(prb_server *s, job *jobs, batch *b)
-{
-	prb_err err;
-	int records = 0, rc, appended = 0;
-	prb_err_clear(&err);
-	if (!s->log) {
-		prb_err_set(&err, PRB_EFAILED, NULL, UINT64_MAX,
-		            "the log is unusable after a failed batch; restart "
-		            "the server");
-		jobs_fail(jobs, PRB_EFAILED, 0, &err);
-		b->n = 0;
-		return;
-	}
-	uint64_t before = prb_log_size(s->log);
-	rc = build_batch(s, jobs, before, b, &records, &err);
-	if (rc == 0 && b->n > 0) {
-		appended = 1;
-		rc = prb_log_append(s->log, b->ents, b->lens, b->n, &err);
-	}
-	int in_doubt = rc == PRB_EINDOUBT;
-	if (rc != 0 && appended) {
-		uint64_t after = reopen(s);
-		int known_out = 0;
-		if (in_doubt && confirm_in(s, after, before + b->n, &known_out)) {
-			rc = 0; /* reopening settled it: the batch is in */
-			in_doubt = 0;
-		} else if (known_out) {
-			in_doubt = 0;
-		}
-	}
-	if (records) {
-		if (rc == 0 && s->ix) {
-			prb_hash root;
-			prb_err ie;
-			prb_log_root(s->log, &root);
-			if (prb_index_commit(s->ix, prb_log_size(s->log), &root,
-			                     &ie))
-				fprintf(stderr, "probity serve: %s: the index did "
-				        "not record the batch (%s); it catches up "
-				        "from the log at the next start\n",
-				        s->cfg.dir, ie.msg);
-		} else if (s->ix) {
-			prb_index_rollback(s->ix);
-		}
-		/* after a reopen the index may be behind: reopened lazily */
-		if (rc != 0) {
-			prb_index_close(s->ix);
-			s->ix = NULL;
-		}
-	}
-	if (rc)
-		jobs_fail(jobs, rc, in_doubt, &err);
-	else
-		for (job *j = jobs; j; j = j->next)
-			j->rc = 0;
-	if (rc)
-		fprintf(stderr, "probity serve: %s: batch of %zu entries not "
-		        "committed%s: %s\n", s->cfg.dir, b->n,
-		        in_doubt ? " (in doubt)" : "", jobs->msg);
-}
-
 /* Wakes the handlers of jobs, whose batch of n entries is done (each
  * job's rc says how), and counts it. */
 static void
@@ -637,7 +171,7 @@ jobs_done(prb_server *s, job *jobs, size_t n)
 	double t = now_s();
 	pthread_mutex_lock(&s->mu);
 	if (jobs->rc == 0) {
-		committed(s);
+		serve_committed(s);
 		s->m_batches++;
 		s->m_entries += n;
 		hist_add(&s->m_batch, batch_bounds, NBATCH, (double)n);
@@ -654,127 +188,93 @@ jobs_done(prb_server *s, job *jobs, size_t n)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Answers the jobs of a batch of n entries by the writer's result. */
+static void
+jobs_answer(prb_server *s, job *jobs, size_t n, const prb_writer_batch *r)
+{
+	if (r->state == PRB_BATCH_IN) {
+		for (job *j = jobs; j; j = j->next)
+			j->rc = 0;
+		if (r->index_rc)
+			fprintf(stderr, "probity serve: %s: the index did not "
+			        "record the batch (%s); it catches up from the log "
+			        "before the next records\n",
+			        s->cfg.dir, r->index_err.msg);
+	} else {
+		jobs_fail(jobs, r->rc, r->state == PRB_BATCH_DOUBT, &r->err);
+		fprintf(stderr, "probity serve: %s: batch of %zu entries not "
+		        "committed%s: %s\n", s->cfg.dir, n,
+		        r->state == PRB_BATCH_DOUBT ? " (in doubt)" : "",
+		        jobs->msg);
+	}
+	serve_check_broken(s);
+	jobs_done(s, jobs, n);
+}
+
 /*
- * Pipelined batches of plain entries (prb_log_append_start/_wait): while
- * one batch is made durable, the next is hashed and written. At most two
- * are in flight, oldest first. A failed batch fails every later one (the
- * log's rule); once none is in flight the log is reopened, which settles a
- * commit in doubt: batch F is in iff the reopened size reaches
- * F.before + F.n.
+ * The batches shipped to the writer and not yet answered, oldest first
+ * (the writer pipelines them: while one is made durable, the next is
+ * hashed and written; its results come in the same order).
  */
 typedef struct {
 	job *jobs;
-	size_t n;        /* entries */
-	uint64_t before; /* log size before it */
-	int rc;          /* its result once waited for */
-	prb_err err;
-} flight;
+	size_t n; /* entries */
+} serve_flight;
 
 typedef struct {
-	flight f[2];
+	serve_flight f[PRB_WRITER_INFLIGHT];
 	int n;
-	flight failed[2]; /* waited for, failed, not yet settled */
-	int nfailed;
-} flights;
+} serve_flights;
 
-/* Waits for the oldest flight. Its jobs are answered now if it
- * succeeded; if it failed they wait in fl->failed for settle(). */
 static void
-finish_oldest(prb_server *s, flights *fl)
+finish_oldest(prb_server *s, serve_flights *fl)
 {
-	flight f = fl->f[0];
-	fl->f[0] = fl->f[1];
+	serve_flight f = fl->f[0];
+	memmove(&fl->f[0], &fl->f[1], (size_t)(fl->n - 1) * sizeof fl->f[0]);
 	fl->n--;
-	f.rc = prb_log_append_wait(s->log, NULL, &f.err);
-	if (f.rc == 0) {
-		for (job *j = f.jobs; j; j = j->next)
-			j->rc = 0;
-		jobs_done(s, f.jobs, f.n);
-		return;
-	}
-	fl->failed[fl->nfailed++] = f;
-}
-
-/* With nothing in flight and failures waiting: reopens the log and
- * answers the failed batches. */
-static void
-settle(prb_server *s, flights *fl)
-{
-	if (fl->nfailed == 0)
-		return;
-	uint64_t after = reopen(s);
-	for (int i = 0; i < fl->nfailed; i++) {
-		flight *f = &fl->failed[i];
-		int doubt = f->rc == PRB_EINDOUBT, known_out = 0;
-		if (doubt &&
-		    confirm_in(s, after, f->before + f->n, &known_out)) {
-			for (job *j = f->jobs; j; j = j->next)
-				j->rc = 0; /* reopening settled it: it is in */
-			jobs_done(s, f->jobs, f->n);
-			continue;
-		}
-		jobs_fail(f->jobs, f->rc, doubt && !known_out, &f->err);
-		fprintf(stderr, "probity serve: %s: batch of %zu entries not "
-		        "committed: %s\n", s->cfg.dir, f->n, f->jobs->msg);
-		jobs_done(s, f->jobs, f->n);
-	}
-	fl->nfailed = 0;
+	prb_writer_batch r;
+	prb_writer_collect(s->w, &r);
+	jobs_answer(s, f.jobs, f.n, &r);
 }
 
 static void
-drain(prb_server *s, flights *fl)
+drain(prb_server *s, serve_flights *fl)
 {
 	while (fl->n > 0)
 		finish_oldest(s, fl);
-	settle(s, fl);
 }
 
-/* Starts plain-entry jobs as the newest flight, then waits for the one
- * before it, so that its sync overlaps this batch's hashing and writing. */
-static void
-start_flight(prb_server *s, flights *fl, job *jobs, batch *b)
+/* Hands the jobs' entries and records to the writer's batch; each entry's
+ * leaf index and each record's outcome go to its job. *n counts the new
+ * entries. */
+static int
+build_batch(prb_server *s, job *jobs, size_t *n, prb_err *err)
 {
-	prb_err err;
-	int records;
-	prb_err_clear(&err);
-	if (fl->n == 2)
-		finish_oldest(s, fl);
-	if (fl->nfailed) /* a failure fails everything after it: settle first */
-		drain(s, fl);
-	if (!s->log) { /* a reopen failed */
-		prb_err_set(&err, PRB_EFAILED, NULL, UINT64_MAX,
-		            "the log is unusable after a failed batch; restart "
-		            "the server");
-		jobs_fail(jobs, PRB_EFAILED, 0, &err);
-		jobs_done(s, jobs, 0);
-		return;
+	*n = 0;
+	for (job *j = jobs; j; j = j->next) {
+		if (!j->recs) {
+			uint64_t first = prb_writer_next_leaf(s->w);
+			int rc = prb_writer_append(s->w, j->ents, j->lens, j->n,
+			                           err);
+			if (rc)
+				return rc;
+			for (size_t i = 0; i < j->n; i++)
+				j->index[i] = first + i;
+			*n += j->n;
+			continue;
+		}
+		for (size_t i = 0; i < j->n; i++) {
+			int outcome;
+			int rc = prb_writer_record(s->w, &j->recs[i].ev,
+			                           &j->recs[i].en, &j->index[i],
+			                           &outcome, err);
+			if (rc)
+				return rc;
+			j->outcome[i] = (uint8_t)outcome;
+			*n += outcome == PRB_WRITER_NEW;
+		}
 	}
-	flight f = {jobs, 0, prb_log_size(s->log), 0, {0}};
-	for (int i = 0; i < fl->n; i++)
-		f.before += fl->f[i].n; /* sizes in flight are not counted yet */
-	int rc = build_batch(s, jobs, f.before, b, &records, &err);
-	(void)records; /* plain entries only here */
-	f.n = b->n;
-	if (rc) { /* nothing handed to the log */
-		jobs_fail(jobs, rc, 0, &err);
-		jobs_done(s, jobs, f.n);
-		return;
-	}
-	rc = prb_log_append_start(s->log, b->ents, b->lens, b->n, &err);
-	if (rc) { /* not started: what is in flight finishes first */
-		f.rc = rc;
-		f.err = err;
-		while (fl->n > 0)
-			finish_oldest(s, fl);
-		fl->failed[fl->nfailed++] = f;
-		settle(s, fl); /* the handle refuses appends: reopen */
-		return;
-	}
-	fl->f[fl->n++] = f;
-	if (fl->n == 2)
-		finish_oldest(s, fl);
-	if (fl->nfailed)
-		drain(s, fl);
+	return 0;
 }
 
 static int
@@ -786,13 +286,49 @@ has_records(const job *jobs)
 	return 0;
 }
 
+/* Commits a batch of jobs through the writer. Plain entries are
+ * pipelined (the batch before is answered once this one is shipped);
+ * records wait for everything before them and are committed at once,
+ * since the index follows the log in order. */
+static void
+run_batch(prb_server *s, serve_flights *fl, job *jobs)
+{
+	prb_err err;
+	prb_err_clear(&err);
+	int records = has_records(jobs);
+	if (records || fl->n == PRB_WRITER_INFLIGHT)
+		drain(s, fl);
+	prb_writer_batch r;
+	memset(&r, 0, sizeof r);
+	r.state = PRB_BATCH_OUT;
+	size_t n = 0;
+	if (prb_writer_broken(s->w, NULL))
+		r.rc = prb_err_set(&r.err, PRB_EFAILED, NULL, UINT64_MAX,
+		                   "the log is unusable after a failed batch; "
+		                   "restart the server");
+	else if ((r.rc = build_batch(s, jobs, &n, &err)) == 0)
+		r.rc = prb_writer_ship(s->w, &err);
+	if (r.rc != 0 || n == 0) { /* not shipped: failed, or nothing new */
+		if (r.rc != 0 && r.err.msg[0] == 0)
+			r.err = err;
+		if (r.rc == 0)
+			r.state = PRB_BATCH_IN;
+		drain(s, fl); /* answers stay in order */
+		jobs_answer(s, jobs, n, &r);
+		return;
+	}
+	fl->f[fl->n].jobs = jobs;
+	fl->f[fl->n++].n = n;
+	if (records || fl->n == PRB_WRITER_INFLIGHT)
+		finish_oldest(s, fl);
+}
+
 /* 1 if a witness round is due now: the size has not been cosigned, and
  * it is new or the last attempt was a second ago or more. */
 static int
 witness_due(prb_server *s, uint64_t witnessed, uint64_t tried, double last_try)
 {
-	return s->cosign && !s->broken && s->log &&
-	       s->size != witnessed &&
+	return s->cosign && !s->broken && s->size != witnessed &&
 	       (s->size != tried || now_s() - last_try >= 1.0);
 }
 
@@ -800,8 +336,7 @@ static void *
 committer(void *arg)
 {
 	prb_server *s = arg;
-	batch b = {0};
-	flights fl;
+	serve_flights fl;
 	uint64_t witnessed = UINT64_MAX, tried = UINT64_MAX;
 	double last_try = 0, last_round = 0;
 	memset(&fl, 0, sizeof fl);
@@ -837,25 +372,22 @@ committer(void *arg)
 		int stopping = s->stopping;
 		pthread_mutex_unlock(&s->mu);
 
-		if (jobs && has_records(jobs)) {
-			drain(s, &fl); /* the index follows the log in order */
-			commit_jobs(s, jobs, &b);
-			jobs_done(s, jobs, b.n);
-		} else if (jobs) {
-			start_flight(s, &fl, jobs, &b);
-		} else if (fl.n > 0) {
+		if (jobs)
+			run_batch(s, &fl, jobs);
+		else if (fl.n > 0)
 			finish_oldest(s, &fl);
-			settle(s, &fl);
-		} else if (stopping) {
+		else if (stopping)
 			break;
-		}
 		/* witnesses: whenever idle, and at least once a second under
 		 * load (the proofs need nothing in flight) */
 		if (s->cosign && (fl.n == 0 || now_s() - last_round >= 1.0)) {
 			drain(s, &fl);
 			last_round = now_s();
-			if (witness_due(s, witnessed, tried, last_try)) {
-				uint64_t size = prb_log_size(s->log);
+			pthread_mutex_lock(&s->mu);
+			int due = witness_due(s, witnessed, tried, last_try);
+			pthread_mutex_unlock(&s->mu);
+			if (due) {
+				uint64_t size = prb_writer_size(s->w);
 				tried = size;
 				last_try = now_s();
 				if (witness_round(s) == 0)
@@ -865,8 +397,6 @@ committer(void *arg)
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
-	free(b.ents);
-	free(b.lens);
 	return NULL;
 }
 
@@ -898,18 +428,6 @@ submit(prb_server *s, job *j)
 	pthread_cond_broadcast(&s->done); /* prb_serve_stop counts them */
 	pthread_mutex_unlock(&s->mu);
 	return 0;
-}
-
-static const unsigned status_codes[7] = {200, 400, 401, 403, 413, 500, 503};
-
-static void
-count_status(prb_server *s, unsigned status)
-{
-	pthread_mutex_lock(&s->mu);
-	for (size_t i = 0; i < 7; i++)
-		if (status_codes[i] == status)
-			s->m_requests[i]++;
-	pthread_mutex_unlock(&s->mu);
 }
 
 /* ---- POST /add ---- */
@@ -1041,24 +559,6 @@ reply_indexes(struct MHD_Connection *c, unsigned status, const job *j)
 }
 
 static enum MHD_Result
-reply_busy(struct MHD_Connection *c, unsigned status, const char *why)
-{
-	char msg[256];
-	int n = snprintf(msg, sizeof msg, "%s; retry later\n", why);
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		(size_t)n, msg, MHD_RESPMEM_MUST_COPY);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "text/plain; charset=utf-8");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-	enum MHD_Result ret =
-		MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result
 handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 {
 	const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
@@ -1089,8 +589,10 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 		                       "%zu entries in one request; at most %zu",
 		                       j->n, s->cfg.queue_entries);
 	else if (submit(s, j) != 0)
-		ret = reply_busy(c, st = MHD_HTTP_SERVICE_UNAVAILABLE,
-		                 "the append queue is full");
+		ret = prb_httpd_replyf_header(
+			c, st = MHD_HTTP_SERVICE_UNAVAILABLE,
+			MHD_HTTP_HEADER_RETRY_AFTER, "1",
+			"the append queue is full; retry later");
 	else if (j->rc == 0)
 		ret = reply_indexes(c, st = MHD_HTTP_OK, j);
 	else
@@ -1101,293 +603,15 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 				  "in doubt: check the log's size)"
 				: "",
 			j->msg);
-	count_status(s, st);
+	serve_metrics_count_status(s, st);
 	job_free(j);
 	return ret;
-}
-
-/* ---- GET ---- */
-
-/* 1 if tile (level, n, width) belongs to the tree of `size` leaves
- * (a full tile; or a partial one no wider than the level's count). */
-static int
-in_tree(uint64_t size, int level, uint64_t n, unsigned width)
-{
-	unsigned lv = level == PRB_ENTRIES_LEVEL ? 0 : (unsigned)level;
-	uint64_t count = prb_tile_level_count(size, lv);
-	uint64_t full = count / PRB_TILE_WIDTH;
-	if (width == PRB_TILE_WIDTH)
-		return n < full;
-	/* a partial tile of a tile now full: still what it was */
-	return n < full || (n == full && width <= count % PRB_TILE_WIDTH);
-}
-
-/* gzip of data into a malloc'd buffer; -1 on failure. */
-static int
-gzip_bytes(const uint8_t *data, size_t len, uint8_t **out, size_t *outlen)
-{
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK)
-		return -1;
-	uLong cap = deflateBound(&z, (uLong)len) + 32;
-	uint8_t *buf = malloc(cap);
-	if (!buf) {
-		deflateEnd(&z);
-		return -1;
-	}
-	z.next_in = (Bytef *)(uintptr_t)data;
-	z.avail_in = (uInt)len;
-	z.next_out = buf;
-	z.avail_out = (uInt)cap;
-	int rc = deflate(&z, Z_FINISH);
-	*outlen = (size_t)z.total_out;
-	deflateEnd(&z);
-	if (rc != Z_STREAM_END) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	return 0;
-}
-
-/* 1 if Accept-Encoding lists gzip (or "*") without q=0. */
-static int
-accepts_gzip(struct MHD_Connection *c)
-{
-	const char *ae = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-	for (const char *p = ae; p && *p;) {
-		p += strspn(p, " \t,");
-		size_t n = strcspn(p, " \t;,");
-		int gz = (n == 4 && strncasecmp(p, "gzip", 4) == 0) ||
-		         (n == 1 && *p == '*');
-		p += n;
-		double q = 1;
-		while (*p && *p != ',') { /* parameters: ";q=0.5" */
-			p += strspn(p, " \t;");
-			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
-				q = strtod(p + 2, NULL);
-			p += strcspn(p, ";,");
-		}
-		if (gz && q > 0)
-			return 1;
-	}
-	return 0;
-}
-
-static enum MHD_Result
-serve_tile(prb_server *s, struct MHD_Connection *c, const char *path)
-{
-	int level;
-	uint64_t n;
-	unsigned width;
-	if (prb_tile_parse_path(path, &level, &n, &width) != 0)
-		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
-		                        "no such resource");
-	pthread_mutex_lock(&s->mu);
-	uint64_t size = s->size;
-	pthread_mutex_unlock(&s->mu);
-	if (!in_tree(size, level, n, width))
-		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
-		                        "%s is not in the tree of size %llu",
-		                        path, (unsigned long long)size);
-	char file[4096];
-	uint8_t *data;
-	size_t len;
-	snprintf(file, sizeof file, "%s/%s", s->cfg.dir, path);
-	if (prb_read_file(file, (size_t)PRB_TILE_WIDTH * (PRB_MAX_ENTRY + 2),
-	                  &data, &len, NULL) != 0)
-		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "%s not found",
-		                        path);
-	const char *cache = s->cfg.public_read
-	                            ? "public, max-age=31536000, immutable"
-	                            : "private, max-age=31536000, immutable";
-	struct MHD_Response *r;
-	uint8_t *gz = NULL;
-	size_t gzlen = 0;
-	int zipped = level == PRB_ENTRIES_LEVEL && accepts_gzip(c) &&
-	             gzip_bytes(data, len, &gz, &gzlen) == 0;
-	if (zipped) {
-		free(data);
-		r = MHD_create_response_from_buffer(gzlen, gz,
-		                                    MHD_RESPMEM_MUST_FREE);
-	} else {
-		r = MHD_create_response_from_buffer(len, data,
-		                                    MHD_RESPMEM_MUST_FREE);
-	}
-	if (!r) {
-		free(zipped ? gz : data);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	                        "application/octet-stream");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
-	if (level == PRB_ENTRIES_LEVEL)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
-		                        "Accept-Encoding");
-	if (zipped)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING,
-		                        "gzip");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result
-serve_checkpoint(prb_server *s, struct MHD_Connection *c)
-{
-	enum MHD_Result r;
-	pthread_mutex_lock(&s->mu);
-	if (s->checkpoint)
-		r = prb_httpd_reply(c, MHD_HTTP_OK, "text/plain; charset=utf-8",
-		                    "no-cache", s->checkpoint,
-		                    s->checkpoint_len);
-	else
-		r = reply_busy(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-		               "no checkpoint has been cosigned by enough "
-		               "witnesses yet");
-	pthread_mutex_unlock(&s->mu);
-	return r;
-}
-
-/* Appends printf output to a growing buffer; -1 when out of memory. */
-typedef struct {
-	char *p;
-	size_t len, cap;
-} sbuf;
-
-static int
-sbuf_printf(sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-static int
-sbuf_printf(sbuf *b, const char *fmt, ...)
-{
-	for (;;) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p ? b->p + b->len : NULL,
-		                  b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return -1;
-		if (b->p && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return 0;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
-static void
-hist_print(sbuf *b, const char *name, const char *help, const histogram *h,
-           const double *bounds, size_t nb)
-{
-	uint64_t cum = 0;
-	sbuf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
-	for (size_t i = 0; i < nb; i++) {
-		cum += h->count[i];
-		sbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
-		            (unsigned long long)cum);
-	}
-	cum += h->count[nb];
-	sbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
-	            "%s_count %llu\n", name, (unsigned long long)cum, name,
-	            h->sum, name, (unsigned long long)h->n);
-}
-
-
-static enum MHD_Result
-serve_metrics(prb_server *s, struct MHD_Connection *c)
-{
-	sbuf b = {0};
-	pthread_mutex_lock(&s->mu);
-	sbuf_printf(&b,
-	            "# HELP probity_appended_entries_total Entries made "
-	            "durable through POST /add.\n"
-	            "# TYPE probity_appended_entries_total counter\n"
-	            "probity_appended_entries_total %llu\n"
-	            "# HELP probity_batches_total Batches committed.\n"
-	            "# TYPE probity_batches_total counter\n"
-	            "probity_batches_total %llu\n"
-	            "# HELP probity_failed_batches_total Batches not "
-	            "committed.\n"
-	            "# TYPE probity_failed_batches_total counter\n"
-	            "probity_failed_batches_total %llu\n"
-	            "# HELP probity_queue_entries Entries waiting for a "
-	            "batch.\n"
-	            "# TYPE probity_queue_entries gauge\n"
-	            "probity_queue_entries %zu\n"
-	            "# HELP probity_queue_limit_entries Entries the queue "
-	            "holds at most.\n"
-	            "# TYPE probity_queue_limit_entries gauge\n"
-	            "probity_queue_limit_entries %zu\n"
-	            "# HELP probity_queue_full_total Requests refused with "
-	            "503 because the queue was full.\n"
-	            "# TYPE probity_queue_full_total counter\n"
-	            "probity_queue_full_total %llu\n"
-	            "# HELP probity_tree_size Size of the latest durable "
-	            "checkpoint.\n"
-	            "# TYPE probity_tree_size gauge\n"
-	            "probity_tree_size %llu\n"
-	            "# HELP probity_published_size Size of the checkpoint "
-	            "GET /checkpoint serves.\n"
-	            "# TYPE probity_published_size gauge\n"
-	            "probity_published_size %llu\n"
-	            "# HELP probity_witness_rounds_total Checkpoints sent to "
-	            "the witnesses, by whether a quorum cosigned.\n"
-	            "# TYPE probity_witness_rounds_total counter\n"
-	            "probity_witness_rounds_total{quorum=\"yes\"} %llu\n"
-	            "probity_witness_rounds_total{quorum=\"no\"} %llu\n",
-	            (unsigned long long)s->m_entries,
-	            (unsigned long long)s->m_batches,
-	            (unsigned long long)s->m_failed_batches, s->queued,
-	            s->cfg.queue_entries,
-	            (unsigned long long)s->m_rejected_full,
-	            (unsigned long long)s->size,
-	            (unsigned long long)s->published,
-	            (unsigned long long)s->m_cosigned,
-	            (unsigned long long)s->m_uncosigned);
-	sbuf_printf(&b, "# HELP probity_add_requests_total POST /add "
-	            "answers by status.\n"
-	            "# TYPE probity_add_requests_total counter\n");
-	for (size_t i = 0; i < 7; i++)
-		sbuf_printf(&b, "probity_add_requests_total{code=\"%u\"} %llu\n",
-		            status_codes[i],
-		            (unsigned long long)s->m_requests[i]);
-	hist_print(&b, "probity_batch_entries", "Entries per committed batch.",
-	           &s->m_batch, batch_bounds, NBATCH);
-	hist_print(&b, "probity_durable_latency_seconds",
-	           "From a POST /add being queued to its batch being durable.",
-	           &s->m_lat, lat_bounds, NLAT);
-	pthread_mutex_unlock(&s->mu);
-	if (!b.p)
-		return prb_httpd_replyf(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-		                        "out of memory");
-	enum MHD_Result r = prb_httpd_reply(
-		c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-		"no-store", b.p, b.len);
-	free(b.p);
-	return r;
 }
 
 /* ---- dispatch ---- */
 
 typedef struct {
 	prb_httpd_body body;
-	int oom;      /* memory ran out while the body was read */
 	int is_add;
 	int answered; /* a response was queued before the body was read */
 } request;
@@ -1398,25 +622,23 @@ typedef struct {
 static int
 add_precheck(prb_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
 {
-	if (s->ntok == 0) {
+	if (s->tokens.n == 0) {
 		*ret = prb_httpd_replyf(c, MHD_HTTP_FORBIDDEN,
 		                        "appends are disabled: the server has no "
 		                        "credentials (--tokens)");
-		count_status(s, 403);
+		serve_metrics_count_status(s, 403);
 		return 1;
 	}
-	unsigned st = deny(s, c, RIGHT_APPEND, ret);
+	unsigned st = serve_auth_deny(&s->tokens, c, RIGHT_APPEND, ret);
 	if (st) {
-		count_status(s, st);
+		serve_metrics_count_status(s, st);
 		return 1;
 	}
-	const char *cl = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
+	if (prb_httpd_declares_over(c, s->cfg.max_body)) {
 		*ret = prb_httpd_replyf(c, MHD_HTTP_CONTENT_TOO_LARGE,
 		                        "a body is at most %zu bytes",
 		                        s->cfg.max_body);
-		count_status(s, 413);
+		serve_metrics_count_status(s, 413);
 		return 1;
 	}
 	return 0;
@@ -1447,20 +669,18 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (rq->is_add) {
 		if (*upload_size) {
-			if (prb_httpd_body_add(&rq->body, upload, *upload_size) &&
-			    !rq->body.too_big)
-				rq->oom = 1;
+			prb_httpd_body_add(&rq->body, upload, *upload_size);
 			*upload_size = 0;
 			return MHD_YES;
 		}
 		if (rq->answered)
 			return MHD_YES;
-		if (rq->oom)
+		if (rq->body.oom)
 			return prb_httpd_replyf(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 			                        "out of memory reading the body; "
 			                        "nothing was committed");
 		if (rq->body.too_big) {
-			count_status(s, 413);
+			serve_metrics_count_status(s, 413);
 			return prb_httpd_replyf(c, MHD_HTTP_CONTENT_TOO_LARGE,
 			                        "a body is at most %zu bytes",
 			                        s->cfg.max_body);
@@ -1485,7 +705,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "no such resource");
 	}
 	if (strcmp(url, "/checkpoint") == 0)
-		return serve_checkpoint(s, c);
+		return serve_read_checkpoint(s, c);
 	if (strcmp(url, "/healthz") == 0) {
 		pthread_mutex_lock(&s->mu);
 		int broken = s->broken;
@@ -1497,9 +717,11 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	int is_tile = strncmp(url, "/tile/", 6) == 0;
 	if (!is_tile && strcmp(url, "/metrics") != 0)
 		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "no such resource");
-	if (!s->cfg.public_read && deny(s, c, RIGHT_READ, &ret))
+	if (!s->cfg.public_read &&
+	    serve_auth_deny(&s->tokens, c, RIGHT_READ, &ret))
 		return ret;
-	return is_tile ? serve_tile(s, c, url + 1) : serve_metrics(s, c);
+	return is_tile ? serve_read_tile(s, c, url + 1)
+	               : serve_metrics_get(s, c);
 }
 
 static void
@@ -1524,9 +746,11 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 {
 	*out = NULL;
 	prb_server *s = calloc(1, sizeof *s);
-	if (!s)
+	if (!s) {
+		prb_writer_close(cfg->writer);
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
+	}
 	s->cfg = *cfg;
 	if (!s->cfg.max_body)
 		s->cfg.max_body = DEFAULT_MAX_BODY;
@@ -1534,34 +758,23 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 		s->cfg.queue_entries = DEFAULT_QUEUE;
 	if (!s->cfg.batch_entries)
 		s->cfg.batch_entries = DEFAULT_BATCH;
-	s->st = cfg->st;
-	s->log = cfg->log;
+	s->w = cfg->writer;
+	s->cosign = cfg->cosign;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
 	int rc = 0;
 	if (cfg->tokens)
-		rc = load_tokens(s, cfg->tokens, err);
+		rc = serve_auth_load(&s->tokens, cfg->tokens, err);
 	if (rc)
 		goto fail;
-	if (cfg->nwitnesses) {
-		rc = prb_cosign_new(cfg->witnesses, cfg->nwitnesses,
-		                    cfg->quorum ? cfg->quorum : cfg->nwitnesses,
-		                    cfg->witness_timeout_ms
-		                            ? cfg->witness_timeout_ms
-		                            : 5000,
-		                    &s->cosign, err);
-		if (rc)
-			goto fail;
-	}
-	committed(s);
+	serve_committed(s);
 	if (s->cosign) { /* already cosigned by a quorum: served at once */
 		prb_verifier lv;
 		size_t len;
-		const char *cp = prb_log_checkpoint(s->log, &len);
+		const char *cp = prb_log_checkpoint(prb_writer_log(s->w), &len);
 		prb_signer_verifier(cfg->signer, &lv);
-		if (prb_cosign_count(s->cosign, cp, len, &lv) >=
-		    (cfg->quorum ? cfg->quorum : cfg->nwitnesses))
+		if (prb_cosign_count(s->cosign, cp, len, &lv) >= cfg->quorum)
 			set_served(s, cp, len, s->size);
 	}
 	if (!s->cosign && !s->checkpoint) {
@@ -1595,8 +808,6 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 	*out = s;
 	return 0;
 fail:
-	s->log = NULL; /* the caller keeps them on failure */
-	s->st = NULL;
 	prb_serve_stop(s);
 	return rc;
 }
@@ -1628,14 +839,8 @@ prb_serve_stop(prb_server *s)
 	prb_httpd_stop(s->httpd);
 	if (s->started)
 		pthread_join(s->committer, NULL);
-	prb_index_close(s->ix);
-	prb_cosign_free(s->cosign);
-	prb_log_close(s->log);
-	prb_store_close(s->st);
-	if (s->tok)
-		OPENSSL_cleanse(s->tok, s->ntok * sizeof *s->tok);
-	free(s->tok);
-	free(s->rights);
+	prb_writer_close(s->w);
+	serve_auth_free(&s->tokens);
 	free(s->checkpoint);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);

@@ -3,7 +3,8 @@
  * cosignature cosignature/v1 signatures; and the client a log uses.
  *
  * The rules prb_witness_add applies, in this order (the first that fails
- * decides the status; rules 1-3 are the HTTP layer's, in src/cli/witness.c):
+ * decides the status; rules 1-3 are the HTTP layer's, in
+ * src/cmd/cmd_witness.c):
  *
  *   1. The path must be <prefix>/add-checkpoint: else 404. The method must
  *      be POST: else 405 (with Allow: POST).
@@ -68,11 +69,11 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "probity/checkpoint.h"
 #include "probity/proof.h"
+#include "probity/sha256.h"
 #include "probity/witness.h"
 #include "base/util.h"
 
@@ -227,16 +228,6 @@ prb_witness_format_request(uint64_t old_size, const prb_hash *proof,
 
 /* ---- configuration and state ----------------------------------------- */
 
-static void
-sha256_hex(const char *s, char out[2 * PRB_HASH_SIZE + 1])
-{
-	uint8_t md[PRB_HASH_SIZE];
-	unsigned mdlen = 0;
-	if (!EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL))
-		abort();
-	prb_hex_encode(md, PRB_HASH_SIZE, out);
-}
-
 static int
 db_fail(prb_witness *w, prb_err *err, const char *what)
 {
@@ -275,7 +266,7 @@ config_logs(prb_witness *w, const prb_witness_log *logs, size_t nlogs,
 		if (!l) {
 			l = &w->logs[w->nlogs++];
 			memcpy(l->origin, o, ol + 1);
-			sha256_hex(o, l->hash_hex);
+			prb_sha256_hex(o, ol, l->hash_hex);
 		}
 		for (size_t k = 0; k < l->nkeys; k++)
 			if (strcmp(l->keys[k].name, logs[i].key.name) == 0 &&

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "probity/audit.h"
+#include "probity/policy.h"
 
 static unsigned
 lines_of(const uint8_t *data, size_t size)

@@ -110,7 +110,7 @@ for n in $names; do
 	# shellcheck disable=SC2086
 	if ! "$CLANG" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-		-D_GNU_SOURCE -Iinclude -Isrc "$src" src/base/*.c src/log/*.c src/ingest/*.c src/audit/*.c src/net/*.c -lmicrohttpd -lcurl -lsqlite3 -ljansson -lz -lcrypto -pthread -o "$bin"; then
+		-D_GNU_SOURCE -Iinclude -Isrc "$src" src/base/*.c src/log/*.c src/ingest/*.c src/audit/*.c src/writer/*.c src/net/*.c -lmicrohttpd -lcurl -lsqlite3 -ljansson -lz -lcrypto -pthread -o "$bin"; then
 		echo "run-libfuzzer: building $n failed" >&2
 		status=1
 		continue

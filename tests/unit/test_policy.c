@@ -15,7 +15,7 @@
 
 #include <openssl/sha.h>
 
-#include "probity/audit.h"
+#include "probity/policy.h"
 #include "t.h"
 
 static int

@@ -1,6 +1,8 @@
 /*
- * The log: batched, durable appends to a tlog-tiles tree, proofs from
- * tiles, full verification.
+ * The log's writer: open (which is crash recovery), create, batched
+ * durable appends and their commit pipeline, publishing a cosigned
+ * checkpoint. Reads and proofs are in log_read.c, verification in
+ * log_verify.c; what the three share is in log_int.h.
  *
  * Invariants (DESIGN.md):
  *  1. An append is acknowledged only after its entries, every tile and
@@ -15,11 +17,13 @@
  *     anything written after it is ignored and later overwritten.
  *  3. Files the checkpoint names are never rewritten with other bytes: a
  *     batch writes only tiles whose (level, index, width) the previous
- *     checkpoint does not name (identical partials are skipped), and the
- *     partials of earlier checkpoints are deleted only after the commit of
- *     a checkpoint that names the full tile.
+ *     checkpoint does not name (put_partials skips identical partials),
+ *     and the partials of earlier checkpoints are deleted only after the
+ *     commit of a checkpoint that names the full tile
+ *     (remove_full_partials).
  *  4. The handle holds only the right edge: per level the hashes of the
- *     current partial tile, plus the partial entry bundle.
+ *     current partial tile, plus the partial entry bundle (load_edge on
+ *     open, stage as entries come).
  *  5. Pipelining: while batch k commits, batch k+1 is hashed and written
  *     as if k were committed (its `old` is k's size, its checkpoint's
  *     compare-and-swap expects k's). Nothing staged removes a file that the
@@ -34,246 +38,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "probity/log.h"
-#include "probity/tile.h"
 #include "base/util.h"
+#include "log/log_int.h"
 
-#define LEVELS 8 /* 256^8 = 2^64 leaves */
-
-/* The right edge of a tree: per level, the hashes of its partial tile. */
-struct prb_log_edge {
-	prb_hash h[LEVELS][PRB_TILE_WIDTH];
-	unsigned n[LEVELS];
-	uint64_t size;
-};
-typedef struct prb_log_edge edge;
-
-/* Called when the tile (level, index) becomes full, with its 256 hashes. */
-typedef int (*full_fn)(void *ctx, unsigned level, uint64_t index,
-                       const prb_hash *h, prb_err *err);
-
-#define INFLIGHT 2 /* batches started and not yet waited for */
-
-struct prb_log;
-static void discard_batch(struct prb_log *log, uint64_t old,
-                          uint64_t reached);
-
-/* Proof reads cache CACHE_WAYS hash tiles per level, each with every
- * perfect subtree inside it hashed once: a proof then costs a tile read
- * and its subtree hashes only where it leaves the cached tiles (in a
- * large log, the bottom level), not at every level it crosses. */
-#define CACHE_WAYS 8
-#define PYR_SIZE (2 * PRB_TILE_WIDTH - 1)
-
-/* Height k of the pyramid holds the hashes of hashes i*2^k .. (i+1)*2^k-1
- * of the tile at p[pyr_at(k, i)], for the subtrees inside its width. */
-typedef struct {
-	uint64_t index;
-	unsigned width; /* 0: an empty slot */
-	uint64_t used;  /* when it was last read, for eviction */
-	prb_hash p[PYR_SIZE];
-} tile_pyr;
-
-static unsigned
-pyr_at(unsigned k, unsigned i)
-{
-	return 2 * PRB_TILE_WIDTH - (2 * PRB_TILE_WIDTH >> k) + i;
-}
-
-/* A batch whose commit was started and not yet waited for. */
-typedef struct {
-	uint64_t old;   /* it appends entries old .. cp.size-1 */
-	prb_checkpoint cp;
-	char *note;     /* its signed checkpoint; NULL for an empty batch */
-	size_t note_len;
-} batch;
-
-struct prb_log {
-	prb_store *st;
-	prb_signer *signer;
-	prb_checkpoint cp; /* the latest durable checkpoint */
-	char *note;
-	size_t note_len;
-	edge e;            /* at the size of the last batch started */
-	uint8_t *bundle; /* the partial bundle's bytes */
-	size_t bundle_len, bundle_cap;
-	int failed;        /* appends refused: the edge is ahead of what can
-	                      still commit */
-	int broken;        /* a batch failed: later ones in flight cannot
-	                      commit */
-	batch fl[INFLIGHT]; /* in flight, oldest at fl_head */
-	unsigned fl_head, fl_n;
-	int staging;        /* entries staged for the next batch ... */
-	uint64_t stage_old; /* ... from this size */
-	uint64_t open_size; /* the checkpoint's size when opened */
-	uint64_t entered[LEVELS + 1]; /* per level, bundles first: 1 + the
-	                                 last directory cleared (enter_dir) */
-	prb_err rerr; /* the last tile read error of node_reader */
-	tile_pyr *cache[LEVELS]; /* CACHE_WAYS each, allocated when used */
-	uint64_t cache_clock;
-};
-
-/* Forgets every cached tile: partial ones change as the log grows. */
-static void
-cache_drop(prb_log *log)
-{
-	for (int l = 0; l < LEVELS; l++)
-		if (log->cache[l])
-			for (int w = 0; w < CACHE_WAYS; w++)
-				log->cache[l][w].width = 0;
-}
-
-/* MTH of n (a power of two) consecutive hashes. */
-static void
-perfect_hash(const prb_hash *h, unsigned n, prb_hash *out)
-{
-	if (n == 1) {
-		*out = h[0];
-		return;
-	}
-	prb_hash l, r;
-	perfect_hash(h, n / 2, &l);
-	perfect_hash(h + n / 2, n / 2, &r);
-	prb_merkle_node_hash(&l, &r, out);
-}
-
-/* Root of the tree an edge describes: its perfect subtrees, left to
- * right, folded from the right. */
-static void
-edge_root(const edge *e, prb_hash *out)
-{
-	prb_hash parts[LEVELS * 8];
-	int np = 0;
-	if (e->size == 0) {
-		prb_merkle_empty_root(out);
-		return;
-	}
-	for (int l = LEVELS - 1; l >= 0; l--) {
-		unsigned off = 0;
-		for (int k = 7; k >= 0; k--)
-			if (e->n[l] & (1u << k)) {
-				perfect_hash(&e->h[l][off], 1u << k, &parts[np++]);
-				off += 1u << k;
-			}
-	}
-	prb_hash acc = parts[np - 1];
-	for (int i = np - 2; i >= 0; i--)
-		prb_merkle_node_hash(&parts[i], &acc, &acc);
-	*out = acc;
-}
-
-/* Adds a hash at `level`; full tiles go to fn and up one level. */
-static int
-edge_push(edge *e, unsigned level, const prb_hash *h, full_fn fn, void *ctx,
-          prb_err *err)
-{
-	e->h[level][e->n[level]++] = *h;
-	if (e->n[level] < PRB_TILE_WIDTH)
-		return 0;
-	uint64_t index = (e->size >> (PRB_TILE_HEIGHT * (level + 1))) - 1;
-	int rc = fn(ctx, level, index, e->h[level], err);
-	if (rc)
-		return rc;
-	prb_hash up;
-	perfect_hash(e->h[level], PRB_TILE_WIDTH, &up);
-	e->n[level] = 0;
-	return edge_push(e, level + 1, &up, fn, ctx, err);
-}
-
-/* Appends one leaf hash. */
-static int
-edge_add_leaf(edge *e, const prb_hash *leaf, full_fn fn, void *ctx,
-              prb_err *err)
-{
-	e->size++;
-	return edge_push(e, 0, leaf, fn, ctx, err);
-}
-
-static void
-tile_path(char *buf, int level, uint64_t index, unsigned width)
-{
-	/* cannot fail: level and width are in range by construction */
-	(void)prb_tile_path(buf, PRB_TILE_PATH_MAX, level, index, width);
-}
-
-static void
-encode_hashes(const prb_hash *h, unsigned n, uint8_t *out)
-{
-	for (unsigned i = 0; i < n; i++)
-		memcpy(out + i * PRB_HASH_SIZE, h[i].b, PRB_HASH_SIZE);
-}
-
-/* Width of tile (level, index) in the tree of `size` leaves. level may be
- * PRB_ENTRIES_LEVEL (bundles count like level 0). */
-static unsigned
-tile_width(int level, uint64_t index, uint64_t size)
-{
-	uint64_t count = prb_tile_level_count(size, level < 0 ? 0 : (unsigned)level);
-	return (index + 1) * PRB_TILE_WIDTH <= count
-	               ? PRB_TILE_WIDTH
-	               : (unsigned)(count - index * PRB_TILE_WIDTH);
-}
-
-/* Gets tile (level, index) of width w; if that partial tile is gone (a
- * later checkpoint made it full and it was pruned, as tlog-tiles allows),
- * gets the full tile instead. *got is the width actually read; path
- * receives its name. */
-static int
-get_tile(prb_store *st, int level, uint64_t index, unsigned w, char *path,
-         uint8_t **data, size_t *len, unsigned *got, prb_err *err)
-{
-	tile_path(path, level, index, w);
-	*got = w;
-	int rc = st->ops->get(st, path, data, len, err);
-	if (rc == PRB_ENOTFOUND && w < PRB_TILE_WIDTH) {
-		char full[PRB_TILE_PATH_MAX];
-		tile_path(full, level, index, PRB_TILE_WIDTH);
-		rc = st->ops->get(st, full, data, len, NULL);
-		if (rc == 0) {
-			memcpy(path, full, sizeof full);
-			*got = PRB_TILE_WIDTH;
-		}
-	}
-	return rc;
-}
-
-/* Reads the first `w` hashes of tile (level, index) of the tree of `size`
- * leaves, w being that tile's width at that size. */
-static int
-read_tile(prb_store *st, unsigned level, uint64_t index, uint64_t size,
-          prb_hash *h, unsigned *width, prb_err *err)
-{
-	char path[PRB_TILE_PATH_MAX];
-	uint8_t *data;
-	size_t len;
-	unsigned w = tile_width((int)level, index, size), got;
-	int rc = get_tile(st, (int)level, index, w, path, &data, &len, &got, err);
-	if (rc)
-		return rc;
-	if (len != (size_t)got * PRB_HASH_SIZE) {
-		free(data);
-		return prb_err_set(err, PRB_ECORRUPT, path, len,
-		                   "tile is %zu bytes, expected %u", len,
-		                   got * PRB_HASH_SIZE);
-	}
-	for (unsigned i = 0; i < w; i++)
-		memcpy(h[i].b, data + i * PRB_HASH_SIZE, PRB_HASH_SIZE);
-	free(data);
-	*width = w;
-	return 0;
-}
-
-/* Reads the bundle holding entry `index` of a tree of `size` leaves;
- * *count is the number of entries the file read holds. */
-static int
-read_bundle(prb_store *st, uint64_t index, uint64_t size, uint8_t **data,
-            size_t *len, unsigned *count, char *path, prb_err *err)
-{
-	uint64_t b = index / PRB_TILE_WIDTH;
-	return get_tile(st, PRB_ENTRIES_LEVEL, b,
-	                tile_width(PRB_ENTRIES_LEVEL, b, size), path, data, len,
-	                count, err);
-}
+static void discard_batch(prb_log *log, uint64_t old, uint64_t reached);
 
 /* Reads a checkpoint note without a key: its structure must be a signed
  * note carrying a signature line by the origin's name (not verified). */
@@ -338,13 +106,14 @@ load_edge(prb_log *log, prb_err *err)
 			continue;
 		uint64_t idx = prb_tile_level_count(size, l) / PRB_TILE_WIDTH;
 		unsigned got;
-		int rc = read_tile(log->st, l, idx, size, e->h[l], &got, err);
+		int rc = prb_log_read_tile(log->st, l, idx, size, e->h[l], &got,
+		                           err);
 		if (rc)
 			return rc;
 		e->n[l] = w;
 	}
 	prb_hash root;
-	edge_root(e, &root);
+	prb_log_edge_root(e, &root);
 	if (!prb_hash_equal(&root, &log->cp.root))
 		return prb_err_set(err, PRB_ECORRUPT, "checkpoint", UINT64_MAX,
 		                   "the tiles' root does not match the "
@@ -357,8 +126,8 @@ load_edge(prb_log *log, prb_err *err)
 	uint8_t *data;
 	size_t len;
 	unsigned count;
-	int rc = read_bundle(log->st, size - 1, size, &data, &len, &count, path,
-	                     err);
+	int rc = prb_log_read_bundle(log->st, size - 1, size, &data, &len,
+	                             &count, path, err);
 	if (rc)
 		return rc;
 	struct bundle_ctx bc = {log, e, path, err};
@@ -530,9 +299,6 @@ read_checkpoint(prb_log *log, prb_err *err)
 	return 0;
 }
 
-static int node_reader(void *ctx, unsigned height, uint64_t index,
-                       prb_hash *out);
-
 /* Whether the tiles prove the tree of cp extends the log's current one. */
 static int
 extends(prb_log *log, const prb_checkpoint *old, prb_err *err)
@@ -541,8 +307,9 @@ extends(prb_log *log, const prb_checkpoint *old, prb_err *err)
 	size_t n;
 	int rc = load_edge(log, err);
 	if (rc == 0)
-		rc = prb_merkle_prove_consistency(node_reader, log, old->size,
-		                                  log->cp.size, proof, &n);
+		rc = prb_merkle_prove_consistency(prb_log_node_reader, log,
+		                                  old->size, log->cp.size,
+		                                  proof, &n);
 	if (rc == 0)
 		rc = prb_merkle_verify_consistency(old->size, log->cp.size, proof,
 		                                   n, &old->root, &log->cp.root);
@@ -570,7 +337,7 @@ adopt_pending(prb_log *log, prb_err *err)
 	rc = check_note(log, note, len, &cp, &e);
 	if (rc == 0 && cp.size > old.size) {
 		log->cp = cp;
-		cache_drop(log);
+		prb_log_cache_drop(log);
 		rc = extends(log, &old, &e);
 		if (rc == 0)
 			rc = log->st->ops->set_checkpoint(
@@ -583,7 +350,7 @@ adopt_pending(prb_log *log, prb_err *err)
 			return 0;
 		}
 		log->cp = old;
-		cache_drop(log);
+		prb_log_cache_drop(log);
 	}
 	free(note);
 	/* Only a definite verdict removes it: not ours, not newer, or not
@@ -769,12 +536,12 @@ prb_log_open(prb_store *st, prb_signer *signer, int lock_wait_ms,
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
 	log->st = st;
 	log->signer = signer;
-	cache_drop(log);
+	prb_log_cache_drop(log);
 	if (signer && (rc = st->ops->lock(st, lock_wait_ms, err)))
 		goto fail;
 	/* A reader racing a writer may see a partial deleted under it;
-	 * read_tile falls back to full tiles, and a changed checkpoint is
-	 * simply read again. */
+	 * prb_log_read_tile falls back to full tiles, and a changed checkpoint
+	 * is simply read again. */
 	for (int attempt = 0;; attempt++) {
 		rc = read_checkpoint(log, err);
 		if (rc == 0 && signer)
@@ -972,7 +739,7 @@ sign_batch(prb_log *log, batch *b, prb_err *err)
 	b->cp = log->cp;
 	b->cp.size = log->e.size;
 	b->cp.n_extensions = 0;
-	edge_root(&log->e, &b->cp.root);
+	prb_log_edge_root(&log->e, &b->cp.root);
 	return sign_checkpoint(log->signer, &b->cp, &b->note, &b->note_len,
 	                       err);
 }
@@ -1024,7 +791,8 @@ stage(prb_log *log, const uint8_t *const *entries, const size_t *lens,
 		prb_merkle_leaf_hash(entries[i], lens[i], &leaf);
 		rc = bundle_add(log, entries[i], lens[i], err);
 		if (rc == 0)
-			rc = edge_add_leaf(&log->e, &leaf, put_full_tile, log, err);
+			rc = prb_log_edge_add_leaf(&log->e, &leaf,
+			                           put_full_tile, log, err);
 	}
 	if (rc) {
 		log->failed = 1; /* the edge is ahead of what can commit */
@@ -1136,7 +904,8 @@ finish_batch(prb_log *log, batch *b, prb_err *err)
 			log->note_len = b->note_len;
 			b->note = NULL;
 			log->cp = b->cp;
-			cache_drop(log); /* cached partial tiles may be stale */
+			/* cached partial tiles may be stale */
+			prb_log_cache_drop(log);
 			remove_full_partials(log, b->old, b->cp.size);
 		}
 		return 0;
@@ -1177,623 +946,4 @@ prb_log_append(prb_log *log, const uint8_t *const *entries,
 		                   "batches in flight: wait for them first");
 	int rc = prb_log_append_start(log, entries, lens, n, err);
 	return rc ? rc : prb_log_append_wait(log, NULL, err);
-}
-
-/* The cached tile (level, index) at the log's size, read and its
- * subtrees hashed on a miss (in the slot used longest ago). */
-static int
-cached_tile(prb_log *log, unsigned level, uint64_t index, tile_pyr **out)
-{
-	tile_pyr *ways = log->cache[level], *t;
-	if (!ways && !(ways = log->cache[level] =
-	                       calloc(CACHE_WAYS, sizeof *ways)))
-		return prb_err_set(&log->rerr, PRB_ENOMEM, NULL, UINT64_MAX,
-		                   "out of memory");
-	t = &ways[0];
-	for (int w = 0; w < CACHE_WAYS; w++) {
-		if (ways[w].width && ways[w].index == index) {
-			t = &ways[w];
-			t->used = ++log->cache_clock;
-			*out = t;
-			return 0;
-		}
-		if (!ways[w].width) /* an empty slot before any other */
-			ways[w].used = 0;
-		if (ways[w].used < t->used)
-			t = &ways[w];
-	}
-	t->width = 0;
-	int rc = read_tile(log->st, level, index, log->cp.size, t->p, &t->width,
-	                   &log->rerr);
-	if (rc) {
-		t->width = 0;
-		return rc;
-	}
-	for (unsigned k = 1; k <= PRB_TILE_HEIGHT; k++)
-		for (unsigned i = 0; i < t->width >> k; i++)
-			prb_merkle_node_hash(&t->p[pyr_at(k - 1, 2 * i)],
-			                     &t->p[pyr_at(k - 1, 2 * i + 1)],
-			                     &t->p[pyr_at(k, i)]);
-	t->index = index;
-	t->used = ++log->cache_clock;
-	*out = t;
-	return 0;
-}
-
-/* prb_node_reader over the log's tiles (relative to its latest size). */
-static int
-node_reader(void *ctx, unsigned height, uint64_t index, prb_hash *out)
-{
-	prb_log *log = ctx;
-	if (log->failed)
-		return PRB_EFAILED; /* the edge is ahead of the checkpoint */
-	unsigned level = height / PRB_TILE_HEIGHT, r = height % PRB_TILE_HEIGHT;
-	uint64_t first = index << r; /* first hash at `level` */
-	uint64_t tidx = first / PRB_TILE_WIDTH;
-	unsigned off = (unsigned)(first % PRB_TILE_WIDTH), n = 1u << r;
-	uint64_t count = prb_tile_level_count(log->cp.size, level);
-	if (level >= LEVELS || first + n > count)
-		return PRB_EINVAL;
-	if (tidx == count / PRB_TILE_WIDTH && log->e.n[level] >= off + n) {
-		perfect_hash(&log->e.h[level][off], n, out); /* in memory */
-		return 0;
-	}
-	tile_pyr *t = NULL;
-	int rc = cached_tile(log, level, tidx, &t);
-	if (rc)
-		return rc;
-	if (off + n > t->width)
-		return PRB_ECORRUPT;
-	*out = t->p[pyr_at(r, off >> r)];
-	return 0;
-}
-
-static int
-in_flight(prb_err *err)
-{
-	return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
-	                   "appends in flight: wait for them first");
-}
-
-static int
-proof_err(prb_log *log, int rc, prb_err *err)
-{
-	if (rc == PRB_EFAILED)
-		return prb_err_set(err, rc, NULL, UINT64_MAX,
-		                   "an earlier append failed; reopen the log");
-	if (err) {
-		*err = log->rerr;
-		err->code = rc;
-	}
-	return rc;
-}
-
-static int
-not_matching(prb_err *err)
-{
-	return prb_err_set(err, PRB_ECORRUPT, NULL, UINT64_MAX,
-	                   "the tiles do not match the signed checkpoint, so "
-	                   "no valid proof can be made (run probity verify)");
-}
-
-/* The root of the tree of `size` leaves that a proof may be checked
- * against: the signed one, or for an older size the root from the tiles,
- * proven consistent with the signed one. */
-static int
-trusted_root(prb_log *log, uint64_t size, prb_hash *root, prb_err *err)
-{
-	prb_hash proof[PRB_MAX_PROOF];
-	size_t n;
-	if (size == log->cp.size) {
-		*root = log->cp.root;
-		return 0;
-	}
-	int rc = prb_merkle_root(node_reader, log, size, root);
-	if (rc == 0)
-		rc = prb_merkle_prove_consistency(node_reader, log, size,
-		                                  log->cp.size, proof, &n);
-	if (rc)
-		return proof_err(log, rc, err);
-	if (prb_merkle_verify_consistency(size, log->cp.size, proof, n, root,
-	                                  &log->cp.root))
-		return not_matching(err);
-	return 0;
-}
-
-int
-prb_log_prove_inclusion(prb_log *log, uint64_t index, uint64_t size,
-                        prb_hash *proof, size_t *len, prb_err *err)
-{
-	if (log->fl_n > 0 || log->staging)
-		return in_flight(err);
-	if (size > log->cp.size || index >= size)
-		return prb_err_set(err, PRB_EINVAL, NULL, index,
-		                   "index %llu is not in a tree of size %llu",
-		                   (unsigned long long)index,
-		                   (unsigned long long)size);
-	uint8_t *entry;
-	size_t elen;
-	prb_hash leaf, root;
-	int rc = prb_merkle_prove_inclusion(node_reader, log, index, size,
-	                                    proof, len);
-	if (rc)
-		return proof_err(log, rc, err);
-	if ((rc = prb_log_read_entry(log, index, &entry, &elen, err)))
-		return rc;
-	prb_merkle_leaf_hash(entry, elen, &leaf);
-	free(entry);
-	if ((rc = trusted_root(log, size, &root, err)))
-		return rc;
-	if (prb_merkle_verify_inclusion(&leaf, index, size, proof, *len, &root))
-		return not_matching(err);
-	return 0;
-}
-
-int
-prb_log_prove_consistency(prb_log *log, uint64_t m, uint64_t n,
-                          prb_hash *proof, size_t *len, prb_err *err)
-{
-	if (log->fl_n > 0 || log->staging)
-		return in_flight(err);
-	if (m > n || n > log->cp.size)
-		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
-		                   "need OLD <= NEW <= %llu (the log's size)",
-		                   (unsigned long long)log->cp.size);
-	prb_hash root_m, root_n;
-	int rc = prb_merkle_prove_consistency(node_reader, log, m, n, proof, len);
-	if (rc == 0)
-		rc = prb_merkle_root(node_reader, log, m, &root_m);
-	if (rc)
-		return proof_err(log, rc, err);
-	if ((rc = trusted_root(log, n, &root_n, err)))
-		return rc;
-	if (prb_merkle_verify_consistency(m, n, proof, *len, &root_m, &root_n))
-		return not_matching(err);
-	return 0;
-}
-
-int
-prb_log_root_at(prb_log *log, uint64_t size, prb_hash *out, prb_err *err)
-{
-	if (log->fl_n > 0 || log->staging)
-		return in_flight(err);
-	if (size > log->cp.size)
-		return prb_err_set(err, PRB_EINVAL, NULL, size,
-		                   "size beyond the log");
-	return trusted_root(log, size, out, err);
-}
-
-struct pick {
-	unsigned want;
-	uint8_t *data;
-	size_t len;
-};
-
-static int
-pick_entry(void *ctx, const uint8_t *data, size_t len, unsigned i)
-{
-	struct pick *p = ctx;
-	if (i != p->want)
-		return 0;
-	p->data = malloc(len + 1);
-	if (!p->data)
-		return PRB_ENOMEM;
-	memcpy(p->data, data, len);
-	p->len = len;
-	return 1; /* found: stop */
-}
-
-int
-prb_log_read_entry(prb_log *log, uint64_t index, uint8_t **data,
-                   size_t *len, prb_err *err)
-{
-	if (index >= log->cp.size)
-		return prb_err_set(err, PRB_EINVAL, NULL, index,
-		                   "index beyond the log");
-	char path[PRB_TILE_PATH_MAX];
-	uint8_t *b;
-	size_t blen;
-	unsigned count;
-	int rc = read_bundle(log->st, index, log->cp.size, &b, &blen, &count,
-	                     path, err);
-	if (rc)
-		return rc;
-	struct pick p = {(unsigned)(index % PRB_TILE_WIDTH), NULL, 0};
-	rc = prb_bundle_parse(b, blen, 0, pick_entry, &p, err);
-	free(b);
-	if (rc == 1) {
-		*data = p.data;
-		*len = p.len;
-		return 0;
-	}
-	return prb_err_set(err, rc == PRB_ENOMEM ? rc : PRB_ECORRUPT, path,
-	                   index, "entry %llu is missing from its bundle",
-	                   (unsigned long long)index);
-}
-
-/* ---- verification ---------------------------------------------------- */
-
-typedef struct {
-	prb_store *st;
-	uint64_t size;
-	prb_progress_fn progress;
-	void *pctx;
-} verifier;
-
-static void
-b64(const prb_hash *h, char out[48])
-{
-	prb_b64_encode(h->b, PRB_HASH_SIZE, out);
-}
-
-/* Partial tiles and bundles of earlier checkpoints, still on disk, must
- * hold a prefix of what the verified tree has there. */
-struct old_partials {
-	verifier *v;
-	int level;
-	uint64_t index;
-	unsigned w;            /* the tile's width in the verified tree */
-	const prb_hash *h;     /* its hashes (hash tiles) */
-	const uint8_t *bundle; /* or its bytes (bundles) */
-	size_t blen;
-	prb_err *err;
-};
-
-/* Bytes of the first `w` entries of a bundle (0 if it has fewer). */
-static size_t
-bundle_prefix(const uint8_t *b, size_t len, unsigned w)
-{
-	size_t off = 0;
-	for (unsigned i = 0; i < w; i++) {
-		if (len - off < 2 || len - off - 2 < load_be16(b + off))
-			return 0;
-		off += 2 + load_be16(b + off);
-	}
-	return off;
-}
-
-static int
-check_partial(void *ctx, const char *name)
-{
-	struct old_partials *o = ctx;
-	int level;
-	uint64_t n;
-	unsigned w;
-	uint8_t *data;
-	size_t len;
-	if (prb_tile_parse_path(name, &level, &n, &w) || level != o->level ||
-	    n != o->index || w == PRB_TILE_WIDTH ||
-	    (o->w < PRB_TILE_WIDTH && w >= o->w))
-		return 0; /* a temporary file, or beyond the verified tree */
-	int rc = o->v->st->ops->get(o->v->st, name, &data, &len, o->err);
-	if (rc == PRB_ENOTFOUND)
-		return 0; /* pruned by a writer since it was listed */
-	if (rc)
-		return prb_err_set(o->err, PRB_ECORRUPT, name, UINT64_MAX,
-		                   "unreadable: %s", prb_strerror(rc));
-	int same;
-	if (o->bundle) {
-		size_t want = bundle_prefix(o->bundle, o->blen, w);
-		same = want && len == want && memcmp(data, o->bundle, len) == 0;
-	} else {
-		same = len == (size_t)w * PRB_HASH_SIZE;
-		for (unsigned i = 0; same && i < w; i++)
-			same = memcmp(data + i * PRB_HASH_SIZE, o->h[i].b,
-			              PRB_HASH_SIZE) == 0;
-	}
-	free(data);
-	if (!same)
-		return prb_err_set(o->err, PRB_ECORRUPT, name, UINT64_MAX,
-		                   "partial %s of an earlier checkpoint is not the "
-		                   "first %u %s recomputed from the entries",
-		                   o->bundle ? "bundle" : "tile", w,
-		                   o->bundle ? "entries" : "hashes");
-	return 0;
-}
-
-static int
-verify_old_partials(struct old_partials *o)
-{
-	char prefix[PRB_TILE_PATH_MAX + 4];
-	tile_path(prefix, o->level, o->index, PRB_TILE_WIDTH);
-	strcat(prefix, ".p/");
-	return o->v->st->ops->list(o->v->st, prefix, check_partial, o, o->err);
-}
-
-/* Compares computed hashes with the stored tile (level, index, width). */
-static int
-compare_tile(verifier *v, unsigned level, uint64_t index, unsigned w,
-             const prb_hash *h, prb_err *err)
-{
-	char path[PRB_TILE_PATH_MAX];
-	uint8_t *data;
-	size_t len;
-	unsigned got;
-	int rc = get_tile(v->st, (int)level, index, w, path, &data, &len, &got,
-	                  err);
-	if (rc == PRB_EIO || rc == PRB_ENOMEM)
-		return rc; /* a transport failure, not the log's data */
-	if (rc)
-		return prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
-		                   "missing or unreadable: %s", prb_strerror(rc));
-	if (len != (size_t)got * PRB_HASH_SIZE) {
-		rc = prb_err_set(err, PRB_ECORRUPT, path, len,
-		                 "tile is %zu bytes, expected %u (%u hashes)", len,
-		                 got * PRB_HASH_SIZE, got);
-		goto out;
-	}
-	for (unsigned i = 0; i < w; i++) {
-		if (memcmp(data + i * PRB_HASH_SIZE, h[i].b, PRB_HASH_SIZE) == 0)
-			continue;
-		prb_hash found;
-		char e[48], f[48];
-		memcpy(found.b, data + i * PRB_HASH_SIZE, PRB_HASH_SIZE);
-		b64(&h[i], e);
-		b64(&found, f);
-		uint64_t first = (index * PRB_TILE_WIDTH + i)
-		                 << (PRB_TILE_HEIGHT * level);
-		if (level == 0) {
-			char bundle[PRB_TILE_PATH_MAX];
-			tile_path(bundle, PRB_ENTRIES_LEVEL, index, w);
-			rc = prb_err_set(err, PRB_ECORRUPT, path, i,
-			                 "hash %u (entry %llu, entry %u of %s): "
-			                 "expected %s (recomputed from the entry "
-			                 "bundle), found %s",
-			                 i, (unsigned long long)first, i, bundle, e,
-			                 f);
-			break;
-		}
-		rc = prb_err_set(err, PRB_ECORRUPT, path, i,
-		                 "hash %u (covering entries from %llu): expected "
-		                 "%s (recomputed from the entry bundles), found %s",
-		                 i, (unsigned long long)first, e, f);
-		break;
-	}
-out:
-	free(data);
-	if (rc == 0) {
-		struct old_partials o = {v, (int)level, index, w, h, NULL, 0, err};
-		rc = verify_old_partials(&o);
-	}
-	return rc;
-}
-
-static int
-verify_full(void *ctx, unsigned level, uint64_t index, const prb_hash *h,
-            prb_err *err)
-{
-	return compare_tile(ctx, level, index, PRB_TILE_WIDTH, h, err);
-}
-
-struct vb {
-	verifier *v;
-	edge *e;
-	const char *path;
-	unsigned have; /* entries of this bundle the edge already holds */
-	unsigned want; /* entries of this bundle in the verified tree */
-	prb_err *err;
-};
-
-static int
-verify_entry(void *ctx, const uint8_t *data, size_t len, unsigned i)
-{
-	struct vb *b = ctx;
-	prb_hash leaf;
-	if (i >= b->want)
-		return 0; /* a full bundle read in place of a pruned partial */
-	prb_merkle_leaf_hash(data, len, &leaf);
-	if (i < b->have) {
-		/* already verified: the bundle must still hold it */
-		if (prb_hash_equal(&leaf, &b->e->h[0][i]))
-			return 0;
-		char e[48], f[48];
-		b64(&b->e->h[0][i], e);
-		b64(&leaf, f);
-		return prb_err_set(b->err, PRB_ECORRUPT, b->path, i,
-		                   "entry %u (index %llu) changed since the last "
-		                   "verified tree: leaf hash expected %s, found %s",
-		                   i,
-		                   (unsigned long long)(b->e->size - b->have + i),
-		                   e, f);
-	}
-	return edge_add_leaf(b->e, &leaf, verify_full, b->v, b->err);
-}
-
-/* Reads and hashes every bundle from the edge's size on, checking tiles
- * as they fill. */
-static int
-verify_bundles(verifier *v, edge *e, prb_err *err)
-{
-	for (uint64_t b = e->size / PRB_TILE_WIDTH; b * PRB_TILE_WIDTH < v->size;
-	     b++) {
-		unsigned w = tile_width(PRB_ENTRIES_LEVEL, b, v->size), got;
-		char path[PRB_TILE_PATH_MAX];
-		uint8_t *data;
-		size_t len;
-		int rc = get_tile(v->st, PRB_ENTRIES_LEVEL, b, w, path, &data,
-		                  &len, &got, err);
-		if (rc == PRB_EIO || rc == PRB_ENOMEM || rc == PRB_ETOOBIG)
-			return rc; /* a transport failure, not the log's data */
-		if (rc)
-			return prb_err_set(err, PRB_ECORRUPT, path, UINT64_MAX,
-			                   "missing or unreadable entry bundle: %s",
-			                   prb_strerror(rc));
-		unsigned have = (unsigned)(e->size - b * PRB_TILE_WIDTH);
-		struct vb ctx = {v, e, path, have, w, err};
-		rc = prb_bundle_parse(data, len, got, verify_entry, &ctx, err);
-		if (rc == PRB_EMALFORMED && err) {
-			snprintf(err->where, sizeof err->where, "%s", path);
-			rc = PRB_ECORRUPT;
-		}
-		if (rc == 0) {
-			struct old_partials o = {v,   PRB_ENTRIES_LEVEL, b, w, NULL,
-			                         data, len,              err};
-			rc = verify_old_partials(&o);
-		}
-		free(data);
-		if (rc)
-			return rc;
-		if (v->progress)
-			v->progress(v->pctx, e->size, v->size);
-	}
-	return 0;
-}
-
-/* Extends e to v->size and compares the partial tiles of that size. */
-static int
-verify_extend(verifier *v, edge *e, prb_err *err)
-{
-	int rc = verify_bundles(v, e, err);
-	for (unsigned l = 0; l < LEVELS && rc == 0; l++)
-		if (e->n[l])
-			rc = compare_tile(v, l,
-			                  prb_tile_level_count(v->size, l) /
-			                          PRB_TILE_WIDTH,
-			                  e->n[l], e->h[l], err);
-	return rc;
-}
-
-int
-prb_log_verify(prb_store *st, const prb_verifier *vkey,
-               prb_progress_fn progress, void *pctx, uint64_t *size_out,
-               prb_err *err)
-{
-	uint8_t *note;
-	size_t len;
-	prb_checkpoint cp;
-	int rc = st->ops->get(st, "checkpoint", &note, &len, err);
-	if (rc)
-		return rc;
-	rc = prb_checkpoint_open(note, len, vkey, 1, &cp, NULL, err);
-	free(note);
-	if (rc) {
-		if (err)
-			snprintf(err->where, sizeof err->where, "checkpoint");
-		return rc;
-	}
-	verifier v = {st, cp.size, progress, pctx};
-	edge *e = calloc(1, sizeof *e);
-	if (!e)
-		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
-	rc = verify_extend(&v, e, err);
-	prb_hash root;
-	if (rc == 0) {
-		edge_root(e, &root);
-		if (!prb_hash_equal(&root, &cp.root)) {
-			char a[48], b[48];
-			b64(&root, a);
-			b64(&cp.root, b);
-			rc = prb_err_set(err, PRB_ECORRUPT, "checkpoint", 3,
-			                 "root hash: expected %s (recomputed), "
-			                 "found %s", a, b);
-		}
-	}
-	free(e);
-	if (rc == 0 && size_out)
-		*size_out = cp.size;
-	return rc;
-}
-
-/* ---- incremental verification (the monitor) ---------------------------- */
-
-int
-prb_log_edge_new(prb_log_edge **out, prb_err *err)
-{
-	*out = calloc(1, sizeof **out);
-	if (!*out)
-		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-		                   "out of memory");
-	return 0;
-}
-
-void
-prb_log_edge_free(prb_log_edge *e)
-{
-	free(e);
-}
-
-void
-prb_log_edge_copy(prb_log_edge *dst, const prb_log_edge *src)
-{
-	memcpy(dst, src, sizeof *dst);
-}
-
-uint64_t
-prb_log_edge_size(const prb_log_edge *e)
-{
-	return e->size;
-}
-
-void
-prb_log_edge_root(const prb_log_edge *e, prb_hash *out)
-{
-	edge_root(e, out);
-}
-
-size_t
-prb_log_edge_encode(const prb_log_edge *e, uint8_t *buf, size_t cap)
-{
-	size_t need = 8;
-	for (unsigned l = 0; l < LEVELS; l++)
-		need += (size_t)e->n[l] * PRB_HASH_SIZE;
-	if (need > cap)
-		return 0;
-	store_be64(buf, e->size);
-	size_t off = 8;
-	for (unsigned l = 0; l < LEVELS; l++) {
-		encode_hashes(e->h[l], e->n[l], buf + off);
-		off += (size_t)e->n[l] * PRB_HASH_SIZE;
-	}
-	return off;
-}
-
-int
-prb_log_edge_decode(const uint8_t *buf, size_t len, prb_log_edge *e,
-                    prb_err *err)
-{
-	if (len < 8)
-		return prb_err_set(err, PRB_EMALFORMED, NULL, len,
-		                   "edge shorter than its size field");
-	uint64_t size = load_be64(buf);
-	if (size > INT64_MAX)
-		return prb_err_set(err, PRB_EMALFORMED, NULL, 0,
-		                   "edge size out of range");
-	size_t need = 8;
-	for (unsigned l = 0; l < LEVELS; l++)
-		need += (size_t)prb_tile_partial_width(size, l) * PRB_HASH_SIZE;
-	if (len != need)
-		return prb_err_set(err, PRB_EMALFORMED, NULL, len,
-		                   "edge of size %llu is %zu bytes, expected %zu",
-		                   (unsigned long long)size, len, need);
-	memset(e, 0, sizeof *e);
-	e->size = size;
-	size_t off = 8;
-	for (unsigned l = 0; l < LEVELS; l++) {
-		e->n[l] = prb_tile_partial_width(size, l);
-		for (unsigned i = 0; i < e->n[l]; i++, off += PRB_HASH_SIZE)
-			memcpy(e->h[l][i].b, buf + off, PRB_HASH_SIZE);
-	}
-	return 0;
-}
-
-int
-prb_log_verify_extend(prb_store *st, prb_log_edge *e, uint64_t size,
-                      prb_progress_fn progress, void *pctx, prb_err *err)
-{
-	if (size < e->size)
-		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
-		                   "cannot extend a tree of %llu to %llu",
-		                   (unsigned long long)e->size,
-		                   (unsigned long long)size);
-	verifier v = {st, size, progress, pctx};
-	edge *work = malloc(sizeof *work);
-	if (!work)
-		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-		                   "out of memory");
-	*work = *e;
-	int rc = size == e->size ? 0 : verify_extend(&v, work, err);
-	if (rc == 0)
-		*e = *work;
-	free(work);
-	return rc;
 }

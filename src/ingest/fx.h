@@ -1,7 +1,8 @@
 /*
- * Private to src/ingest/: what the per-format modules (cloudtrail.c,
- * azure.c, gcp.c, k8s.c) share with formats.c, which recognises a record's
- * format and drives them.
+ * Private to src/ingest/: what the format adapters (cloudtrail.c, azure.c,
+ * gcp.c, k8s.c) are built from. fx.c holds the helpers; formats.c, which
+ * recognises a record's format, drives the adapters through their table
+ * (adapters.h). The adapters depend on this header alone.
  *
  * Each format has a matcher and a filler. The matcher finds the event
  * object (the record itself, or the event inside a managed service's
@@ -10,8 +11,8 @@
  * helpers, which keep the first value set for a field, so a chain of calls
  * reads as "this, else that".
  */
-#ifndef PRB_INGEST_FORMATS_H
-#define PRB_INGEST_FORMATS_H
+#ifndef PRB_INGEST_FX_H
+#define PRB_INGEST_FX_H
 
 #include <stddef.h>
 
@@ -52,8 +53,6 @@ typedef struct {
 	int (*match)(const json_t *rec, fx_match *m);
 	void (*fill)(const fx_match *m, fx_out *o);
 } fx_format;
-
-extern const fx_format fx_cloudtrail, fx_azure, fx_gcp, fx_k8s;
 
 /* ---- reading a record ------------------------------------------------ */
 
