@@ -381,6 +381,30 @@ gen_paced() {
 		sleep "$3"
 	done
 }
+# add_fed MODE PREFIX BURST DIR KEY [ARGS...]: probity add DIR --key KEY
+# ARGS in the background (pid PP; stdout $T/aout, stderr $T/aerr), fed
+# through a fifo by an input (pid PG) of the lines PREFIX1, PREFIX2, ...:
+# MODE 0, BURST lines at once; 1, 50..449 lines every 10 ms; 2, 1..20
+# lines every 3 ms. Both pids are in BGPIDS.
+add_fed() {
+	_m=$1 _pre=$2 _burst=$3 _dir=$4 _key=$5
+	shift 5
+	rm -f "$T/fifo"
+	mkfifo "$T/fifo"
+	case $_m in
+	0) gen_lines "$_pre" 1 "$_burst" >"$T/fifo" & ;;
+	1) gen_paced "$_pre" $((50 + $(rand 400))) 0.01 300 >"$T/fifo" & ;;
+	*) gen_paced "$_pre" $((1 + $(rand 20))) 0.003 1000 >"$T/fifo" & ;;
+	esac
+	PG=$!
+	# emptied here: a kill that lands before the child's redirection must
+	# not leave an earlier run's output to be read as this one's
+	: >"$T/aout"
+	: >"$T/aerr"
+	"$PROBITY" add "$_dir" --key "$_key" "$@" <"$T/fifo" >"$T/aout" 2>"$T/aerr" &
+	PP=$!
+	BGPIDS="$PG $PP"
+}
 # rand N: a random number in 0..N-1
 rand() { echo $(($(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % $1)); }
 
@@ -569,6 +593,15 @@ add_client() {
 		[ "$_c" = 200 ] || break
 		paste -d' ' "$T/resp.$1" "$T/req.$1" >>"$T/ack.$1.$2"
 		_i=$((_i + 1))
+	done
+}
+# start_clients N ROUND: N add_clients in the background (pids in CP).
+start_clients() {
+	_w=0 CP=""
+	while [ "$_w" -lt "$1" ]; do
+		add_client "$_w" "$2" &
+		CP="$CP $!"
+		_w=$((_w + 1))
 	done
 }
 # acks_missing ACKFILE DIR SIZE: the "INDEX LINE" pairs of ACKFILE that

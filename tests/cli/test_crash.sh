@@ -36,21 +36,8 @@ while [ "$it" -le "$ITER" ]; do
 	s0=$(cp_size "$D")
 	ms=$(rand $((MAXMS + 1)))
 	mode=$((it % 3))
-	rm -f "$T/fifo"
-	mkfifo "$T/fifo"
-	case $mode in
-	0) gen_lines "c$it-" 1 "$BURST" >"$T/fifo" & ;;
-	1) gen_paced "c$it-" $((50 + $(rand 400))) 0.01 300 >"$T/fifo" & ;;
-	2) gen_paced "c$it-" $((1 + $(rand 20))) 0.003 1000 >"$T/fifo" & ;;
-	esac
-	pg=$!
-	# emptied here: a kill that lands before the child's redirection must
-	# not leave the previous iteration's output to be read as this one's
-	: >"$T/aout"
-	: >"$T/aerr"
-	"$PROBITY" add "$D" --key "$K" <"$T/fifo" >"$T/aout" 2>"$T/aerr" &
-	pp=$!
-	BGPIDS="$pg $pp"
+	add_fed "$mode" "c$it-" "$BURST" "$D" "$K"
+	pg=$PG pp=$PP
 	sleep "$(printf '0.%03d' "$ms")"
 	kill -KILL "$pp" 2>/dev/null
 	{ wait "$pp"; } 2>/dev/null

@@ -19,12 +19,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 		bad "round $r: serve starts" "$(head_of "$T/s.err")"
 		break
 	fi
-	w=0 CP=""
-	while [ "$w" -lt "$CLIENTS" ]; do
-		add_client "$w" "$r" &
-		CP="$CP $!"
-		w=$((w + 1))
-	done
+	start_clients "$CLIENTS" "$r"
 	# a random moment between 0.3 and 1.5 s into the load
 	sleep "$(awk -v s="$r$$" 'BEGIN { srand(s); printf "%.2f", 0.3 + rand() * 1.2 }')"
 	kill -9 "$SPID"
