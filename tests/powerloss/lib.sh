@@ -43,8 +43,9 @@ LZPID=""
 # counts over a script: LazyFS killed because it hung, LazyFS found dead
 LZ_HUNG=0 LZ_DIED=0
 
-# pl_rounds REL SAN: sets ROUNDS (PL_ROUNDS, else REL, or SAN under a
-# sanitizer build, said so) and BUDGET (PL_SECONDS, default 100), START.
+# pl_rounds REL SAN SECONDS: sets ROUNDS (PL_ROUNDS, else REL, or SAN
+# under a sanitizer build, said so), BUDGET (PL_SECONDS, else SECONDS: no
+# round starts after it) and START.
 pl_rounds() {
 	case ${PRB_BUILD:-} in
 	*/san | */san/)
@@ -53,7 +54,7 @@ pl_rounds() {
 		;;
 	*) ROUNDS=${PL_ROUNDS:-$1} ;;
 	esac
-	BUDGET=${PL_SECONDS:-100}
+	BUDGET=${PL_SECONDS:-$3}
 	START=$(date +%s)
 }
 # pl_time_left: the script's time budget is not used up (says so if it is).
@@ -260,7 +261,7 @@ pl_crash() {
 		: # LazyFS crashed at the fault the test set
 	elif ! lz_alive; then
 		LZ_DIED=$((LZ_DIED + 1))
-		echo "note: LazyFS had died by itself (a power cut at that moment)"
+		echo "note: LazyFS had died by itself (a power cut at that moment): $(tail -n 2 "$LZLOG" "$W/lz.err" 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
 	elif [ "$_how" = cut ]; then
 		kill -9 "$LZPID" 2>/dev/null
 		while ! pid_gone "$LZPID"; do sleep 0.01; done
@@ -272,12 +273,80 @@ pl_crash() {
 	lz_powerloss
 }
 
+# ---- rounds --------------------------------------------------------------------
+
+# Counts over a script's rounds, printed by pl_summary.
+RDONE=0 LOGS=0 WITH_ACKS=0 ACKS=0 LOST=0 LOSSY=0 BROKEN=1
+FRESH=${PL_FRESH:-10}
+
+# pl_round_log IT KEY: at the first round, every FRESH rounds and after a
+# round that left the log broken (BROKEN set), a new log D=$MNT/lIT signed
+# with KEY and an empty $T/exp (the log's entries, one per line).
+pl_round_log() {
+	[ -z "$BROKEN" ] && [ $((($1 - 1) % FRESH)) -ne 0 ] && return 0
+	D=$MNT/l$1
+	new_log "$D" "$2" || return 1
+	: >"$T/exp"
+	BROKEN="" LOGS=$((LOGS + 1))
+}
+
+# pl_round_start IT: sets HOW, the way round IT crashes (kill, cut in
+# turn), MS, a random delay in PL_MINMS..MAXMS milliseconds, and sleeps it.
+pl_round_start() {
+	HOW=kill
+	[ $(($1 % 2)) -eq 0 ] && HOW=cut
+	_min=${PL_MINMS:-0}
+	MS=$((_min + $(rand $((MAXMS - _min + 1)))))
+	sleep "$((MS / 1000)).$(printf %03d $((MS % 1000)))"
+}
+
+# pl_acked N: a round acknowledged N new entries.
+pl_acked() {
+	[ "$1" -gt 0 ] && WITH_ACKS=$((WITH_ACKS + 1))
+	ACKS=$((ACKS + $1))
+}
+
+# pl_count_lost TAG N WHAT DETAIL: after the cut of round TAG, N of the
+# acknowledged entries WHAT were not at their indexes.
+pl_count_lost() {
+	LOST=$((LOST + $2))
+	if [ "$2" -eq 0 ]; then
+		ok "$1: $3 at their indexes"
+	else
+		LOSSY=$((LOSSY + 1))
+		bad "$1: $2 lost or changed of $3 (checkpoint size $S)" "$4"
+	fi
+}
+
+# pl_round_end TAG: a broken log is kept (PL_KEEP) and replaced next round.
+pl_round_end() {
+	[ -n "$BROKEN" ] || return 0
+	pl_keep "$1" "$D"
+	echo "note: a fresh log from the next round on"
+}
+
+# pl_summary WRITER DETAIL: the counts, for the README; a skip if no round
+# was cut after an acknowledgement.
+pl_summary() {
+	echo "summary: $1: $RDONE rounds on $LOGS logs in $(($(date +%s) - START))s, ${PL_SYNC_ARGS:-default flags}$2; $WITH_ACKS rounds cut after an acknowledgement; $ACKS acknowledged entries checked at their indexes; lost $LOST (in $LOSSY rounds); LazyFS hung $LZ_HUNG, died by itself $LZ_DIED"
+	[ "$RDONE" -gt 0 ] && [ "$WITH_ACKS" -eq 0 ] && skip "no round was cut after an acknowledgement (raise PL_MAXMS)"
+	return 0
+}
+
 # ---- checks after a cut ------------------------------------------------------
 
 # pl_size D: sets S to D's checkpoint size, -1 when there is none to read.
 pl_size() {
 	S=$(cp_size "$1" 2>/dev/null)
 	case $S in '' | *[!0-9]*) S=-1 ;; esac
+}
+
+# pl_read D SIZE: the entries of D (a tree of SIZE) into $T/got, one per
+# line (short printable entries only: see entries_range); none if SIZE < 1.
+pl_read() {
+	: >"$T/got"
+	[ "$2" -gt 0 ] && entries_range "$1" "$2" 0 "$2" >"$T/got" 2>/dev/null
+	return 0
 }
 
 # pl_lost GOT WANT N: how many of the first N lines of WANT (entries, one

@@ -13,13 +13,13 @@
 # row by row, and the next writer (probity add) appends and verifies.
 #
 # Env: see lib.sh (PL_ROUNDS, default 30, 5 under build/san; PL_SECONDS,
-# default 100; PL_SYNC_ARGS); PL_EVENTS, records per part (default
+# default 150; PL_SYNC_ARGS); PL_EVENTS, records per part (default
 # 1500); PL_PARTS (default 8); PL_MAXMS, the longest delay before the cut
 # (default 2000).
 set -u
 . "$(dirname "$0")/lib.sh"
 
-pl_rounds 30 5
+pl_rounds 30 5 150
 EVENTS=${PL_EVENTS:-1500}
 PARTS=${PL_PARTS:-8}
 MAXMS=${PL_MAXMS:-2000}
@@ -86,82 +86,67 @@ index_ok() {
 finish_log() {
 	: >"$T/iout"
 	: >"$T/ierr"
-	if ingest_parts "$D"; then ok "log $logs: the ingest let finish exits 0"
-	else bad "log $logs: the ingest let finish exits 0" "$(cat "$T/irc")" "$(head_of "$T/ierr")"; fi
-	eq "log $logs: exactly one entry per record, whatever the cuts" "$(cp_size "$D")" "$TOTAL"
-	eq "log $logs: every entry is the reference's" "$(pl_bundles_lost "$D" "$TOTAL" "$T/ref" "$TOTAL")" 0
+	if ingest_parts "$D"; then ok "log $LOGS: the ingest let finish exits 0"
+	else bad "log $LOGS: the ingest let finish exits 0" "$(cat "$T/irc")" "$(head_of "$T/ierr")"; fi
+	eq "log $LOGS: exactly one entry per record, whatever the cuts" "$(cp_size "$D")" "$TOTAL"
+	eq "log $LOGS: every entry is the reference's" "$(pl_bundles_lost "$D" "$TOTAL" "$T/ref" "$TOTAL")" 0
 	prb verify "$D" --vkey "$VKI"
-	eq "log $logs: verify after the finished ingest" "$RC" 0
-	check "log $logs: the index matches the log, row by row" grep -q "index: matches the log, row by row$" "$T/out"
+	eq "log $LOGS: verify after the finished ingest" "$RC" 0
+	check "log $LOGS: the index matches the log, row by row" grep -q "index: matches the log, row by row$" "$T/out"
 	if [ -n "$HAVE_SQLITE" ]; then
-		eq "log $logs: one index row per record" "$(sqlite3 "$D/index.sqlite" 'SELECT count(*), count(DISTINCT event_id) FROM events')" "$TOTAL|$TOTAL"
+		eq "log $LOGS: one index row per record" "$(sqlite3 "$D/index.sqlite" 'SELECT count(*), count(DISTINCT event_id) FROM events')" "$TOTAL|$TOTAL"
 	fi
-	pl_next_writer "log $logs" "$D" "$T/k" "$VKI" "$TOTAL" || pl_keep "ingest-log$logs" "$D"
+	pl_next_writer "l$LOGS" "$D" "$T/k" "$VKI" "$TOTAL" || pl_keep "ingest-log$LOGS" "$D"
 }
 
-D="" rounds=0 with_acks=0 acks=0 lost=0 lossy=0 logs=0 cuts=0
-it=1
+# a log is used until an ingest is let finish on it (finish_log)
+FRESH=1000000 PL_MINMS=200
+it=1 cuts=0
 while [ "$it" -le "$ROUNDS" ] && pl_time_left; do
-	if [ -z "$D" ]; then
-		logs=$((logs + 1)) cuts=0
-		D=$MNT/l$logs
-		new_log "$D" "$T/k" || break
-	fi
+	[ -n "$BROKEN" ] && cuts=0
+	pl_round_log "$it" "$T/k" || break
 	s0=$(cp_size "$D")
-	ms=$((200 + $(rand $((MAXMS - 199)))))
-	how=kill
-	[ $((it % 2)) -eq 0 ] && how=cut
 	: >"$T/iout"
 	: >"$T/ierr"
 	: >"$T/irc"
 	ingest_parts "$D" &
 	pl=$!
 	BGPIDS="$pl"
-	sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+	pl_round_start "$it"
 	hung=$LZ_HUNG
 	kill -STOP "$pl" 2>/dev/null # no next part; the one running is in $T/cur
-	pl_crash "$how" "$pl" "$(cat "$T/cur")" || { bad "round $it: LazyFS mounts again after the cut" "$(tail -n 3 "$LZLOG")"; break; }
+	pl_crash "$HOW" "$pl" "$(cat "$T/cur")" || { bad "round $it: LazyFS mounts again after the cut" "$(tail -n 3 "$LZLOG")"; break; }
 	BGPIDS=""
-	rounds=$it cuts=$((cuts + 1))
-	tag="round $it ($how after ${ms} ms)"
+	RDONE=$it cuts=$((cuts + 1))
+	tag="round $it ($HOW after $MS ms)"
 	RC=0
 	sanity_after "ingest (round $it)" "$T/ierr"
-	if [ "$how" = kill ] && [ "$hung" -eq "$LZ_HUNG" ] && grep -qv 'exit 0$' "$T/irc"; then
+	if [ "$HOW" = kill ] && [ "$hung" -eq "$LZ_HUNG" ] && grep -qv 'exit 0$' "$T/irc"; then
 		bad "$tag: ingest ended by itself and failed" "$(cat "$T/irc")" "$(head_of "$T/ierr")"
 	fi
 
 	acked=$(last_size "$T/iout" "$s0")
-	[ "$acked" -gt "$s0" ] && with_acks=$((with_acks + 1))
-	acks=$((acks + acked - s0))
+	pl_acked $((acked - s0))
 	pl_size "$D"
 	echo "$tag: size $s0, acknowledged $acked, checkpoint after the cut $S"
-	n=$(pl_bundles_lost "$D" "$S" "$T/ref" "$acked")
-	lost=$((lost + n))
-	if [ "$n" -eq 0 ]; then
-		ok "$tag: the $acked acknowledged entries are at their indexes, byte for byte"
-	else
-		lossy=$((lossy + 1))
-		bad "$tag: $n of $acked acknowledged entries lost or changed (checkpoint size $S)" "$(head_of "$T/ierr")"
-	fi
+	pl_count_lost "$tag" "$(pl_bundles_lost "$D" "$S" "$T/ref" "$acked")" \
+		"the $acked acknowledged entries, byte for byte," "$(head_of "$T/ierr")"
 	if [ "$S" -ge "$s0" ] && [ "$(pl_bundles_lost "$D" "$S" "$T/ref" "$S")" -eq 0 ]; then
 		ok "$tag: every entry of the log is the reference's"
 	else
 		bad "$tag: the log's entries are not the reference's (size $S, was $s0)"
 	fi
-	verify_ok "$tag: the log verifies, its index not ahead of it" "$D" "$VKI"
-	vrc=$RC
+	verify_ok "$tag: the log verifies, its index not ahead of it" "$D" "$VKI" || BROKEN=1
 	index_ok "$tag"
-	if [ "$vrc" -ne 0 ] || [ "$S" -lt "$s0" ]; then
-		pl_keep "ingest-$it" "$D"
-		echo "note: a fresh log from the next round on"
-		D=""
-	elif [ "$S" -eq "$TOTAL" ] || [ "$cuts" -ge "$PERLOG" ]; then
+	[ "$S" -lt "$s0" ] && BROKEN=1
+	if [ -z "$BROKEN" ] && { [ "$S" -eq "$TOTAL" ] || [ "$cuts" -ge "$PERLOG" ]; }; then
 		finish_log
-		D=""
+		BROKEN=1 # done with: a new log next round
+	else
+		pl_round_end "ingest-$it"
 	fi
 	it=$((it + 1))
 done
-[ -n "$D" ] && finish_log
-echo "summary: ingest: $rounds rounds on $logs logs in $(($(date +%s) - START))s, ${PL_SYNC_ARGS:-default flags}, $EVENTS records; $with_acks rounds cut after an acknowledgement; $acks acknowledged entries checked at their indexes; lost $lost (in $lossy rounds); LazyFS hung $LZ_HUNG, died by itself $LZ_DIED"
-[ "$rounds" -gt 0 ] && [ "$with_acks" -eq 0 ] && skip "no round was cut after an acknowledged batch (raise PL_MAXMS)"
+[ -z "$BROKEN" ] && finish_log
+pl_summary ingest ", $PARTS parts of $EVENTS records"
 finish

@@ -72,22 +72,20 @@ point() {
 	echo "$_name: acknowledged $acked, checkpoint after the cut $S"
 	cat "$T/first" >"$T/want"
 	[ "$S" -gt 300 ] && head -n $((S - 300)) "$T/batch" >>"$T/want"
-	: >"$T/got"
-	[ "$S" -gt 0 ] && entries_range "$D" "$S" 0 "$S" >"$T/got" 2>/dev/null
-	n=$(pl_lost "$T/got" "$T/want" "$acked")
-	acks=$((acks + acked)) lost=$((lost + n))
-	eq "$_name: acknowledged entries lost or changed" "$n" 0
+	pl_read "$D" "$S"
+	ACKS=$((ACKS + acked))
+	pl_count_lost "$_name" "$(pl_lost "$T/got" "$T/want" "$acked")" "the $acked acknowledged entries" "$(head_of "$T/aerr")"
 	check "$_name: every entry of the log is the input's" cmp -s "$T/got" "$T/want"
 	verify_ok "$_name: the log verifies" "$D" "$VKP"
 	pl_next_writer "$np" "$D" "$T/k" "$VKP" "$S" || { pl_keep "$np" "$D"; return 1; }
 	eq "$_name: the next writer appends at size" "$BASE" "$_want"
 	{ cat "$T/first"; head -n $((BASE - 300)) "$T/batch"; cat "$T/after"; } >"$T/want"
-	entries_range "$D" $((BASE + 3)) 0 $((BASE + 3)) >"$T/got"
+	pl_read "$D" $((BASE + 3))
 	check "$_name: the log holds what was written, then the next writer's entries" cmp -s "$T/got" "$T/want"
 	points=$((points + 1))
 }
 
-points=0 acks=0 lost=0 np=p0
+points=0 np=p0
 # A rename crash fault gives from_rgx as well as to_rgx: without a source
 # pattern LazyFS never matches a rename. A tile or bundle is written in
 # place when new, or as NAME.tmp then renamed: the torn write is set on both.
@@ -106,5 +104,5 @@ for spec in \
 	unset IFS
 	point "$@"
 done
-echo "summary: points: $points of 7 crash points recovered, ${PL_SYNC_ARGS:-default flags}; $acks acknowledged entries checked at their indexes; lost $lost"
+echo "summary: points: $points of 7 crash points recovered, ${PL_SYNC_ARGS:-default flags}; $ACKS acknowledged entries checked at their indexes; lost $LOST"
 finish
