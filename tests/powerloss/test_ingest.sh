@@ -24,12 +24,12 @@ EVENTS=${PL_EVENTS:-1500}
 PARTS=${PL_PARTS:-8}
 MAXMS=${PL_MAXMS:-2000}
 PERLOG=4 # cuts per log before an ingest is let finish
+pl_setup
 GEN=${PRB_BUILD:-$(dirname "$PROBITY")}/gen-events
 if [ ! -x "$GEN" ]; then
 	bad "gen-events is built" "$GEN not found (make rel-all builds it)"
 	finish
 fi
-pl_setup
 new_key powerloss.example/ingest "$T/k" || finish
 VKI=$VK
 HAVE_SQLITE=""

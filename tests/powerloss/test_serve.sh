@@ -17,8 +17,8 @@ set -u
 pl_rounds 30 5 100
 MAXMS=${PL_MAXMS:-1500}
 CLIENTS=${PL_CLIENTS:-6}
-serve_fixture powerloss.example/serve # the key, tokens and header A
 pl_setup
+serve_fixture powerloss.example/serve # the key, tokens and header A
 
 PL_MINMS=300
 it=1
