@@ -53,7 +53,7 @@ peek_checkpoint(const uint8_t *note, size_t len, prb_checkpoint *cp,
 	int rc = prb_note_parse(note, len, &n, err);
 	if (rc == 0)
 		rc = prb_checkpoint_parse(n->text, n->text_len, cp, err);
-	if (rc == 0) {
+	if (rc == 0) { /* the note's signers are needed too: not a peek */
 		int named = 0;
 		for (size_t i = 0; i < n->nsigs; i++)
 			named |= strcmp(n->sigs[i].name, cp->origin) == 0;
