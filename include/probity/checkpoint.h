@@ -27,6 +27,13 @@ typedef struct {
 int prb_checkpoint_parse(const char *text, size_t len, prb_checkpoint *out,
                          prb_err *err);
 
+/* Parses the checkpoint in the signed note note[0..len) without checking
+ * any signature (for reading what a checkpoint claims before deciding
+ * whose key to check it with). Errors as for prb_note_parse and
+ * prb_checkpoint_parse. */
+int prb_checkpoint_peek(const uint8_t *note, size_t len, prb_checkpoint *out,
+                        prb_err *err);
+
 /* Formats the three mandatory lines (no extensions) into buf; returns the
  * length, or PRB_EINVAL if it does not fit. */
 int prb_checkpoint_format(const prb_checkpoint *cp, char *buf, size_t cap);

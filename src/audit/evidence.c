@@ -32,19 +32,6 @@
 static int read_in(const char *dir, const char *name, size_t limit,
                    uint8_t **data, size_t *len, prb_err *err);
 
-/* The checkpoint of a signed checkpoint note, its signatures unchecked. */
-static int
-note_checkpoint(const uint8_t *note, size_t len, prb_checkpoint *c,
-                prb_err *err)
-{
-	prb_note *n = NULL;
-	int rc = prb_note_parse(note, len, &n, err);
-	if (rc == 0)
-		rc = prb_checkpoint_parse(n->text, n->text_len, c, err);
-	prb_note_free(n);
-	return rc;
-}
-
 /* ---- writing a bundle -------------------------------------------------- */
 
 static int
@@ -348,7 +335,7 @@ prb_evidence_write(const char *dir, prb_log *log, const prb_policy_set *ps,
 	prb_checkpoint c;
 	char *json = NULL;
 	uint64_t *leaves = NULL;
-	int rc = note_checkpoint((const uint8_t *)cp, cplen, &c, err);
+	int rc = prb_checkpoint_peek((const uint8_t *)cp, cplen, &c, err);
 	if (rc == 0)
 		rc = prb_audit_findings_json(ps, &c, f, n, &json, &jlen, err);
 	if (rc == 0 && jlen > PRB_FINDINGS_MAX)
@@ -940,7 +927,7 @@ bundle_read(bundle_files *b, const char *dir, const prb_verifier *vs, size_t nvs
 	                 &b->cplen, err);
 	if (rc == 0 && (rc = nvs ? prb_checkpoint_open(b->cp, b->cplen, vs, nvs,
 	                                               &b->s.cp, NULL, err)
-	                         : note_checkpoint(b->cp, b->cplen, &b->s.cp,
+	                         : prb_checkpoint_peek(b->cp, b->cplen, &b->s.cp,
 	                                           err)) != 0 && err)
 		snprintf(err->where, sizeof err->where, "checkpoint");
 	if (rc == 0)
@@ -1053,7 +1040,7 @@ check_of_log(const char *bundle, prb_log *log, const char *dir,
 	prb_hash r;
 	snprintf(w, sizeof w, "%s/checkpoint", bundle);
 	const char *lcp = prb_log_checkpoint(log, &len);
-	if (note_checkpoint((const uint8_t *)lcp, len, &lc, NULL) != 0 ||
+	if (prb_checkpoint_peek((const uint8_t *)lcp, len, &lc, NULL) != 0 ||
 	    strcmp(lc.origin, c->origin) != 0)
 		return prb_err_set(err, PRB_EORIGIN, w, UINT64_MAX,
 		                   "of log %s, not of %s", c->origin, dir);

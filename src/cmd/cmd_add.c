@@ -97,7 +97,7 @@ typedef struct {
 /* Counts a durable batch and prints "size N"; -1 when stdout cannot take
  * it (a->out_err says why). */
 static int
-acknowledge(adder *a, size_t n, uint64_t size)
+add_acknowledge(adder *a, size_t n, uint64_t size)
 {
 	a->committed += n;
 	cli_progress_done(&a->pr);
@@ -125,7 +125,7 @@ pop_flight(adder *a)
  * what is committed. Returns -1.
  */
 static int
-fail(adder *a, const flight *f, const prb_writer_batch *r, flight staged)
+add_fail(adder *a, const flight *f, const prb_writer_batch *r, flight staged)
 {
 	const prb_err *err = &r->err;
 	uint64_t before = a->start_size + a->committed;
@@ -148,7 +148,7 @@ fail(adder *a, const flight *f, const prb_writer_batch *r, flight staged)
 	                                     : -1;
 	cli_progress_done(&a->pr);
 	if (in == 1)
-		acknowledge(a, f->n, before + f->n);
+		add_acknowledge(a, f->n, before + f->n);
 	char rest[600] = "";
 	if (later.n > 0)
 		snprintf(rest, sizeof rest, "%s the %zu entries after it (input "
@@ -176,22 +176,22 @@ fail(adder *a, const flight *f, const prb_writer_batch *r, flight staged)
  * "size N" cannot be printed, the run stops: the batches still in flight
  * are waited for, and the error says what is committed. */
 static int
-collect(adder *a)
+add_collect(adder *a)
 {
 	prb_writer_batch r;
 	flight f = pop_flight(a);
 	flight staged = {a->batch_n, a->name, a->line};
 	prb_writer_collect(a->w, &r);
 	if (r.rc)
-		return fail(a, &f, &r, staged);
-	if (acknowledge(a, f.n, r.size) == 0)
+		return add_fail(a, &f, &r, staged);
+	if (add_acknowledge(a, f.n, r.size) == 0)
 		return 0;
 	while (a->nfl > 0) {
 		f = pop_flight(a);
 		prb_writer_collect(a->w, &r);
 		if (r.rc)
-			return fail(a, &f, &r, staged);
-		acknowledge(a, f.n, r.size);
+			return add_fail(a, &f, &r, staged);
+		add_acknowledge(a, f.n, r.size);
 	}
 	cli_progress_done(&a->pr);
 	cli_failf("add", "stdout: %s: \"size N\" cannot be printed; %llu "
@@ -212,8 +212,8 @@ staging_failed(adder *a, const prb_err *err)
 		flight g = pop_flight(a);
 		prb_writer_collect(a->w, &r);
 		if (r.rc)
-			return fail(a, &g, &r, f);
-		acknowledge(a, g.n, r.size);
+			return add_fail(a, &g, &r, f);
+		add_acknowledge(a, g.n, r.size);
 	}
 	flight none = {0, NULL, 0};
 	prb_writer_batch lost;
@@ -221,13 +221,13 @@ staging_failed(adder *a, const prb_err *err)
 	lost.state = PRB_BATCH_OUT;
 	lost.rc = err->code;
 	lost.err = *err;
-	return fail(a, &f, &lost, none);
+	return add_fail(a, &f, &lost, none);
 }
 
 /* Hands the lines read so far to the log, as part of the batch being
  * read; the arena may then be reused. */
 static int
-stage(adder *a)
+add_stage(adder *a)
 {
 	prb_err err;
 	prb_err_clear(&err);
@@ -240,14 +240,14 @@ stage(adder *a)
 /* Starts committing the batch read so far. The batch before it is then
  * acknowledged, so one batch commits while the next is read and hashed. */
 static int
-ship(adder *a)
+add_ship(adder *a)
 {
 	if (a->batch_n == 0)
 		return 0;
 	prb_err err;
 	prb_err_clear(&err);
 	while (a->nfl > 1)
-		if (collect(a))
+		if (add_collect(a))
 			return -1;
 	if (prb_writer_append(a->w, a->ptrs, a->lens, a->n, &err) ||
 	    prb_writer_ship(a->w, &err))
@@ -256,7 +256,7 @@ ship(adder *a)
 	a->fl[a->nfl++] = f;
 	a->n = a->batch_n = a->batch_bytes = 0;
 	while (a->nfl > 1)
-		if (collect(a))
+		if (add_collect(a))
 			return -1;
 	return 0;
 }
@@ -264,7 +264,7 @@ ship(adder *a)
 /* With witnesses and nothing in flight: has the latest checkpoint
  * cosigned and publishes it. A missed quorum is reported, not fatal. */
 static void
-witness(adder *a)
+add_witness(adder *a)
 {
 	uint64_t size = prb_writer_size(a->w);
 	if (!a->cosign || a->nfl > 0 || a->batch_n > 0 || size == a->witnessed)
@@ -295,12 +295,12 @@ witness(adder *a)
 
 /* Commits what was read and waits until every batch is acknowledged. */
 static int
-flush(adder *a)
+add_flush(adder *a)
 {
-	if (ship(a))
+	if (add_ship(a))
 		return -1;
 	while (a->nfl > 0)
-		if (collect(a))
+		if (add_collect(a))
 			return -1;
 	return 0;
 }
@@ -320,14 +320,14 @@ finish_line(adder *a, size_t end, size_t next)
 	if (a->batch_n == BATCH_ENTRIES || a->batch_bytes >= BATCH_BYTES ||
 	    (a->batch_n % 4096 == 0 &&
 	     cli_now() - a->batch_start > BATCH_SECONDS))
-		return ship(a);
-	return a->n == STAGE_ENTRIES ? stage(a) : 0;
+		return add_ship(a);
+	return a->n == STAGE_ENTRIES ? add_stage(a) : 0;
 }
 
 static int
 too_long(adder *a)
 {
-	if (flush(a))
+	if (add_flush(a))
 		return -1;
 	cli_progress_done(&a->pr);
 	cli_failf("add", "%s:%llu: line is over the %d-byte entry limit; "
@@ -348,7 +348,7 @@ no_data_ready(int fd)
 /* Splits the bytes read from `pos` on into lines; the complete ones are
  * staged and the line being read moves to the front of the arena. */
 static int
-scan(adder *a, size_t pos)
+add_scan(adder *a, size_t pos)
 {
 	while (pos < a->fill) {
 		uint8_t *nl = memchr(a->arena + pos, '\n', a->fill - pos);
@@ -361,7 +361,7 @@ scan(adder *a, size_t pos)
 		if (finish_line(a, end, pos))
 			return -1;
 	}
-	if (stage(a))
+	if (add_stage(a))
 		return -1;
 	size_t keep = a->fill - a->line_start;
 	memmove(a->arena, a->arena + a->line_start, keep);
@@ -376,12 +376,12 @@ read_input(adder *a, int fd, int pollable)
 	for (;;) {
 		if ((a->batch_n > 0 || a->nfl > 0) && pollable &&
 		    no_data_ready(fd)) {
-			if (flush(a)) /* acknowledge before a read that waits */
+			if (add_flush(a)) /* acknowledge before a read that waits */
 				return -1;
-			witness(a);
+			add_witness(a);
 		} else if (a->batch_n > 0 &&
 		           cli_now() - a->batch_start > BATCH_SECONDS) {
-			if (ship(a))
+			if (add_ship(a))
 				return -1;
 		}
 		ssize_t r = read(fd, a->arena + a->fill, READ_SIZE);
@@ -389,7 +389,7 @@ read_input(adder *a, int fd, int pollable)
 			continue;
 		if (r < 0) {
 			int e = errno;
-			if (flush(a)) /* what was read before stays durable */
+			if (add_flush(a)) /* what was read before stays durable */
 				return -1;
 			cli_progress_done(&a->pr);
 			cli_failf("add", "%s: read: %s; %llu entries from this run "
@@ -404,7 +404,7 @@ read_input(adder *a, int fd, int pollable)
 		a->bytes_read += (unsigned long long)r;
 		size_t pos = a->fill;
 		a->fill += (size_t)r;
-		if (scan(a, pos))
+		if (add_scan(a, pos))
 			return -1;
 		size_t queued = a->batch_n;
 		for (int i = 0; i < a->nfl; i++)
@@ -413,7 +413,7 @@ read_input(adder *a, int fd, int pollable)
 		                    a->committed + queued);
 	}
 	if (a->fill > a->line_start && /* a last line without a newline */
-	    (finish_line(a, a->fill, a->fill) || stage(a)))
+	    (finish_line(a, a->fill, a->fill) || add_stage(a)))
 		return -1;
 	a->fill = a->line_start = 0;
 	return 0;
@@ -426,7 +426,7 @@ add_file(adder *a, const char *path)
 	                                : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		if (flush(a))
+		if (add_flush(a))
 			return -1;
 		cli_failf("add", "%s: %s; %llu entries from this run "
 		                 "were committed (log size %llu)", path,
@@ -477,9 +477,9 @@ run(adder *a, const char **files, int nfiles)
 	if (nfiles == 0)
 		rc = add_file(a, "-");
 	if (rc == 0)
-		rc = flush(a);
+		rc = add_flush(a);
 	if (rc == 0)
-		witness(a);
+		add_witness(a);
 	if (a->witness_failed)
 		rc = -1;
 	cli_progress_done(&a->pr);

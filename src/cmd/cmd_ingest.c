@@ -97,7 +97,7 @@ typedef struct {
 	size_t nrejected;
 	char last_batched[PATH_MAX], last_committed[PATH_MAX];
 	cli_progress pr;
-	int out_failed; /* stdout failed: said once, in committed() */
+	int out_failed; /* stdout failed: said once, in ingest_committed() */
 } ingester;
 
 static void
@@ -196,7 +196,7 @@ is_digest(const char *path, const uint8_t *data, size_t len)
 /* The batch r is in the log (and the writer recorded it in the index,
  * unless r says that failed): count it, say so. */
 static int
-committed(ingester *g, const prb_writer_batch *r)
+ingest_committed(ingester *g, const prb_writer_batch *r)
 {
 	prb_err err = r->index_err;
 	uint64_t size = r->size;
@@ -234,7 +234,7 @@ committed(ingester *g, const prb_writer_batch *r)
 /* The log entries and index rows of the batch become durable, in that
  * order. On failure the run stops and says exactly what is committed. */
 static int
-flush(ingester *g)
+ingest_flush(ingester *g)
 {
 	prb_err err;
 	prb_err_clear(&err);
@@ -252,14 +252,14 @@ flush(ingester *g)
 		err = r.err;
 	}
 	if (rc == 0)
-		return committed(g, &r);
+		return ingest_committed(g, &r);
 	cli_progress_done(&g->pr);
 	cli_prefix_where(&err, g->dir);
 	cli_fail("ingest", &err);
 	if (r.state == PRB_BATCH_IN) {
 		cli_failf("ingest", "the batch in doubt turned out committed "
 		          "(reopening the log settled it); stopping here");
-		committed(g, &r);
+		ingest_committed(g, &r);
 		return rc;
 	}
 	if (r.state == PRB_BATCH_DOUBT)
@@ -344,7 +344,7 @@ batch_file(ingester *g)
 	size_t n = prb_writer_building(g->w);
 	if (n >= BATCH_ENTRIES || g->bytes >= BATCH_BYTES ||
 	    (n > 0 && cli_now() - g->batch_start >= BATCH_SECONDS))
-		return flush(g);
+		return ingest_flush(g);
 	return 0;
 }
 
@@ -534,7 +534,7 @@ run(ingester *g, const char **paths, int npaths)
 		                    g->records + g->nrecs);
 	}
 	if (rc == 0)
-		rc = flush(g);
+		rc = ingest_flush(g);
 	cli_progress_done(&g->pr);
 done:
 	for (size_t i = 0; i < l.n; i++)

@@ -114,3 +114,15 @@ out:
 		prb_note_free(n);
 	return rc;
 }
+
+int
+prb_checkpoint_peek(const uint8_t *note, size_t len, prb_checkpoint *out,
+                    prb_err *err)
+{
+	prb_note *n = NULL;
+	int rc = prb_note_parse(note, len, &n, err);
+	if (rc == 0)
+		rc = prb_checkpoint_parse(n->text, n->text_len, out, err);
+	prb_note_free(n);
+	return rc;
+}

@@ -53,7 +53,7 @@ peek_checkpoint(const uint8_t *note, size_t len, prb_checkpoint *cp,
 	int rc = prb_note_parse(note, len, &n, err);
 	if (rc == 0)
 		rc = prb_checkpoint_parse(n->text, n->text_len, cp, err);
-	if (rc == 0) {
+	if (rc == 0) { /* the note's signers are needed too: not a peek */
 		int named = 0;
 		for (size_t i = 0; i < n->nsigs; i++)
 			named |= strcmp(n->sigs[i].name, cp->origin) == 0;
@@ -734,7 +734,7 @@ discard_batch(prb_log *log, uint64_t old, uint64_t reached)
 
 /* Signs the edge's size as batch b's checkpoint. */
 static int
-sign_batch(prb_log *log, batch *b, prb_err *err)
+sign_batch(prb_log *log, log_batch *b, prb_err *err)
 {
 	b->cp = log->cp;
 	b->cp.size = log->e.size;
@@ -746,7 +746,7 @@ sign_batch(prb_log *log, batch *b, prb_err *err)
 
 /* The checkpoint the next commit replaces: the newest batch's in flight,
  * else the durable one. */
-static const batch *
+static const log_batch *
 newest_batch(const prb_log *log)
 {
 	if (log->fl_n == 0)
@@ -823,8 +823,8 @@ prb_log_append_start(prb_log *log, const uint8_t *const *entries,
 		rc = stage(log, entries, lens, n, err);
 	if (rc)
 		return rc;
-	const batch *prev = newest_batch(log);
-	batch *b = &log->fl[(log->fl_head + log->fl_n) % INFLIGHT];
+	const log_batch *prev = newest_batch(log);
+	log_batch *b = &log->fl[(log->fl_head + log->fl_n) % INFLIGHT];
 	uint64_t old = log->staging ? log->stage_old : log->e.size;
 	log->staging = 0;
 	memset(b, 0, sizeof *b);
@@ -860,7 +860,7 @@ prb_log_append_start(prb_log *log, const uint8_t *const *entries,
 /* The commit of batch b, for a store without commit(): every put so far
  * is made durable, then the checkpoint replaced. */
 static int
-commit_now(prb_log *log, const batch *b, prb_err *err)
+commit_now(prb_log *log, const log_batch *b, prb_err *err)
 {
 	int rc = log->st->ops->sync(log->st, err);
 	if (rc)
@@ -879,10 +879,10 @@ commit_now(prb_log *log, const batch *b, prb_err *err)
 /* Collects batch b's commit; on success b's checkpoint becomes the log's
  * (b->note moves there), else b and every later batch are failed. */
 static int
-finish_batch(prb_log *log, batch *b, prb_err *err)
+finish_batch(prb_log *log, log_batch *b, prb_err *err)
 {
 	int rc;
-	if (!b->note) /* an empty batch */
+	if (!b->note) /* an empty log_batch */
 		rc = log->broken ? PRB_EFAILED : 0;
 	else if (log->st->ops->commit) /* none runs after a failed one */
 		rc = log->st->ops->commit_wait(log->st, err);
@@ -924,7 +924,7 @@ prb_log_append_wait(prb_log *log, uint64_t *size, prb_err *err)
 	if (log->fl_n == 0)
 		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
 		                   "no batch in flight");
-	batch *b = &log->fl[log->fl_head];
+	log_batch *b = &log->fl[log->fl_head];
 	log->fl_head = (log->fl_head + 1) % INFLIGHT;
 	log->fl_n--;
 	int rc = finish_batch(log, b, err);

@@ -54,9 +54,9 @@ typedef struct {
 typedef struct {
 	uint64_t old;   /* it appends entries old .. cp.size-1 */
 	prb_checkpoint cp;
-	char *note;     /* its signed checkpoint; NULL for an empty batch */
+	char *note;     /* its signed checkpoint; NULL for an empty log_batch */
 	size_t note_len;
-} batch;
+} log_batch;
 
 struct prb_log {
 	prb_store *st;
@@ -71,7 +71,7 @@ struct prb_log {
 	                      still commit */
 	int broken;        /* a batch failed: later ones in flight cannot
 	                      commit */
-	batch fl[INFLIGHT]; /* in flight, oldest at fl_head */
+	log_batch fl[INFLIGHT]; /* in flight, oldest at fl_head */
 	unsigned fl_head, fl_n;
 	int staging;        /* entries staged for the next batch ... */
 	uint64_t stage_old; /* ... from this size */

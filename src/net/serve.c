@@ -3,15 +3,16 @@
  * invariants.
  *
  * Threads: libmicrohttpd runs one thread per connection; a request
- * handler parses its body into entries, queues them (a `job`) and sleeps
- * until the committer has made them durable. The committer thread is the
- * only one that touches the log handle: it takes every job queued (up to
- * batch_entries), appends them as one batch with prb_log_append, and wakes
- * their handlers with the result. Requests arriving meanwhile queue up for
- * the next batch; that is the group commit. The queue is bounded in
+ * handler parses its body into entries, queues them (a serve_job) and
+ * sleeps until the committer has made them durable. The committer thread
+ * is the only one that touches the log's writer (include/probity/writer.h,
+ * which owns the commit protocol): it takes every job queued (up to
+ * batch_entries), hands them to the writer as one batch, and wakes their
+ * handlers with the writer's result. Requests arriving meanwhile queue up
+ * for the next batch; that is the group commit. The queue is bounded in
  * entries; a request that does not fit is answered 503 with Retry-After.
  *
- * Reads (checkpoint, tiles, bundles) never touch the log handle: the
+ * Reads (checkpoint, tiles, bundles) never touch the writer: the
  * checkpoint is a copy taken under the lock after each commit, and tiles
  * are read from their files, after checking their path names a resource of
  * that committed tree (invariant 2; serve_read.c).
@@ -53,7 +54,7 @@ now_s(void)
 /* ---- the committer ---- */
 
 static void
-job_free(job *j)
+job_free(serve_job *j)
 {
 	if (!j)
 		return;
@@ -153,9 +154,9 @@ witness_round(prb_server *s)
 }
 
 static void
-jobs_fail(job *jobs, int rc, int in_doubt, const prb_err *err)
+jobs_fail(serve_job *jobs, int rc, int in_doubt, const prb_err *err)
 {
-	for (job *j = jobs; j; j = j->next) {
+	for (serve_job *j = jobs; j; j = j->next) {
 		j->rc = rc;
 		j->in_doubt = in_doubt;
 		snprintf(j->msg, sizeof j->msg, "%s%s%s", err->where,
@@ -166,7 +167,7 @@ jobs_fail(job *jobs, int rc, int in_doubt, const prb_err *err)
 /* Wakes the handlers of jobs, whose batch of n entries is done (each
  * job's rc says how), and counts it. */
 static void
-jobs_done(prb_server *s, job *jobs, size_t n)
+jobs_done(prb_server *s, serve_job *jobs, size_t n)
 {
 	double t = now_s();
 	pthread_mutex_lock(&s->mu);
@@ -178,7 +179,7 @@ jobs_done(prb_server *s, job *jobs, size_t n)
 	} else {
 		s->m_failed_batches++;
 	}
-	for (job *j = jobs, *nx; j; j = nx) {
+	for (serve_job *j = jobs, *nx; j; j = nx) {
 		nx = j->next;
 		if (j->rc == 0)
 			hist_add(&s->m_lat, lat_bounds, NLAT, t - j->queued_at);
@@ -190,10 +191,10 @@ jobs_done(prb_server *s, job *jobs, size_t n)
 
 /* Answers the jobs of a batch of n entries by the writer's result. */
 static void
-jobs_answer(prb_server *s, job *jobs, size_t n, const prb_writer_batch *r)
+jobs_answer(prb_server *s, serve_job *jobs, size_t n, const prb_writer_batch *r)
 {
 	if (r->state == PRB_BATCH_IN) {
-		for (job *j = jobs; j; j = j->next)
+		for (serve_job *j = jobs; j; j = j->next)
 			j->rc = 0;
 		if (r->index_rc)
 			fprintf(stderr, "probity serve: %s: the index did not "
@@ -217,7 +218,7 @@ jobs_answer(prb_server *s, job *jobs, size_t n, const prb_writer_batch *r)
  * hashed and written; its results come in the same order).
  */
 typedef struct {
-	job *jobs;
+	serve_job *jobs;
 	size_t n; /* entries */
 } serve_flight;
 
@@ -227,7 +228,7 @@ typedef struct {
 } serve_flights;
 
 static void
-finish_oldest(prb_server *s, serve_flights *fl)
+serve_finish_oldest(prb_server *s, serve_flights *fl)
 {
 	serve_flight f = fl->f[0];
 	memmove(&fl->f[0], &fl->f[1], (size_t)(fl->n - 1) * sizeof fl->f[0]);
@@ -238,20 +239,20 @@ finish_oldest(prb_server *s, serve_flights *fl)
 }
 
 static void
-drain(prb_server *s, serve_flights *fl)
+serve_drain(prb_server *s, serve_flights *fl)
 {
 	while (fl->n > 0)
-		finish_oldest(s, fl);
+		serve_finish_oldest(s, fl);
 }
 
 /* Hands the jobs' entries and records to the writer's batch; each entry's
  * leaf index and each record's outcome go to its job. *n counts the new
  * entries. */
 static int
-build_batch(prb_server *s, job *jobs, size_t *n, prb_err *err)
+build_batch(prb_server *s, serve_job *jobs, size_t *n, prb_err *err)
 {
 	*n = 0;
-	for (job *j = jobs; j; j = j->next) {
+	for (serve_job *j = jobs; j; j = j->next) {
 		if (!j->recs) {
 			uint64_t first = prb_writer_next_leaf(s->w);
 			int rc = prb_writer_append(s->w, j->ents, j->lens, j->n,
@@ -278,9 +279,9 @@ build_batch(prb_server *s, job *jobs, size_t *n, prb_err *err)
 }
 
 static int
-has_records(const job *jobs)
+has_records(const serve_job *jobs)
 {
-	for (const job *j = jobs; j; j = j->next)
+	for (const serve_job *j = jobs; j; j = j->next)
 		if (j->recs)
 			return 1;
 	return 0;
@@ -291,13 +292,13 @@ has_records(const job *jobs)
  * records wait for everything before them and are committed at once,
  * since the index follows the log in order. */
 static void
-run_batch(prb_server *s, serve_flights *fl, job *jobs)
+run_batch(prb_server *s, serve_flights *fl, serve_job *jobs)
 {
 	prb_err err;
 	prb_err_clear(&err);
 	int records = has_records(jobs);
 	if (records || fl->n == PRB_WRITER_INFLIGHT)
-		drain(s, fl);
+		serve_drain(s, fl);
 	prb_writer_batch r;
 	memset(&r, 0, sizeof r);
 	r.state = PRB_BATCH_OUT;
@@ -313,14 +314,14 @@ run_batch(prb_server *s, serve_flights *fl, job *jobs)
 			r.err = err;
 		if (r.rc == 0)
 			r.state = PRB_BATCH_IN;
-		drain(s, fl); /* answers stay in order */
+		serve_drain(s, fl); /* answers stay in order */
 		jobs_answer(s, jobs, n, &r);
 		return;
 	}
 	fl->f[fl->n].jobs = jobs;
 	fl->f[fl->n++].n = n;
 	if (records || fl->n == PRB_WRITER_INFLIGHT)
-		finish_oldest(s, fl);
+		serve_finish_oldest(s, fl);
 }
 
 /* 1 if a witness round is due now: the size has not been cosigned, and
@@ -333,7 +334,7 @@ witness_due(prb_server *s, uint64_t witnessed, uint64_t tried, double last_try)
 }
 
 static void *
-committer(void *arg)
+serve_committer(void *arg)
 {
 	prb_server *s = arg;
 	serve_flights fl;
@@ -354,9 +355,9 @@ committer(void *arg)
 				pthread_cond_wait(&s->work, &s->mu);
 			}
 		}
-		job *jobs = s->head;
+		serve_job *jobs = s->head;
 		if (jobs) { /* whole jobs, at least one, up to batch_entries */
-			job *last = jobs;
+			serve_job *last = jobs;
 			size_t n = jobs->n;
 			while (last->next &&
 			       n + last->next->n <= s->cfg.batch_entries) {
@@ -375,13 +376,13 @@ committer(void *arg)
 		if (jobs)
 			run_batch(s, &fl, jobs);
 		else if (fl.n > 0)
-			finish_oldest(s, &fl);
+			serve_finish_oldest(s, &fl);
 		else if (stopping)
 			break;
 		/* witnesses: whenever idle, and at least once a second under
 		 * load (the proofs need nothing in flight) */
 		if (s->cosign && (fl.n == 0 || now_s() - last_round >= 1.0)) {
-			drain(s, &fl);
+			serve_drain(s, &fl);
 			last_round = now_s();
 			pthread_mutex_lock(&s->mu);
 			int due = witness_due(s, witnessed, tried, last_try);
@@ -404,7 +405,7 @@ committer(void *arg)
  * committed or failed (j->rc), -1 when the queue is full or the server
  * stopping (the job was not queued). */
 static int
-submit(prb_server *s, job *j)
+submit(prb_server *s, serve_job *j)
 {
 	pthread_mutex_lock(&s->mu);
 	if (s->stopping || !s->running ||
@@ -434,7 +435,7 @@ submit(prb_server *s, job *j)
 
 /* Splits a body into lines (the entries). */
 static int
-parse_lines(job *j, const uint8_t *body, size_t len, char *why, size_t cap)
+parse_lines(serve_job *j, const uint8_t *body, size_t len, char *why, size_t cap)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++)
@@ -470,7 +471,7 @@ parse_lines(job *j, const uint8_t *body, size_t len, char *why, size_t cap)
 }
 
 typedef struct {
-	job *j;
+	serve_job *j;
 	prb_format hint;
 	const char *buf;
 	size_t cap;
@@ -481,17 +482,17 @@ static int
 take_record(void *ctx, json_t *rec, const prb_record_pos *pos)
 {
 	rec_ctx *rc = ctx;
-	job *j = rc->j;
+	serve_job *j = rc->j;
 	if (j->n == rc->cap) {
 		size_t c = rc->cap ? 2 * rc->cap : 64;
-		record *r = realloc(j->recs, c * sizeof *r);
+		serve_record *r = realloc(j->recs, c * sizeof *r);
 		if (!r)
 			return prb_err_set(rc->err, PRB_ENOMEM, NULL, UINT64_MAX,
 			                   "out of memory");
 		j->recs = r;
 		rc->cap = c;
 	}
-	record *r = &j->recs[j->n];
+	serve_record *r = &j->recs[j->n];
 	int e = prb_event_from_record(rc->hint, rec, &r->ev, rc->err);
 	if (e == 0) {
 		e = prb_entry_from_record(rec, rc->buf + pos->offset,
@@ -512,7 +513,7 @@ take_record(void *ctx, json_t *rec, const prb_record_pos *pos)
 }
 
 static int
-parse_records(job *j, prb_format hint, const uint8_t *body, size_t len,
+parse_records(serve_job *j, prb_format hint, const uint8_t *body, size_t len,
               char *why, size_t cap)
 {
 	prb_err err;
@@ -538,7 +539,7 @@ parse_records(job *j, prb_format hint, const uint8_t *body, size_t len,
 }
 
 static enum MHD_Result
-reply_indexes(struct MHD_Connection *c, unsigned status, const job *j)
+reply_indexes(struct MHD_Connection *c, unsigned status, const serve_job *j)
 {
 	static const char *const tag[] = {"", " duplicate", " conflict"};
 	size_t cap = j->n * 32 + 1, len = 0;
@@ -569,7 +570,7 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 		                        "unknown format \"%s\" (auto, cloudtrail, "
 		                        "azure-activity, gcp-audit, k8s-audit)",
 		                        fmt);
-	job *j = calloc(1, sizeof *j);
+	serve_job *j = calloc(1, sizeof *j);
 	char why[600];
 	if (!j)
 		return prb_httpd_replyf(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -797,7 +798,7 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 	rc = prb_httpd_start(&hc, &s->httpd, err);
 	if (rc)
 		goto fail;
-	if (pthread_create(&s->committer, NULL, committer, s) != 0) {
+	if (pthread_create(&s->committer, NULL, serve_committer, s) != 0) {
 		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                 "cannot start the committer thread");
 		goto fail;

@@ -64,23 +64,23 @@ typedef struct {
 typedef struct {
 	prb_event ev;
 	prb_entry en;
-} record;
+} serve_record;
 
 /* One POST /add waiting for its batch. */
-typedef struct job {
-	struct job *next;
+typedef struct serve_job {
+	struct serve_job *next;
 	size_t n;                /* entries (or records) */
 	const uint8_t **ents;    /* plain entries: pointers into the body */
 	size_t *lens;
-	record *recs;            /* ?format=: records instead */
+	serve_record *recs;            /* ?format=: records instead */
 	uint64_t *index;         /* out: each entry's leaf index */
 	uint8_t *outcome;        /* out: PRB_WRITER_NEW/_DUPLICATE/_CONFLICT
-	                            per record */
+	                            per serve_record */
 	int done, rc;            /* set by the committer */
 	int in_doubt;            /* rc != 0 but the batch may be in */
 	char msg[sizeof(((prb_err *)0)->where) + sizeof(((prb_err *)0)->msg) + 2];
 	double queued_at;
-} job;
+} serve_job;
 
 struct prb_server {
 	prb_serve_cfg cfg;
@@ -91,7 +91,7 @@ struct prb_server {
 
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
-	job *head, *tail;
+	serve_job *head, *tail;
 	size_t queued;           /* entries in the queue */
 	int stopping;
 	int running;             /* the committer runs: jobs are taken */

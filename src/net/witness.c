@@ -617,17 +617,11 @@ prb_witness_add(prb_witness *w, const uint8_t *body, size_t len,
 		             "bytes\n", (unsigned)PRB_WITNESS_MAX_BODY);
 	if (prb_witness_parse_request(body, len, &req, &e) != 0)
 		return reply(resp, 400, TEXT_CTYPE, "%s\n", e.msg);
-	if (prb_note_parse(req.note, req.note_len, &n, &e) != 0 ||
-	    prb_checkpoint_parse(n->text, n->text_len, &cp, &e) != 0) {
-		status = e.code == PRB_ENOMEM
-		                 ? reply(resp, 500, TEXT_CTYPE, "out of memory\n")
-		                 : reply(resp, 400, TEXT_CTYPE, "checkpoint: "
-		                         "%s\n", e.msg);
-		prb_note_free(n);
-		return status;
-	}
-	prb_note_free(n);
-	n = NULL;
+	if (prb_checkpoint_peek(req.note, req.note_len, &cp, &e) != 0)
+		return e.code == PRB_ENOMEM
+		               ? reply(resp, 500, TEXT_CTYPE, "out of memory\n")
+		               : reply(resp, 400, TEXT_CTYPE, "checkpoint: %s\n",
+		                       e.msg);
 	const wlog *lg = find_log(w, cp.origin);
 	if (!lg)
 		return reply(resp, 404, TEXT_CTYPE, "unknown log origin\n");

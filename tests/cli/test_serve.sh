@@ -209,6 +209,34 @@ eq "... at the leaf the answer gave" "$leaf" $((base + 1))
 http -H "$A" --data-binary '{"hello": 1}' "$URL/add?format=cloudtrail"
 eq "a record of another format: 400" "$CODE" 400
 
+section "records need the index to be this log's (the writer's checks)"
+stop_server "$SPID"
+cp "$L/index.sqlite" "$T/index.good"
+before=$(cp_size "$L")
+sqlite3 "$L/index.sqlite" "UPDATE meta SET value = '$(printf '%064d' 0)' WHERE key = 'log_root'"
+start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens" || bad "restart"
+sed 's/2222/3333/g; s/1111/4444/g' "$CT" >"$T/ct3.json"
+http -H "$A" --data-binary "@$T/ct3.json" "$URL/add?format=cloudtrail"
+eq "an index whose root is another log's: 500" "$CODE" 500
+check "... saying it belongs to another log" grep -q "belongs to another log" "$T/body"
+eq "... and nothing is appended" "$(cp_size "$L")" "$before"
+http -H "$A" --data-binary "plain-while-index-bad" "$URL/add"
+eq "plain entries still go in" "$CODE" 200
+stop_server "$SPID"
+sqlite3 "$L/index.sqlite" "UPDATE meta SET value = '99999999' WHERE key = 'log_size'"
+start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens" || bad "restart"
+http -H "$A" --data-binary "@$T/ct3.json" "$URL/add?format=cloudtrail"
+eq "an index covering more than the log: 500" "$CODE" 500
+check "... saying how much each covers" grep -q "the index covers 99999999 entries but the log has" "$T/body"
+stop_server "$SPID"
+"$PROBITY" reindex "$L" >/dev/null 2>&1
+eq "reindex rebuilds it" "$?" 0
+start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens" || bad "restart"
+http -H "$A" --data-binary "@$T/ct3.json" "$URL/add?format=cloudtrail"
+eq "then the records go in" "$CODE" 200
+rows=$(sqlite3 "$L/index.sqlite" "SELECT count(*) FROM events WHERE format = 'cloudtrail'")
+eq "... indexed, with the plain entry before them caught up" "$rows" 4
+
 section "a slow client is cut off; others are served meanwhile"
 stop_server "$SPID"
 start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens" --idle-timeout 2 || bad "restart"
