@@ -32,14 +32,15 @@ LZ_DIR=$PL_TOP/build/lazyfs
 LZ=$LZ_DIR/lazyfs/build/lazyfs
 LZ_PKGS="fuse3 libfuse3-dev cmake g++ libtoml11-dev libspdlog-dev"
 # Short paths: LazyFS reads fault commands, which name backing paths, in
-# 100-byte chunks.
-W=$T/w
+# 100-byte chunks; so /tmp whatever TMPDIR says (removed by lz_stop).
+W=$(mktemp -d /tmp/plXXXXXX 2>/dev/null) || W=$T/w
 MNT=$W/m
 BACK=$W/r
 FIFO=$W/f
 DONE=$W/d
 LZLOG=$W/lz.log
 LZPID=""
+trap 'lz_stop; cleanup' EXIT
 # counts over a script: LazyFS killed because it hung, LazyFS found dead
 LZ_HUNG=0 LZ_DIED=0
 
@@ -66,7 +67,7 @@ pl_time_left() {
 
 # pl_setup: ends the script with a skip when LazyFS cannot run here (no
 # source, no usable FUSE, packages missing), else builds it if needed and
-# mounts it on $MNT. Unmounts on exit.
+# mounts it on $MNT. (It is unmounted on exit.)
 pl_setup() {
 	if [ ! -f "$LZ_SRC/build.sh" ]; then
 		skip "power-loss tests: no LazyFS source at $LZ_SRC (../shared/tools/lazyfs)"
@@ -81,7 +82,6 @@ pl_setup() {
 		finish
 	fi
 	lz_build || finish
-	trap 'lz_stop; cleanup' EXIT
 	if ! lz_mount; then
 		skip "power-loss tests: LazyFS does not mount here (FUSE unusable?): $(tail -n 2 "$W/lz.err" "$LZLOG" 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
 		finish
@@ -242,10 +242,11 @@ lz_powerloss() {
 	lz_mount
 }
 
-# lz_stop: on exit: no LazyFS and no mount left behind.
+# lz_stop: on exit: no LazyFS, no mount and no work directory left behind.
 lz_stop() {
 	lz_alive && kill -9 "$LZPID" 2>/dev/null
 	lz_umount 2>/dev/null
+	grep -q " $MNT " /proc/mounts || rm -rf "$W"
 }
 
 # pl_crash HOW PID...: the crash of a round, at this instant. HOW "kill":
