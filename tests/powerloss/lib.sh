@@ -19,7 +19,10 @@
 # Env: PL_SYNC_ARGS (extra arguments for every writer, e.g. "--sync
 # files"; default none: the default flags are what is tested),
 # PL_ROUNDS / PL_SECONDS (rounds and time budget of a script; fewer rounds
-# under build/san), PL_KEEP (directory: copy a failing log there).
+# under build/san), PL_MAXMS (the longest delay before a cut), PL_FRESH
+# (a new log every N rounds, default 10), PL_KEEP (directory: copy a
+# failing log there), PL_TIMEOUT (seconds per probity run, default 120),
+# LZ_CACHE (LazyFS's cache, default 128mb: un-fsynced bytes must fit).
 
 . "$(dirname "$0")/../cli/lib.sh"
 
@@ -252,9 +255,10 @@ lz_stop() {
 # pl_crash HOW PID...: the crash of a round, at this instant. HOW "kill":
 # the writer's processes PID... are killed (kill -9), then the power is
 # cut; "cut": LazyFS is killed first (the power goes while the writer
-# runs), then the writer; "fault": LazyFS crashed at a fault it was given. A LazyFS found dead already died by itself
-# (counted in LZ_DIED). Waits for the first PID, a child of this shell
-# (its status in WRC); LazyFS is mounted again after: status 1 if not.
+# runs), then the writer; "fault": LazyFS crashed at a fault it was
+# given. Otherwise a LazyFS found dead died by itself (counted in
+# LZ_DIED). Waits for the first PID, a child of this shell (its status in
+# WRC); LazyFS is mounted again after: status 1 if not.
 pl_crash() {
 	_how=$1
 	shift
@@ -262,7 +266,7 @@ pl_crash() {
 		: # LazyFS crashed at the fault the test set
 	elif ! lz_alive; then
 		LZ_DIED=$((LZ_DIED + 1))
-		echo "note: LazyFS had died by itself (a power cut at that moment): $(tail -n 2 "$LZLOG" "$W/lz.err" 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
+		echo "note: LazyFS had died by itself (a power cut at that moment): $(tail -qn 1 "$LZLOG" "$W/lz.err" 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
 	elif [ "$_how" = cut ]; then
 		kill -9 "$LZPID" 2>/dev/null
 		while ! pid_gone "$LZPID"; do sleep 0.01; done
@@ -292,11 +296,11 @@ pl_round_log() {
 }
 
 # pl_round_start IT: sets HOW, the way round IT crashes (kill, cut in
-# turn), MS, a random delay in PL_MINMS..MAXMS milliseconds, and sleeps it.
+# turn), MS, a random delay in MINMS..MAXMS milliseconds, and sleeps it.
 pl_round_start() {
 	HOW=kill
 	[ $(($1 % 2)) -eq 0 ] && HOW=cut
-	_min=${PL_MINMS:-0}
+	_min=${MINMS:-0}
 	MS=$((_min + $(rand $((MAXMS - _min + 1)))))
 	sleep "$((MS / 1000)).$(printf %03d $((MS % 1000)))"
 }

@@ -100,7 +100,7 @@ finish_log() {
 }
 
 # a log is used until an ingest is let finish on it (finish_log)
-FRESH=1000000 PL_MINMS=200
+FRESH=1000000 MINMS=200
 it=1 cuts=0
 while [ "$it" -le "$ROUNDS" ] && pl_time_left; do
 	[ -n "$BROKEN" ] && cuts=0

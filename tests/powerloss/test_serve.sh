@@ -20,7 +20,7 @@ CLIENTS=${PL_CLIENTS:-6}
 pl_setup
 serve_fixture powerloss.example/serve # the key, tokens and header A
 
-PL_MINMS=300
+MINMS=300
 it=1
 while [ "$it" -le "$ROUNDS" ] && pl_time_left; do
 	pl_round_log "$it" "$T/key" || break
