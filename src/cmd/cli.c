@@ -218,27 +218,6 @@ cli_open_log(const char *cmd, const char *dir, int sync_mode,
 	return 0;
 }
 
-int
-cli_fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
-		dir[n - 1] = 0;
-	char *slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = 0; /* "/x": the root directory */
-	else if (slash)
-		*slash = 0;
-	else
-		snprintf(dir, sizeof dir, ".");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 double
 cli_now(void)
 {

@@ -785,8 +785,9 @@ replace_checkpoint(dir_store *d, const uint8_t *old, size_t old_len,
 		return prb_err_set(err, PRB_ECONFLICT, "checkpoint", UINT64_MAX,
 		                   "checkpoint changed since it was read");
 	rc = install_pending(d, data, len, err);
-	if (rc > 0)
-		rc = replace_file(d, "checkpoint", data, len, 1, err);
+	if (rc > 0) /* checkpoint.tmp, fsync, rename, fsync root */
+		return prb_write_durable(d->rootfd, "checkpoint", data, len, 0644,
+		                         0, err);
 	if (rc == 0 && (rc = fsync_dir(d, ".", err)) && err)
 		snprintf(err->where, sizeof err->where, "checkpoint");
 	return rc;
