@@ -172,12 +172,12 @@ cli_key_outside(const char *cmd, const char *keyfile, const char *dir)
 int
 cli_sync_mode(const char *cmd, const char *arg, int *mode)
 {
-	if (!arg || strcmp(arg, "fs") == 0)
-		*mode = PRB_SYNC_FS;
-	else if (strcmp(arg, "files") == 0)
-		*mode = PRB_SYNC_FILES;
+	if (!arg || strcmp(arg, "files") == 0)
+		*mode = PRB_SYNC_FILES; /* the default: DESIGN.md invariant 6 */
+	else if (strcmp(arg, "fs") == 0)
+		*mode = PRB_SYNC_FS; /* checked against the filesystem at open */
 	else {
-		cli_failf(cmd, "--sync must be \"fs\" or \"files\", not \"%s\"",
+		cli_failf(cmd, "--sync must be \"files\" or \"fs\", not \"%s\"",
 		          arg);
 		return -1;
 	}
