@@ -137,4 +137,49 @@ eq "one line on stderr" "$(wc -l <"$T/err")" 1
 has "it names the failure and says the batch is not in" "No space left on device.*was NOT committed"
 has "it says what is committed" "${last:-0} entries from this run are committed (log size ${last:-0})"
 after_three "$L5" "disk full" "${last:-0}"
+
+# ingest commits through the same writer: a batch in doubt is settled by
+# reopening, the index records it only if it is in, and is never ahead of
+# the durable log.
+section "ingest: the checkpoint's directory sync fails (in doubt, in)"
+L6=$T/log6
+"$PROBITY" init "$L6" --key "$T/key"
+mkct() { # mkct FILE ID...: a CloudTrail export with one record per id
+	f=$1; shift
+	{ printf '{"Records": ['; sep=
+	  for id in "$@"; do
+		printf '%s{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","accountId":"111122223333"},"eventTime":"2024-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","eventName":"CreateBucket","awsRegion":"eu-west-1","requestParameters":{"bucketName":"b%s"},"eventID":"%s","eventType":"AwsApiCall","recipientAccountId":"111122223333"}' "$sep" "$id" "$id"
+		sep=,
+	  done; printf ']}\n'; } >"$f"
+}
+mkct "$T/ct1.json" e1 e2 e3
+PRB_SHIM=dirsync LD_PRELOAD="$T/shim.so" \
+	"$PROBITY" ingest "$L6" --key "$T/key" "$T/ct1.json" >"$T/out" 2>"$T/err"
+eq "ingest fails" "$?" 1
+has "it says the batch turned out committed" "turned out committed"
+check "the settled batch is acknowledged" grep -q "^size 3$" "$T/out"
+eq "checkpoint size" "$(sed -n 2p "$L6/checkpoint")" 3
+eq "the index records the settled batch" \
+	"$(sqlite3 "$L6/index.sqlite" "SELECT value FROM meta WHERE key = 'log_size'")" 3
+"$PROBITY" verify "$L6" --vkey "$VK" >/dev/null 2>&1
+eq "the log and its index verify" "$?" 0
+
+section "ingest: the checkpoint's rename fails (not in)"
+mkct "$T/ct2.json" e4 e5
+PRB_SHIM=rename LD_PRELOAD="$T/shim.so" \
+	"$PROBITY" ingest "$L6" --key "$T/key" "$T/ct2.json" >"$T/out" 2>"$T/err"
+eq "ingest fails" "$?" 1
+has "it says the last batch is not committed" "is not committed"
+check "nothing is acknowledged" sh -c "! grep -q '^size' '$T/out'"
+eq "checkpoint size" "$(sed -n 2p "$L6/checkpoint")" 3
+eq "the index is not ahead of the log" \
+	"$(sqlite3 "$L6/index.sqlite" "SELECT value FROM meta WHERE key = 'log_size'")" 3
+eq "... and has no row for them" \
+	"$(sqlite3 "$L6/index.sqlite" "SELECT count(*) FROM events WHERE event_id IN ('e4', 'e5')")" 0
+"$PROBITY" ingest "$L6" --key "$T/key" "$T/ct1.json" "$T/ct2.json" >"$T/out" 2>"$T/err"
+eq "the same files again: status 0" "$?" 0
+check "... the new records go in, the old are duplicates" \
+	grep -q "5 records, 2 new, 3 duplicates" "$T/out"
+"$PROBITY" verify "$L6" --vkey "$VK" >/dev/null 2>&1
+eq "the log and its index verify" "$?" 0
 finish
