@@ -99,18 +99,33 @@ struct prb_store {
 	const prb_store_ops *ops;
 };
 
-/* How the filesystem store makes a batch durable. */
+/* How the filesystem store makes a batch durable (store.c has the exact
+ * syscall order of each). */
 enum {
-	PRB_SYNC_FILES = 0, /* fsync each file before its rename, then each
-	                       directory touched (portable POSIX) */
+	PRB_SYNC_FILES = 0, /* the default: an fsync of every file and
+	                       directory a batch wrote, many at once from
+	                       several threads; durable on any filesystem
+	                       that honours fsync(2) (portable POSIX) */
 	PRB_SYNC_FS = 1,    /* one syncfs(2) of the filesystem per batch
-	                       (Linux); fewer journal commits for big batches */
+	                       (Linux); only where syncfs is known to sync
+	                       (prb_store_syncfs_trusted) */
 };
 
 /* Opens the filesystem store rooted at `dir`, which must exist.
- * sync_mode is PRB_SYNC_FILES or PRB_SYNC_FS. Close with prb_store_close. */
+ * sync_mode is PRB_SYNC_FILES or PRB_SYNC_FS; PRB_SYNC_FS on a filesystem
+ * that prb_store_syncfs_trusted does not accept is PRB_EINVAL, naming the
+ * filesystem (syncfs(2) returns 0 on FUSE without syncing anything:
+ * DESIGN.md invariant 6). Close with prb_store_close. */
 int prb_store_open_dir(const char *dir, int sync_mode, prb_store **out,
                        prb_err *err);
+
+/* Whether syncfs(2) is known to make every write on a filesystem durable,
+ * from the filesystem's statfs(2) f_type: 1 for the local filesystems on
+ * store.c's allow-list (ext2/3/4, xfs, btrfs, f2fs, tmpfs), 0 for FUSE,
+ * network filesystems and anything unknown. *name (name may be NULL) is
+ * set to a static printable name of the filesystem, "unknown" if it has
+ * none here. Thread-safe. */
+int prb_store_syncfs_trusted(uint64_t f_type, const char **name);
 
 /* Closes any store. Accepts NULL. */
 void prb_store_close(prb_store *s);

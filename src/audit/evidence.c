@@ -34,26 +34,19 @@ static int read_in(const char *dir, const char *name, size_t limit,
 
 /* ---- writing a bundle -------------------------------------------------- */
 
+/* A new file of the bundle, fsynced; its directory is fsynced once at
+ * the end (prb_evidence_write). */
 static int
 write_new(const char *dir, const char *name, const void *data, size_t len,
           prb_err *err)
 {
 	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return prb_err_set(err, PRB_EIO, path, UINT64_MAX,
-		                   "cannot create: %s", strerror(errno));
-	int e = prb_write_all(fd, data, len);
-	if (e) {
-		close(fd);
-		return prb_err_set(err, e == ENOSPC ? PRB_ENOSPC : PRB_EIO, path,
-		                   UINT64_MAX, "write: %s", strerror(e));
-	}
-	if (fsync(fd) != 0 || close(fd) != 0)
-		return prb_err_set(err, PRB_EIO, path, UINT64_MAX, "fsync: %s",
-		                   strerror(errno));
-	return 0;
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >=
+	    sizeof path)
+		return prb_err_set(err, PRB_EINVAL, dir, UINT64_MAX,
+		                   "path too long");
+	return prb_write_durable(AT_FDCWD, path, data, len, 0644,
+	                         PRB_DURABLE_NEW | PRB_DURABLE_NODIR, err);
 }
 
 

@@ -191,26 +191,6 @@ prb_index_remove(const char *path)
 	unlink(p);
 }
 
-/* fsyncs the directory holding path. */
-static int
-sync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash == NULL)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 int
 prb_index_install(const char *tmp, const char *path, prb_err *err)
 {
@@ -220,7 +200,7 @@ prb_index_install(const char *tmp, const char *path, prb_err *err)
 	unlink(p);
 	snprintf(p, sizeof p, "%s-shm", path);
 	unlink(p);
-	if (rename(tmp, path) != 0 || sync_parent(path) != 0)
+	if (rename(tmp, path) != 0 || prb_fsync_parent(path) != 0)
 		return prb_err_set(err, PRB_EIO, path, UINT64_MAX,
 		                   "installing the new index: %s",
 		                   strerror(errno));

@@ -3,10 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <unistd.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -226,18 +228,106 @@ prb_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* fsync of the directory `dir` (relative to dirfd); 0 or an errno. */
+static int
+fsync_dir_at(int dirfd, const char *dir)
+{
+	int fd = openat(dirfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	int e = fsync(fd) == 0 ? 0 : errno;
+	close(fd);
+	return e;
+}
+
 int
 prb_fsync_dir(const char *dir, prb_err *err)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return prb_err_set(err, PRB_EIO, dir, UINT64_MAX,
-		                   "fsync of the directory: %s", strerror(e));
+	int e = fsync_dir_at(AT_FDCWD, dir);
+	return e ? prb_err_set(err, PRB_EIO, dir, UINT64_MAX,
+	                       "fsync of the directory: %s", strerror(e))
+	         : 0;
+}
+
+/* The directory holding path: "." for a bare name, "/" for "/x". */
+static int
+parent_of(const char *path, char *dir, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = !slash ? 0 : slash == path ? 1 : (size_t)(slash - path);
+	if (n + 2 > cap)
+		return -1;
+	if (n == 0)
+		memcpy(dir, ".", 2);
+	else {
+		memcpy(dir, path, n);
+		dir[n] = 0;
 	}
-	close(fd);
+	return 0;
+}
+
+int
+prb_fsync_parent(const char *path)
+{
+	char p[PATH_MAX], dir[PATH_MAX];
+	size_t n = strlen(path);
+	if (n >= sizeof p) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(p, path, n + 1);
+	while (n > 1 && p[n - 1] == '/') /* "a/b/" is b's parent, a */
+		p[--n] = 0;
+	parent_of(p, dir, sizeof dir);
+	int e = fsync_dir_at(AT_FDCWD, dir);
+	errno = e;
+	return e ? -1 : 0;
+}
+
+static int
+durable_err(prb_err *err, const char *name, int e, const char *what)
+{
+	int code = e == ENOSPC || e == EDQUOT ? PRB_ENOSPC
+	           : e == EEXIST              ? PRB_EEXIST
+	                                      : PRB_EIO;
+	return prb_err_set(err, code, name, UINT64_MAX, "%s: %s", what,
+	                   strerror(e));
+}
+
+int
+prb_write_durable(int dirfd, const char *name, const void *data, size_t len,
+                  unsigned mode, int flags, prb_err *err)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	int e, isnew = flags & PRB_DURABLE_NEW;
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s%s", name,
+	                     isnew ? "" : ".tmp") >= sizeof tmp ||
+	    parent_of(name, dir, sizeof dir) != 0)
+		return prb_err_set(err, PRB_EINVAL, name, UINT64_MAX,
+		                   "path too long");
+	int fd = openat(dirfd, tmp,
+	                O_WRONLY | O_CREAT | O_CLOEXEC |
+	                        (isnew ? O_EXCL : O_TRUNC),
+	                (mode_t)mode);
+	if (fd < 0)
+		return durable_err(err, name, errno, "cannot create");
+	const char *what = NULL;
+	if ((mode & 077) == 0 && fchmod(fd, (mode_t)mode) != 0)
+		e = errno, what = "chmod";
+	else if ((e = prb_write_all(fd, data, len)) != 0)
+		what = "write";
+	else if (fsync(fd) != 0)
+		e = errno, what = "fsync";
+	if (close(fd) != 0 && !what)
+		e = errno, what = "close";
+	if (!what && !isnew && renameat(dirfd, tmp, dirfd, name) != 0)
+		e = errno, what = "rename";
+	if (what) {
+		unlinkat(dirfd, tmp, 0);
+		return durable_err(err, name, e, what);
+	}
+	if (!(flags & PRB_DURABLE_NODIR) && (e = fsync_dir_at(dirfd, dir)))
+		return durable_err(err, name, e, "fsync of the directory");
 	return 0;
 }
 

@@ -76,6 +76,42 @@ int prb_write_all(int fd, const void *data, size_t len);
  * PRB_EIO naming it. */
 int prb_fsync_dir(const char *dir, prb_err *err);
 
+/* fsyncs the directory holding `path` (its last component's parent; "."
+ * for a bare name), so a new entry there is durable. Returns 0 or -1 with
+ * errno set. */
+int prb_fsync_parent(const char *path);
+
+/* Flags of prb_write_durable. */
+#define PRB_DURABLE_NEW 1 /* create `name` itself, never over an existing
+                             file (PRB_EEXIST): no temporary, no rename */
+#define PRB_DURABLE_NODIR 2 /* leave the directory fsync to the caller,
+                               who writes several files there and then
+                               fsyncs it once (with PRB_DURABLE_NEW) */
+
+/*
+ * The one durable write of a whole file (DESIGN.md invariant 1, STYLE.md
+ * "Durability"), in this order:
+ *   1. open("<name>.tmp", O_CREAT|O_TRUNC), write every byte
+ *   2. fsync, close
+ *   3. rename("<name>.tmp", "<name>")  -- a reader sees old or new bytes
+ *   4. fsync the directory holding <name>
+ * so after a crash <name> holds its old bytes or all of the new ones, and
+ * once it returns 0 the new ones survive a power cut. A crash between 2
+ * and 3 leaves "<name>.tmp" complete (the log installs a pending
+ * checkpoint from it: store.h item 4). With PRB_DURABLE_NEW, step 1
+ * creates <name> itself with O_EXCL and step 3 is skipped.
+ * `name` is relative to the directory dirfd (AT_FDCWD: the working
+ * directory) and may contain '/'. `mode` is a new file's permission bits;
+ * a mode without group or other bits (a secret) is set exactly, whatever
+ * the umask. On failure nothing is renamed and the file this call created
+ * is removed; err names `name`. A failed fsync is final: PRB_EIO, and the
+ * caller must not retry it (the kernel may have dropped the pages).
+ * Returns 0, PRB_EEXIST (PRB_DURABLE_NEW), PRB_ENOSPC, PRB_EINVAL (name
+ * too long) or PRB_EIO.
+ */
+int prb_write_durable(int dirfd, const char *name, const void *data,
+                      size_t len, unsigned mode, int flags, prb_err *err);
+
 /* Whether directory `dir` holds anything: 0 if it is empty, PRB_EEXIST
  * naming one of its entries ("exists and is not empty: holds NAME"), or
  * PRB_EIO when it cannot be read. */

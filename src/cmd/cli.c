@@ -172,12 +172,12 @@ cli_key_outside(const char *cmd, const char *keyfile, const char *dir)
 int
 cli_sync_mode(const char *cmd, const char *arg, int *mode)
 {
-	if (!arg || strcmp(arg, "fs") == 0)
-		*mode = PRB_SYNC_FS;
-	else if (strcmp(arg, "files") == 0)
-		*mode = PRB_SYNC_FILES;
+	if (!arg || strcmp(arg, "files") == 0)
+		*mode = PRB_SYNC_FILES; /* the default: DESIGN.md invariant 6 */
+	else if (strcmp(arg, "fs") == 0)
+		*mode = PRB_SYNC_FS; /* checked against the filesystem at open */
 	else {
-		cli_failf(cmd, "--sync must be \"fs\" or \"files\", not \"%s\"",
+		cli_failf(cmd, "--sync must be \"files\" or \"fs\", not \"%s\"",
 		          arg);
 		return -1;
 	}
@@ -221,27 +221,6 @@ cli_open_writer(const char *cmd, const prb_writer_cfg *cfg, prb_writer **w)
 		return cli_fail(cmd, &err);
 	}
 	return 0;
-}
-
-int
-cli_fsync_parent(const char *path)
-{
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", path);
-	for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
-		dir[n - 1] = 0;
-	char *slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = 0; /* "/x": the root directory */
-	else if (slash)
-		*slash = 0;
-	else
-		snprintf(dir, sizeof dir, ".");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
-	if (fd >= 0)
-		close(fd);
-	return rc;
 }
 
 double

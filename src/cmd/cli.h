@@ -70,11 +70,8 @@ int cli_u64(const char *cmd, const char *what, const char *s,
  * invariant 4: no secret inside the log directory). */
 int cli_key_outside(const char *cmd, const char *keyfile, const char *dir);
 
-/* fsyncs the directory holding `path`, so a new entry in it is durable.
- * Returns 0 or -1 (errno set). */
-int cli_fsync_parent(const char *path);
-
-/* Parses --sync (files|fs) into a PRB_SYNC_* mode. */
+/* Parses --sync (files|fs) into a PRB_SYNC_* mode; NULL (no --sync) is
+ * PRB_SYNC_FILES. */
 int cli_sync_mode(const char *cmd, const char *arg, int *mode);
 
 /* Prefixes err->where (a name inside the log) with "DIR/". */

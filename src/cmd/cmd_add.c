@@ -33,7 +33,7 @@
 #define ARENA_SIZE (PRB_MAX_ENTRY + 1 + READ_SIZE)
 
 static const char add_usage[] =
-	"usage: probity add DIR --key KEYFILE [--sync fs|files]\n"
+	"usage: probity add DIR --key KEYFILE [--sync files|fs]\n"
 	"                   [--lock-timeout SECONDS] [--witness URL=VKEY]...\n"
 	"                   [--witnesses N] [--witness-timeout SECONDS]\n"
 	"                   [FILE...]\n"
@@ -46,9 +46,11 @@ static const char add_usage[] =
 	"A line over 65,535 bytes stops the run: the entries before it are\n"
 	"committed and the error says exactly which.\n"
 	"\n"
-	"  --sync fs|files       how a batch is made durable: one syncfs(2) of\n"
-	"                        the filesystem (fs, default) or an fsync of\n"
-	"                        every file and directory written (files)\n"
+	"  --sync files|fs       how a batch is made durable: an fsync of every\n"
+	"                        file and directory it wrote, issued together\n"
+	"                        (files, default; any filesystem), or one\n"
+	"                        syncfs(2) of the filesystem (fs; refused where\n"
+	"                        syncfs is not known to sync, such as FUSE)\n"
 	"  --lock-timeout SECS   wait this long for another writer (default 30)\n"
 	"  --witness URL=VKEY    a witness (c2sp.org/tlog-witness) and its\n"
 	"                        cosignature verifier key (repeatable): when\n"

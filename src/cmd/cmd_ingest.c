@@ -39,7 +39,7 @@ static const char ingest_usage[] =
 	"usage: probity ingest DIR --key KEYFILE\n"
 	"         [--format auto|cloudtrail|azure-activity|gcp-audit|k8s-audit]\n"
 	"         [--cloudtrail-key PUBKEYFILE]...\n"
-	"         [--cloudtrail-signature DIGEST=HEX]... [--sync fs|files]\n"
+	"         [--cloudtrail-signature DIGEST=HEX]... [--sync files|fs]\n"
 	"         [--lock-timeout SECONDS] PATH...\n"
 	"\n"
 	"Commits cloud audit-log records, one log entry per record, and indexes\n"
@@ -66,7 +66,7 @@ static const char ingest_usage[] =
 	"                        the signature of a digest file (its S3\n"
 	"                        x-amz-meta-signature), needed for the newest\n"
 	"                        digest of each chain (repeatable)\n"
-	"  --sync fs|files       as for probity add\n"
+	"  --sync files|fs       as for probity add (default files)\n"
 	"  --lock-timeout SECS   wait this long for another writer (default 30)\n";
 
 typedef struct {

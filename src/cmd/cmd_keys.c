@@ -30,27 +30,17 @@ static const char keygen_usage[] =
 static int
 write_key_file(const char *out, char *skey, size_t cap)
 {
-	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cli_failf("keygen", "%s: %s%s", out, strerror(errno),
-		                 errno == EEXIST ? " (refusing to overwrite a key)"
-		                                 : "");
 	size_t n = strlen(skey);
-	if (n + 1 >= cap) {
-		close(fd);
-		unlink(out);
+	if (n + 1 >= cap)
 		return cli_failf("keygen", "%s: key string too long", out);
-	}
 	skey[n] = '\n';
-	if (fchmod(fd, 0600) != 0 || write(fd, skey, n + 1) != (ssize_t)(n + 1) ||
-	    fsync(fd) != 0) {
-		cli_failf("keygen", "%s: %s", out, strerror(errno));
-		close(fd);
-		unlink(out);
-		return EXIT_FAIL;
-	}
-	if (close(fd) != 0 || cli_fsync_parent(out) != 0)
-		return cli_failf("keygen", "%s: %s", out, strerror(errno));
+	prb_err err;
+	if (prb_write_durable(AT_FDCWD, out, skey, n + 1, 0600, PRB_DURABLE_NEW,
+	                      &err) != 0)
+		return cli_failf("keygen", "%s: %s%s", out, err.msg,
+		                 err.code == PRB_EEXIST
+		                         ? " (refusing to overwrite a key)"
+		                         : "");
 	return 0;
 }
 
@@ -131,7 +121,7 @@ cmd_init(int argc, char **argv)
 	if (prb_signer_load(key, &s, &err))
 		return cli_fail("init", &err);
 	int rc = EXIT_FAIL;
-	if (mkdir(dir, 0755) == 0 ? cli_fsync_parent(dir) != 0
+	if (mkdir(dir, 0755) == 0 ? prb_fsync_parent(dir) != 0
 	                           : errno != EEXIST) {
 		cli_failf("init", "%s: %s", dir, strerror(errno));
 		goto done;

@@ -41,7 +41,7 @@ cmd_reindex(int argc, char **argv)
 	cli_progress pr;
 	cli_progress_init(&pr, "entries");
 	int rc = EXIT_FAIL;
-	if (cli_open_log("reindex", pos[0], PRB_SYNC_FS, NULL, 0, &st, &log))
+	if (cli_open_log("reindex", pos[0], PRB_SYNC_FILES, NULL, 0, &st, &log))
 		goto done;
 	if (st->ops->lock(st, (int)(wait_s * 1000), &err) != 0) {
 		cli_prefix_where(&err, pos[0]);

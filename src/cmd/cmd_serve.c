@@ -14,7 +14,7 @@ static const char serve_usage[] =
 	"         [--connections N] [--idle-timeout SECONDS]\n"
 	"         [--witness URL=VKEY]... [--witnesses N]\n"
 	"         [--witness-timeout SECONDS]\n"
-	"         [--sync fs|files] [--lock-timeout SECONDS]\n"
+	"         [--sync files|fs] [--lock-timeout SECONDS]\n"
 	"\n"
 	"Serves the log in DIR over HTTP until SIGINT or SIGTERM. Prints\n"
 	"\"listening on URL\" once it accepts connections (PORT 0 picks a free\n"

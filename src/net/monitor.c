@@ -180,44 +180,18 @@ static const prb_store_ops hs_ops = {
 /* ---- durable files ---------------------------------------------------- */
 
 
-/* The one durable write: dir/name.tmp written and fsynced, renamed to
- * dir/name, dir fsynced. A failed fsync is final (PRB_EIO). */
+/* dir/name written durably (prb_write_durable: name.tmp, fsync, rename,
+ * fsync dir), private to the monitor's user. */
 static int
-write_durable(const char *dir, const char *name, const char *a, size_t alen,
-              const char *b, size_t blen, prb_err *err)
+write_durable(const char *dir, const char *name, const void *data,
+              size_t len, prb_err *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX];
 	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >=
 	    sizeof path)
 		return prb_err_set(err, PRB_EINVAL, dir, UINT64_MAX,
 		                   "path too long");
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return prb_err_set(err, PRB_EIO, tmp, UINT64_MAX,
-		                   "cannot create: %s", strerror(errno));
-	int e = prb_write_all(fd, a, alen);
-	if (e == 0)
-		e = prb_write_all(fd, b, blen);
-	if (e) {
-		close(fd);
-		unlink(tmp);
-		return prb_err_set(err, e == ENOSPC ? PRB_ENOSPC : PRB_EIO, tmp,
-		                   UINT64_MAX, "write: %s", strerror(e));
-	}
-	if (fsync(fd) != 0) {
-		int e = errno;
-		close(fd);
-		return prb_err_set(err, PRB_EIO, tmp, UINT64_MAX, "fsync: %s",
-		                   strerror(e));
-	}
-	if (close(fd) != 0)
-		return prb_err_set(err, PRB_EIO, tmp, UINT64_MAX, "close: %s",
-		                   strerror(errno));
-	if (rename(tmp, path) != 0)
-		return prb_err_set(err, PRB_EIO, path, UINT64_MAX,
-		                   "rename: %s", strerror(errno));
-	return prb_fsync_dir(dir, err);
+	return prb_write_durable(AT_FDCWD, path, data, len, 0600, 0, err);
 }
 
 static int
@@ -333,7 +307,8 @@ save_state(prb_monitor *m, const prb_log_edge *e, const uint8_t *note,
 {
 	uint8_t *bin = malloc(PRB_LOG_EDGE_MAX);
 	char *head = malloc(strlen(STATE_MAGIC) + 8 +
-	                    prb_b64_encoded_len(PRB_LOG_EDGE_MAX) + 4);
+	                    prb_b64_encoded_len(PRB_LOG_EDGE_MAX) + 4 +
+	                    note_len);
 	int rc;
 	if (!bin || !head) {
 		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
@@ -347,8 +322,8 @@ save_state(prb_monitor *m, const prb_log_edge *e, const uint8_t *note,
 	hl += prb_b64_encode(bin, blen, head + hl);
 	memcpy(head + hl, "\n\n", 2);
 	hl += 2;
-	rc = write_durable(m->dir, "state", head, hl, (const char *)note,
-	                   note_len, err);
+	memcpy(head + hl, note, note_len);
+	rc = write_durable(m->dir, "state", head, hl + note_len, err);
 out:
 	free(bin);
 	free(head);
@@ -388,11 +363,9 @@ write_evidence(prb_monitor *m, const char *kind, const uint8_t *note,
 	if (!made)
 		return prb_err_set(err, PRB_EIO, base, UINT64_MAX,
 		                   "no free evidence directory name");
-	rc = write_durable(d, "stored.checkpoint", m->note, m->note_len, "", 0,
-	                   err);
+	rc = write_durable(d, "stored.checkpoint", m->note, m->note_len, err);
 	if (rc == 0)
-		rc = write_durable(d, "new.checkpoint", (const char *)note, len,
-		                   "", 0, err);
+		rc = write_durable(d, "new.checkpoint", note, len, err);
 	if (rc == 0)
 		rc = prb_fsync_dir(base, err);
 	if (rc)

@@ -284,26 +284,6 @@ config_logs(prb_witness *w, const prb_witness_log *logs, size_t nlogs,
 	return 0;
 }
 
-/* fsyncs the directory holding path (a new database file's entry). */
-static int
-sync_parent(const char *path)
-{
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof dir, ".");
-	else if (slash == dir)
-		slash[1] = 0;
-	else
-		*slash = 0;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /* Creates the schema in an empty database, or checks that a database
  * that is not empty is a witness state (before changing anything in it). */
 static int
@@ -371,7 +351,7 @@ prb_witness_open(const char *state_path, const prb_cosigner *key,
 	sqlite3_busy_timeout(w->db, 10000);
 	if ((rc = init_schema(w, err)) != 0)
 		goto fail;
-	if (!existed && sync_parent(state_path) != 0) {
+	if (!existed && prb_fsync_parent(state_path) != 0) {
 		rc = prb_err_set(err, PRB_EIO, state_path, UINT64_MAX,
 		                 "cannot sync the directory of the new state");
 		goto fail;

@@ -50,10 +50,13 @@ eq "the log verifies" "$?" 0
 # 2's commit fails, batch 3 must not be committed either (its checkpoint
 # would cover batch 2), even where its compare-and-swap would succeed.
 seq 1 2500000 | sed 's/^/pipelined-entry-/' >"$T/big"
-# three LOG SHIM: runs add on the big input under the shim; prints its exit
+# three LOG SHIM [ARG...]: runs add on the big input under the shim (with
+# the extra arguments); prints its exit
 three() {
-	PRB_SHIM=$2 LD_PRELOAD="$T/shim.so" \
-		"$PROBITY" add "$1" --key "$T/key" "$T/big" >"$T/out" 2>"$T/err"
+	_log=$1 _shim=$2
+	shift 2
+	PRB_SHIM=$_shim LD_PRELOAD="$T/shim.so" \
+		"$PROBITY" add "$_log" --key "$T/key" "$@" "$T/big" >"$T/out" 2>"$T/err"
 	echo $?
 }
 # after_three LOG WHAT SIZE: the checkpoint is at SIZE, and the log
@@ -73,17 +76,32 @@ has() { if grep -q "$2" "$T/err"; then ok "$1"; else bad "$1" "$(cat "$T/err")";
 # sizes: the "size N" lines printed, space-separated
 sizes() { sed -n 's/^size //p' "$T/out" | tr '\n' ' '; }
 
-section "pipelined: the second batch's syncfs fails while the third is staged"
-L2=$T/log2
-"$PROBITY" init "$L2" --key "$T/key"
-eq "add fails" "$(three "$L2" syncfs:2)" 1
-n1=$(sizes | cut -d' ' -f1)
-eq "only the first batch is acknowledged" "$(sizes)" "${n1:-none} "
-eq "one line on stderr" "$(wc -l <"$T/err")" 1
-has "it says batch 2 and what follows are not in" \
-	"was NOT committed, nor the [0-9]* entries after it (input up to $T/big line [0-9]*)"
-has "it says what is committed" "$n1 entries from this run are committed (log size $n1)"
-after_three "$L2" "syncfs" "$n1"
+# sync_fails LOG SHIM WHAT [ARG...]: batch 2's sync fails while batch 3 is
+# staged; only batch 1 is acknowledged, and the log goes on
+sync_fails() {
+	_l=$1 _s=$2 _w=$3
+	shift 3
+	"$PROBITY" init "$_l" --key "$T/key"
+	eq "$_w: add fails" "$(three "$_l" "$_s" "$@")" 1
+	n1=$(sizes | cut -d' ' -f1)
+	eq "$_w: only the first batch is acknowledged" "$(sizes)" "${n1:-none} "
+	eq "$_w: one line on stderr" "$(wc -l <"$T/err")" 1
+	has "$_w: it says batch 2 and what follows are not in" \
+		"was NOT committed, nor the [0-9]* entries after it (input up to $T/big line [0-9]*)"
+	has "$_w: it says what is committed" "$n1 entries from this run are committed (log size $n1)"
+	after_three "$_l" "$_w" "$n1"
+}
+
+section "pipelined: the second batch's file fsync fails while the third is staged (default --sync files)"
+sync_fails "$T/log2" filesync:2 "file fsync"
+
+section "pipelined: the second batch's syncfs fails while the third is staged (--sync fs)"
+"$PROBITY" init "$T/fscheck" --key "$T/key"
+if "$PROBITY" add "$T/fscheck" --key "$T/key" --sync fs </dev/null >/dev/null 2>"$T/fs.err"; then
+	sync_fails "$T/log2fs" syncfs:2 "syncfs" --sync fs
+else
+	skip "--sync fs is refused on this filesystem: $(cat "$T/fs.err")"
+fi
 
 section "pipelined: the second checkpoint's directory sync fails (in doubt, in fact committed)"
 L3=$T/log3
@@ -119,4 +137,49 @@ eq "one line on stderr" "$(wc -l <"$T/err")" 1
 has "it names the failure and says the batch is not in" "No space left on device.*was NOT committed"
 has "it says what is committed" "${last:-0} entries from this run are committed (log size ${last:-0})"
 after_three "$L5" "disk full" "${last:-0}"
+
+# ingest commits through the same writer: a batch in doubt is settled by
+# reopening, the index records it only if it is in, and is never ahead of
+# the durable log.
+section "ingest: the checkpoint's directory sync fails (in doubt, in)"
+L6=$T/log6
+"$PROBITY" init "$L6" --key "$T/key"
+mkct() { # mkct FILE ID...: a CloudTrail export with one record per id
+	f=$1; shift
+	{ printf '{"Records": ['; sep=
+	  for id in "$@"; do
+		printf '%s{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","accountId":"111122223333"},"eventTime":"2024-01-02T03:04:05Z","eventSource":"s3.amazonaws.com","eventName":"CreateBucket","awsRegion":"eu-west-1","requestParameters":{"bucketName":"b%s"},"eventID":"%s","eventType":"AwsApiCall","recipientAccountId":"111122223333"}' "$sep" "$id" "$id"
+		sep=,
+	  done; printf ']}\n'; } >"$f"
+}
+mkct "$T/ct1.json" e1 e2 e3
+PRB_SHIM=dirsync LD_PRELOAD="$T/shim.so" \
+	"$PROBITY" ingest "$L6" --key "$T/key" "$T/ct1.json" >"$T/out" 2>"$T/err"
+eq "ingest fails" "$?" 1
+has "it says the batch turned out committed" "turned out committed"
+check "the settled batch is acknowledged" grep -q "^size 3$" "$T/out"
+eq "checkpoint size" "$(sed -n 2p "$L6/checkpoint")" 3
+eq "the index records the settled batch" \
+	"$(sqlite3 "$L6/index.sqlite" "SELECT value FROM meta WHERE key = 'log_size'")" 3
+"$PROBITY" verify "$L6" --vkey "$VK" >/dev/null 2>&1
+eq "the log and its index verify" "$?" 0
+
+section "ingest: the checkpoint's rename fails (not in)"
+mkct "$T/ct2.json" e4 e5
+PRB_SHIM=rename LD_PRELOAD="$T/shim.so" \
+	"$PROBITY" ingest "$L6" --key "$T/key" "$T/ct2.json" >"$T/out" 2>"$T/err"
+eq "ingest fails" "$?" 1
+has "it says the last batch is not committed" "is not committed"
+check "nothing is acknowledged" sh -c "! grep -q '^size' '$T/out'"
+eq "checkpoint size" "$(sed -n 2p "$L6/checkpoint")" 3
+eq "the index is not ahead of the log" \
+	"$(sqlite3 "$L6/index.sqlite" "SELECT value FROM meta WHERE key = 'log_size'")" 3
+eq "... and has no row for them" \
+	"$(sqlite3 "$L6/index.sqlite" "SELECT count(*) FROM events WHERE event_id IN ('e4', 'e5')")" 0
+"$PROBITY" ingest "$L6" --key "$T/key" "$T/ct1.json" "$T/ct2.json" >"$T/out" 2>"$T/err"
+eq "the same files again: status 0" "$?" 0
+check "... the new records go in, the old are duplicates" \
+	grep -q "5 records, 2 new, 3 duplicates" "$T/out"
+"$PROBITY" verify "$L6" --vkey "$VK" >/dev/null 2>&1
+eq "the log and its index verify" "$?" 0
 finish

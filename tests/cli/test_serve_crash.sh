@@ -67,7 +67,7 @@ serve_shim() {
 
 section "a failing sync: 500, not committed, and the server goes on"
 SHIM_ARGS=""
-serve_shim PRB_SHIM=syncfs || bad "serve under the shim starts" "$(head_of "$T/f.err")"
+serve_shim PRB_SHIM=filesync || bad "serve under the shim starts" "$(head_of "$T/f.err")"
 # the size after the server's open (which may have installed a checkpoint
 # the last SIGKILL left pending)
 before=$(curl -s -m 10 "$URL/checkpoint" | sed -n 2p)
@@ -81,7 +81,7 @@ expect_ok "the log verifies" verify "$L" --vkey "$LVK"
 eq "only the acknowledged entry is in" "$(entries_range "$L" "$(cp_size "$L")" "$before" "$(cp_size "$L")")" "kept-1"
 
 section "a sync failing under concurrent load (pipelined batches)"
-serve_shim PRB_SHIM=syncfs:4 || bad "serve under the shim starts" "$(head_of "$T/f.err")"
+serve_shim PRB_SHIM=filesync:4 || bad "serve under the shim starts" "$(head_of "$T/f.err")"
 # lclient W: 30 requests of 2 lines; 200s to lack.W, 500s to lnak.W
 lclient() {
 	_i=0
