@@ -23,7 +23,8 @@ VKA=$VK
 # --sync fs rests on syncfs(2), which a FUSE filesystem ignores: refused.
 new_log "$MNT/fs" "$T/k" || finish
 printf 'x\n' >"$T/x"
-expect_fail "add --sync fs on a FUSE filesystem is refused" add "$MNT/fs" --key "$T/k" --sync fs "$T/x"
+expect_fail "add --sync fs on a FUSE filesystem is refused" add "$MNT/fs" --key "$T/k" --sync fs "$T/x" &&
+	err_has "... saying why" "syncfs"
 eq "... and appends nothing" "$(cp_size "$MNT/fs")" 0
 
 it=1
