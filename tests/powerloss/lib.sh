@@ -145,6 +145,17 @@ pid_gone() {
 		[ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -le 1 ]
 }
 lz_alive() { [ -n "$LZPID" ] && ! pid_gone "$LZPID"; }
+# lz_gone N: waits for LazyFS to end, killing it after N tries of 50 ms;
+# 30 s at most (then says so).
+lz_gone() {
+	_i=0
+	while ! pid_gone "$LZPID"; do
+		_i=$((_i + 1))
+		[ "$_i" -ge "$1" ] && kill -9 "$LZPID" 2>/dev/null
+		[ "$_i" -gt 600 ] && { echo "note: LazyFS (pid $LZPID) does not end" >&2; return 1; }
+		sleep 0.05
+	done
+}
 
 # lz_mount: starts LazyFS (foreground mode, in the background) on $MNT over
 # $BACK and waits until it is mounted and reads fault commands.
@@ -220,12 +231,7 @@ lz_umount() {
 		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null || umount -l "$MNT"
 	fi
 	if [ -n "$LZPID" ]; then
-		_i=0
-		while ! pid_gone "$LZPID"; do
-			_i=$((_i + 1))
-			[ "$_i" -eq 100 ] && kill -9 "$LZPID" 2>/dev/null
-			sleep 0.05
-		done
+		lz_gone 100
 		wait "$LZPID" 2>/dev/null
 		LZPID=""
 	fi
@@ -268,8 +274,7 @@ pl_crash() {
 		LZ_DIED=$((LZ_DIED + 1))
 		echo "note: LazyFS had died by itself (a power cut at that moment): $(tail -qn 1 "$LZLOG" "$W/lz.err" 2>/dev/null | tr '\n' ' ' | cut -c1-300)"
 	elif [ "$_how" = cut ]; then
-		kill -9 "$LZPID" 2>/dev/null
-		while ! pid_gone "$LZPID"; do sleep 0.01; done
+		lz_gone 0
 	fi
 	for _p; do kill -9 "$_p" 2>/dev/null; done
 	for _p; do lz_reap "$_p"; done
