@@ -73,6 +73,11 @@ typedef struct {
 	 * with entries from..to-1. */
 	void (*on_catch_up)(void *ctx, uint64_t from, uint64_t to);
 	void *ctx;
+	/* Opens the store (at open, and again to recover after a failure),
+	 * or NULL for the filesystem store at dir with sync_mode. The writer
+	 * closes what it returns with prb_store_close. */
+	int (*open_store)(void *ctx, prb_store **out, prb_err *err);
+	void *store_ctx;
 } prb_writer_cfg;
 
 /* Opens the store and the log for appending (prb_log_open: lock, origin,

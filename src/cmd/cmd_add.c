@@ -541,8 +541,9 @@ cmd_add(int argc, char **argv)
 		cli_fail("add", &err);
 		goto done;
 	}
-	prb_writer_cfg cfg = {pos[0], mode, s, (int)(wait_s * 1000), a.cosign,
-	                      NULL, NULL};
+	prb_writer_cfg cfg = {.dir = pos[0], .sync_mode = mode, .signer = s,
+	                      .lock_wait_ms = (int)(wait_s * 1000),
+	                      .cosign = a.cosign};
 	if (cli_key_outside("add", key, pos[0]) ||
 	    cli_open_writer("add", &cfg, &a.w))
 		goto done;

@@ -667,8 +667,10 @@ cmd_ingest(int argc, char **argv)
 		cli_failf("ingest", "out of memory");
 		goto done;
 	}
-	prb_writer_cfg cfg = {g.dir, mode, g.signer, (int)(wait_s * 1000), NULL,
-	                      catching_up, NULL};
+	prb_writer_cfg cfg = {.dir = g.dir, .sync_mode = mode,
+	                      .signer = g.signer,
+	                      .lock_wait_ms = (int)(wait_s * 1000),
+	                      .on_catch_up = catching_up};
 	if (load_ct_keys(&g, ct_keys, nct) || load_ct_sigs(&g, ct_sigs, nsig) ||
 	    cli_key_outside("ingest", key, g.dir) ||
 	    cli_open_writer("ingest", &cfg, &g.w) || catch_up(&g))

@@ -150,8 +150,10 @@ cmd_serve(int argc, char **argv)
 		cli_fail("serve", &err);
 		goto done;
 	}
-	prb_writer_cfg wcfg = {pos[0], mode, signer, (int)(wait_s * 1000),
-	                       cosign, NULL, NULL};
+	prb_writer_cfg wcfg = {.dir = pos[0], .sync_mode = mode,
+	                       .signer = signer,
+	                       .lock_wait_ms = (int)(wait_s * 1000),
+	                       .cosign = cosign};
 	if (cli_key_outside("serve", key, pos[0]) ||
 	    (tokens && cli_key_outside("serve", tokens, pos[0])) ||
 	    cli_open_writer("serve", &wcfg, &w))

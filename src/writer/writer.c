@@ -92,7 +92,10 @@ prb_writer_broken(const prb_writer *w, prb_err *why)
 static int
 open_log(prb_writer *w, int wait_ms, prb_err *err)
 {
-	int rc = prb_store_open_dir(w->dir, w->cfg.sync_mode, &w->st, err);
+	int rc = w->cfg.open_store
+	                 ? w->cfg.open_store(w->cfg.store_ctx, &w->st, err)
+	                 : prb_store_open_dir(w->dir, w->cfg.sync_mode, &w->st,
+	                                      err);
 	if (rc == 0)
 		rc = prb_log_open(w->st, w->cfg.signer, wait_ms, &w->log, err);
 	if (rc != 0) {

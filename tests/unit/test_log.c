@@ -17,6 +17,7 @@
 
 #include "probity/log.h"
 #include "probity/tile.h"
+#include "faulty.h"
 #include "t.h"
 
 /* ---- reference tree: all leaf hashes in memory ---------------------- */
@@ -322,131 +323,7 @@ test_prune(void)
 	prb_signer_free(s);
 }
 
-/* ---- fault injection -------------------------------------------------- */
-
-enum { OP_PUT, OP_SYNC, OP_CKPT, NOPS };
-
-typedef struct {
-	prb_store base;
-	prb_store *in;
-	int op, at, code, after; /* fail the at-th call of op */
-	int calls[NOPS];
-	int fired;
-	long die_at, nops;  /* die_at > 0: every call after that many fails,
-	                       as if the process had been killed */
-	int fail_tile_reads; /* reads of tiles fail once, transiently */
-} faulty;
-
-/* The process is dead once die_at calls were made. */
-static int
-dead(faulty *f, prb_err *err)
-{
-	if (f->die_at == 0 || ++f->nops <= f->die_at)
-		return 0;
-	f->fired = 1;
-	return prb_err_set(err, PRB_EIO, "killed", UINT64_MAX, "killed");
-}
-
-static int
-fault(faulty *f, int op, prb_err *err)
-{
-	if (f->fired || op != f->op || ++f->calls[op] != f->at)
-		return 0;
-	f->fired = 1;
-	return prb_err_set(err, f->code, "injected", UINT64_MAX,
-	                   "injected fault");
-}
-
-static int
-f_get(prb_store *s, const char *n, uint8_t **d, size_t *l, prb_err *e)
-{
-	faulty *f = (faulty *)s;
-	if (dead(f, e))
-		return PRB_EIO;
-	if (f->fail_tile_reads && strncmp(n, "tile/", 5) == 0) {
-		f->fail_tile_reads = 0;
-		f->fired = 1;
-		return prb_err_set(e, PRB_EIO, n, UINT64_MAX, "transient");
-	}
-	return f->in->ops->get(f->in, n, d, l, e);
-}
-
-static int
-f_put(prb_store *s, const char *n, const uint8_t *d, size_t l, prb_err *e)
-{
-	faulty *f = (faulty *)s;
-	if (dead(f, e))
-		return PRB_EIO;
-	int rc = f->after ? 0 : fault(f, OP_PUT, e);
-	if (rc == 0)
-		rc = f->in->ops->put(f->in, n, d, l, e);
-	return rc ? rc : f->after ? fault(f, OP_PUT, e) : 0;
-}
-
-static int
-f_sync(prb_store *s, prb_err *e)
-{
-	faulty *f = (faulty *)s;
-	if (dead(f, e))
-		return PRB_EIO;
-	int rc = f->after ? 0 : fault(f, OP_SYNC, e);
-	if (rc == 0)
-		rc = f->in->ops->sync(f->in, e);
-	return rc ? rc : f->after ? fault(f, OP_SYNC, e) : 0;
-}
-
-static int
-f_ckpt(prb_store *s, const uint8_t *o, size_t ol, const uint8_t *d, size_t l,
-       prb_err *e)
-{
-	faulty *f = (faulty *)s;
-	if (dead(f, e))
-		return PRB_EIO;
-	int rc = f->after ? 0 : fault(f, OP_CKPT, e);
-	if (rc == 0)
-		rc = f->in->ops->set_checkpoint(f->in, o, ol, d, l, e);
-	return rc ? rc : f->after ? fault(f, OP_CKPT, e) : 0;
-}
-
-static int
-f_list(prb_store *s, const char *p, int (*fn)(void *, const char *), void *c,
-       prb_err *e)
-{
-	faulty *f = (faulty *)s;
-	if (dead(f, e))
-		return PRB_EIO;
-	return f->in->ops->list(f->in, p, fn, c, e);
-}
-
-static int
-f_remove(prb_store *s, const char *n, prb_err *e)
-{
-	faulty *f = (faulty *)s;
-	if (dead(f, e))
-		return PRB_EIO;
-	return f->in->ops->remove(f->in, n, e);
-}
-
-static int
-f_lock(prb_store *s, int w, prb_err *e)
-{
-	faulty *f = (faulty *)s;
-	if (dead(f, e))
-		return PRB_EIO;
-	return f->in->ops->lock(f->in, w, e);
-}
-
-static void
-f_close(prb_store *s)
-{
-	(void)s;
-}
-
-/* No commit(): the log calls sync() and set_checkpoint() itself. */
-static const prb_store_ops faulty_ops = {f_get,    f_put,    f_sync,
-                                         f_ckpt,   f_list,   f_remove,
-                                         f_lock,   f_close,  NULL,
-                                         NULL};
+/* ---- fault injection: tests/unit/faulty.h ---- */
 
 /* A log of n entries in a fresh directory d; *st is its store and f a
  * fault-injecting wrapper around it (no fault armed). */
@@ -461,9 +338,7 @@ faulty_log(const char *name, prb_signer *s, uint64_t n, char *d,
 	if (n)
 		append_range(log, 0, n, NULL, NULL);
 	prb_log_close(log);
-	memset(f, 0, sizeof *f);
-	f->base.ops = &faulty_ops;
-	f->in = *st;
+	faulty_wrap(f, *st);
 }
 
 /* Pipelined batches (two in flight) over the filesystem store, whose
@@ -923,7 +798,7 @@ m_lock(prb_store *s, int w, prb_err *e)
 }
 
 static const prb_store_ops mem_ops = {m_get,  m_put,    m_sync, m_ckpt,
-                                      m_list, m_remove, m_lock, f_close,
+                                      m_list, m_remove, m_lock, faulty_close,
                                       NULL,   NULL};
 
 /* The power cut: each pending object is lost, torn or kept. */
