@@ -2,7 +2,8 @@
  * The filesystem store's sync modes: which filesystems --sync fs is
  * allowed on (prb_store_syncfs_trusted, from a statfs f_type), refusal at
  * open, and --sync files making many files in many directories durable in
- * one commit, with a failed sync final for the handle (store.h item 3).
+ * one commit (with few descriptors too), with a failed sync final for the
+ * handle (store.h item 3).
  * The log over the store, and faults injected through the storage
  * interface, are in test_log.c.
  */
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -221,6 +223,20 @@ main(void)
 	snprintf(d, sizeof d, "%s/many", tmproot);
 	mkdir(d, 0755);
 	test_many_files(d);
+	/* with few descriptors, most files are fsynced by name */
+	struct rlimit rl, low;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		low = rl;
+		low.rlim_cur = 64;
+		snprintf(d, sizeof d, "%s/fewfds", tmproot);
+		mkdir(d, 0755);
+		if (setrlimit(RLIMIT_NOFILE, &low) == 0) {
+			test_many_files(d);
+			setrlimit(RLIMIT_NOFILE, &rl);
+		} else {
+			SKIP("cannot lower RLIMIT_NOFILE: %s", strerror(errno));
+		}
+	}
 	snprintf(d, sizeof d, "%s/fail", tmproot);
 	mkdir(d, 0755);
 	test_failed_sync_is_final(d);
