@@ -23,12 +23,11 @@ if ! command -v strace >/dev/null 2>&1 || ! strace -f -o /dev/null true 2>/dev/n
 else
 	# traced OUT CMD...: runs CMD under strace -f -y (descriptors shown
 	# with their paths), the calls that make data durable or name it
+	CALLS=fsync,fdatasync,syncfs,sync,sync_file_range,rename,renameat,renameat2
 	traced() {
 		_o=$1
 		shift
-		strace -f -y -qq -o "$_o" \
-			-e trace=fsync,fdatasync,syncfs,sync,sync_file_range,rename,renameat,renameat2 \
-			"$@"
+		strace -f -y -qq -o "$_o" -e trace=$CALLS "$@"
 	}
 	section "add with the default flags"
 	# 600 entries: tiles at level 0 and 1, bundles, partial tiles
@@ -75,24 +74,17 @@ else
 	check "ingest: tiles fsynced" grep -q 'fsync([0-9]*</.*/tile/' "$T/tri"
 	printf 'append tok-sync-0123456789\n' >"$T/tokens"
 	chmod 600 "$T/tokens"
-	# the server writes its own pid (sh execs it), so that SIGTERM reaches
-	# it, not strace
-	: >"$T/s.pid"
-	traced "$T/trs" sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$T/s.pid" \
-		"$PROBITY" serve "$L" --key "$T/key" --listen 127.0.0.1:0 \
-		--tokens "$T/tokens" >"$T/s.out" 2>"$T/s.err" &
-	TP=$!
-	i=0
-	while [ ! -s "$T/s.pid" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	SP=$(cat "$T/s.pid")
-	BGPIDS="$BGPIDS $TP $SP"
-	i=0 URL=""
-	while [ -z "$URL" ] && [ "$i" -lt 200 ] && kill -0 "$SP" 2>/dev/null; do
-		sleep 0.1
-		URL=$(sed -n 's/^listening on //p' "$T/s.out")
-		i=$((i + 1))
-	done
-	if [ -z "$URL" ]; then
+	# serve under strace through start_server: a stand-in for the binary
+	# that runs it traced; the server writes its own pid (sh execs it), so
+	# that SIGTERM reaches it, not strace
+	cat >"$T/traced-probity" <<EOF
+#!/bin/sh
+exec strace -f -y -qq -o "$T/trs" -e trace=$CALLS \\
+	sh -c 'echo \$\$ >"$T/s.pid"; exec "\$0" "\$@"' "$PROBITY" "\$@"
+EOF
+	chmod +x "$T/traced-probity"
+	REAL=$PROBITY PROBITY=$T/traced-probity
+	if ! start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens"; then
 		bad "serve starts under strace" "$(head_of "$T/s.err")"
 	elif ! command -v curl >/dev/null 2>&1; then
 		skip "curl is not installed"
@@ -101,8 +93,9 @@ else
 			--data-binary "served-1" "$URL/add")
 		eq "serve: POST /add is answered 200" "$code" 200
 	fi
-	kill "$SP" 2>/dev/null
-	wait "$TP" 2>/dev/null
+	PROBITY=$REAL
+	[ -s "$T/s.pid" ] && stop_server "$(cat "$T/s.pid")"
+	wait "$SPID" 2>/dev/null # strace, done once the server is
 	eq "serve: no syncfs(2)" "$(grep -c 'syncfs(' "$T/trs")" 0
 	check "serve: tiles fsynced" grep -q 'fsync([0-9]*</.*/tile/' "$T/trs"
 	"$PROBITY" verify "$L" --vkey "$VK" >/dev/null 2>&1

@@ -82,19 +82,10 @@ make_entry(uint64_t i, uint8_t *buf)
 static char tmproot[] = "/tmp/probity-test-log-XXXXXX";
 
 static void
-rm_rf(const char *path)
-{
-	char cmd[4400];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-	if (system(cmd) != 0)
-		fprintf(stderr, "warning: could not remove %s\n", path);
-}
-
-static void
 new_dir(char *out, const char *name)
 {
 	sprintf(out, "%s/%s", tmproot, name);
-	rm_rf(out);
+	t_rm_rf(out);
 	mkdir(out, 0755);
 }
 
@@ -1646,6 +1637,6 @@ main(void)
 	test_lock_and_keys();
 	test_publish();
 	test_verify_extend();
-	rm_rf(tmproot);
+	t_rm_rf(tmproot);
 	return T_DONE("test_log");
 }
