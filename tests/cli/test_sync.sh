@@ -24,6 +24,8 @@ else
 	# traced OUT CMD...: runs CMD under strace -f -y (descriptors shown
 	# with their paths), the calls that make data durable or name it
 	CALLS=fsync,fdatasync,syncfs,sync,sync_file_range,rename,renameat,renameat2
+	# LeakSanitizer cannot run under ptrace (the sanitizer build)
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 	traced() {
 		_o=$1
 		shift
