@@ -192,7 +192,7 @@ typedef struct {
 	pthread_cond_t swork, sdone;
 	const sync_item *sitems;
 	size_t sn, snext, sbusy;
-	int srunning, sstop, snthreads, src;
+	int sstop, snthreads, src;
 	prb_err serr;
 	pthread_t sth[NSYNC];
 	/* a failed sync: every later sync and commit fails with it (mu) */
@@ -792,8 +792,8 @@ syncer(void *arg)
 	return NULL;
 }
 
-/* fsyncs n names at once: the calling thread and up to NSYNC - 1 syncer
- * threads each open and fsync one at a time, so the kernel has many
+/* fsyncs n items at once: the calling thread and up to NSYNC - 1 syncer
+ * threads each fsync one at a time (sync_one), so the kernel has many
  * fsyncs in flight and can share the device's cache flushes among them
  * (one flush after many writes, not one per file). Returns the first
  * failure. One round at a time (the committer, or sync() once every
