@@ -4,9 +4,11 @@
  * entries of LEN bytes consists of (one entry bundle of 256*(LEN+2) bytes
  * and one 8 KiB level-0 hash tile per 256 entries, in 1000-file
  * directories, each created under its name and written, as probity's
- * store writes a new file with --sync fs), with no hashing at all, by two
- * threads (bundles, tiles) as probity's store writes with two; one
- * syncfs(2) at the end, as `probity add --sync fs`.
+ * store writes a new file in either sync mode), with no hashing at all, by
+ * two threads (bundles, tiles) as probity's store writes with two; one
+ * syncfs(2) at the end, as `probity add --sync fs` (the cheapest way to
+ * make them durable where syncfs is honoured; the default, --sync files,
+ * fsyncs each file and directory instead).
  *
  * usage: files_limit DIR N LEN  ->  "files=F seconds=S entries_per_s=E"
  */

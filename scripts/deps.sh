@@ -6,7 +6,7 @@ set -eu
 PKGS="gcc make libc6-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev sqlite3 openssl clang \
 libmicrohttpd-dev libcurl4-openssl-dev curl nginx wrk \
 libclang-rt-14-dev golang-go golang-golang-x-mod-dev time \
-chromium tesseract-ocr tesseract-ocr-eng fonts-dejavu-core \
+chromium tesseract-ocr tesseract-ocr-eng fonts-dejavu-core strace \
 fuse3 libfuse3-dev cmake g++ libtoml11-dev libspdlog-dev"
 missing=""
 for p in $PKGS; do

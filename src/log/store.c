@@ -8,9 +8,11 @@
  *   1. remember the parent directory (and any directory created)
  *   a new name (put_file), both modes:
  *   2. open("<name>", O_CREAT|O_EXCL), write all bytes
- *   3. PRB_SYNC_FILES: sync_file_range(WRITE) (writeback starts; a hint),
- *      then remember <name> for its epoch's commit (note_fresh)
- *   4. close
+ *   3. PRB_SYNC_FS: close
+ *      PRB_SYNC_FILES: sync_file_range(WRITE) (writeback starts; a hint),
+ *      and remember <name> and its descriptor, still open, for its
+ *      epoch's commit (note_fresh; past HOLD_MAX open ones, close it and
+ *      remember the name)
  *   a name that exists already (replace_file), both modes:
  *   2. open("<name>.tmp", O_CREAT|O_TRUNC), write all bytes, fsync
  *   3. rename("<name>.tmp", "<name>")      -- readers see old or new
@@ -21,10 +23,11 @@
  *   wait until none of them is queued or running; the first failed write
  *   fails the sync
  *   PRB_SYNC_FILES: one round (sync_round) in which the calling thread and
- *     NSYNC-1 syncer threads open and fsync, NSYNC at a time, every file
- *     remembered in step 3 and every remembered directory; so many fsyncs
- *     are in flight together and the device's cache flushes are shared
- *     among them, instead of one fsync after another
+ *     NSYNC-1 syncer threads fsync, NSYNC at a time, every file
+ *     remembered in step 3 (through its descriptor, or opened by name)
+ *     and every remembered directory (opened), then close them; so many
+ *     fsyncs are in flight together and the device's cache flushes are
+ *     shared among them, instead of one fsync after another
  *   PRB_SYNC_FS: one syncfs(root), only on the filesystems where it is
  *     known to sync (fs_kinds, checked at open)
  * The commit point (set_checkpoint, replace_checkpoint) always does, in
@@ -56,10 +59,14 @@
  * they look at (drain_prefix), so the log's per-tile cleanup does not
  * stall the pipeline.
  *
- * Bounds: the queue holds at most QUEUE_BYTES; a round holds at most
- * NSYNC descriptors open, and no descriptor is kept between a write and
- * its fsync (the file is opened again by name), so a batch of any number
- * of files needs no more.
+ * Bounds: the queue holds at most QUEUE_BYTES. A file is fsynced through
+ * the descriptor it was written with, which pins its inode, and with it a
+ * writeback error, until that fsync reports it; at most HOLD_MAX such
+ * descriptors (and a quarter of RLIMIT_NOFILE) are held, and files past
+ * that are opened again by name for their fsync (Linux reports a
+ * writeback error to the first fsync after it on any descriptor, unless
+ * memory pressure evicted the clean inode meanwhile). A round opens at
+ * most NSYNC more.
  *
  * Write buffers come from a pool bounded like the queue, so the memory a
  * batch passes through is reused rather than faulted in afresh. The
@@ -77,6 +84,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -92,6 +100,8 @@
 #define NAME_SLOTS 4096 /* counts of queued names by hash */
 #define LOOKAHEAD 8     /* queued writes a writer looks at (take_job) */
 #define NSYNC 16        /* threads that fsync a batch's files together */
+#define HOLD_MAX 4096   /* descriptors kept open from write to fsync, at
+                           most, and at most a quarter of RLIMIT_NOFILE */
 #define SYNC_STACK ((size_t)256 << 10)
 
 typedef struct job {
@@ -116,15 +126,18 @@ typedef struct creq {
 } creq;
 
 /* A file written in place by a put of epoch `epoch`, to be fsynced by the
- * commit of that epoch (or sync()). */
+ * commit of that epoch (or sync()): through fd, the descriptor it was
+ * written through, or by name when fd is -1 (more files than HOLD_MAX). */
 typedef struct {
 	uint64_t epoch;
 	char *name;
+	int fd;
 } fresh_file;
 
-/* A name one thread of a sync round opens and fsyncs. */
+/* What one thread of a sync round fsyncs: fd, or else name, opened. */
 typedef struct {
 	const char *name;
+	int fd;
 	int dir;
 } sync_item;
 
@@ -173,12 +186,13 @@ typedef struct {
 	/* files written in place, not fsynced yet (PRB_SYNC_FILES; dmu) */
 	fresh_file *fresh;
 	size_t nfresh, capfresh;
+	size_t nheld, maxheld; /* descriptors of fresh files held open */
 	/* a round of fsyncs shared by NSYNC threads (sync_round; smu) */
 	pthread_mutex_t smu;
 	pthread_cond_t swork, sdone;
 	const sync_item *sitems;
 	size_t sn, snext, sbusy;
-	int srunning, sstop, snthreads, src;
+	int sstop, snthreads, src;
 	prb_err serr;
 	pthread_t sth[NSYNC];
 	/* a failed sync: every later sync and commit fails with it (mu) */
@@ -282,14 +296,11 @@ ensure_parent(dir_store *d, const char *name, uint64_t epoch, prb_err *err)
 	return note_dir(d, dir, epoch, err);
 }
 
-/* Writes all of data to the new file fd, then fsyncs it when `durable`,
- * or else, with `kick`, starts its writeback (sync_file_range WRITE: the
- * commit's fsync then mostly waits for I/O already under way); closes
- * it. On failure removes `path`, the file just created. */
+/* Writes all of data to the new file fd, fsyncs it when `durable`, and
+ * closes it. On failure removes `path`, the file just created. */
 static int
 fill_file(dir_store *d, int fd, const char *path, const char *name,
-          const uint8_t *data, size_t len, int durable, int kick,
-          prb_err *err)
+          const uint8_t *data, size_t len, int durable, prb_err *err)
 {
 	const char *what = NULL;
 	int e = prb_write_all(fd, data, len);
@@ -297,12 +308,6 @@ fill_file(dir_store *d, int fd, const char *path, const char *name,
 		errno = e, what = "write";
 	else if (durable && fsync(fd) != 0)
 		what = "fsync";
-#ifdef SYNC_FILE_RANGE_WRITE
-	else if (kick)
-		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint */
-#else
-	(void)kick;
-#endif
 	int rc = what ? write_err(err, name, what) : 0;
 	if (close(fd) != 0 && rc == 0)
 		rc = write_err(err, name, "close");
@@ -325,7 +330,7 @@ replace_file(dir_store *d, const char *name, const uint8_t *data, size_t len,
 	                0644);
 	if (fd < 0)
 		return write_err(err, name, "create");
-	int rc = fill_file(d, fd, tmp, name, data, len, 1, 0, err);
+	int rc = fill_file(d, fd, tmp, name, data, len, 1, err);
 	if (rc == 0 && renameat(d->rootfd, tmp, d->rootfd, name) != 0) {
 		rc = write_err(err, name, "rename");
 		unlinkat(d->rootfd, tmp, 0);
@@ -333,10 +338,12 @@ replace_file(dir_store *d, const char *name, const uint8_t *data, size_t len,
 	return rc;
 }
 
-/* Remembers a file written in place for the fsync of its epoch's commit
- * (dmu held). */
+/* Remembers a file written in place through fd for the fsync of its
+ * epoch's commit, keeping fd open while fewer than maxheld are (dmu
+ * held). Returns 1 if fd was kept, 0 if the caller is to close it. */
 static int
-note_fresh(dir_store *d, const char *name, uint64_t epoch, prb_err *err)
+note_fresh(dir_store *d, const char *name, uint64_t epoch, int fd,
+           prb_err *err)
 {
 	if (d->nfresh == d->capfresh) {
 		size_t cap = d->capfresh ? 2 * d->capfresh : 1024;
@@ -351,35 +358,51 @@ note_fresh(dir_store *d, const char *name, uint64_t epoch, prb_err *err)
 	if (!copy)
 		return prb_err_set(err, PRB_ENOMEM, name, UINT64_MAX,
 		                   "out of memory");
-	d->fresh[d->nfresh].epoch = epoch;
-	d->fresh[d->nfresh++].name = copy;
-	return 0;
+	int keep = d->nheld < d->maxheld;
+	d->nheld += (size_t)keep;
+	d->fresh[d->nfresh++] = (fresh_file){epoch, copy, keep ? fd : -1};
+	return keep;
 }
 
 /* A put. A name with no file yet is written in place, half the directory
  * operations of a rename (store.h item 2 lets other readers see it partly
  * written until the put takes effect; the log names a file in a
  * checkpoint only once it is durable, so no durable checkpoint names a
- * file that O_EXCL could create). With PRB_SYNC_FILES it is fsynced later,
- * with every other file of its batch (sync_epochs). A file already there
- * is replaced atomically and durably (replace_file). */
+ * file that O_EXCL could create). With PRB_SYNC_FILES its writeback is
+ * started (sync_file_range WRITE: the commit's fsync then mostly waits for
+ * I/O already under way) and it is fsynced later, with every other file
+ * of its batch (sync_epochs), through the descriptor it was written
+ * through: an open descriptor keeps the inode, and with it any writeback
+ * error, until its fsync reports it. A file already there is replaced
+ * atomically and durably (replace_file). */
 static int
 put_file(dir_store *d, const job *j, prb_err *err)
 {
-	int files = d->sync_mode == PRB_SYNC_FILES;
 	int fd = openat(d->rootfd, j->name,
 	                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0 && errno != EEXIST)
 		return write_err(err, j->name, "create");
 	if (fd < 0)
 		return replace_file(d, j->name, j->data, j->len, err);
-	int rc = fill_file(d, fd, j->name, j->name, j->data, j->len, 0, files,
-	                   err);
-	if (rc || !files)
-		return rc;
-	pthread_mutex_lock(&d->dmu);
-	rc = note_fresh(d, j->name, j->epoch, err);
-	pthread_mutex_unlock(&d->dmu);
+	if (d->sync_mode != PRB_SYNC_FILES)
+		return fill_file(d, fd, j->name, j->name, j->data, j->len, 0,
+		                 err);
+	int e = prb_write_all(fd, j->data, j->len), rc;
+	if (e != 0) {
+		errno = e;
+		rc = write_err(err, j->name, "write");
+	} else {
+#ifdef SYNC_FILE_RANGE_WRITE
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE); /* a hint */
+#endif
+		pthread_mutex_lock(&d->dmu);
+		rc = note_fresh(d, j->name, j->epoch, fd, err);
+		pthread_mutex_unlock(&d->dmu);
+		if (rc == 1)
+			return 0; /* fd is held */
+	}
+	if (close(fd) != 0 && rc == 0)
+		rc = write_err(err, j->name, "close");
 	if (rc)
 		unlinkat(d->rootfd, j->name, 0);
 	return rc;
@@ -693,31 +716,38 @@ ds_put(prb_store *s, const char *name, const uint8_t *data, size_t len,
 	return 0;
 }
 
-/* Opens and fsyncs one name (a file written in place, or a directory).
- * A file gone since it was written (removed by remove(), or a failed
- * batch's cleanup) has nothing left to make durable. */
+/* fsyncs one item: a file through the descriptor it was written with
+ * (the caller closes it), or a file or directory opened by name. A file
+ * gone since it was written (removed by remove(), or a failed batch's
+ * cleanup) has nothing left to make durable. */
 static int
 sync_one(dir_store *d, const sync_item *it, prb_err *err)
 {
-	int flags = O_RDONLY | O_CLOEXEC | (it->dir ? O_DIRECTORY : O_NOFOLLOW);
-	int fd = openat(d->rootfd, it->name, flags);
-	if (fd < 0)
-		return !it->dir && errno == ENOENT
-		               ? 0
-		               : write_err(err, it->name,
-		                           it->dir ? "open directory" : "open");
+	int fd = it->fd;
+	if (fd < 0) {
+		fd = openat(d->rootfd, it->name,
+		            O_RDONLY | O_CLOEXEC |
+		                    (it->dir ? O_DIRECTORY : O_NOFOLLOW));
+		if (fd < 0)
+			return !it->dir && errno == ENOENT
+			               ? 0
+			               : write_err(err, it->name,
+			                           it->dir ? "open directory"
+			                                   : "open");
+	}
 	int rc = fsync(fd) == 0 ? 0
 	                        : write_err(err, it->name,
 	                                    it->dir ? "fsync directory"
 	                                            : "fsync");
-	close(fd);
+	if (fd != it->fd)
+		close(fd);
 	return rc;
 }
 
 static int
 fsync_dir(dir_store *d, const char *dir, prb_err *err)
 {
-	sync_item it = {dir, 1};
+	sync_item it = {dir, -1, 1};
 	return sync_one(d, &it, err);
 }
 
@@ -762,8 +792,8 @@ syncer(void *arg)
 	return NULL;
 }
 
-/* fsyncs n names at once: the calling thread and up to NSYNC - 1 syncer
- * threads each open and fsync one at a time, so the kernel has many
+/* fsyncs n items at once: the calling thread and up to NSYNC - 1 syncer
+ * threads each fsync one at a time (sync_one), so the kernel has many
  * fsyncs in flight and can share the device's cache flushes among them
  * (one flush after many writes, not one per file). Returns the first
  * failure. One round at a time (the committer, or sync() once every
@@ -809,7 +839,9 @@ take_fresh(dir_store *d, uint64_t e, sync_item *items, size_t *n)
 	size_t k = 0;
 	for (size_t i = 0; i < d->nfresh; i++) {
 		if (d->fresh[i].epoch <= e) {
-			items[(*n)++] = (sync_item){d->fresh[i].name, 0};
+			items[(*n)++] = (sync_item){d->fresh[i].name,
+			                            d->fresh[i].fd, 0};
+			d->nheld -= d->fresh[i].fd >= 0;
 			continue;
 		}
 		d->fresh[k++] = d->fresh[i];
@@ -861,11 +893,14 @@ sync_epochs(dir_store *d, uint64_t e, prb_err *err)
 	size_t nfiles = n;
 	for (size_t i = 0; i < m; i++)
 		if (d->dirs[i].first <= e && !d->dirs[i].gone)
-			items[n++] = (sync_item){d->dirs[i].name, 1};
+			items[n++] = (sync_item){d->dirs[i].name, -1, 1};
 	pthread_mutex_unlock(&d->dmu);
 	rc = sync_round(d, items, n, &e2);
-	for (size_t i = 0; i < nfiles; i++)
+	for (size_t i = 0; i < nfiles; i++) {
+		if (items[i].fd >= 0)
+			close(items[i].fd); /* synced, or never to be */
 		free((char *)items[i].name);
+	}
 	free(items);
 	pthread_mutex_lock(&d->dmu);
 	size_t k = 0;
@@ -1263,8 +1298,11 @@ ds_close(prb_store *s)
 	pthread_mutex_unlock(&d->smu);
 	for (int i = 0; i < d->snthreads; i++)
 		pthread_join(d->sth[i], NULL);
-	for (size_t i = 0; i < d->nfresh; i++)
+	for (size_t i = 0; i < d->nfresh; i++) {
+		if (d->fresh[i].fd >= 0)
+			close(d->fresh[i].fd);
 		free(d->fresh[i].name); /* never committed: need no sync */
+	}
 	free(d->fresh);
 	while (d->chead) {
 		creq *c = d->chead;
@@ -1383,6 +1421,11 @@ prb_store_open_dir(const char *dir, int sync_mode, prb_store **out,
 		return prb_err_set(err, PRB_ENOMEM, dir, UINT64_MAX, "out of memory");
 	d->base.ops = &dir_ops;
 	d->sync_mode = sync_mode;
+	struct rlimit rl;
+	d->maxheld = HOLD_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 < d->maxheld)
+		d->maxheld = (size_t)(rl.rlim_cur / 4);
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_mutex_init(&d->dmu, NULL);
 	pthread_mutex_init(&d->smu, NULL);

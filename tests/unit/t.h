@@ -40,6 +40,17 @@ static int t_pass, t_fail, t_skip;
 	        t_fail, t_skip),                                           \
 	 t_fail ? 1 : 0)
 
+/* Removes a test's scratch directory and everything in it (a path made
+ * by mkdtemp: no quote in it). */
+static inline void
+t_rm_rf(const char *path)
+{
+	char cmd[4400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: could not remove %s\n", path);
+}
+
 /* Path of a file under the shared directory, or NULL if that directory is
  * absent. Returns a static buffer. */
 static inline const char *

@@ -354,6 +354,7 @@ test_config(void)
 {
 	prb_witness_log logs[2];
 	prb_witness *w = NULL;
+	memset(logs, 0, sizeof logs);
 	CHECK(prb_witness_open(":memory:", wkey, logs, 0, &w, NULL) ==
 	              PRB_EINVAL,
 	      "no logs refused");
@@ -1047,9 +1048,6 @@ main(void)
 	prb_signer_free(otherkey);
 	prb_signer_free(logkey_b);
 	prb_cosigner_free(wkey);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
+	t_rm_rf(tmpdir);
 	return T_DONE("test_witness");
 }
