@@ -130,4 +130,8 @@ size_t prb_utf8_bad_at(const uint8_t *s, size_t len);
 /* Lower-case hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
 void prb_hex_encode(const uint8_t *in, size_t n, char *out);
 
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC): for timeouts and
+ * durations, never for dates. */
+double prb_now_mono(void);
+
 #endif

@@ -223,19 +223,11 @@ cli_open_writer(const char *cmd, const prb_writer_cfg *cfg, prb_writer **w)
 	return 0;
 }
 
-double
-cli_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void
 cli_progress_init(cli_progress *p, const char *unit)
 {
 	p->on = isatty(STDERR_FILENO);
-	p->start = cli_now();
+	p->start = prb_now_mono();
 	p->last = p->start - 1; /* the first update draws at once */
 	p->unit = unit;
 	p->of_unit = NULL;
@@ -247,7 +239,7 @@ cli_progress_update(cli_progress *p, unsigned long long done,
 {
 	if (!p->on)
 		return;
-	double t = cli_now();
+	double t = prb_now_mono();
 	if (t - p->last < 0.2)
 		return;
 	p->last = t;

@@ -10,6 +10,7 @@
 #include "probity/note.h"
 #include "probity/store.h"
 #include "probity/writer.h"
+#include "base/util.h"
 
 /* Exit statuses. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -114,7 +115,6 @@ void cli_progress_update(cli_progress *p, unsigned long long done,
 void cli_progress_fn(void *ctx, uint64_t done, uint64_t total);
 /* Erases the progress line (call before printing to a shared terminal). */
 void cli_progress_done(cli_progress *p);
-double cli_now(void);
 
 int cmd_keygen(int argc, char **argv);
 int cmd_init(int argc, char **argv);

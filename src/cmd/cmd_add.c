@@ -318,10 +318,10 @@ finish_line(adder *a, size_t end, size_t next)
 	a->line_start = next;
 	a->line++;
 	if (++a->batch_n == 1)
-		a->batch_start = cli_now();
+		a->batch_start = prb_now_mono();
 	if (a->batch_n == BATCH_ENTRIES || a->batch_bytes >= BATCH_BYTES ||
 	    (a->batch_n % 4096 == 0 &&
-	     cli_now() - a->batch_start > BATCH_SECONDS))
+	     prb_now_mono() - a->batch_start > BATCH_SECONDS))
 		return add_ship(a);
 	return a->n == STAGE_ENTRIES ? add_stage(a) : 0;
 }
@@ -382,7 +382,7 @@ read_input(adder *a, int fd, int pollable)
 				return -1;
 			add_witness(a);
 		} else if (a->batch_n > 0 &&
-		           cli_now() - a->batch_start > BATCH_SECONDS) {
+		           prb_now_mono() - a->batch_start > BATCH_SECONDS) {
 			if (add_ship(a))
 				return -1;
 		}

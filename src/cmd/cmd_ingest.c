@@ -312,7 +312,7 @@ batch_file(ingester *g)
 		uint64_t leaf;
 		int outcome;
 		if (prb_writer_building(g->w) == 0)
-			g->batch_start = cli_now();
+			g->batch_start = prb_now_mono();
 		rc = prb_writer_record(g->w, &p->ev, &p->en, &leaf, &outcome,
 		                       &err);
 		if (rc != 0)
@@ -343,7 +343,7 @@ batch_file(ingester *g)
 	clear_file(g);
 	size_t n = prb_writer_building(g->w);
 	if (n >= BATCH_ENTRIES || g->bytes >= BATCH_BYTES ||
-	    (n > 0 && cli_now() - g->batch_start >= BATCH_SECONDS))
+	    (n > 0 && prb_now_mono() - g->batch_start >= BATCH_SECONDS))
 		return ingest_flush(g);
 	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "probity/httpc.h"
 #include "probity/witness.h"
+#include "base/util.h"
 
 #define BACKOFF_MIN 1.0
 #define BACKOFF_MAX 60.0
@@ -25,14 +26,6 @@ struct prb_cosign {
 	size_t n, quorum;
 	prb_http *http;
 };
-
-static double
-mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int
 prb_cosign_witness_parse(const char *arg, prb_cosign_witness *out,
@@ -156,7 +149,7 @@ prb_cosign_collect(prb_cosign *c, const char *note, size_t len,
 	if (!lines)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
-	double now = mono_s();
+	double now = prb_now_mono();
 	for (size_t i = 0; i < c->n; i++) {
 		wit *w = &c->w[i];
 		prb_err e;
@@ -171,7 +164,7 @@ prb_cosign_collect(prb_cosign *c, const char *note, size_t len,
 			continue;
 		}
 		if (ask(c, w, note, len, size, prove, pctx, &lines[i], &e)) {
-			w->retry_at = mono_s() + w->backoff;
+			w->retry_at = prb_now_mono() + w->backoff;
 			w->backoff = w->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX
 			                                          : w->backoff * 2;
 			w->size = 0; /* relearn it from the next 409 */

@@ -38,18 +38,11 @@
 #include "probity/sha256.h"
 #include "probity/tile.h"
 #include "net/serve_int.h"
+#include "base/util.h"
 
 #define DEFAULT_MAX_BODY ((size_t)8 << 20)
 #define DEFAULT_QUEUE 65536
 #define DEFAULT_BATCH 65536
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* ---- the committer ---- */
 
@@ -169,7 +162,7 @@ jobs_fail(serve_job *jobs, int rc, int in_doubt, const prb_err *err)
 static void
 jobs_done(prb_server *s, serve_job *jobs, size_t n)
 {
-	double t = now_s();
+	double t = prb_now_mono();
 	pthread_mutex_lock(&s->mu);
 	if (jobs->rc == 0) {
 		serve_committed(s);
@@ -330,7 +323,7 @@ static int
 witness_due(prb_server *s, uint64_t witnessed, uint64_t tried, double last_try)
 {
 	return s->cosign && !s->broken && s->size != witnessed &&
-	       (s->size != tried || now_s() - last_try >= 1.0);
+	       (s->size != tried || prb_now_mono() - last_try >= 1.0);
 }
 
 static void *
@@ -381,16 +374,16 @@ serve_committer(void *arg)
 			break;
 		/* witnesses: whenever idle, and at least once a second under
 		 * load (the proofs need nothing in flight) */
-		if (s->cosign && (fl.n == 0 || now_s() - last_round >= 1.0)) {
+		if (s->cosign && (fl.n == 0 || prb_now_mono() - last_round >= 1.0)) {
 			serve_drain(s, &fl);
-			last_round = now_s();
+			last_round = prb_now_mono();
 			pthread_mutex_lock(&s->mu);
 			int due = witness_due(s, witnessed, tried, last_try);
 			pthread_mutex_unlock(&s->mu);
 			if (due) {
 				uint64_t size = prb_writer_size(s->w);
 				tried = size;
-				last_try = now_s();
+				last_try = prb_now_mono();
 				if (witness_round(s) == 0)
 					witnessed = size;
 			}
@@ -415,7 +408,7 @@ submit(prb_server *s, serve_job *j)
 		return -1;
 	}
 	s->inside++;
-	j->queued_at = now_s();
+	j->queued_at = prb_now_mono();
 	if (s->tail)
 		s->tail->next = j;
 	else
