@@ -6,7 +6,6 @@
  * compare bytes. Record text is untrusted: everything from a record or a
  * policy file passes html_text() before it reaches the page.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,73 +15,21 @@
 #include "probity/jcs.h"
 #include "probity/note.h"
 #include "probity/report.h"
+#include "base/sbuf.h"
 #include "base/util.h"
-
-/* ---- a growing text buffer --------------------------------------------- */
-
-typedef struct {
-	char *p;
-	size_t len, cap;
-	int oom;
-} sbuf;
-
-static void
-sb_put(sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static void
-sb_str(sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-sb_fmt(sbuf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		b->oom = 1;
-	else
-		sb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
 
 /* s as HTML text (also safe inside a double-quoted attribute). */
 static void
-html_text(sbuf *b, const char *s)
+html_text(prb_sbuf *b, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': sb_str(b, "&amp;"); break;
-		case '<': sb_str(b, "&lt;"); break;
-		case '>': sb_str(b, "&gt;"); break;
-		case '"': sb_str(b, "&quot;"); break;
-		case '\'': sb_str(b, "&#39;"); break;
-		default: sb_put(b, s, 1);
+		case '&': prb_sbuf_str(b, "&amp;"); break;
+		case '<': prb_sbuf_str(b, "&lt;"); break;
+		case '>': prb_sbuf_str(b, "&gt;"); break;
+		case '"': prb_sbuf_str(b, "&quot;"); break;
+		case '\'': prb_sbuf_str(b, "&#39;"); break;
+		default: prb_sbuf_put(b, s, 1);
 		}
 	}
 }
@@ -254,27 +201,27 @@ cmp_cited(const void *a, const void *b)
 }
 
 static void
-td(sbuf *b, const char *s, int mono)
+td(prb_sbuf *b, const char *s, int mono)
 {
-	sb_str(b, mono ? "<td class=\"mono\">" : "<td>");
+	prb_sbuf_str(b, mono ? "<td class=\"mono\">" : "<td>");
 	html_text(b, s ? s : "");
-	sb_str(b, "</td>");
+	prb_sbuf_str(b, "</td>");
 }
 
 static void
-checkpoint_section(sbuf *b, const json_t *c, const uint8_t *cp, size_t cplen)
+checkpoint_section(prb_sbuf *b, const json_t *c, const uint8_t *cp, size_t cplen)
 {
 	const char *origin = jstr(c, "origin");
-	sb_str(b, "<h2>Checkpoint audited</h2><table>");
-	sb_str(b, "<tr><th>log (origin)</th>");
+	prb_sbuf_str(b, "<h2>Checkpoint audited</h2><table>");
+	prb_sbuf_str(b, "<tr><th>log (origin)</th>");
 	td(b, origin, 1);
-	sb_fmt(b, "</tr><tr><th>size</th><td>%llu entries</td></tr>",
+	prb_sbuf_printf(b, "</tr><tr><th>size</th><td>%llu entries</td></tr>",
 	       (unsigned long long)json_number_value(json_object_get(c, "size")));
-	sb_str(b, "<tr><th>root hash</th>");
+	prb_sbuf_str(b, "<tr><th>root hash</th>");
 	td(b, jstr(c, "root"), 1);
-	sb_str(b, "</tr></table>");
+	prb_sbuf_str(b, "</tr></table>");
 	prb_note *note = NULL;
-	sb_str(b, "<p>Signatures on the checkpoint (the verifier checks the "
+	prb_sbuf_str(b, "<p>Signatures on the checkpoint (the verifier checks the "
 	          "log's, and the witnesses' it is given keys for):</p>"
 	          "<table><tr><th>signer</th><th>key ID</th><th>kind</th></tr>");
 	if (prb_note_parse(cp, cplen, &note, NULL) == 0) {
@@ -288,58 +235,58 @@ checkpoint_section(sbuf *b, const json_t *c, const uint8_t *cp, size_t cplen)
 				rl = 0;
 			char id[16];
 			snprintf(id, sizeof id, "%08x", (unsigned)s->id);
-			sb_str(b, "<tr>");
+			prb_sbuf_str(b, "<tr>");
 			td(b, s->name, 1);
 			td(b, id, 1);
 			if (rl == 76) {
 				unsigned long long t = 0;
 				for (int k = 4; k < 12; k++)
 					t = t << 8 | raw[k];
-				sb_fmt(b, "<td>witness cosignature (cosignature/v1), "
+				prb_sbuf_printf(b, "<td>witness cosignature (cosignature/v1), "
 				          "time %llu</td>", t);
 			} else if (origin && strcmp(s->name, origin) == 0) {
-				sb_str(b, "<td>the log's signature</td>");
+				prb_sbuf_str(b, "<td>the log's signature</td>");
 			} else {
-				sb_str(b, "<td>other signature</td>");
+				prb_sbuf_str(b, "<td>other signature</td>");
 			}
-			sb_str(b, "</tr>");
+			prb_sbuf_str(b, "</tr>");
 		}
 		prb_note_free(note);
 	}
-	sb_str(b, "</table>");
+	prb_sbuf_str(b, "</table>");
 }
 
 static void
-determinism_section(sbuf *b, const char *fj, size_t fjlen,
+determinism_section(prb_sbuf *b, const char *fj, size_t fjlen,
                     const json_t *root, size_t nentries)
 {
 	char hex[65];
 	prb_sha256_hex((const uint8_t *)fj, fjlen, hex);
 	const json_t *pols = json_object_get(root, "policies");
 	size_t nf = json_array_size(json_object_get(root, "findings"));
-	sb_str(b, "<h2>What this report claims, and how to check it</h2>");
+	prb_sbuf_str(b, "<h2>What this report claims, and how to check it</h2>");
 	if (nf == 0)
-		sb_fmt(b, "<p><strong>No findings.</strong> None of the %zu "
+		prb_sbuf_printf(b, "<p><strong>No findings.</strong> None of the %zu "
 		          "policies below matched any of the %llu entries of the "
 		          "log at this checkpoint. That is a claim about this "
 		          "log and these policies, and it can be checked.</p>",
 		       json_array_size(pols), (unsigned long long)nentries);
-	sb_str(b, "<p>The audit is deterministic: the same log at this "
+	prb_sbuf_str(b, "<p>The audit is deterministic: the same log at this "
 	          "checkpoint with the same policy files and parameters gives "
 	          "byte-identical <code>findings.json</code> (SHA-256 <code>");
-	sb_str(b, hex);
-	sb_str(b, "</code>). Anyone with read access to the log reproduces it "
+	prb_sbuf_str(b, hex);
+	prb_sbuf_str(b, "</code>). Anyone with read access to the log reproduces it "
 	          "with <code>probity audit LOGDIR --check BUNDLE</code>, also "
 	          "after the log has grown. Every cited entry carries an "
 	          "inclusion proof against the checkpoint above; "
 	          "<code>probity verify-evidence BUNDLE --vkey LOGKEY</code> "
 	          "checks them all offline, and this page with them.</p>");
-	sb_str(b, "<table><tr><th>policy</th><th>severity</th><th>file "
+	prb_sbuf_str(b, "<table><tr><th>policy</th><th>severity</th><th>file "
 	          "SHA-256</th><th>parameters</th></tr>");
 	size_t i;
 	const json_t *p;
 	json_array_foreach(pols, i, p) {
-		sb_str(b, "<tr>");
+		prb_sbuf_str(b, "<tr>");
 		td(b, jstr(p, "id"), 1);
 		td(b, jstr(p, "severity"), 0);
 		td(b, jstr(p, "sha256"), 1);
@@ -356,13 +303,13 @@ determinism_section(sbuf *b, const char *fj, size_t fjlen,
 		}
 		td(b, params ? params : "", 1);
 		free(params);
-		sb_str(b, "</tr>");
+		prb_sbuf_str(b, "</tr>");
 	}
-	sb_str(b, "</table>");
+	prb_sbuf_str(b, "</table>");
 }
 
 static void
-counts_section(sbuf *b, const json_t *fs)
+counts_section(prb_sbuf *b, const json_t *fs)
 {
 	size_t n[5] = {0}, i;
 	const json_t *f;
@@ -372,21 +319,21 @@ counts_section(sbuf *b, const json_t *fs)
 			if (s && strcmp(s, sev_order[k]) == 0)
 				n[k]++;
 	}
-	sb_fmt(b, "<h2>Findings by severity: %zu in all</h2>"
+	prb_sbuf_printf(b, "<h2>Findings by severity: %zu in all</h2>"
 	          "<p class=\"counts\">", json_array_size(fs));
 	for (int k = 0; k < 5; k++)
-		sb_fmt(b, "%s<span class=\"c-%s\">%zu %s</span>",
+		prb_sbuf_printf(b, "%s<span class=\"c-%s\">%zu %s</span>",
 		       k ? " &nbsp; " : "", sev_order[k], n[k], sev_order[k]);
-	sb_str(b, "</p>");
+	prb_sbuf_str(b, "</p>");
 }
 
 static void
-event_cells(sbuf *b, const cited *c)
+event_cells(prb_sbuf *b, const cited *c)
 {
-	sb_fmt(b, "<td><a href=\"entries/%llu.json\">%llu</a></td>",
+	prb_sbuf_printf(b, "<td><a href=\"entries/%llu.json\">%llu</a></td>",
 	       (unsigned long long)c->leaf, (unsigned long long)c->leaf);
 	if (!c->has) {
-		sb_str(b, "<td colspan=\"5\">(not a cloud audit record)</td>");
+		prb_sbuf_str(b, "<td colspan=\"5\">(not a cloud audit record)</td>");
 		return;
 	}
 	td(b, c->ev.time, 1);
@@ -406,51 +353,51 @@ find_cited(const cited *cv, size_t n, uint64_t leaf)
 }
 
 static void
-findings_section(sbuf *b, const json_t *fs, const prb_policy *pv, size_t np,
+findings_section(prb_sbuf *b, const json_t *fs, const prb_policy *pv, size_t np,
                  const cited *cv, size_t nc)
 {
 	size_t i;
 	const json_t *f;
-	sb_str(b, "<h2>Findings</h2>");
+	prb_sbuf_str(b, "<h2>Findings</h2>");
 	if (json_array_size(fs) == 0)
-		sb_str(b, "<p>None.</p>");
+		prb_sbuf_str(b, "<p>None.</p>");
 	json_array_foreach(fs, i, f) {
 		const char *sev = jstr(f, "severity");
 		const prb_policy *p = find_policy(pv, np, jstr(f, "policy"));
-		sb_str(b, "<div class=\"finding\"><h3><span class=\"sev ");
+		prb_sbuf_str(b, "<div class=\"finding\"><h3><span class=\"sev ");
 		html_text(b, sev);
-		sb_str(b, "\">");
+		prb_sbuf_str(b, "\">");
 		html_text(b, sev);
-		sb_str(b, "</span> ");
+		prb_sbuf_str(b, "</span> ");
 		html_text(b, jstr(f, "title"));
-		sb_str(b, "</h3><p>Policy <code>");
+		prb_sbuf_str(b, "</h3><p>Policy <code>");
 		html_text(b, jstr(f, "policy"));
-		sb_str(b, "</code>");
+		prb_sbuf_str(b, "</code>");
 		if (jstr(f, "detail")) {
-			sb_str(b, ": ");
+			prb_sbuf_str(b, ": ");
 			html_text(b, jstr(f, "detail"));
 		}
-		sb_str(b, "</p>");
+		prb_sbuf_str(b, "</p>");
 		if (p && p->rationale) {
-			sb_str(b, "<p><em>Why it matters:</em> ");
+			prb_sbuf_str(b, "<p><em>Why it matters:</em> ");
 			html_text(b, p->rationale);
-			sb_str(b, "</p>");
+			prb_sbuf_str(b, "</p>");
 		}
-		sb_str(b, "<table><tr><th>leaf</th><th>time</th><th>provider"
+		prb_sbuf_str(b, "<table><tr><th>leaf</th><th>time</th><th>provider"
 		          "</th><th>operation</th><th>principal</th><th>"
 		          "resource</th><th>inclusion</th></tr>");
 		const json_t *entries = json_object_get(f, "entries");
 		for (size_t k = 0; k < json_array_size(entries); k++) {
 			uint64_t leaf = leaf_at(entries, k);
 			const cited *c = find_cited(cv, nc, leaf);
-			sb_str(b, "<tr>");
+			prb_sbuf_str(b, "<tr>");
 			if (c)
 				event_cells(b, c);
-			sb_fmt(b, "<td class=\"ok\"><a href=\"proofs/%llu.tlog-"
+			prb_sbuf_printf(b, "<td class=\"ok\"><a href=\"proofs/%llu.tlog-"
 			          "proof\">&#10003; verified</a></td></tr>",
 			       (unsigned long long)leaf);
 		}
-		sb_str(b, "</table></div>");
+		prb_sbuf_str(b, "</table></div>");
 	}
 }
 
@@ -495,44 +442,44 @@ prb_report_html(const char *fj, size_t fjlen, const uint8_t *cp,
 			json_decref(rec);
 		}
 	}
-	sbuf b = {0};
+	prb_sbuf b = {0};
 	if (rc == 0) {
 		if (nc > 1)
 			qsort(cv, nc, sizeof *cv, cmp_cited);
-		sb_str(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+		prb_sbuf_str(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
 		           "charset=\"utf-8\"><meta http-equiv=\"Content-"
 		           "Security-Policy\" content=\"default-src 'none'; "
 		           "style-src 'unsafe-inline'; img-src data:\">"
 		           "<title>probity audit of ");
 		html_text(&b, jstr(c, "origin"));
-		sb_str(&b, "</title><style>");
-		sb_str(&b, css);
-		sb_str(&b, "</style></head><body><h1>probity audit of ");
+		prb_sbuf_str(&b, "</title><style>");
+		prb_sbuf_str(&b, css);
+		prb_sbuf_str(&b, "</style></head><body><h1>probity audit of ");
 		html_text(&b, jstr(c, "origin"));
-		sb_fmt(&b, " at size %llu</h1>",
+		prb_sbuf_printf(&b, " at size %llu</h1>",
 		       (unsigned long long)json_number_value(
 			       json_object_get(c, "size")));
 		counts_section(&b, fs);
 		checkpoint_section(&b, c, cp, cplen);
 		findings_section(&b, fs, pv, np, cv, nc);
-		sb_str(&b, "<h2>Timeline of the cited events</h2>");
+		prb_sbuf_str(&b, "<h2>Timeline of the cited events</h2>");
 		if (nc == 0)
-			sb_str(&b, "<p>No event is cited.</p>");
+			prb_sbuf_str(&b, "<p>No event is cited.</p>");
 		else
-			sb_str(&b, "<table><tr><th>leaf</th><th>time</th><th>"
+			prb_sbuf_str(&b, "<table><tr><th>leaf</th><th>time</th><th>"
 			           "provider</th><th>operation</th><th>principal"
 			           "</th><th>resource</th></tr>");
 		for (i = 0; i < nc; i++) {
-			sb_str(&b, "<tr>");
+			prb_sbuf_str(&b, "<tr>");
 			event_cells(&b, &cv[i]);
-			sb_str(&b, "</tr>");
+			prb_sbuf_str(&b, "</tr>");
 		}
 		if (nc)
-			sb_str(&b, "</table>");
+			prb_sbuf_str(&b, "</table>");
 		determinism_section(&b, fj, fjlen, root,
 		                    (size_t)json_number_value(
 			                    json_object_get(c, "size")));
-		sb_str(&b, "<h2>How to verify this bundle</h2><p><code>probity "
+		prb_sbuf_str(&b, "<h2>How to verify this bundle</h2><p><code>probity "
 		           "verify-evidence BUNDLE --vkey LOGKEY [--witness-vkey "
 		           "WITNESSKEY]...</code> checks, with no access to the "
 		           "log, the checkpoint's signatures, every cited entry's "

@@ -2,11 +2,11 @@
  * probity serve: GET /metrics, the Prometheus text format of the counts
  * the committer and the POST /add handlers keep in prb_server (under mu).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "net/serve_int.h"
+#include "base/sbuf.h"
 
 static const unsigned status_codes[7] = {200, 400, 401, 403, 413, 500, 503};
 
@@ -20,58 +20,19 @@ serve_metrics_count_status(prb_server *s, unsigned status)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* Appends printf output to a growing buffer; -1 when out of memory. */
-typedef struct {
-	char *p;
-	size_t len, cap;
-} sbuf;
-
-static int
-sbuf_printf(sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
-
-static int
-sbuf_printf(sbuf *b, const char *fmt, ...)
-{
-	for (;;) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p ? b->p + b->len : NULL,
-		                  b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return -1;
-		if (b->p && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return 0;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
 static void
-hist_print(sbuf *b, const char *name, const char *help, const histogram *h,
+hist_print(prb_sbuf *b, const char *name, const char *help, const histogram *h,
            const double *bounds, size_t nb)
 {
 	uint64_t cum = 0;
-	sbuf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	prb_sbuf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
 	for (size_t i = 0; i < nb; i++) {
 		cum += h->count[i];
-		sbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
+		prb_sbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i],
 		            (unsigned long long)cum);
 	}
 	cum += h->count[nb];
-	sbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
+	prb_sbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n"
 	            "%s_count %llu\n", name, (unsigned long long)cum, name,
 	            h->sum, name, (unsigned long long)h->n);
 }
@@ -79,9 +40,9 @@ hist_print(sbuf *b, const char *name, const char *help, const histogram *h,
 enum MHD_Result
 serve_metrics_get(prb_server *s, struct MHD_Connection *c)
 {
-	sbuf b = {0};
+	prb_sbuf b = {0};
 	pthread_mutex_lock(&s->mu);
-	sbuf_printf(&b,
+	prb_sbuf_printf(&b,
 	            "# HELP probity_appended_entries_total Entries made "
 	            "durable through POST /add.\n"
 	            "# TYPE probity_appended_entries_total counter\n"
@@ -127,11 +88,11 @@ serve_metrics_get(prb_server *s, struct MHD_Connection *c)
 	            (unsigned long long)s->published,
 	            (unsigned long long)s->m_cosigned,
 	            (unsigned long long)s->m_uncosigned);
-	sbuf_printf(&b, "# HELP probity_add_requests_total POST /add "
+	prb_sbuf_printf(&b, "# HELP probity_add_requests_total POST /add "
 	            "answers by status.\n"
 	            "# TYPE probity_add_requests_total counter\n");
 	for (size_t i = 0; i < 7; i++)
-		sbuf_printf(&b, "probity_add_requests_total{code=\"%u\"} %llu\n",
+		prb_sbuf_printf(&b, "probity_add_requests_total{code=\"%u\"} %llu\n",
 		            status_codes[i],
 		            (unsigned long long)s->m_requests[i]);
 	hist_print(&b, "probity_batch_entries", "Entries per committed batch.",
@@ -140,9 +101,11 @@ serve_metrics_get(prb_server *s, struct MHD_Connection *c)
 	           "From a POST /add being queued to its batch being durable.",
 	           &s->m_lat, lat_bounds, NLAT);
 	pthread_mutex_unlock(&s->mu);
-	if (!b.p)
+	if (!b.p || b.oom) {
+		free(b.p);
 		return prb_httpd_replyf(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		                        "out of memory");
+	}
 	enum MHD_Result r = prb_httpd_reply(
 		c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
 		"no-store", b.p, b.len);
