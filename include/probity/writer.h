@@ -91,8 +91,9 @@ int prb_writer_open(const prb_writer_cfg *cfg, prb_writer **out,
 void prb_writer_close(prb_writer *w);
 
 /* The log, for reads (size, root, checkpoint, proofs once nothing is in
- * flight); valid until the next call that may reopen it (collect, ship,
- * cosign). NULL once the writer is broken. */
+ * flight); valid until the next call that may reopen it (any call but
+ * the ones that only read: size, next_leaf, building, in_flight,
+ * broken). NULL once the writer is broken. */
 prb_log *prb_writer_log(prb_writer *w);
 
 /* 1 once the writer is broken (a reopen after a failure failed), with
@@ -110,10 +111,12 @@ unsigned prb_writer_in_flight(const prb_writer *w);
 
 /*
  * Adds plain entries to the batch being built (hashed and handed to the
- * store now; the caller's memory may be reused on return).
- * PRB_ETOOBIG (err->offset = the entry's position among these n): nothing
- * of these n is added, the batch is still usable. Any other error: the
- * batch being built is lost (not committed); collect what is in flight.
+ * store now; the caller's memory may be reused on return). A batch holds
+ * plain entries or records, not both: PRB_EINVAL if it holds records
+ * (ship it first); nothing is added, the batch is still usable. So is it
+ * after PRB_ETOOBIG (err->offset = the entry's position among these n).
+ * Any other error: the batch being built is lost (not committed); collect
+ * what is in flight.
  */
 int prb_writer_append(prb_writer *w, const uint8_t *const *ents,
                       const size_t *lens, size_t n, prb_err *err);
@@ -130,9 +133,12 @@ enum {
  * Adds a cloud record: a new event id gets its index row and its entry
  * (and its blob, for a large record) in the batch being built; a known
  * one adds nothing and says where it is. The first record of a batch
- * needs nothing in flight (PRB_EINVAL: collect first); it opens the index
- * if needed, brings it up to the log and begins its transaction. On an
- * error the batch being built is lost, as for prb_writer_append.
+ * needs nothing in flight (PRB_EINVAL: collect first) and no plain
+ * entries in the batch (PRB_EINVAL: ship them first); it opens the index
+ * if needed and brings it up to the log (its errors, e.g. PRB_ECORRUPT
+ * for an index of another log, leave the log untouched and the batch
+ * empty), then begins its transaction. Any error after that loses the
+ * batch being built, as for prb_writer_append.
  */
 int prb_writer_record(prb_writer *w, const prb_event *ev,
                       const prb_entry *en, uint64_t *leaf, int *outcome,
@@ -143,9 +149,10 @@ int prb_writer_record(prb_writer *w, const prb_event *ev,
  * commit. Needs fewer than PRB_WRITER_INFLIGHT batches in flight
  * (PRB_EINVAL: collect first). A batch with index rows is committed
  * before this returns. An empty batch ships nothing (returns 0; an open
- * index transaction, all duplicates, is rolled back). An error here means
- * the batch never started: it is reported by prb_writer_collect like a
- * failed commit, after those before it.
+ * index transaction, all duplicates, is rolled back). Any other error
+ * means the batch never started: it is lost, as for prb_writer_append,
+ * and prb_writer_collect does not report it (it reports the batches
+ * shipped before it).
  */
 int prb_writer_ship(prb_writer *w, prb_err *err);
 

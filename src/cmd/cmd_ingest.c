@@ -328,7 +328,8 @@ batch_file(ingester *g)
 	}
 	if (rc != 0) {
 		cli_progress_done(&g->pr);
-		if (strncmp(err.where, g->dir, strlen(g->dir)) != 0)
+		size_t k = strlen(g->dir);
+		if (strncmp(err.where, g->dir, k) != 0 || err.where[k] != '/')
 			cli_prefix_where(&err, g->dir); /* a blob's store name */
 		cli_fail("ingest", &err);
 		cli_failf("ingest", "the log holds %llu entries: this run's "
@@ -509,9 +510,7 @@ catch_up(ingester *g)
 	prb_err_clear(&err);
 	if (prb_writer_index_open(g->w, &err) == 0)
 		return 0;
-	if (strncmp(err.where, g->dir, strlen(g->dir)) != 0)
-		cli_prefix_where(&err, g->dir);
-	return cli_fail("ingest", &err);
+	return cli_fail("ingest", &err); /* where names DIR already */
 }
 
 static int

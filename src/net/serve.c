@@ -271,15 +271,6 @@ build_batch(prb_server *s, serve_job *jobs, size_t *n, prb_err *err)
 	return 0;
 }
 
-static int
-has_records(const serve_job *jobs)
-{
-	for (const serve_job *j = jobs; j; j = j->next)
-		if (j->recs)
-			return 1;
-	return 0;
-}
-
 /* Commits a batch of jobs through the writer. Plain entries are
  * pipelined (the batch before is answered once this one is shipped);
  * records wait for everything before them and are committed at once,
@@ -289,7 +280,7 @@ run_batch(prb_server *s, serve_flights *fl, serve_job *jobs)
 {
 	prb_err err;
 	prb_err_clear(&err);
-	int records = has_records(jobs);
+	int records = jobs->recs != NULL; /* all of them, or none */
 	if (records || fl->n == PRB_WRITER_INFLIGHT)
 		serve_drain(s, fl);
 	prb_writer_batch r;
@@ -349,10 +340,13 @@ serve_committer(void *arg)
 			}
 		}
 		serve_job *jobs = s->head;
-		if (jobs) { /* whole jobs, at least one, up to batch_entries */
+		if (jobs) { /* whole jobs, at least one, up to batch_entries,
+		               all plain or all records (a writer's batch is
+		               one or the other) */
 			serve_job *last = jobs;
 			size_t n = jobs->n;
 			while (last->next &&
+			       !last->next->recs == !jobs->recs &&
 			       n + last->next->n <= s->cfg.batch_entries) {
 				last = last->next;
 				n += last->n;

@@ -258,6 +258,7 @@ static int
 lose_build(prb_writer *w, int rc)
 {
 	end_txn(w);
+	w->build_n = 0;
 	w->failed = 1;
 	recover(w);
 	return rc;
@@ -347,6 +348,10 @@ prb_writer_append(prb_writer *w, const uint8_t *const *ents,
 	if (w->failed)
 		return prb_err_set(err, PRB_EFAILED, NULL, UINT64_MAX,
 		                   "an earlier batch failed: collect it first");
+	if (w->txn)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "the batch being built holds records: ship "
+		                   "it before plain entries");
 	if (n == 0)
 		return 0;
 	if (w->build_n == 0)
@@ -406,6 +411,10 @@ index_ready(prb_writer *w, prb_err *err)
 		rc = prb_index_build(w->ix, w->st, isize, lsize, &lroot, NULL,
 		                     NULL, err);
 	}
+	size_t k = strlen(w->dir);
+	if (rc != 0 && err->where[0] &&
+	    (strncmp(err->where, w->dir, k) != 0 || err->where[k] != '/'))
+		prb_err_prefix(err, w->dir); /* a tile, bundle or blob */
 	if (rc != 0) {
 		prb_index_close(w->ix);
 		w->ix = NULL;
@@ -432,6 +441,10 @@ begin_index(prb_writer *w, prb_err *err)
 		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
 		                   "batches are in flight: collect them before "
 		                   "a batch with records");
+	if (w->build_n > 0)
+		return prb_err_set(err, PRB_EINVAL, NULL, UINT64_MAX,
+		                   "the batch being built holds plain entries: "
+		                   "ship it before records");
 	int rc = index_ready(w, err);
 	if (rc == 0)
 		rc = prb_index_begin(w->ix, err);
@@ -451,7 +464,7 @@ prb_writer_record(prb_writer *w, const prb_event *ev, const prb_entry *en,
 		                   "an earlier batch failed: collect it first");
 	int rc;
 	if (!w->txn && (rc = begin_index(w, err)) != 0)
-		return rc == PRB_EINVAL ? rc : lose_build(w, rc);
+		return rc; /* nothing was staged: the log is untouched */
 	if (w->build_n == 0)
 		w->build_first = prb_writer_next_leaf(w);
 	char hex[65], had[65];
@@ -462,6 +475,10 @@ prb_writer_record(prb_writer *w, const prb_event *ev, const prb_entry *en,
 	if (rc == 0) {
 		rc = prb_index_lookup(w->ix, ev->format, ev->event_id, leaf, had,
 		                      err);
+		if (rc == 0)
+			rc = prb_err_set(err, PRB_ECORRUPT, NULL, UINT64_MAX,
+			                 "event id %s refused by the index but "
+			                 "not found in it", ev->event_id);
 		if (rc < 0)
 			return lose_build(w, rc);
 		*outcome = strcmp(had, hex) ? PRB_WRITER_CONFLICT

@@ -209,6 +209,35 @@ eq "... at the leaf the answer gave" "$leaf" $((base + 1))
 http -H "$A" --data-binary '{"hello": 1}' "$URL/add?format=cloudtrail"
 eq "a record of another format: 400" "$CODE" 400
 
+section "plain and records requests at once: each batch one kind, all acknowledged"
+base=$(cp_size "$L")
+pids=""
+i=0
+while [ "$i" -lt 12 ]; do
+	seq 1 400 | sed "s/^/mixed-$i-/" >"$T/mixp.$i"
+	sed "s/11111111-1111-1111-1111-111111111111/mix-$i-a/; s/22222222-2222-2222-2222-222222222222/mix-$i-b/" "$CT" >"$T/mixr.$i"
+	curl -s -m 30 -o "$T/mixp.$i.body" -w '%{http_code}' -H "$A" --data-binary "@$T/mixp.$i" "$URL/add" >"$T/mixp.$i.code" &
+	pids="$pids $!"
+	curl -s -m 30 -o "$T/mixr.$i.body" -w '%{http_code}' -H "$A" --data-binary "@$T/mixr.$i" "$URL/add?format=cloudtrail" >"$T/mixr.$i.code" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do wait "$p"; done
+codes=$(cat "$T"/mixp.*.code "$T"/mixr.*.code | tr -d '\n')
+eq "24 concurrent plain and records requests: all 200" "$codes" "$(printf '200%.0s' $(seq 1 24))"
+eq "every entry of them is in the log" "$(cp_size "$L")" $((base + 12 * 402))
+bad_ix=""
+i=0
+while [ "$i" -lt 12 ]; do
+	first=$(head -n 1 "$T/mixp.$i.body")
+	got=$(entries_range "$L" "$(cp_size "$L")" "$first" $((first + 400)))
+	[ "$got" = "$(cat "$T/mixp.$i")" ] || bad_ix="$bad_ix $i"
+	i=$((i + 1))
+done
+eq "each plain request's lines at the indexes it was given" "$bad_ix" ""
+rows=$(sqlite3 "$L/index.sqlite" "SELECT count(*) FROM events WHERE event_id LIKE 'mix-%'")
+eq "each record indexed" "$rows" 24
+
 section "records need the index to be this log's (the writer's checks)"
 stop_server "$SPID"
 cp "$L/index.sqlite" "$T/index.good"
@@ -234,8 +263,10 @@ eq "reindex rebuilds it" "$?" 0
 start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens" || bad "restart"
 http -H "$A" --data-binary "@$T/ct3.json" "$URL/add?format=cloudtrail"
 eq "then the records go in" "$CODE" 200
-rows=$(sqlite3 "$L/index.sqlite" "SELECT count(*) FROM events WHERE format = 'cloudtrail'")
-eq "... indexed, with the plain entry before them caught up" "$rows" 4
+rows=$(sqlite3 "$L/index.sqlite" "SELECT count(*) FROM events WHERE event_id LIKE '33333333-%' OR event_id LIKE '44444444-%'")
+eq "... and are indexed" "$rows" 2
+"$PROBITY" verify "$L" --vkey "$LVK" >/dev/null 2>&1
+eq "the log and its index verify" "$?" 0
 
 section "a slow client is cut off; others are served meanwhile"
 stop_server "$SPID"

@@ -330,7 +330,7 @@ static void
 test_records(void)
 {
 	rig r;
-	prb_writer *w = rig_start(&r, "records", OP_SYNC, 3, 0);
+	prb_writer *w = rig_start(&r, "records", OP_SYNC, 5, 0);
 	prb_err err;
 	prb_writer_batch b;
 	prb_event ev;
@@ -356,21 +356,42 @@ test_records(void)
 	CHECK(index_covers(r.dir) == 3, "the index covers 3 now");
 	prb_event_free(&ev);
 	prb_entry_free(&en);
-	/* the next records batch fails (the third sync): not indexed */
+	/* a batch holds plain entries or records, never both */
+	const uint8_t *pe = (const uint8_t *)"plain";
+	size_t pl = 5;
+	CHECK(prb_writer_append(w, &pe, &pl, 1, &err) == 0, "a plain entry");
+	CHECK(record("mix", &ev, &en) == 0, "a record");
+	CHECK(prb_writer_record(w, &ev, &en, &leaf, &out, &err) == PRB_EINVAL,
+	      "a record after plain entries is refused: %s", err.msg);
+	CHECK(prb_writer_building(w) == 1 && prb_writer_ship(w, &err) == 0,
+	      "the plain batch is intact and ships");
+	prb_writer_collect(w, &b);
+	CHECK(b.state == PRB_BATCH_IN && b.size == 4, "and is in, at 3");
+	CHECK(prb_writer_record(w, &ev, &en, &leaf, &out, &err) == 0 &&
+	      leaf == 4, "then the record, at 4");
+	CHECK(prb_writer_append(w, &pe, &pl, 1, &err) == PRB_EINVAL,
+	      "plain entries after a record are refused");
+	CHECK(prb_writer_ship(w, &err) == 0, "the records batch ships");
+	prb_writer_collect(w, &b);
+	CHECK(b.state == PRB_BATCH_IN && index_covers(r.dir) == 5,
+	      "and is in and indexed, covering 5");
+	prb_event_free(&ev);
+	prb_entry_free(&en);
+	/* the next records batch fails (the armed sync): not indexed */
 	CHECK(record("r2", &ev, &en) == 0, "another record");
 	CHECK(prb_writer_record(w, &ev, &en, &leaf, &out, &err) == 0 &&
-	      out == PRB_WRITER_NEW && leaf == 3, "r2 new at 3");
+	      out == PRB_WRITER_NEW && leaf == 5, "r2 new at 5");
 	prb_writer_ship(w, &err);
 	prb_writer_collect(w, &b);
 	CHECK(b.state == PRB_BATCH_OUT, "its commit failed: OUT");
-	CHECK(index_covers(r.dir) == 3 && size_on_disk(r.dir) == 3,
-	      "the index is not ahead of the log (3 and 3)");
+	CHECK(index_covers(r.dir) == 5 && size_on_disk(r.dir) == 5,
+	      "the index is not ahead of the log (5 and 5)");
 	CHECK(prb_writer_record(w, &ev, &en, &leaf, &out, &err) == 0 &&
-	      out == PRB_WRITER_NEW && leaf == 3,
-	      "after recovery r2 is new again, at 3");
+	      out == PRB_WRITER_NEW && leaf == 5,
+	      "after recovery r2 is new again, at 5");
 	prb_writer_ship(w, &err);
 	prb_writer_collect(w, &b);
-	CHECK(b.state == PRB_BATCH_IN && index_covers(r.dir) == 4,
+	CHECK(b.state == PRB_BATCH_IN && index_covers(r.dir) == 6,
 	      "and goes in, indexed");
 	prb_event_free(&ev);
 	prb_entry_free(&en);
@@ -411,11 +432,17 @@ test_foreign_index(void)
 	snprintf(from, sizeof from, "%s/%s", a.dir, PRB_INDEX_FILE);
 	snprintf(to, sizeof to, "%s/%s", c.dir, PRB_INDEX_FILE);
 	CHECK(rename(from, to) == 0, "log a's index moved beside log c");
+	int opens = c.opens;
 	int rc = prb_writer_index_open(wc, &err);
 	CHECK(rc == PRB_ECORRUPT && strstr(err.msg, "another log") != NULL,
 	      "refused: %s", err.msg);
 	CHECK(prb_writer_record(wc, &ev, &en, &leaf, &out, &err) ==
 	      PRB_ECORRUPT, "so is a record");
+	CHECK(c.opens == opens && !prb_writer_broken(wc, NULL),
+	      "the log was not reopened for it (its lock kept)");
+	CHECK(add_batch(wc, "other", 5, 2, &err) == 0, "plain entries go on");
+	prb_writer_collect(wc, &b);
+	CHECK(b.state == PRB_BATCH_IN && b.size == 7, "and commit");
 	prb_event_free(&ev);
 	prb_entry_free(&en);
 	rig_end(&c, wc);
