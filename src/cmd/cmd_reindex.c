@@ -44,7 +44,8 @@ cmd_reindex(int argc, char **argv)
 	if (cli_open_log("reindex", pos[0], PRB_SYNC_FILES, NULL, 0, &st, &log))
 		goto done;
 	if (st->ops->lock(st, (int)(wait_s * 1000), &err) != 0) {
-		cli_prefix_where(&err, pos[0]);
+		if (strcmp(err.where, pos[0]) != 0) /* the store names DIR */
+			cli_prefix_where(&err, pos[0]);
 		cli_fail("reindex", &err);
 		goto done;
 	}

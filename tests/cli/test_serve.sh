@@ -349,6 +349,9 @@ expect_fail "--tls-cert without --tls-key" serve "$L" --key "$T/key" --listen 12
 start_server s2 serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens" || bad "start"
 prb serve "$L" --key "$T/key" --listen 127.0.0.1:0 --lock-timeout 0
 if [ "$RC" -ne 0 ] && grep -q "another probity process is writing to this log" "$T/err"; then ok "a second writer on the same log is refused (the lock)"; else bad "second server" "exit $RC: $(head_of "$T/err")"; fi
+prb reindex "$L" --lock-timeout 0
+eq "reindex while the server writes: refused" "$RC" 1
+eq "... naming the directory once" "$(cat "$T/err")" "probity reindex: $L: another probity process is writing to this log"
 stop_server "$SPID"
 verify_ok "the log verifies at the end" "$L" "$LVK"
 finish
