@@ -97,6 +97,39 @@ int cli_open_index(const char *cmd, const char *dir, struct prb_index **ix);
 int cli_witnesses(const char *cmd, const char **args, int n,
                   prb_cosign_witness *ws);
 
+/* The connection limits of serve and witness (include/probity/http.h),
+ * as given on the command line (NULL: not given). */
+typedef struct {
+	const char *connections, *per_client, *idle, *head, *body;
+} cli_httpd_args;
+/* The cli_opt entries of those options, for an option table. */
+#define CLI_HTTPD_LIMITS_OPTS(l)                                             \
+	{"--connections", &(l).connections, NULL},                           \
+	{"--per-client", &(l).per_client, NULL},                             \
+	{"--idle-timeout", &(l).idle, NULL},                                 \
+	{"--head-timeout", &(l).head, NULL},                                 \
+	{"--body-timeout", &(l).body, NULL}
+#define CLI_HTTPD_LIMITS_HELP                                                \
+	"  --connections N       simultaneous connections (256); more are\n"  \
+	"                        closed at once, unanswered\n"                  \
+	"  --per-client N        simultaneous connections from one IP\n"       \
+	"                        address (32); more are closed at once\n"      \
+	"  --idle-timeout SECS   close a connection idle this long (30)\n"     \
+	"  --head-timeout SECS   a request head (request line and headers)\n"  \
+	"                        must be complete this long after the\n"       \
+	"                        connection is ready for it, however the\n"    \
+	"                        bytes trickle in (10); else 408 and closed\n"  \
+	"  --body-timeout SECS   a request body must be complete this long\n"  \
+	"                        after its head (60); else closed\n"
+/* The limits as numbers, 0 where not given (the server's default). */
+typedef struct {
+	unsigned conn_limit, per_client, timeout_s, head_s, body_s;
+} cli_httpd_limits;
+/* Checks a into out. Returns 0, or -1 after printing the error (a usage
+ * error). */
+int cli_httpd_limits_parse(const char *cmd, const cli_httpd_args *a,
+                           cli_httpd_limits *out);
+
 /* A progress line on stderr, only when stderr is a terminal. */
 typedef struct {
 	int on;

@@ -11,7 +11,8 @@ static const char serve_usage[] =
 	"usage: probity serve DIR --key KEYFILE --listen ADDR:PORT\n"
 	"         [--tokens FILE] [--public] [--tls-cert PEM --tls-key PEM]\n"
 	"         [--max-body BYTES] [--queue ENTRIES] [--batch ENTRIES]\n"
-	"         [--connections N] [--idle-timeout SECONDS]\n"
+	"         [--connections N] [--per-client N] [--idle-timeout S]\n"
+	"         [--head-timeout S] [--body-timeout S]\n"
 	"         [--witness URL=VKEY]... [--witnesses N]\n"
 	"         [--witness-timeout SECONDS]\n"
 	"         [--sync files|fs] [--lock-timeout SECONDS]\n"
@@ -48,8 +49,7 @@ static const char serve_usage[] =
 	"  --max-body BYTES      largest POST body (default 8388608)\n"
 	"  --queue ENTRIES       entries waiting at most before 503 (65536)\n"
 	"  --batch ENTRIES       entries per batch at most (65536)\n"
-	"  --connections N       simultaneous connections (256)\n"
-	"  --idle-timeout SECS   close a connection idle this long (30)\n"
+	CLI_HTTPD_LIMITS_HELP
 	"  --witness URL=VKEY    a witness (c2sp.org/tlog-witness) with its\n"
 	"                        cosignature verifier key (repeatable): each new\n"
 	"                        checkpoint is sent to it with a consistency\n"
@@ -81,7 +81,9 @@ cmd_serve(int argc, char **argv)
 {
 	const char *key = NULL, *listen = NULL, *tokens = NULL, *cert = NULL,
 		   *tlskey = NULL, *sync = NULL, *wait = NULL, *body = NULL,
-		   *queue = NULL, *batch = NULL, *conns = NULL, *idle = NULL;
+		   *queue = NULL, *batch = NULL;
+	cli_httpd_args la = {0};
+	cli_httpd_limits lim;
 	int pub = 0, npos, code, mode;
 	const char *pos[1], *wargs[PRB_COSIGN_MAX], *quorum = NULL,
 		   *wtimeout = NULL;
@@ -99,8 +101,7 @@ cmd_serve(int argc, char **argv)
 	                  {"--max-body", &body, NULL},
 	                  {"--queue", &queue, NULL},
 	                  {"--batch", &batch, NULL},
-	                  {"--connections", &conns, NULL},
-	                  {"--idle-timeout", &idle, NULL},
+	                  CLI_HTTPD_LIMITS_OPTS(la),
 	                  {"--sync", &sync, NULL},
 	                  {"--lock-timeout", &wait, NULL},
 	                  {0}};
@@ -113,15 +114,14 @@ cmd_serve(int argc, char **argv)
 	if (!listen)
 		return cli_usage_error("serve", serve_usage,
 		                       "--listen ADDR:PORT is required");
-	unsigned long long wait_s = 30, max_body = 0, nq = 0, nb = 0, nc = 0,
-			   idle_s = 0, nquorum = 0, wt_s = 5;
+	unsigned long long wait_s = 30, max_body = 0, nq = 0, nb = 0,
+			   nquorum = 0, wt_s = 5;
 	if (cli_sync_mode("serve", sync, &mode) ||
 	    (wait && cli_u64("serve", "--lock-timeout", wait, &wait_s)) ||
 	    opt_size("--max-body", body, 1ull << 30, &max_body) ||
 	    opt_size("--queue", queue, 1ull << 24, &nq) ||
 	    opt_size("--batch", batch, 1ull << 24, &nb) ||
-	    opt_size("--connections", conns, 60000, &nc) ||
-	    opt_size("--idle-timeout", idle, 86400, &idle_s) ||
+	    cli_httpd_limits_parse("serve", &la, &lim) ||
 	    opt_size("--witnesses", quorum, nw ? (unsigned)nw : 1, &nquorum) ||
 	    opt_size("--witness-timeout", wtimeout, 3600, &wt_s))
 		return EXIT_USAGE;
@@ -170,8 +170,11 @@ cmd_serve(int argc, char **argv)
 		.max_body = (size_t)max_body,
 		.queue_entries = (size_t)nq,
 		.batch_entries = (size_t)nb,
-		.conn_limit = (unsigned)nc,
-		.timeout_s = (unsigned)idle_s,
+		.conn_limit = lim.conn_limit,
+		.timeout_s = lim.timeout_s,
+		.per_client = lim.per_client,
+		.head_s = lim.head_s,
+		.body_s = lim.body_s,
 		.cosign = cosign,
 		.quorum = need,
 	};

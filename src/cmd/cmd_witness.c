@@ -13,6 +13,9 @@ static const char witness_usage[] =
 	"usage: probity witness --listen ADDR:PORT --key KEYFILE\n"
 	"                       --log ORIGIN=VKEY [--log ORIGIN=VKEY ...]\n"
 	"                       [--state FILE] [--tls-cert PEM --tls-key PEM]\n"
+	"                       [--connections N] [--per-client N]\n"
+	"                       [--idle-timeout S] [--head-timeout S]\n"
+	"                       [--body-timeout S]\n"
 	"\n"
 	"Runs a c2sp.org/tlog-witness witness: POST /add-checkpoint takes\n"
 	"\"old <size>\", a consistency proof and a signed checkpoint, and\n"
@@ -34,6 +37,7 @@ static const char witness_usage[] =
 	"                      root per origin (default: witness.sqlite in the\n"
 	"                      current directory; created if missing)\n"
 	"  --tls-cert, --tls-key  serve HTTPS with this PEM certificate and key\n"
+	CLI_HTTPD_LIMITS_HELP
 	"\n"
 	"SIGINT or SIGTERM stops the witness (exit 0).\n";
 
@@ -176,6 +180,8 @@ cmd_witness(int argc, char **argv)
 	const char *listen = NULL, *key = NULL, *state = "witness.sqlite";
 	const char *cert = NULL, *tkey = NULL, *logv[MAX_LOGS], *pos[1];
 	int npos, code, nlogs = 0, rc = EXIT_FAIL;
+	cli_httpd_args la = {0};
+	cli_httpd_limits lim;
 	if (cli_take_repeated("witness", "--log", &argc, argv, logv, MAX_LOGS,
 	                      &nlogs))
 		return EXIT_USAGE;
@@ -184,6 +190,7 @@ cmd_witness(int argc, char **argv)
 	                  {"--state", &state, NULL},
 	                  {"--tls-cert", &cert, NULL},
 	                  {"--tls-key", &tkey, NULL},
+	                  CLI_HTTPD_LIMITS_OPTS(la),
 	                  {0}};
 	if (cli_parse("witness", witness_usage, argc, argv, opts, pos, 0, 0,
 	              &npos, &code))
@@ -195,6 +202,8 @@ cmd_witness(int argc, char **argv)
 	if (!cert != !tkey)
 		return cli_usage_error("witness", witness_usage,
 		                       "--tls-cert and --tls-key go together");
+	if (cli_httpd_limits_parse("witness", &la, &lim))
+		return EXIT_USAGE;
 	prb_witness_log logs[MAX_LOGS];
 	char *origins[MAX_LOGS] = {0};
 	prb_cosigner *ck = NULL;
@@ -220,6 +229,11 @@ cmd_witness(int argc, char **argv)
 	cfg.handler = handle;
 	cfg.handler_ctx = &s;
 	cfg.completed = completed;
+	cfg.conn_limit = lim.conn_limit;
+	cfg.per_client = lim.per_client;
+	cfg.timeout_s = lim.timeout_s;
+	cfg.head_s = lim.head_s;
+	cfg.body_s = lim.body_s;
 	if (prb_httpd_start(&cfg, &d, &err)) {
 		cli_fail("witness", &err);
 		goto done;

@@ -748,13 +748,14 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 		s->cfg.batch_entries = DEFAULT_BATCH;
 	s->w = cfg->writer;
 	s->cosign = cfg->cosign;
+	s->dirfd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
 	int rc = 0;
 	if (cfg->tokens)
 		rc = serve_auth_load(&s->tokens, cfg->tokens, err);
-	if (rc)
+	if (rc || (rc = serve_read_open(s, err)) != 0)
 		goto fail;
 	serve_committed(s);
 	if (s->cosign) { /* already cosigned by a quorum: served at once */
@@ -776,6 +777,10 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 		.tls_key = cfg->tls_key,
 		.conn_limit = cfg->conn_limit,
 		.timeout_s = cfg->timeout_s,
+		.per_client = cfg->per_client,
+		.head_s = cfg->head_s,
+		.body_s = cfg->body_s,
+		.query_path = "/add", /* ?format= */
 		.handler = handler,
 		.handler_ctx = s,
 		.completed = completed,
@@ -829,6 +834,7 @@ prb_serve_stop(prb_server *s)
 		pthread_join(s->committer, NULL);
 	prb_writer_close(s->w);
 	serve_auth_free(&s->tokens);
+	serve_read_close(s);
 	free(s->checkpoint);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);

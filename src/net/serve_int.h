@@ -105,6 +105,8 @@ struct prb_server {
 	prb_cosign *cosign;      /* the writer's, NULL without witnesses */
 
 	serve_tokens tokens;     /* read-only once serving */
+	int dirfd;               /* DIR, which tiles are opened below
+	                            (serve_read_open) */
 
 	/* metrics (under mu) */
 	uint64_t m_entries, m_batches, m_requests[7], m_rejected_full;
@@ -130,13 +132,20 @@ unsigned serve_auth_deny(const serve_tokens *t, struct MHD_Connection *c,
 
 /* ---- serve_read.c ---- */
 
+/* Opens DIR (s->cfg.dir) for serve_read_tile; serve_read_close closes it
+ * (also when never opened: dirfd -1). */
+int serve_read_open(prb_server *s, prb_err *err);
+void serve_read_close(prb_server *s);
+
 /* GET /checkpoint: the checkpoint readers get (s->checkpoint), 503 while
  * there is none. Takes s->mu. */
 enum MHD_Result serve_read_checkpoint(prb_server *s, struct MHD_Connection *c);
 
 /* GET /<path> for a tile or entry bundle path ("tile/..."): the file,
- * if it is a resource of the tree of s->size (else 404); bundles
- * gzip-encoded when the client accepts gzip. Takes s->mu. */
+ * if it is a resource of the tree of s->size (else 404) and a regular
+ * file reached below DIR through no symlink (else 404), streamed;
+ * bundles gzip-encoded, as they are sent, when the client accepts gzip.
+ * Takes s->mu. */
 enum MHD_Result serve_read_tile(prb_server *s, struct MHD_Connection *c,
                                 const char *path);
 
