@@ -46,8 +46,8 @@
 
 /* ---- the committer ---- */
 
-static void
-job_free(serve_job *j)
+void
+serve_job_free(serve_job *j)
 {
 	if (!j)
 		return;
@@ -420,9 +420,9 @@ submit(prb_server *s, serve_job *j)
 
 /* ---- POST /add ---- */
 
-/* Splits a body into lines (the entries). */
-static int
-parse_lines(serve_job *j, const uint8_t *body, size_t len, char *why, size_t cap)
+int
+serve_split_lines(serve_job *j, const uint8_t *body, size_t len, char *why,
+                  size_t cap)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++)
@@ -564,7 +564,8 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 		                        "out of memory");
 	int p = fmt ? parse_records(j, hint, body->buf, body->len, why,
 	                            sizeof why)
-	            : parse_lines(j, body->buf, body->len, why, sizeof why);
+	            : serve_split_lines(j, body->buf, body->len, why,
+	                                sizeof why);
 	enum MHD_Result ret;
 	unsigned st;
 	if (p == -1)
@@ -592,7 +593,7 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 				: "",
 			j->msg);
 	serve_metrics_count_status(s, st);
-	job_free(j);
+	serve_job_free(j);
 	return ret;
 }
 

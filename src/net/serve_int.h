@@ -114,6 +114,20 @@ struct prb_server {
 	histogram m_lat, m_batch;
 };
 
+/* ---- serve.c: the parsing behind POST /add, pure (fuzzed by
+ * tests/fuzz/fuzz_http.c) ---- */
+
+/* Splits a plain POST /add body into its lines, the entries (pointers
+ * into body; a last line without '\n' is an entry; an entry is at most
+ * PRB_MAX_ENTRY bytes) into j->ents, j->lens, j->n, and allocates
+ * j->index. Returns 0; -1 for a bad body and -2 out of memory, with the
+ * reason in why. */
+int serve_split_lines(serve_job *j, const uint8_t *body, size_t len,
+                      char *why, size_t cap);
+
+/* Frees a job and what it holds. Accepts NULL. */
+void serve_job_free(serve_job *j);
+
 /* ---- serve_auth.c ---- */
 
 /* Reads the token file at path into t (see "Token file" in
@@ -131,6 +145,15 @@ unsigned serve_auth_deny(const serve_tokens *t, struct MHD_Connection *c,
                          unsigned need, enum MHD_Result *ret);
 
 /* ---- serve_read.c ---- */
+
+/* 1 if tile (level, n, width) belongs to the tree of `size` leaves (a
+ * full tile; or a partial one no wider than the level's count). Pure. */
+int serve_tile_in_tree(uint64_t size, int level, uint64_t n,
+                       unsigned width);
+
+/* 1 if an Accept-Encoding value (NULL: none) lists gzip or "*" without
+ * q=0. Pure. */
+int serve_accepts_gzip(const char *accept_encoding);
 
 /* Opens DIR (s->cfg.dir) for serve_read_tile; serve_read_close closes it
  * (also when never opened: dirfd -1). */

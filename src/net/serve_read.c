@@ -23,10 +23,8 @@
 #include "base/util.h"
 #include "net/serve_int.h"
 
-/* 1 if tile (level, n, width) belongs to the tree of `size` leaves
- * (a full tile; or a partial one no wider than the level's count). */
-static int
-in_tree(uint64_t size, int level, uint64_t n, unsigned width)
+int
+serve_tile_in_tree(uint64_t size, int level, uint64_t n, unsigned width)
 {
 	unsigned lv = level == PRB_ENTRIES_LEVEL ? 0 : (unsigned)level;
 	uint64_t count = prb_tile_level_count(size, lv);
@@ -180,12 +178,9 @@ gz_response(int fd)
 	return r;
 }
 
-/* 1 if Accept-Encoding lists gzip (or "*") without q=0. */
-static int
-accepts_gzip(struct MHD_Connection *c)
+int
+serve_accepts_gzip(const char *ae)
 {
-	const char *ae = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	for (const char *p = ae; p && *p;) {
 		p += strspn(p, " \t,");
 		size_t n = strcspn(p, " \t;,");
@@ -217,7 +212,7 @@ serve_read_tile(prb_server *s, struct MHD_Connection *c, const char *path)
 	pthread_mutex_lock(&s->mu);
 	uint64_t size = s->size;
 	pthread_mutex_unlock(&s->mu);
-	if (!in_tree(size, level, n, width))
+	if (!serve_tile_in_tree(size, level, n, width))
 		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
 		                        "%s is not in the tree of size %llu",
 		                        path, (unsigned long long)size);
@@ -229,7 +224,10 @@ serve_read_tile(prb_server *s, struct MHD_Connection *c, const char *path)
 	const char *cache = s->cfg.public_read
 	                            ? "public, max-age=31536000, immutable"
 	                            : "private, max-age=31536000, immutable";
-	int zipped = level == PRB_ENTRIES_LEVEL && accepts_gzip(c);
+	int zipped = level == PRB_ENTRIES_LEVEL &&
+	             serve_accepts_gzip(MHD_lookup_connection_value(
+			     c, MHD_HEADER_KIND,
+			     MHD_HTTP_HEADER_ACCEPT_ENCODING));
 	struct MHD_Response *r = zipped ? gz_response(fd)
 	                                : MHD_create_response_from_fd64(fsize,
 	                                                                fd);

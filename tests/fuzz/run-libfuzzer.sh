@@ -5,7 +5,7 @@
 #
 # SECONDS (default 60) is the run time of each harness; HARNESS names
 # (the fuzz_<name>.c files: checkpoint, ctdigest, edge, entry, gzip, jcs,
-# key, note, policy, proof, records, witness) limit the run to those.
+# http, key, note, policy, proof, records, witness) limit the run to those.
 # Each harness is built with clang (-fsanitize=fuzzer,address,undefined)
 # into build/fuzz/ and run on
 # build/fuzz/corpus-<name>, a copy of tests/fuzz/corpus/<name> kept between
@@ -92,6 +92,11 @@ cat >"$DICT" <<'EOF'
 "_backfill"
 "-----BEGIN PUBLIC KEY-----"
 "\x1f\x8b"
+"%00"
+"/add?format="
+"/tile/entries/"
+"gzip"
+";q=0"
 EOF
 
 status=0
