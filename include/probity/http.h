@@ -11,8 +11,9 @@
  *  2. The request head (request line and headers) must be complete
  *     head_s seconds after the connection is ready for it (accepted, or
  *     the previous response sent): a deadline, not reset by each byte. A
- *     connection past it gets "408 Request Timeout" (plain HTTP; TLS: no
- *     answer) and is shut down. A watchdog thread enforces it.
+ *     connection past it gets "408 Request Timeout" (plain HTTP, first
+ *     request; with TLS or on a kept-alive connection no answer) and is
+ *     shut down. A watchdog thread enforces it.
  *  3. A request body must be complete body_s seconds after its head: else
  *     the connection is shut down, with no answer (the handler never sees
  *     the request's end).

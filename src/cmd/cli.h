@@ -118,7 +118,8 @@ typedef struct {
 	"  --head-timeout SECS   a request head (request line and headers)\n"  \
 	"                        must be complete this long after the\n"       \
 	"                        connection is ready for it, however the\n"    \
-	"                        bytes trickle in (10); else 408 and closed\n"  \
+	"                        bytes trickle in (10); else closed (408\n"    \
+	"                        first)\n"                                      \
 	"  --body-timeout SECS   a request body must be complete this long\n"  \
 	"                        after its head (60); else closed\n"
 /* The limits as numbers, 0 where not given (the server's default). */

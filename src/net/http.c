@@ -33,6 +33,7 @@ typedef struct hconn {
 	enum conn_phase phase;
 	double since;         /* when the phase began (prb_now_mono) */
 	int expired;          /* the watchdog shut it down */
+	int reused;           /* a request was answered on it before */
 } hconn;
 
 /* One request (the con_cls libmicrohttpd keeps for us). */
@@ -184,6 +185,8 @@ conn_phase(prb_httpd *d, struct MHD_Connection *c, enum conn_phase ph)
 	if (h->expired)
 		rc = -1;
 	else if (h->phase != ph) {
+		h->reused |= ph == PH_HEAD; /* only a finished request goes
+		                               back to PH_HEAD */
 		h->phase = ph;
 		h->since = prb_now_mono();
 	}
@@ -247,7 +250,10 @@ expire(prb_httpd *d, double now)
 		if (now - h->since < limit)
 			continue;
 		h->expired = 1;
-		if (h->phase == PH_HEAD && !d->tls) /* nothing else was sent */
+		/* 408 only where nothing else is being sent, and not on a
+		 * kept-alive connection, where a client could read it as the
+		 * answer to the request it sends next */
+		if (h->phase == PH_HEAD && !h->reused && !d->tls)
 			(void)!send(h->fd, timeout_408, sizeof timeout_408 - 1,
 			            MSG_NOSIGNAL | MSG_DONTWAIT);
 		shutdown(h->fd, SHUT_RDWR);
