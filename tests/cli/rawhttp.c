@@ -7,6 +7,13 @@
  *       answer (at most 10 s) and prints its status code, or 000 when the
  *       connection closed with no status line.
  *
+ *   rawhttp keep PORT FILE SECONDS
+ *       sends FILE (one keep-alive request), reads its answer for 1 s,
+ *       then waits at most SECONDS for the server to close the idle
+ *       connection. Prints "status S later B closed C": the answer's
+ *       status, the bytes that came after the first second, and 1 if
+ *       the server closed the connection in time (else 0).
+ *
  *   rawhttp slow PORT SRC N SECONDS MS MODE
  *       opens N connections from address SRC (127.x.y.z) and, every MS
  *       milliseconds for SECONDS seconds, sends each one byte:
@@ -101,6 +108,58 @@ cmd_send(int port, const char *file)
 		printf("%.3s\n", buf + 9);
 	else
 		puts("000");
+	return 0;
+}
+
+/* Reads fd until it closes or `secs` pass; returns the bytes read (at
+ * most cap kept in buf), *closed 1 if it closed. */
+static size_t
+read_for(int fd, char *buf, size_t cap, double secs, int *closed)
+{
+	size_t got = 0, kept = 0;
+	struct pollfd p = {fd, POLLIN, 0};
+	double end = now() + secs;
+	*closed = 0;
+	while (now() < end) {
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		char tmp[4096];
+		ssize_t r = read(fd, tmp, sizeof tmp);
+		if (r <= 0) {
+			*closed = 1;
+			break;
+		}
+		size_t k = (size_t)r < cap - kept ? (size_t)r : cap - kept;
+		memcpy(buf + kept, tmp, k);
+		kept += k;
+		got += (size_t)r;
+	}
+	return got;
+}
+
+static int
+cmd_keep(int port, const char *file, int secs)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(file, "rb");
+	if (!f)
+		return 2;
+	size_t n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	int fd = dial(port, NULL), closed;
+	if (fd < 0 || write(fd, buf, n) != (ssize_t)n) {
+		puts("status 000 later 0 closed 0");
+		return 0;
+	}
+	size_t got = read_for(fd, buf, sizeof buf, 1, &closed);
+	char st[4] = "000";
+	if (got >= 12 && memcmp(buf, "HTTP/1.", 7) == 0)
+		memcpy(st, buf + 9, 3);
+	size_t later = 0;
+	if (!closed)
+		later = read_for(fd, buf, sizeof buf, secs, &closed);
+	printf("status %s later %zu closed %d\n", st, later, closed);
+	close(fd);
 	return 0;
 }
 
@@ -210,10 +269,13 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 4 && strcmp(argv[1], "send") == 0)
 		return cmd_send(atoi(argv[2]), argv[3]);
+	if (argc == 5 && strcmp(argv[1], "keep") == 0)
+		return cmd_keep(atoi(argv[2]), argv[3], atoi(argv[4]));
 	if (argc == 8 && strcmp(argv[1], "slow") == 0)
 		return cmd_slow(atoi(argv[2]), argv[3], atoi(argv[4]),
 		                atoi(argv[5]), atoi(argv[6]), argv[7]);
-	fprintf(stderr, "usage: rawhttp send PORT FILE | rawhttp slow PORT "
-	                "SRC N SECONDS MS head|body|idle\n");
+	fprintf(stderr, "usage: rawhttp send PORT FILE | rawhttp keep PORT "
+	                "FILE SECONDS | rawhttp slow PORT SRC N SECONDS MS "
+	                "head|body|idle\n");
 	return 2;
 }
