@@ -309,15 +309,6 @@ has_body(struct MHD_Connection *c)
 	return (cl && strspn(cl, "0") != strlen(cl)) || te;
 }
 
-/* 1 once a response is queued on c. */
-static int
-answered(struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *i =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
-	return i && i->http_status != 0;
-}
-
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *c, const char *url,
        const char *method, const char *version, const char *upload,
@@ -336,28 +327,24 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 		 * rule 5. */
 		if ((uintptr_t)version != r->target_end + 1)
 			r->bad_target = 1;
+		/* a body keeps its deadline until it is all in, even after
+		 * an early answer (a 401, a 413) */
 		if (conn_phase(d, c, has_body(c) ? PH_BODY : PH_ANSWER) != 0)
 			return MHD_NO;
-		if (r->bad_target) {
-			conn_phase(d, c, PH_ANSWER);
+		if (r->bad_target)
 			return prb_httpd_replyf(c, MHD_HTTP_BAD_REQUEST,
 			                        "the request target may hold only "
 			                        "[A-Za-z0-9._/-] (and, where a query "
 			                        "is taken, after '?' "
 			                        "[A-Za-z0-9._~=&,-]); no %%-escapes");
-		}
+	} else if (*upload_size == 0 && conn_phase(d, c, PH_ANSWER) != 0) {
+		return MHD_NO; /* the body came in after its deadline */
 	} else if (r->bad_target) {
 		*upload_size = 0; /* the body of a refused request: dropped */
 		return MHD_YES;
-	} else if (*upload_size == 0 && conn_phase(d, c, PH_ANSWER) != 0) {
-		return MHD_NO;
 	}
-	enum MHD_Result ret = d->handler(d->handler_ctx, c, url, method,
-	                                 version, upload, upload_size,
-	                                 &r->inner);
-	if (answered(c))
-		conn_phase(d, c, PH_ANSWER);
-	return ret;
+	return d->handler(d->handler_ctx, c, url, method, version, upload,
+	                  upload_size, &r->inner);
 }
 
 static void

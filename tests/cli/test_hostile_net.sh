@@ -231,6 +231,9 @@ echo "attack: $(cat "$T/a3")"
 eq "serve: the 5 slow bodies were accepted" "$(attack_field "$T/a3" connected)" 5
 eq "serve: no slow body outlived the body deadline" "$(attack_field "$T/a3" open)" 0
 eq "serve: nothing was committed from them" "$(cp_size "$L")" "$before"
+"$RAW" slow "$P" 127.0.0.31 5 8 100 body >"$T/a4"
+echo "attack: $(cat "$T/a4")"
+eq "serve: slow bodies after an early 401 (no credential) were shut too" "$(attack_field "$T/a4" open)" 0
 http -H "$A" --data-binary "after" "$URL/add"
 eq "serve: an append after the attacks: 200" "$CODE" 200
 stop_server "$SPID"
