@@ -238,7 +238,18 @@ http -H "$A" --data-binary "after" "$URL/add"
 eq "serve: an append after the attacks: 200" "$CODE" 200
 stop_server "$SPID"
 
-if prb keygen w.example/hostile -o "$T/w.key" --witness; then
+section "the limits' options are checked"
+for o in "--per-client 0" "--connections 60001" "--head-timeout x" "--body-timeout 0" "--idle-timeout -1"; do
+	# shellcheck disable=SC2086
+	expect_fail "serve $o is refused" serve "$L" --key "$T/key" --listen 127.0.0.1:0 $o
+	eq "serve $o: a usage error (2)" "$RC" 2
+done
+
+prb keygen w.example/hostile -o "$T/w.key" --witness
+if [ "$RC" -eq 0 ]; then
+	# shellcheck disable=SC2086
+	expect_fail "witness --per-client 0 is refused" witness --listen 127.0.0.1:0 --key "$T/w.key" --log "test.example/hostile=$LVK" --per-client 0
+	eq "witness --per-client 0: a usage error (2)" "$RC" 2
 	section "witness"
 	: >"$T/w.out"
 	"$PROBITY" witness --listen 127.0.0.1:0 --key "$T/w.key" --log "test.example/hostile=$LVK" \
