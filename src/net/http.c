@@ -60,6 +60,9 @@ struct prb_httpd {
 	hconn *conns;
 	int stopping, watching;
 	pthread_t watchdog;
+	pthread_mutex_t log_mu; /* log_mhd's rate limit: */
+	double log_start;       /* the current window's start */
+	unsigned log_n, log_dropped; /* lines shown, not shown in it */
 };
 
 int
@@ -124,12 +127,38 @@ read_pem(const char *path, prb_err *err)
 	return (char *)data;
 }
 
+/* libmicrohttpd's messages, one whole line each, at most LOG_BURST per
+ * LOG_WINDOW seconds: a flood must not flood the operator's log too. */
+#define LOG_BURST 20
+#define LOG_WINDOW 10.0
+
 static void
 log_mhd(void *cls, const char *fmt, va_list ap)
 {
-	(void)cls;
-	fputs("probity httpd: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	prb_httpd *d = cls;
+	char msg[512];
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	if (n > 0 && (size_t)n < sizeof msg && msg[n - 1] == '\n')
+		msg[n - 1] = 0;
+	double now = prb_now_mono();
+	unsigned dropped = 0;
+	pthread_mutex_lock(&d->log_mu);
+	if (now - d->log_start >= LOG_WINDOW) {
+		dropped = d->log_dropped;
+		d->log_start = now;
+		d->log_n = d->log_dropped = 0;
+	}
+	int show = d->log_n < LOG_BURST;
+	if (show)
+		d->log_n++;
+	else
+		d->log_dropped++;
+	pthread_mutex_unlock(&d->log_mu);
+	if (dropped)
+		fprintf(stderr, "probity httpd: %u more messages not shown\n",
+		        dropped);
+	if (show)
+		fprintf(stderr, "probity httpd: %s\n", msg);
 }
 
 /* ---- rule 5: the request target as received ---- */
@@ -420,7 +449,7 @@ prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 	};
 	d->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, handle, d,
-		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, d,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_CONNECTION_LIMIT, limit,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
@@ -490,6 +519,7 @@ prb_httpd_stop(prb_httpd *d)
 		pthread_join(d->watchdog, NULL);
 	}
 	pthread_mutex_destroy(&d->mu);
+	pthread_mutex_destroy(&d->log_mu);
 	pthread_cond_destroy(&d->wake);
 	free(d->cert);
 	if (d->key) {

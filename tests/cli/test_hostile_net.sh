@@ -165,8 +165,8 @@ still_answered() {
 # attack_field FILE NAME: the count after NAME in rawhttp's summary line.
 attack_field() { sed -n "s/.*$2 \([0-9]*\).*/\1/p" "$1"; }
 
-attacks() { # KIND URL PORT CHECKCMD...
-	_k=$1 _u=$2 _p=$3; shift 3
+attacks() { # KIND URL PORT ERRFILE CHECKCMD...
+	_k=$1 _u=$2 _p=$3 _e=$4; shift 4
 	section "$_k: 300 slow heads from one client (per-client limit 16)"
 	"$RAW" slow "$_p" 127.0.0.2 300 6 100 head >"$T/a1" &
 	_ap=$!
@@ -182,6 +182,10 @@ attacks() { # KIND URL PORT CHECKCMD...
 	_g=$(attack_field "$T/a1" answered408)
 	if [ "${_g:-99}" -ge 1 ] && [ "$_g" -le 16 ]; then ok "$_k: at most 16 slow heads held, each ended by 408 ($_g)"; else bad "$_k: 1..16 slow heads held and ended by 408" "$(cat "$T/a1")"; fi
 	eq "$_k: no slow head outlived the head deadline" "$(attack_field "$T/a1" open)" 0
+	# one libmicrohttpd message per refused connection, at most 20 (and
+	# a count of the rest) per 10 s: an attack of 7 s spans 2 windows
+	_lines=$(grep -c 'probity httpd:' "$_e")
+	if [ "$_lines" -le 42 ]; then ok "$_k: its log holds $_lines lines for ~284 refusals"; else bad "$_k: at most 42 log lines for the attack" "$_lines lines in $_e"; fi
 
 	section "$_k: 300 slow heads and idle connections from 10 clients (connections 100)"
 	_s=2 _ap=""
@@ -213,7 +217,7 @@ start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/token
 	--per-client 16 --connections 100 --head-timeout 2 --body-timeout 3 ||
 	bad "serve starts with limits" "$(head_of "$T/s.err")"
 P=$(port_of "$URL")
-attacks serve "$URL" "$P" curl -s -m 5 -o /dev/null -w '%{http_code}' "$URL/checkpoint"
+attacks serve "$URL" "$P" "$T/s.err" curl -s -m 5 -o /dev/null -w '%{http_code}' "$URL/checkpoint"
 
 section "serve: a kept-alive connection idle past the head deadline"
 printf 'GET /checkpoint HTTP/1.1\r\nHost: x\r\n\r\n' >"$T/keep.req"
@@ -276,7 +280,7 @@ if [ "$RC" -eq 0 ]; then
 		eq "witness: /add%2Dcheckpoint (an escaped name of the endpoint): 400" "$CODE" 400
 		http --path-as-is --data-binary x "$WURL/add-checkpoint?x"
 		eq "witness: a query (a second name): 400" "$CODE" 400
-		attacks witness "$WURL" "$WP" curl -s -m 5 -o /dev/null -w '%{http_code}' --data-binary 'old 0' "$WURL/add-checkpoint"
+		attacks witness "$WURL" "$WP" "$T/w.err" curl -s -m 5 -o /dev/null -w '%{http_code}' --data-binary 'old 0' "$WURL/add-checkpoint"
 		http --data-binary 'old 0' "$WURL/add-checkpoint"
 		eq "witness: a bad request after the attacks: 400" "$CODE" 400
 		stop_server "$WPID"
