@@ -2,6 +2,10 @@
 # test (release build and ASan+UBSan build); `make demo` installs what is
 # missing, builds and runs the end-to-end demonstration.
 
+# `make` with no target builds ./probity (the first rule would otherwise be
+# a build/ object).
+.DEFAULT_GOAL := probity
+
 CC      ?= cc
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Werror
 DEFS    := -D_GNU_SOURCE
@@ -42,13 +46,17 @@ $(1)-all: build/$(1)/probity build/$(1)/gen-events \
 	$(patsubst tests/fuzz/%.c,build/$(1)/fuzz/%,$(FUZZ_SRC))
 endef
 
-# probity audit's default --policies: the pack in this tree.
-build/rel/cli/cmd_audit.o build/san/cli/cmd_audit.o: DEFS += -DPRB_POLICY_DIR='"$(CURDIR)/policies"'
+# probity audit's default --policies when the program is not installed
+# (no ../share/probity/policies beside it): the pack in this tree. Empty
+# for a package build (debian/rules), which must not name its build tree.
+SOURCE_POLICIES ?= $(CURDIR)/policies
+build/rel/cli/cmd_audit.o build/san/cli/cmd_audit.o: DEFS += -DPRB_SOURCE_POLICY_DIR='"$(SOURCE_POLICIES)"'
 
 $(eval $(call build_rules,rel,$(CFLAGS)))
 $(eval $(call build_rules,san,$(SANFLAGS)))
 
-.PHONY: all deps check check-rel check-san demo bench bench-audit fuzz clean rel-all san-all
+.PHONY: all deps check check-rel check-san demo bench bench-audit fuzz clean rel-all san-all \
+	install uninstall
 
 all: probity
 
@@ -86,3 +94,36 @@ fuzz: build/rel/libprobity.a
 
 clean:
 	rm -rf build probity
+
+# ---- make install / make uninstall (README "Install") ----
+# PREFIX, DESTDIR and the directories below as the GNU conventions have
+# them; BIN is the program installed (and documented).
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+DOCDIR  ?= $(DATADIR)/doc/probity
+BIN     ?= probity
+
+INSTALL ?= install
+POLICY_FILES := $(notdir $(sort $(wildcard policies/*.sql)))
+DOC_FILES    := $(notdir $(sort $(wildcard docs/*.md)))
+
+# Every file install writes, as DESTDIR-less paths: uninstall removes
+# exactly these, then the directories of ours left empty.
+INSTALLED = $(BINDIR)/probity \
+	$(POLICY_FILES:%=$(DATADIR)/probity/policies/%) \
+	$(DOCDIR)/README.md $(DOC_FILES:%=$(DOCDIR)/docs/%)
+OUR_DIRS = $(DATADIR)/probity/policies $(DATADIR)/probity $(DOCDIR)/docs \
+	$(DOCDIR)
+
+install: $(BIN)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/probity/policies \
+		$(DESTDIR)$(DOCDIR)/docs
+	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(BINDIR)/probity
+	$(INSTALL) -m 644 $(POLICY_FILES:%=policies/%) $(DESTDIR)$(DATADIR)/probity/policies
+	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 644 $(DOC_FILES:%=docs/%) $(DESTDIR)$(DOCDIR)/docs
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(addprefix $(DESTDIR),$(OUR_DIRS)) 2>/dev/null
