@@ -2,6 +2,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "probity/audit.h"
 #include "probity/evidence.h"
@@ -10,8 +12,10 @@
 #include "base/util.h"
 #include "cli.h"
 
-#ifndef PRB_POLICY_DIR
-#define PRB_POLICY_DIR "policies"
+/* The source tree's pack, for a program run from its build tree (the
+ * Makefile sets it; empty: none). */
+#ifndef PRB_SOURCE_POLICY_DIR
+#define PRB_SOURCE_POLICY_DIR ""
 #endif
 
 /* Exit status of an audit with a finding at or above --fail-on. */
@@ -30,8 +34,10 @@ static const char audit_usage[] =
 	"cited entry. Nothing in DIR is written.\n"
 	"\n"
 	"  --policies PATH   a directory of *.sql policies, or one policy file\n"
-	"                    (default: " PRB_POLICY_DIR ",\n"
-	"                    the pack this program was built with)\n"
+	"                    (default: $PROBITY_POLICY_DIR if set, else the\n"
+	"                    installed pack, ../share/probity/policies from\n"
+	"                    the directory of the program, else the source\n"
+	"                    tree's policies/ when run from its build tree)\n"
 	"  --params FILE     a JSON object of parameter values overriding the\n"
 	"                    policies' defaults\n"
 	"  --fail-on SEV     exit 3 if a finding of severity SEV or above\n"
@@ -79,6 +85,37 @@ fail_on_arg(const char *s, int *sev)
 	return prb_severity_parse(s, sev);
 }
 
+/* The default --policies into buf (see audit_usage); NULL, saying what
+ * was tried, when there is none. */
+static const char *
+default_policies(char *buf, size_t size)
+{
+	const char *env = getenv("PROBITY_POLICY_DIR");
+	if (env && *env)
+		return env;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	struct stat sb;
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+		if ((size_t)snprintf(buf, size, "%s/../share/probity/policies",
+		                     exe) < size && stat(buf, &sb) == 0 &&
+		    S_ISDIR(sb.st_mode))
+			return buf;
+	}
+	if (PRB_SOURCE_POLICY_DIR[0] && stat(PRB_SOURCE_POLICY_DIR, &sb) == 0)
+		return PRB_SOURCE_POLICY_DIR;
+	cli_failf("audit", "no policy pack: PROBITY_POLICY_DIR is not set, "
+	          "%s/../share/probity/policies is not a directory%s%s; "
+	          "give --policies PATH", n > 0 ? exe : "(the program)",
+	          PRB_SOURCE_POLICY_DIR[0] ? ", nor is " : "",
+	          PRB_SOURCE_POLICY_DIR);
+	return NULL;
+}
+
 /* probity audit DIR --check BUNDLE. */
 static int
 check_bundle(const char *dir, const char *bundle)
@@ -104,8 +141,7 @@ check_bundle(const char *dir, const char *bundle)
 int
 cmd_audit(int argc, char **argv)
 {
-	static const char default_policies[] = PRB_POLICY_DIR;
-	const char *pos[1], *out = NULL, *policies = default_policies;
+	const char *pos[1], *out = NULL, *policies = NULL;
 	const char *params = NULL, *fail_on = NULL, *check = NULL;
 	int npos, code, fail_sev;
 	cli_opt opts[] = {{"--out", &out, NULL},
@@ -118,7 +154,7 @@ cmd_audit(int argc, char **argv)
 	              &code))
 		return code;
 	if (check) {
-		if (out || params || fail_on || policies != default_policies)
+		if (out || params || fail_on || policies)
 			return cli_usage_error("audit", audit_usage, "--check "
 			                       "takes no other option: the "
 			                       "bundle names its policies and "
@@ -139,6 +175,9 @@ cmd_audit(int argc, char **argv)
 	size_t n = 0;
 	int rc = EXIT_FAIL;
 	prb_err_clear(&err);
+	char pbuf[PATH_MAX];
+	if (!policies && !(policies = default_policies(pbuf, sizeof pbuf)))
+		goto done;
 	if (prb_policies_load(policies, &ps, &err)) {
 		cli_fail("audit", &err);
 		goto done;
