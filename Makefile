@@ -56,7 +56,7 @@ $(eval $(call build_rules,rel,$(CFLAGS)))
 $(eval $(call build_rules,san,$(SANFLAGS)))
 
 .PHONY: all deps check check-rel check-san demo bench bench-audit fuzz clean rel-all san-all \
-	install uninstall
+	install uninstall man
 
 all: probity
 
@@ -102,27 +102,41 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
 DOCDIR  ?= $(DATADIR)/doc/probity
+MANDIR  ?= $(DATADIR)/man
 BIN     ?= probity
+MANBUILD ?= build/man
 
 INSTALL ?= install
 POLICY_FILES := $(notdir $(sort $(wildcard policies/*.sql)))
 DOC_FILES    := $(notdir $(sort $(wildcard docs/*.md)))
+# The subcommands (the table in main.c): a man page each.
+COMMANDS  := $(shell sed -n 's/^[[:space:]]*{"\([a-z-]*\)", *cmd_.*/\1/p' src/cmd/main.c)
+MAN_PAGES := probity.1 $(COMMANDS:%=probity-%.1)
+
+# The man pages, made by help2man from the program's --help and
+# --version (scripts/manpages.sh) and man/*.h2m.
+man: $(MANBUILD)/probity.1
+$(MANBUILD)/probity.1: $(BIN) scripts/manpages.sh $(wildcard man/*.h2m)
+	sh scripts/manpages.sh $(BIN) $(MANBUILD)
+$(MAN_PAGES:%=$(MANBUILD)/%): $(MANBUILD)/probity.1
 
 # Every file install writes, as DESTDIR-less paths: uninstall removes
 # exactly these, then the directories of ours left empty.
 INSTALLED = $(BINDIR)/probity \
 	$(POLICY_FILES:%=$(DATADIR)/probity/policies/%) \
-	$(DOCDIR)/README.md $(DOC_FILES:%=$(DOCDIR)/docs/%)
+	$(DOCDIR)/README.md $(DOC_FILES:%=$(DOCDIR)/docs/%) \
+	$(MAN_PAGES:%=$(MANDIR)/man1/%)
 OUR_DIRS = $(DATADIR)/probity/policies $(DATADIR)/probity $(DOCDIR)/docs \
 	$(DOCDIR)
 
-install: $(BIN)
+install: $(BIN) $(MAN_PAGES:%=$(MANBUILD)/%)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/probity/policies \
-		$(DESTDIR)$(DOCDIR)/docs
+		$(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(BINDIR)/probity
 	$(INSTALL) -m 644 $(POLICY_FILES:%=policies/%) $(DESTDIR)$(DATADIR)/probity/policies
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)
 	$(INSTALL) -m 644 $(DOC_FILES:%=docs/%) $(DESTDIR)$(DOCDIR)/docs
+	$(INSTALL) -m 644 $(MAN_PAGES:%=$(MANBUILD)/%) $(DESTDIR)$(MANDIR)/man1
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
