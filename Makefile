@@ -118,7 +118,7 @@ MAN_PAGES := probity.1 $(COMMANDS:%=probity-%.1)
 man: $(MANBUILD)/probity.1
 $(MANBUILD)/probity.1: $(BIN) scripts/manpages.sh $(wildcard man/*.h2m)
 	sh scripts/manpages.sh $(BIN) $(MANBUILD)
-$(MAN_PAGES:%=$(MANBUILD)/%): $(MANBUILD)/probity.1
+$(COMMANDS:%=$(MANBUILD)/probity-%.1): $(MANBUILD)/probity.1
 
 # Every file install writes, as DESTDIR-less paths: uninstall removes
 # exactly these, then the directories of ours left empty.
