@@ -10,7 +10,7 @@ CC      ?= cc
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Werror
 DEFS    := -D_GNU_SOURCE
 CFLAGS  ?= -O2 -g
-LDLIBS  := -lmicrohttpd -lcurl -lsqlite3 -ljansson -lz -lcrypto -lpthread
+LDLIBS  := -lmicrohttpd -lsystemd -lcurl -lsqlite3 -ljansson -lz -lcrypto -lpthread
 TLIBS   :=
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
@@ -103,6 +103,8 @@ BINDIR  ?= $(PREFIX)/bin
 DATADIR ?= $(PREFIX)/share
 DOCDIR  ?= $(DATADIR)/doc/probity
 MANDIR  ?= $(DATADIR)/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 BIN     ?= probity
 MANBUILD ?= build/man
 
@@ -112,6 +114,8 @@ DOC_FILES    := $(notdir $(sort $(wildcard docs/*.md)))
 # The subcommands (the table in main.c): a man page each.
 COMMANDS  := $(shell sed -n 's/^[[:space:]]*{"\([a-z-]*\)", *cmd_.*/\1/p' src/cmd/main.c)
 MAN_PAGES := probity.1 $(COMMANDS:%=probity-%.1)
+UNITS     := probity-serve@.service probity-witness@.service
+EXAMPLES  := serve.conf.example witness.conf.example
 
 # The man pages, made by help2man from the program's --help and
 # --version (scripts/manpages.sh) and man/*.h2m.
@@ -125,18 +129,26 @@ $(COMMANDS:%=$(MANBUILD)/probity-%.1): $(MANBUILD)/probity.1
 INSTALLED = $(BINDIR)/probity \
 	$(POLICY_FILES:%=$(DATADIR)/probity/policies/%) \
 	$(DOCDIR)/README.md $(DOC_FILES:%=$(DOCDIR)/docs/%) \
-	$(MAN_PAGES:%=$(MANDIR)/man1/%)
+	$(MAN_PAGES:%=$(MANDIR)/man1/%) $(UNITS:%=$(UNITDIR)/%) \
+	$(EXAMPLES:%=$(DOCDIR)/examples/%)
 OUR_DIRS = $(DATADIR)/probity/policies $(DATADIR)/probity $(DOCDIR)/docs \
-	$(DOCDIR)
+	$(DOCDIR)/examples $(DOCDIR)
 
 install: $(BIN) $(MAN_PAGES:%=$(MANBUILD)/%)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/probity/policies \
-		$(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(MANDIR)/man1
+		$(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
 	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(BINDIR)/probity
 	$(INSTALL) -m 644 $(POLICY_FILES:%=policies/%) $(DESTDIR)$(DATADIR)/probity/policies
 	$(INSTALL) -m 644 README.md $(DESTDIR)$(DOCDIR)
 	$(INSTALL) -m 644 $(DOC_FILES:%=docs/%) $(DESTDIR)$(DOCDIR)/docs
 	$(INSTALL) -m 644 $(MAN_PAGES:%=$(MANBUILD)/%) $(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 644 $(EXAMPLES:%=systemd/%) $(DESTDIR)$(DOCDIR)/examples
+	for u in $(UNITS); do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			systemd/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

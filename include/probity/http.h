@@ -34,12 +34,21 @@ typedef struct {
 int prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
                            socklen_t *len, prb_err *err);
 
-/* Binds and starts serving. */
+/* Binds and starts serving. cfg's strings must stay valid until
+ * prb_httpd_stop: prb_httpd_reload reads the TLS files again. */
 int prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err);
 
 /* The base URL actually bound, "http[s]://ADDR:PORT" (the port is the
  * real one when 0 was asked for). Valid until prb_httpd_stop. */
 const char *prb_httpd_url(const prb_httpd *d);
+
+/* Reads the TLS certificate and key again (cfg->tls_cert, tls_key) and
+ * serves new connections with them on the same listening socket; those
+ * open finish with the old ones. On failure (a file missing, malformed,
+ * or a key not of the certificate) nothing changes and err says why.
+ * Plain HTTP: nothing to do. Not concurrently with prb_httpd_stop or
+ * prb_httpd_quiesce. */
+int prb_httpd_reload(prb_httpd *d, prb_err *err);
 
 /* Stops accepting new connections; those open go on. */
 void prb_httpd_quiesce(prb_httpd *d);
@@ -55,7 +64,8 @@ void prb_httpd_stop(prb_httpd *d);
  * SIGPIPE. */
 void prb_httpd_block_signals(void);
 
-/* Waits until SIGINT or SIGTERM arrives; returns the signal number. */
+/* Waits until SIGINT, SIGTERM or SIGHUP (a reload) arrives; returns the
+ * signal number. */
 int prb_httpd_wait_signal(void);
 
 /* Queues a response with a copy of body. ctype and cache_control may be

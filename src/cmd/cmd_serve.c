@@ -6,6 +6,7 @@
 #include "probity/http.h"
 #include "probity/serve.h"
 #include "cli.h"
+#include "daemon.h"
 
 static const char serve_usage[] =
 	"usage: probity serve DIR --key KEYFILE --listen ADDR:PORT\n"
@@ -18,7 +19,8 @@ static const char serve_usage[] =
 	"\n"
 	"Serves the log in DIR over HTTP until SIGINT or SIGTERM. Prints\n"
 	"\"listening on URL\" once it accepts connections (PORT 0 picks a free\n"
-	"port).\n"
+	"port). SIGHUP reads --tokens and the TLS certificate and key again,\n"
+	"on the same socket; if that fails, the old ones stay (said on stderr).\n"
 	"\n"
 	"  POST /add             one entry per body line; the answer (200) comes\n"
 	"                        once the entries are durable: one line per\n"
@@ -74,6 +76,13 @@ opt_size(const char *what, const char *arg, unsigned long long max,
 		return -1;
 	}
 	return 0;
+}
+
+/* SIGHUP: --tokens and the TLS files read again. */
+static int
+reload(void *srv, prb_err *err)
+{
+	return prb_serve_reload(srv, err);
 }
 
 int
@@ -182,8 +191,7 @@ cmd_serve(int argc, char **argv)
 	}
 	printf("listening on %s\n", prb_serve_url(srv));
 	fflush(stdout);
-	int sig = prb_httpd_wait_signal();
-	fprintf(stderr, "probity serve: signal %d: stopping\n", sig);
+	cli_daemon_run("serve", prb_serve_url(srv), reload, srv);
 	prb_serve_stop(srv);
 	rc = EXIT_OK;
 done:

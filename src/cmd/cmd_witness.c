@@ -6,6 +6,7 @@
 #include "probity/http.h"
 #include "probity/witness.h"
 #include "cli.h"
+#include "daemon.h"
 
 #define MAX_LOGS 256
 
@@ -35,7 +36,9 @@ static const char witness_usage[] =
 	"                      current directory; created if missing)\n"
 	"  --tls-cert, --tls-key  serve HTTPS with this PEM certificate and key\n"
 	"\n"
-	"SIGINT or SIGTERM stops the witness (exit 0).\n";
+	"SIGINT or SIGTERM stops the witness (exit 0). SIGHUP reads the TLS\n"
+	"certificate and key again, on the same socket; if that fails, the old\n"
+	"ones stay (said on stderr).\n";
 
 typedef struct {
 	prb_witness *w;
@@ -170,6 +173,13 @@ parse_logs(const char **vals, int n, prb_witness_log *logs, char **origins)
 	return 0;
 }
 
+/* SIGHUP: the TLS files read again. */
+static int
+reload(void *d, prb_err *err)
+{
+	return prb_httpd_reload(d, err);
+}
+
 int
 cmd_witness(int argc, char **argv)
 {
@@ -227,7 +237,7 @@ cmd_witness(int argc, char **argv)
 	printf("listening on %s\n", prb_httpd_url(d));
 	if (cli_stdout_done("witness") != EXIT_OK)
 		goto done;
-	prb_httpd_wait_signal();
+	cli_daemon_run("witness", prb_httpd_url(d), reload, d);
 	rc = EXIT_OK;
 done:
 	prb_httpd_stop(d);

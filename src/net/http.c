@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/util.h"
 
@@ -18,6 +19,10 @@ struct prb_httpd {
 	struct MHD_Daemon *d;
 	char *cert, *key;
 	char url[96];
+	prb_httpd_cfg cfg;   /* as started: prb_httpd_reload starts it again */
+	unsigned flags;
+	int quiesced_fd;     /* the listening socket once quiesced, else -1 */
+	struct prb_httpd *retired; /* daemons a reload replaced (below) */
 };
 
 int
@@ -90,6 +95,30 @@ log_mhd(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
+/* Starts d's MHD daemon as d->cfg and d->flags say, with d->cert and
+ * d->key, listening as `where` says (an address, or a listening socket). */
+static struct MHD_Daemon *
+start_daemon(prb_httpd *d, struct MHD_OptionItem *where)
+{
+	const prb_httpd_cfg *cfg = &d->cfg;
+	unsigned limit = cfg->conn_limit ? cfg->conn_limit : 256;
+	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, d->cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, d->key},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	return MHD_start_daemon(
+		d->flags, 0, NULL, NULL, cfg->handler, cfg->handler_ctx,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+		MHD_OPTION_ARRAY, where,
+		MHD_OPTION_CONNECTION_LIMIT, limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+		MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_ctx,
+		MHD_OPTION_ARRAY, d->cert ? tls : tls + 2,
+		MHD_OPTION_END);
+}
+
 int
 prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 {
@@ -107,6 +136,7 @@ prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 	if (!d)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
+	d->quiesced_fd = -1;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
 	                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 	                 MHD_USE_ITC; /* for MHD_quiesce_daemon */
@@ -120,22 +150,13 @@ prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 		}
 		flags |= MHD_USE_TLS;
 	}
-	unsigned limit = cfg->conn_limit ? cfg->conn_limit : 256;
-	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
-	struct MHD_OptionItem tls[] = {
-		{MHD_OPTION_HTTPS_MEM_CERT, 0, d->cert},
-		{MHD_OPTION_HTTPS_MEM_KEY, 0, d->key},
+	d->cfg = *cfg;
+	d->flags = flags;
+	struct MHD_OptionItem where[] = {
+		{MHD_OPTION_SOCK_ADDR, 0, &ss},
 		{MHD_OPTION_END, 0, NULL},
 	};
-	d->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, cfg->handler, cfg->handler_ctx,
-		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_CONNECTION_LIMIT, limit,
-		MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-		MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_ctx,
-		MHD_OPTION_ARRAY, cfg->tls_cert ? tls : tls + 2,
-		MHD_OPTION_END);
+	d->d = start_daemon(d, where);
 	if (!d->d) {
 		rc = prb_err_set(err, PRB_EIO, cfg->listen, UINT64_MAX,
 		                 "cannot listen (address in use, not local, or "
@@ -169,16 +190,96 @@ prb_httpd_url(const prb_httpd *d)
 void
 prb_httpd_quiesce(prb_httpd *d)
 {
-	if (d && d->d)
-		MHD_quiesce_daemon(d->d);
+	if (d && d->d && d->quiesced_fd < 0)
+		d->quiesced_fd = MHD_quiesce_daemon(d->d);
+}
+
+/* Connections open on d's daemon. */
+static unsigned
+daemon_connections(const prb_httpd *d)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(
+		d->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return i ? i->num_connections : 0;
 }
 
 unsigned
 prb_httpd_connections(const prb_httpd *d)
 {
-	const union MHD_DaemonInfo *i = MHD_get_daemon_info(
-		d->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-	return i ? i->num_connections : 0;
+	unsigned n = 0;
+	for (const prb_httpd *r = d; r; r = r->retired)
+		n += daemon_connections(r);
+	return n;
+}
+
+/* ---- reload: a new daemon on the same listening socket ----
+ * The new daemon (the certificate and key read again) is started on the
+ * listening socket of the one serving, which is then quiesced: it takes
+ * no more connections, finishes those it has, and is stopped at the next
+ * reload once idle, or with the rest by prb_httpd_stop. The socket stays
+ * open throughout, so no connection is refused meanwhile. */
+
+int
+prb_httpd_reload(prb_httpd *d, prb_err *err)
+{
+	if (!d->cfg.tls_cert)
+		return 0;
+	prb_httpd *old = calloc(1, sizeof *old);
+	if (!old)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	char *cert = read_pem(d->cfg.tls_cert, err);
+	char *key = cert ? read_pem(d->cfg.tls_key, err) : NULL;
+	if (!key) {
+		free(cert);
+		free(old);
+		return err->code;
+	}
+	/* the new daemon gets a descriptor of its own for the socket: it
+	 * closes it when it fails to start, or when stopped */
+	const union MHD_DaemonInfo *li =
+		MHD_get_daemon_info(d->d, MHD_DAEMON_INFO_LISTEN_FD);
+	int fd = li ? dup(li->listen_fd) : -1;
+	*old = *d; /* the daemon serving now, its certificate and key */
+	d->cert = cert;
+	d->key = key;
+	struct MHD_OptionItem where[] = {
+		{MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	d->d = fd >= 0 ? start_daemon(d, where) : NULL;
+	if (!d->d) {
+		d->d = old->d;
+		d->cert = old->cert;
+		d->key = old->key;
+		old->d = NULL;
+		old->cert = cert;
+		old->key = key;
+		old->retired = NULL;
+		prb_httpd_stop(old);
+		return prb_err_set(err, PRB_EINVAL, d->cfg.tls_cert, UINT64_MAX,
+		                   "the certificate or key %s was refused: "
+		                   "still serving the previous ones",
+		                   d->cfg.tls_key);
+	}
+	/* the old daemon takes no more connections; its descriptor of the
+	 * socket is closed once it is stopped */
+	old->quiesced_fd = -1;
+	prb_httpd_quiesce(old);
+	/* idle daemons of earlier reloads go */
+	prb_httpd **pp = &old->retired;
+	while (*pp) {
+		prb_httpd *r = *pp;
+		if (daemon_connections(r) == 0) {
+			*pp = r->retired;
+			r->retired = NULL;
+			prb_httpd_stop(r);
+		} else {
+			pp = &r->retired;
+		}
+	}
+	d->retired = old;
+	return 0;
 }
 
 void
@@ -186,8 +287,11 @@ prb_httpd_stop(prb_httpd *d)
 {
 	if (!d)
 		return;
+	prb_httpd_stop(d->retired);
 	if (d->d)
 		MHD_stop_daemon(d->d);
+	if (d->quiesced_fd >= 0)
+		close(d->quiesced_fd);
 	free(d->cert);
 	if (d->key) {
 		OPENSSL_cleanse(d->key, strlen(d->key));
@@ -216,6 +320,7 @@ prb_httpd_wait_signal(void)
 	sigemptyset(&s);
 	sigaddset(&s, SIGINT);
 	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
 	while (sigwait(&s, &sig) != 0)
 		;
 	return sig;
