@@ -26,13 +26,13 @@ HDRS     := $(wildcard include/probity/*.h src/*/*.h tests/unit/*.h tests/fuzz/*
 define build_rules
 build/$(1)/lib/%.o: src/%.c $(HDRS) | build/$(1)/lib build/$(1)/cli build/$(1)/tests build/$(1)/fuzz
 	@mkdir -p $$(@D)
-	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -c $$< -o $$@
+	$$(CC) $$(WARN) $$(DEFS) $$(CPPFLAGS) $(2) -Iinclude -Isrc -c $$< -o $$@
 build/$(1)/cli/%.o: src/cmd/%.c $(HDRS) | build/$(1)/cli
-	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -c $$< -o $$@
+	$$(CC) $$(WARN) $$(DEFS) $$(CPPFLAGS) $(2) -Iinclude -Isrc -c $$< -o $$@
 build/$(1)/libprobity.a: $(patsubst src/%.c,build/$(1)/lib/%.o,$(LIB_SRC))
 	rm -f $$@ && ar rcs $$@ $$^
 build/$(1)/probity: $(patsubst src/cmd/%.c,build/$(1)/cli/%.o,$(CLI_SRC)) build/$(1)/libprobity.a
-	$$(CC) $(2) -o $$@ $$^ $$(LDLIBS)
+	$$(CC) $(2) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 build/$(1)/tests/%: tests/unit/%.c $(UNIT_SUP) build/$(1)/libprobity.a $(HDRS) | build/$(1)/tests
 	$$(CC) $$(WARN) $$(DEFS) $(2) -Iinclude -Isrc -Itests/unit -o $$@ $$< $(UNIT_SUP) build/$(1)/libprobity.a $$(TLIBS) $$(LDLIBS)
 build/$(1)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c build/$(1)/libprobity.a $(HDRS) | build/$(1)/fuzz

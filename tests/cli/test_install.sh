@@ -185,7 +185,9 @@ else
 	eq "nothing of the broken file is taken: C is refused" "$(post "$C")" 401
 	kill -0 "$SPID" 2>/dev/null && ok "serve still runs" || bad "serve still runs"
 	stop_server "$SPID"
-	eq "SIGTERM: exit 0" "$?" 0
+	RC=$?
+	eq "SIGTERM: exit 0" "$RC" 0
+	sanity_after "probity serve" "$T/s.err"
 	wait_for "$T/serve.log" "STOPPING=1" && ok "STOPPING=1 sent" || bad "STOPPING=1 sent" "$(cat "$T/serve.log")"
 
 	section "witness: TLS certificate reloaded on the same socket"
@@ -223,7 +225,9 @@ else
 		eq "the previous certificate stays" "$(subject)" two
 		eq "a failed reload leaves no descriptor open" "$(ls "/proc/$SPID/fd" | wc -l)" "$nfd"
 		stop_server "$SPID"
-		eq "witness: SIGTERM: exit 0" "$?" 0
+		RC=$?
+		eq "witness: SIGTERM: exit 0" "$RC" 0
+		sanity_after "probity witness" "$T/w.err"
 	fi
 fi
 
@@ -231,5 +235,58 @@ section "make uninstall"
 if $MK uninstall >"$T/make.out" 2>&1; then ok "make uninstall"; else bad "make uninstall" "$(head -n 5 "$T/make.out")"; fi
 eq "no file of ours left in DESTDIR" "$(find "$DEST" -type f | head -n 5)" ""
 eq "nor a directory of ours" "$(find "$DEST" -path '*probity*' | head -n 5)" ""
+
+section "the Debian package: built from the tree, unpacked, run"
+if ! command -v dpkg-buildpackage >/dev/null 2>&1 || ! command -v dh >/dev/null 2>&1; then
+	skip "dpkg-buildpackage or debhelper is missing: no package built"
+elif [ "${PRB_BUILD##*/}" = san ]; then
+	skip "the package is built and checked in the release run"
+else
+	# a copy of the tree: dpkg-buildpackage writes beside the tree it builds
+	mkdir -p "$T/deb/probity"
+	(cd "$ROOT" && tar --exclude=./build --exclude=./probity --exclude=./.git -cf - .) |
+		tar -C "$T/deb/probity" -xf -
+	if (cd "$T/deb/probity" && nice dpkg-buildpackage -us -uc -b) >"$T/deb.log" 2>&1; then
+		ok "dpkg-buildpackage -us -uc -b"
+	else
+		bad "dpkg-buildpackage -us -uc -b" "$(tail -n 15 "$T/deb.log")"
+	fi
+	DEB=$(ls "$T"/deb/probity_*.deb 2>/dev/null | head -n 1)
+	if [ -n "$DEB" ] && dpkg -x "$DEB" "$T/x"; then
+		ok "dpkg -x of the package"
+		X=$T/x/usr/bin/probity
+		dpkg-deb -I "$DEB" >"$T/info"
+		grep -q "^ Depends:.*libmicrohttpd" "$T/info" && ok "the package depends on the libraries" ||
+			bad "the package depends on the libraries" "$(grep Depends "$T/info")"
+		for f in lib/systemd/system/probity-serve@.service lib/systemd/system/probity-witness@.service \
+			usr/share/man/man1/probity.1.gz usr/share/man/man1/probity-serve.1.gz \
+			usr/share/probity/policies/root-use.sql; do
+			check "the package holds /$f" test -f "$T/x/$f"
+		done
+		grep -q '^ExecStart=/usr/bin/probity serve ' "$T/x/lib/systemd/system/probity-serve@.service" &&
+			ok "its unit runs /usr/bin/probity" || bad "its unit runs /usr/bin/probity"
+		mkdir "$T/xrun"
+		cd "$T/xrun" || exit 1
+		PROBITY=$X
+		expect_ok "the packaged probity: --version" --version
+		prb keygen deb.example/log -o k
+		XV=$(cat "$T/out")
+		expect_ok "the packaged probity: init" init log --key k
+		cp "$T/run/audit.log" .
+		expect_ok "the packaged probity: ingest" ingest log --key k audit.log
+		expect_ok "the packaged probity: audit with the packaged pack" audit log --out b
+		grep -q "with $npol policies" "$T/out" && ok "the packaged pack: $npol policies" ||
+			bad "the packaged pack: $npol policies" "$(head_of "$T/out")"
+		expect_ok "the packaged probity: verify-evidence" verify-evidence b --vkey "$XV"
+		# no build-tree path compiled in: without its pack it finds none
+		mv "$T/x/usr/share/probity/policies" "$T/x/usr/share/probity/moved"
+		expect_fail "without the packaged pack, no other is used" audit log --out b2
+		err_has "and it says so" "no policy pack"
+		cd "$ROOT" || exit 1
+		PROBITY=$BUILT
+	else
+		bad "dpkg -x of the package" "$(ls "$T/deb")"
+	fi
+fi
 
 finish
