@@ -89,7 +89,9 @@ typedef struct {
 /* serve and witness: where they listen, and HTTPS. */
 #define CLI_OPT_LISTEN(p)                                                  \
 	{.name = "listen", .arg = "ADDR:PORT", .value = (p),               \
-	 .help = "where to listen (required): IPv4:PORT or [IPv6]:PORT; " \
+	 .help = "where to listen (required): IPv4:PORT, [IPv6]:PORT, "     \
+	         "HOST:PORT (HOST's first IPv4 address, else its first "    \
+	         "IPv6 one) or :PORT (every IPv4 interface, 0.0.0.0); "     \
 	         "PORT 0 picks a free one"}
 #define CLI_OPT_TLS(cert, key)                                             \
 	{.name = "tls-cert", .arg = "PEM", .value = (cert),                \

@@ -223,4 +223,35 @@ eq "vkey of a file holding no key: exit 1" "$RC" 1
 prb vkey
 eq "vkey without KEYFILE: exit 2" "$RC" 2
 
+section "--listen forms (loopback only; :PORT is 0.0.0.0 and is checked by test_listen)"
+if command -v curl >/dev/null 2>&1; then
+	# listens FORM WANT: serve --listen FORM prints a URL starting WANT,
+	# answers /healthz there, and stops on SIGTERM
+	listens() {
+		if start_server srv serve "$T/log" --key "$T/log.key" --listen "$1" --public; then
+			case $URL in "$2"*) ok "--listen $1: $URL" ;; *) bad "--listen $1" "URL $URL, want $2..." ;; esac
+			http "$URL/healthz"
+			eq "--listen $1: GET /healthz" "$CODE $(cat "$T/body")" "200 ok"
+		else
+			bad "--listen $1: serve never listened" "$(head_of "$T/srv.err")"
+		fi
+		stop_server "$SPID"
+	}
+	listens 127.0.0.1:0 http://127.0.0.1:
+	listens localhost:0 http://127.0.0.1:
+	if [ -r /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6; then
+		listens "[::1]:0" "http://[::1]:"
+	else
+		skip "--listen [::1]:0: no IPv6 loopback here"
+	fi
+	prb serve "$T/log" --key "$T/log.key" --listen no-such-host.invalid:0
+	eq "--listen of a host that does not resolve: exit 1" "$RC" 1
+	err_has "... naming it" "no-such-host.invalid"
+	prb witness --listen "127.0.0.1" --key "$T/wit.key" --log "o.example=$LVK"
+	eq "--listen without a port: exit 1" "$RC" 1
+	err_has "... saying what is taken" "HOST:PORT"
+else
+	skip "--listen forms: curl is not installed (make deps installs it)"
+fi
+
 finish
