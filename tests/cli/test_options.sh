@@ -196,6 +196,30 @@ eq "an extra operand: exit 2" "$RC" 2
 prb frobnicate
 eq "an unknown command: exit 2" "$RC" 2
 
+section "canonical names; the old spellings do the same"
+for o in --state-dir --state; do
+	prb monitor http://127.0.0.1:9/ --vkey "$LVK" --once --timeout 2 "$o" "$T/ms$o"
+	eq "monitor $o DIR: exit 1 (nothing listens)" "$RC" 1
+	check "... DIR/lock made: $o is the state directory" test -e "$T/ms$o/lock"
+done
+for o in --token-file --token; do
+	prb monitor http://127.0.0.1:9/ --vkey "$LVK" --once --state-dir "$T/ms" "$o" "$T/no-token$o"
+	eq "monitor $o FILE: exit 1 (no such file)" "$RC" 1
+	err_has "... naming FILE: $o is the token file" "no-token$o"
+done
+for o in --state-file --state; do
+	if start_server wit witness --listen 127.0.0.1:0 -k "$T/wit.key" --log "o.example=$LVK" "$o" "$T/ws$o.sqlite"; then
+		check "witness $o FILE: the state database is FILE" test -s "$T/ws$o.sqlite"
+	else
+		bad "witness $o FILE: never listened" "$(head_of "$T/wit.err")"
+	fi
+	stop_server "$SPID"
+done
+prb audit "$T/no-log" -o "$T/bundle-o"
+check "audit -o BUNDLEDIR is --out (exit 1: no log there, not 2)" [ "$RC" -eq 1 ]
+prb audit "$T/no-log"
+eq "audit without -o or --check: exit 2" "$RC" 2
+
 section "--version"
 prb --version
 eq "probity --version" "$(cat "$T/out")" "probity $(cat "$SRC/VERSION")"
