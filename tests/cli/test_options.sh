@@ -220,6 +220,26 @@ check "audit -o BUNDLEDIR is --out (exit 1: no log there, not 2)" [ "$RC" -eq 1 
 prb audit "$T/no-log"
 eq "audit without -o or --check: exit 2" "$RC" 2
 
+section "parameters type-checked against their defaults, the parameter named"
+EV=$SRC/tests/cli/audit/events
+new_log "$T/alog" "$T/log.key"
+prb ingest "$T/alog" -k "$T/log.key" "$EV"
+eq "ingest of the audit events" "$RC" 0
+RES=$(grep -l '^-- param: allowed_regions = \[' "$SRC"/policies/*.sql | head -n 1)
+RESLINE=$(grep -n '^-- param: allowed_regions = ' "$RES" | cut -d: -f1)
+printf '{"allowed_regions": "westeurope"}\n' >"$T/params-bad.json"
+prb audit "$T/alog" -o "$T/b-bad" --params "$T/params-bad.json"
+eq "a string for an array parameter: exit 1" "$RC" 1
+err_has "... naming the parameter, its kind and its default's line" \
+	"params-bad.json: parameter \"allowed_regions\" is a string, but its default \\($RES:$RESLINE\\) is an array"
+printf '{"allowed_regions": ["westeurope", 7]}\n' >"$T/params-el.json"
+prb audit "$T/alog" -o "$T/b-el" --params "$T/params-el.json"
+eq "an array element of another kind: exit 1" "$RC" 1
+err_has "... naming the parameter and the element" "parameter \"allowed_regions\": element 1 is a number"
+printf '{"allowed_regions": ["westeurope"]}\n' >"$T/params-ok.json"
+prb audit "$T/alog" -o "$T/b-ok" --params "$T/params-ok.json"
+eq "parameters of their defaults' kinds: exit 0" "$RC" 0
+
 section "--version"
 prb --version
 eq "probity --version" "$(cat "$T/out")" "probity $(cat "$SRC/VERSION")"
