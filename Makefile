@@ -52,6 +52,10 @@ endef
 SOURCE_POLICIES ?= $(CURDIR)/policies
 build/rel/cli/cmd_audit.o build/san/cli/cmd_audit.o: DEFS += -DPRB_SOURCE_POLICY_DIR='"$(SOURCE_POLICIES)"'
 
+# probity --version: the file VERSION is the one place the version is kept.
+build/rel/cli/main.o build/san/cli/main.o: VERSION
+build/rel/cli/main.o build/san/cli/main.o: DEFS += -DPRB_VERSION='"$(shell cat VERSION)"'
+
 $(eval $(call build_rules,rel,$(CFLAGS)))
 $(eval $(call build_rules,san,$(SANFLAGS)))
 

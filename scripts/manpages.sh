@@ -4,7 +4,7 @@
 # and probity-CMD.1 from `probity CMD --help` for every command that
 # `probity --help` lists, so a page cannot say other than the program.
 # The hand-written sections --help has no place for (ENVIRONMENT, FILES,
-# SEE ALSO, ...) come from man/*.h2m (help2man include files): man/probity.h2m
+# SEE ALSO, ...; --help has the EXIT STATUS) come from man/*.h2m (help2man include files): man/probity.h2m
 # for probity.1, man/CMD.h2m for probity-CMD.1 when present.
 # usage: sh scripts/manpages.sh BIN OUTDIR
 set -eu
@@ -18,7 +18,7 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$OUT"
 # The commands and their one-line summaries: the "commands:" list of
 # probity --help ("  NAME  SUMMARY").
-"$BIN" --help | sed -n '/^commands:/,/^$/s/^  \([a-z][a-z-]*\)  *\(.*\)/\1 \2/p' >"$W/commands"
+"$BIN" --help | sed -n '/^[Cc]ommands:/,/^$/s/^  \([a-z][a-z-]*\)  *\(.*\)/\1 \2/p' >"$W/commands"
 [ -s "$W/commands" ] || { echo "$0: $BIN --help lists no commands" >&2; exit 1; }
 # help2man runs PROGRAM --version for the version; every page says the
 # program's, asked once.
@@ -41,7 +41,9 @@ page() { # NAME SUMMARY PROGRAM INCLUDES...
 	help2man --no-info --section=1 --source=probity \
 		--version-string="$VERSION" --name="$summary" $incs \
 		--output="$W/$name.1" "$prog"
-	mv "$W/$name.1" "$OUT/$name.1"
+	# --help's "Exit status:" is the page's EXIT STATUS section (help2man
+	# makes it a subsection of the one before)
+	sed 's/^\.SS "Exit status:"$/.SH "EXIT STATUS"/' "$W/$name.1" >"$OUT/$name.1"
 }
 
 page probity "commit cloud control-plane records to a verifiable log, audit them with evidence" \

@@ -17,8 +17,8 @@
 typedef struct prb_httpd prb_httpd;
 
 typedef struct {
-	const char *listen;   /* "ADDR:PORT" (IPv4 dotted quad or "[v6]");
-	                         PORT 0 picks a free port */
+	const char *listen;   /* "ADDR:PORT" as prb_httpd_parse_listen
+	                         takes it; PORT 0 picks a free port */
 	const char *tls_cert; /* PEM certificate file, or NULL for plain HTTP */
 	const char *tls_key;  /* PEM private key file; with tls_cert */
 	unsigned conn_limit;  /* simultaneous connections; 0: 256 */
@@ -30,7 +30,10 @@ typedef struct {
 	void *completed_ctx;
 } prb_httpd_cfg;
 
-/* Parses "ADDR:PORT" into a socket address. PRB_EINVAL with a reason. */
+/* Parses "IPv4:PORT", "[IPv6]:PORT", "HOST:PORT" (the first IPv4
+ * address HOST resolves to, else its first IPv6 one) or ":PORT" (every
+ * IPv4 interface, 0.0.0.0) into a socket address. PRB_EINVAL with a
+ * reason. */
 int prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
                            socklen_t *len, prb_err *err);
 

@@ -21,38 +21,24 @@
 /* Exit status of an audit with a finding at or above --fail-on. */
 #define EXIT_FINDINGS 3
 
-static const char audit_usage[] =
-	"usage: probity audit DIR --out BUNDLEDIR [--policies PATH] "
-	"[--params FILE] [--fail-on SEVERITY]\n"
-	"       probity audit DIR --check BUNDLEDIR\n"
-	"\n"
+static const cli_cmd audit_cmd = {
+	"audit", "DIR --out BUNDLEDIR [OPTION]...\nDIR --check BUNDLEDIR",
 	"Runs SQL policies over DIR's index as of the log's latest checkpoint\n"
 	"(the index must cover exactly that checkpoint: else run probity\n"
 	"ingest or probity reindex) and writes an evidence bundle to\n"
 	"BUNDLEDIR (new, or an empty directory): checkpoint, findings.json,\n"
 	"and entries/<leaf>.json with proofs/<leaf>.tlog-proof for every\n"
-	"cited entry. Nothing in DIR is written.\n"
-	"\n"
-	"  --policies PATH   a directory of *.sql policies, or one policy file\n"
-	"                    (default: $PROBITY_POLICY_DIR if set, else the\n"
-	"                    installed pack, ../share/probity/policies from\n"
-	"                    the directory of the program, else the source\n"
-	"                    tree's policies/ when run from its build tree)\n"
-	"  --params FILE     a JSON object of parameter values overriding the\n"
-	"                    policies' defaults\n"
-	"  --fail-on SEV     exit 3 if a finding of severity SEV or above\n"
-	"                    exists (info, low, medium, high, critical)\n"
-	"\n"
+	"cited entry. Nothing in DIR is written. Check a bundle with\n"
+	"probity verify-evidence.\n",
 	"With --check, nothing is written: the policies BUNDLEDIR carries are\n"
 	"run again, with its parameters, on DIR as it stood at the bundle's\n"
 	"checkpoint (whose root DIR must have at that size), and the result\n"
 	"must be BUNDLEDIR/findings.json byte for byte (exit 0), else exit 1\n"
 	"saying where it differs. This checks what the bundle alone cannot:\n"
-	"that its findings, their details included, are what the log holds.\n"
-	"\n"
-	"Exit status: 0 when the audit ran (whatever it found), 3 as above,\n"
-	"1 on an error, 2 on a usage error. Check a bundle with\n"
-	"probity verify-evidence.\n";
+	"that its findings, their details included, are what the log holds.\n",
+	"  3  a finding of severity --fail-on or above (0: the audit ran,\n"
+	"     whatever it found)\n",
+	1, 1};
 
 static int
 load_params(const char *file, prb_policy_set *ps)
@@ -144,28 +130,40 @@ cmd_audit(int argc, char **argv)
 	const char *pos[1], *out = NULL, *policies = NULL;
 	const char *params = NULL, *fail_on = NULL, *check = NULL;
 	int npos, code, fail_sev;
-	cli_opt opts[] = {{"--out", &out, NULL},
-	                  {"--check", &check, NULL},
-	                  {"--policies", &policies, NULL},
-	                  {"--params", &params, NULL},
-	                  {"--fail-on", &fail_on, NULL},
-	                  {0}};
-	if (cli_parse("audit", audit_usage, argc, argv, opts, pos, 1, 1, &npos,
-	              &code))
+	cli_opt opts[] = {
+		{.name = "out", .key = 'o', .arg = "BUNDLEDIR", .value = &out,
+		 .help = "where to write the evidence bundle (required unless "
+		         "--check)"},
+		{.name = "check", .arg = "BUNDLEDIR", .value = &check,
+		 .help = "re-run the bundle's policies on DIR, compare (below)"},
+		{.name = "policies", .arg = "PATH", .value = &policies,
+		 .help = "a directory of *.sql policies, or one policy file "
+		         "(default: $PROBITY_POLICY_DIR if set, else the "
+		         "installed pack, ../share/probity/policies from the "
+		         "program's directory, else the source tree's policies/ "
+		         "when run from its build tree)"},
+		{.name = "params", .arg = "FILE", .value = &params,
+		 .help = "a JSON object of parameter values overriding the "
+		         "policies' defaults (each of its default's JSON type)"},
+		{.name = "fail-on", .arg = "SEVERITY", .value = &fail_on,
+		 .help = "exit 3 if a finding of severity SEVERITY or above "
+		         "exists (info, low, medium, high, critical)"},
+		{0}};
+	if (cli_parse(&audit_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (check) {
 		if (out || params || fail_on || policies)
-			return cli_usage_error("audit", audit_usage, "--check "
+			return cli_usage_error(&audit_cmd, "--check "
 			                       "takes no other option: the "
 			                       "bundle names its policies and "
 			                       "parameters");
 		return check_bundle(pos[0], check);
 	}
 	if (!out)
-		return cli_usage_error("audit", audit_usage,
+		return cli_usage_error(&audit_cmd,
 		                       "--out BUNDLEDIR is required");
 	if (fail_on_arg(fail_on, &fail_sev))
-		return cli_usage_error("audit", audit_usage, "--fail-on takes "
+		return cli_usage_error(&audit_cmd, "--fail-on takes "
 		                       "info, low, medium, high or critical");
 	prb_err err;
 	prb_policy_set ps = {0};
@@ -220,25 +218,16 @@ done:
 /* At most this many --witness-vkey. */
 #define MAX_WITNESSES 32
 
-static const char verify_evidence_usage[] =
-	"usage: probity verify-evidence BUNDLEDIR --vkey VERIFIERKEY\n"
-	"                               [--witness-vkey VKEY]... "
-	"[--witnesses N]\n"
-	"\n"
+static const cli_cmd verify_evidence_cmd = {
+	"verify-evidence", "BUNDLEDIR --vkey VERIFIERKEY [OPTION]...",
 	"Checks an evidence bundle of probity audit offline, with no access to\n"
-	"the log: the checkpoint's signature by VERIFIERKEY (a key string or a\n"
-	"file holding one; its name is the required origin), that\n"
-	"findings.json is of that checkpoint and in its RFC 8785 form, and\n"
-	"that every cited entry is in the bundle with an inclusion proof\n"
-	"against that checkpoint which verifies; and that the bundle holds no\n"
-	"other file. The first fault is reported naming its file.\n"
-	"\n"
-	"  --witness-vkey VKEY  a witness's cosignature/v1 verifier key (a key\n"
-	"                       string or a file holding one; repeatable): its\n"
-	"                       cosignature on the checkpoint, when present,\n"
-	"                       must verify\n"
-	"  --witnesses N        how many of those witnesses must have cosigned\n"
-	"                       the checkpoint (default: all of them)\n";
+	"the log: the checkpoint's signature by VERIFIERKEY (its name is the\n"
+	"required origin), that findings.json is of that checkpoint and in its\n"
+	"RFC 8785 form, and that every cited entry is in the bundle with an\n"
+	"inclusion proof against that checkpoint which verifies; and that the\n"
+	"bundle holds no other file. The first fault is reported naming its\n"
+	"file.\n",
+	NULL, NULL, 1, 1};
 
 /* Requires at least `need` of the witnesses vs[1..nvs) to have a verified
  * cosignature on the bundle's checkpoint; prints who cosigned. */
@@ -293,24 +282,22 @@ cmd_verify_evidence(int argc, char **argv)
 	const char *vkey = NULL, *need_arg = NULL, *pos[1];
 	const char *wkeys[MAX_WITNESSES];
 	int npos, code, nw;
-	cli_opt opts[] = {{"--vkey", &vkey, NULL},
-	                  {"--witnesses", &need_arg, NULL},
-	                  {0}};
-	if (cli_take_repeated("verify-evidence", "--witness-vkey", &argc, argv,
-	                      wkeys, MAX_WITNESSES, &nw))
-		return EXIT_USAGE;
-	if (cli_parse("verify-evidence", verify_evidence_usage, argc, argv, opts,
-	              pos, 1, 1, &npos, &code))
+	cli_opt opts[] = {
+		CLI_OPT_VKEY(&vkey),
+		CLI_OPT_WITNESS_VKEY(wkeys, MAX_WITNESSES, &nw, &need_arg),
+		{0}};
+	if (cli_parse(&verify_evidence_cmd, opts, argc, argv, pos, &npos,
+	              &code))
 		return code;
 	if (!vkey)
-		return cli_usage_error("verify-evidence", verify_evidence_usage,
+		return cli_usage_error(&verify_evidence_cmd,
 		                       "--vkey VERIFIERKEY is required");
 	unsigned long long need = (unsigned long long)nw;
 	if (need_arg && cli_u64("verify-evidence", "--witnesses", need_arg,
 	                        &need))
 		return EXIT_USAGE;
 	if (need > (unsigned long long)nw)
-		return cli_usage_error("verify-evidence", verify_evidence_usage,
+		return cli_usage_error(&verify_evidence_cmd,
 		                       "--witnesses N exceeds the number of "
 		                       "--witness-vkey given");
 	prb_err err;
@@ -333,5 +320,5 @@ cmd_verify_evidence(int argc, char **argv)
 	       "findings citing %zu entries, every entry proven included\n",
 	       pos[0], s.cp.origin, (unsigned long long)s.cp.size, v[0].name,
 	       s.findings, s.entries);
-	return cli_stdout_done("audit");
+	return cli_stdout_done("verify-evidence");
 }

@@ -35,13 +35,8 @@
                              end of the file that makes it so */
 #define MAX_CT_KEYS 64
 
-static const char ingest_usage[] =
-	"usage: probity ingest DIR --key KEYFILE\n"
-	"         [--format auto|cloudtrail|azure-activity|gcp-audit|k8s-audit]\n"
-	"         [--cloudtrail-key PUBKEYFILE]...\n"
-	"         [--cloudtrail-signature DIGEST=HEX]... [--sync files|fs]\n"
-	"         [--lock-timeout SECONDS] PATH...\n"
-	"\n"
+static const cli_cmd ingest_cmd = {
+	"ingest", "DIR --key KEYFILE [OPTION]... PATH...",
 	"Commits cloud audit-log records, one log entry per record, and indexes\n"
 	"them in DIR/index.sqlite. PATH is a file or a directory walked\n"
 	"recursively (in byte order of names; names starting with \".\" are\n"
@@ -57,17 +52,8 @@ static const char ingest_usage[] =
 	"(PEM or DER). A problem found there also makes the status 1.\n"
 	"Records are committed in batches (at file ends, once a batch is a\n"
 	"second old or large); \"size N\" is printed each time one is durable,\n"
-	"then a summary.\n"
-	"\n"
-	"  --format F            every record must be of format F (default:\n"
-	"                        auto, each record's format is recognised)\n"
-	"  --cloudtrail-key FILE a CloudTrail digest public key (repeatable)\n"
-	"  --cloudtrail-signature DIGEST=HEX\n"
-	"                        the signature of a digest file (its S3\n"
-	"                        x-amz-meta-signature), needed for the newest\n"
-	"                        digest of each chain (repeatable)\n"
-	"  --sync files|fs       as for probity add (default files)\n"
-	"  --lock-timeout SECS   wait this long for another writer (default 30)\n";
+	"then a summary.\n",
+	NULL, NULL, 2, 4096};
 
 typedef struct {
 	prb_event ev;
@@ -631,28 +617,36 @@ cmd_ingest(int argc, char **argv)
 	const char *pos[4096], *ct_keys[MAX_CT_KEYS], *ct_sigs[MAX_CT_KEYS];
 	int npos, code, mode, nct, nsig;
 	unsigned long long wait_s = 30;
-	cli_opt opts[] = {{"--key", &key, NULL},
-	                  {"--format", &format, NULL},
-	                  {"--sync", &sync, NULL},
-	                  {"--lock-timeout", &wait, NULL},
-	                  {0}};
-	if (cli_take_repeated("ingest", "--cloudtrail-key", &argc, argv, ct_keys,
-	                      MAX_CT_KEYS, &nct) ||
-	    cli_take_repeated("ingest", "--cloudtrail-signature", &argc, argv,
-	                      ct_sigs, MAX_CT_KEYS, &nsig))
-		return EXIT_USAGE;
-	if (cli_parse("ingest", ingest_usage, argc, argv, opts, pos, 2, 4096,
-	              &npos, &code))
+	cli_opt opts[] = {
+		CLI_OPT_KEY(&key),
+		{.name = "format",
+		 .arg = "auto|cloudtrail|azure-activity|gcp-audit|k8s-audit",
+		 .value = &format,
+		 .help = "every record must be of this format (default: auto, "
+		         "each record's format is recognised)"},
+		{.name = "cloudtrail-key", .arg = "PUBKEYFILE", .list = ct_keys,
+		 .max = MAX_CT_KEYS, .n = &nct,
+		 .help = "a CloudTrail digest public key, PEM or DER "
+		         "(repeatable)"},
+		{.name = "cloudtrail-signature", .arg = "DIGEST=HEX",
+		 .list = ct_sigs, .max = MAX_CT_KEYS, .n = &nsig,
+		 .help = "the signature of a digest file (its S3 "
+		         "x-amz-meta-signature), needed for the newest digest "
+		         "of each chain (repeatable)"},
+		CLI_OPT_SYNC(&sync),
+		CLI_OPT_LOCK_TIMEOUT(&wait),
+		{0}};
+	if (cli_parse(&ingest_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (!key)
-		return cli_usage_error("ingest", ingest_usage,
+		return cli_usage_error(&ingest_cmd,
 		                       "--key KEYFILE is required");
 	ingester g;
 	memset(&g, 0, sizeof g);
 	g.dir = pos[0];
 	cli_acks_on_stdout();
 	if ((format && prb_format_parse(format, &g.hint) != 0))
-		return cli_usage_error("ingest", ingest_usage,
+		return cli_usage_error(&ingest_cmd,
 		                       "unknown --format");
 	if (cli_sync_mode("ingest", sync, &mode) ||
 	    (wait && cli_u64("ingest", "--lock-timeout", wait, &wait_s)))

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -25,11 +26,46 @@ struct prb_httpd {
 	struct prb_httpd *retired; /* daemons a reload replaced (below) */
 };
 
+/* The address HOST resolves to, IPv4 first (as Go's net.Listen): one
+ * daemon binds one address. 0, or a PRB_EINVAL saying why not. */
+static int
+resolve_listen(const char *arg, const char *host, unsigned long port,
+               struct sockaddr_storage *ss, socklen_t *len, prb_err *err)
+{
+	struct addrinfo hints, *res, *ai, *pick = NULL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	int e = getaddrinfo(host, NULL, &hints, &res);
+	if (e != 0)
+		return prb_err_set(err, PRB_EINVAL, arg, UINT64_MAX,
+		                   "host %s: %s", host, gai_strerror(e));
+	for (ai = res; ai; ai = ai->ai_next)
+		if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+		    (!pick || (pick->ai_family == AF_INET6 &&
+		               ai->ai_family == AF_INET)))
+			pick = ai;
+	if (pick) {
+		memcpy(ss, pick->ai_addr, pick->ai_addrlen);
+		*len = pick->ai_addrlen;
+		if (pick->ai_family == AF_INET)
+			((struct sockaddr_in *)ss)->sin_port =
+				htons((uint16_t)port);
+		else
+			((struct sockaddr_in6 *)ss)->sin6_port =
+				htons((uint16_t)port);
+	}
+	freeaddrinfo(res);
+	return pick ? 0 : prb_err_set(err, PRB_EINVAL, arg, UINT64_MAX,
+	                              "host %s has no IPv4 or IPv6 address",
+	                              host);
+}
+
 int
 prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
                        socklen_t *len, prb_err *err)
 {
-	char host[64];
+	char host[256];
 	const char *colon, *h = arg;
 	size_t hl;
 	memset(ss, 0, sizeof *ss);
@@ -46,7 +82,7 @@ prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
 			goto bad;
 		hl = (size_t)(colon - arg);
 	}
-	if (hl == 0 || hl >= sizeof host)
+	if ((hl == 0 && h != arg) || hl >= sizeof host)
 		goto bad;
 	memcpy(host, h, hl);
 	host[hl] = 0;
@@ -58,7 +94,8 @@ prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
 		goto bad;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+	if (hl == 0 || inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		/* ":PORT" is every IPv4 interface, as nginx's "listen PORT" */
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons((uint16_t)port);
 		*len = sizeof *s4;
@@ -70,10 +107,12 @@ prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
 		*len = sizeof *s6;
 		return 0;
 	}
+	if (h == arg) /* a host name; "[...]" holds IPv6 addresses only */
+		return resolve_listen(arg, host, port, ss, len, err);
 bad:
 	return prb_err_set(err, PRB_EINVAL, arg, UINT64_MAX,
-	                   "not ADDR:PORT with a numeric IPv4 or [IPv6] "
-	                   "address and a port 0-65535");
+	                   "not HOST:PORT, [IPv6]:PORT or :PORT with a port "
+	                   "0-65535");
 }
 
 /* A PEM file as a NUL-terminated string (prb_read_file adds the NUL). */

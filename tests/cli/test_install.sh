@@ -30,8 +30,8 @@ for u in probity-serve@.service probity-witness@.service; do
 done
 check "README in the doc directory" test -f "$DEST$PREFIX/share/doc/probity/README.md"
 # the commands, as the program lists them: a page each
-"$BUILT" --help | sed -n '/^commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p' >"$T/commands"
-eq "probity --help lists the 15 commands" "$(wc -l <"$T/commands")" 15
+"$BUILT" --help | sed -n '/^[Cc]ommands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p' >"$T/commands"
+eq "probity --help lists the 16 commands" "$(wc -l <"$T/commands")" 16
 MAN1=$DEST$PREFIX/share/man/man1
 missing=""
 for c in $(cat "$T/commands"); do
