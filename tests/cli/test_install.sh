@@ -269,6 +269,8 @@ else
 		cd "$T/xrun" || exit 1
 		PROBITY=$X
 		expect_ok "the packaged probity: --version" --version
+		eq "the package's version is the program's (debian/changelog, VERSION)" \
+			"probity $(dpkg-deb -f "$DEB" Version)" "$(head -n 1 "$T/out")"
 		prb keygen deb.example/log -o k
 		XV=$(cat "$T/out")
 		expect_ok "the packaged probity: init" init log --key k
