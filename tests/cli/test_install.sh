@@ -149,6 +149,11 @@ wait_for() {
 	until grep -q -- "$2" "$1" 2>/dev/null || [ "$_i" -ge 100 ]; do sleep 0.1; _i=$((_i + 1)); done
 	grep -q -- "$2" "$1" 2>/dev/null
 }
+# wait_for_n FILE PATTERN N: until N lines match, at most 10 s
+wait_for_n() {
+	_i=0
+	until [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ] || [ "$_i" -ge 100 ]; do sleep 0.1; _i=$((_i + 1)); done
+}
 # post TOKEN: the HTTP status of a POST /add with that bearer token
 post() { printf 'x\n' | curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" --data-binary @- "$URL/add"; }
 
@@ -217,6 +222,16 @@ else
 		kill -HUP "$SPID"
 		wait_for "$T/w.err" "reloaded (SIGHUP)" && ok "witness: SIGHUP reloaded" || bad "witness: SIGHUP reloaded" "$(head_of "$T/w.err")"
 		eq "the new certificate served on the same URL" "$(subject)" two
+		# the daemons replaced by reloads are stopped once idle: five more
+		# reloads leave as many descriptors open as one did
+		nfd=$(ls "/proc/$SPID/fd" | wc -l)
+		for i in 1 2 3 4 5; do
+			kill -HUP "$SPID"
+			wait_for_n "$T/w.err" "reloaded (SIGHUP)" $((i + 1))
+		done
+		eq "five more reloads: reloaded five more times" "$(grep -c 'reloaded (SIGHUP)' "$T/w.err")" 6
+		eq "five more reloads: no more descriptors open" "$(ls "/proc/$SPID/fd" | wc -l)" "$nfd"
+		eq "and the certificate still served" "$(subject)" two
 		cp "$T/one.key" "$T/tls.key" # not the certificate's key
 		nfd=$(ls "/proc/$SPID/fd" | wc -l)
 		kill -HUP "$SPID"
