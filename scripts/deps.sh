@@ -7,7 +7,8 @@
 # units (systemd-analyze) and debhelper builds the Debian package
 # (tests/cli/test_install.sh); debootstrap makes the fresh Debian 12 that
 # scripts/deb-clean-check.sh installs the package into; python3 reads the
-# sd_notify datagrams and bsdextrautils (col) flattens man -l in that test.
+# sd_notify datagrams and bsdextrautils (col) flattens man -l in
+# tests/cli/test_install.sh.
 set -eu
 PKGS="gcc make libc6-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev sqlite3 openssl clang \
 libmicrohttpd-dev libcurl4-openssl-dev curl nginx wrk \
