@@ -51,7 +51,7 @@ opt_size(const char *what, const char *arg, unsigned long long max,
 
 /* SIGHUP: --tokens and the TLS files read again. */
 static int
-reload(void *srv, prb_err *err)
+serve_reload(void *srv, prb_err *err)
 {
 	return prb_serve_reload(srv, err);
 }
@@ -174,7 +174,7 @@ cmd_serve(int argc, char **argv)
 	}
 	printf("listening on %s\n", prb_serve_url(srv));
 	fflush(stdout);
-	cli_daemon_run("serve", prb_serve_url(srv), reload, srv);
+	cli_daemon_run("serve", prb_serve_url(srv), serve_reload, srv);
 	prb_serve_stop(srv);
 	rc = EXIT_OK;
 done:

@@ -159,7 +159,7 @@ parse_logs(const char **vals, int n, prb_witness_log *logs, char **origins)
 
 /* SIGHUP: the TLS files read again. */
 static int
-reload(void *d, prb_err *err)
+witness_reload(void *d, prb_err *err)
 {
 	return prb_httpd_reload(d, err);
 }
@@ -230,7 +230,7 @@ cmd_witness(int argc, char **argv)
 	printf("listening on %s\n", prb_httpd_url(d));
 	if (cli_stdout_done("witness") != EXIT_OK)
 		goto done;
-	cli_daemon_run("witness", prb_httpd_url(d), reload, d);
+	cli_daemon_run("witness", prb_httpd_url(d), witness_reload, d);
 	rc = EXIT_OK;
 done:
 	prb_httpd_stop(d);

@@ -263,50 +263,44 @@ prb_httpd_reload(prb_httpd *d, prb_err *err)
 {
 	if (!d->cfg.tls_cert)
 		return 0;
-	prb_httpd *old = calloc(1, sizeof *old);
-	if (!old)
+	prb_httpd *n = calloc(1, sizeof *n); /* the new daemon */
+	if (!n)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
-	char *cert = read_pem(d->cfg.tls_cert, err);
-	char *key = cert ? read_pem(d->cfg.tls_key, err) : NULL;
-	if (!key) {
-		free(cert);
-		free(old);
-		return err->code;
+	n->cfg = d->cfg;
+	n->flags = d->flags;
+	n->quiesced_fd = -1;
+	memcpy(n->url, d->url, sizeof n->url);
+	if (!(n->cert = read_pem(d->cfg.tls_cert, err)) ||
+	    !(n->key = read_pem(d->cfg.tls_key, err))) {
+		int rc = err->code;
+		prb_httpd_stop(n);
+		return rc;
 	}
-	/* the new daemon gets a descriptor of its own for the socket: it
-	 * closes it when it fails to start, or when stopped */
+	/* a descriptor of its own for the socket: MHD closes it when the
+	 * daemon fails to start, or when it is stopped */
 	const union MHD_DaemonInfo *li =
 		MHD_get_daemon_info(d->d, MHD_DAEMON_INFO_LISTEN_FD);
-	int fd = li ? dup(li->listen_fd) : -1;
-	*old = *d; /* the daemon serving now, its certificate and key */
-	d->cert = cert;
-	d->key = key;
 	struct MHD_OptionItem where[] = {
-		{MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+		{MHD_OPTION_LISTEN_SOCKET, li ? dup(li->listen_fd) : -1, NULL},
 		{MHD_OPTION_END, 0, NULL},
 	};
-	d->d = fd >= 0 ? start_daemon(d, where) : NULL;
-	if (!d->d) {
-		d->d = old->d;
-		d->cert = old->cert;
-		d->key = old->key;
-		old->d = NULL;
-		old->cert = cert;
-		old->key = key;
-		old->retired = NULL;
-		prb_httpd_stop(old);
+	if (where[0].value < 0 || !(n->d = start_daemon(n, where))) {
+		prb_httpd_stop(n);
 		return prb_err_set(err, PRB_EINVAL, d->cfg.tls_cert, UINT64_MAX,
 		                   "the certificate or key %s was refused: "
 		                   "still serving the previous ones",
 		                   d->cfg.tls_key);
 	}
-	/* the old daemon takes no more connections; its descriptor of the
-	 * socket is closed once it is stopped */
-	old->quiesced_fd = -1;
-	prb_httpd_quiesce(old);
+	/* d, the handle callers hold, becomes the new daemon; the old one
+	 * takes no more connections and heads the retired list */
+	prb_httpd old = *d;
+	*d = *n;
+	*n = old;
+	d->retired = n;
+	prb_httpd_quiesce(n);
 	/* idle daemons of earlier reloads go */
-	prb_httpd **pp = &old->retired;
+	prb_httpd **pp = &n->retired;
 	while (*pp) {
 		prb_httpd *r = *pp;
 		if (daemon_connections(r) == 0) {
@@ -317,7 +311,6 @@ prb_httpd_reload(prb_httpd *d, prb_err *err)
 			pp = &r->retired;
 		}
 	}
-	d->retired = old;
 	return 0;
 }
 
