@@ -246,6 +246,33 @@ else
 	fi
 fi
 
+section "serve over TLS: requests during reloads are all answered"
+if [ -f "$T/two.crt" ] && [ -n "${A:-}" ]; then
+	cp "$T/two.crt" "$T/tls.crt" && cp "$T/two.key" "$T/tls.key"
+	printf 'read,append %s\n' "$A" >"$T/tokens"
+	start_server s serve "$T/sl" --key "$T/sk" --listen 127.0.0.1:0 --tokens "$T/tokens" \
+		--tls-cert "$T/tls.crt" --tls-key "$T/tls.key" || bad "serve over TLS starts" "$(head_of "$T/s.err")"
+	(for i in $(seq 1 100); do
+		printf 'during reload %s\n' "$i" | curl -sk -o /dev/null -w '%{http_code}\n' \
+			-H "Authorization: Bearer $A" --data-binary @- "$URL/add"
+	done >"$T/codes.add") &
+	c1=$!
+	(for i in $(seq 1 100); do curl -sk -o /dev/null -w '%{http_code}\n' "$URL/checkpoint"; done >"$T/codes.get") &
+	c2=$!
+	for i in $(seq 1 20); do kill -HUP "$SPID"; sleep 0.05; done
+	wait "$c1" "$c2"
+	eq "100 appends during 20 reloads: all 200" "$(sort "$T/codes.add" | uniq -c | tr -s ' ')" " 100 200"
+	eq "100 reads during 20 reloads: all 200" "$(sort "$T/codes.get" | uniq -c | tr -s ' ')" " 100 200"
+	wait_for_n "$T/s.err" "reloaded (SIGHUP)" 20
+	eq "20 reloads" "$(grep -c 'reloaded (SIGHUP)' "$T/s.err")" 20
+	stop_server "$SPID"
+	RC=$?
+	eq "serve over TLS: SIGTERM: exit 0" "$RC" 0
+	sanity_after "probity serve --tls-cert" "$T/s.err"
+else
+	skip "no certificate or no notification run: TLS reloads under load not tested"
+fi
+
 section "make uninstall"
 if $MK uninstall >"$T/make.out" 2>&1; then ok "make uninstall"; else bad "make uninstall" "$(head -n 5 "$T/make.out")"; fi
 eq "no file of ours left in DESTDIR" "$(find "$DEST" -type f | head -n 5)" ""
