@@ -156,4 +156,4 @@ install: $(BIN) $(MAN_PAGES:%=$(MANBUILD)/%)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
-	-rmdir $(addprefix $(DESTDIR),$(OUR_DIRS)) 2>/dev/null
+	rmdir $(addprefix $(DESTDIR),$(OUR_DIRS)) 2>/dev/null || true
