@@ -305,6 +305,7 @@ else
 			usr/share/probity/policies/root-use.sql; do
 			check "the package holds /$f" test -f "$T/x/$f"
 		done
+		check "the package makes /etc/probity" test -d "$T/x/etc/probity"
 		grep -q '^ExecStart=/usr/bin/probity serve ' "$T/x/lib/systemd/system/probity-serve@.service" &&
 			ok "its unit runs /usr/bin/probity" || bad "its unit runs /usr/bin/probity"
 		mkdir "$T/xrun"
