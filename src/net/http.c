@@ -16,6 +16,15 @@
 
 #include "base/util.h"
 
+/* A daemon a reload replaced (prb_httpd_reload): quiesced, finishing the
+ * connections it has. */
+typedef struct hretired {
+	struct MHD_Daemon *d;
+	char *cert, *key;     /* what it was started with */
+	int fd;               /* its descriptor of the listening socket */
+	struct hretired *next;
+} hretired;
+
 struct prb_httpd {
 	struct MHD_Daemon *d;
 	char *cert, *key;
@@ -23,7 +32,7 @@ struct prb_httpd {
 	prb_httpd_cfg cfg;   /* as started: prb_httpd_reload starts it again */
 	unsigned flags;
 	int quiesced_fd;     /* the listening socket once quiesced, else -1 */
-	struct prb_httpd *retired; /* daemons a reload replaced (below) */
+	hretired *retired;   /* daemons reloads replaced, newest first */
 };
 
 /* The address HOST resolves to, IPv4 first (as Go's net.Listen): one
@@ -134,17 +143,18 @@ log_mhd(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-/* Starts d's MHD daemon as d->cfg and d->flags say, with d->cert and
- * d->key, listening as `where` says (an address, or a listening socket). */
+/* Starts an MHD daemon as d->cfg and d->flags say, with the PEM cert and
+ * key (NULL for plain HTTP), listening as `where` says (an address, or a
+ * listening socket). */
 static struct MHD_Daemon *
-start_daemon(prb_httpd *d, struct MHD_OptionItem *where)
+start_daemon(prb_httpd *d, char *cert, char *key, struct MHD_OptionItem *where)
 {
 	const prb_httpd_cfg *cfg = &d->cfg;
 	unsigned limit = cfg->conn_limit ? cfg->conn_limit : 256;
 	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
 	struct MHD_OptionItem tls[] = {
-		{MHD_OPTION_HTTPS_MEM_CERT, 0, d->cert},
-		{MHD_OPTION_HTTPS_MEM_KEY, 0, d->key},
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, key},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	return MHD_start_daemon(
@@ -154,7 +164,7 @@ start_daemon(prb_httpd *d, struct MHD_OptionItem *where)
 		MHD_OPTION_CONNECTION_LIMIT, limit,
 		MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 		MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_ctx,
-		MHD_OPTION_ARRAY, d->cert ? tls : tls + 2,
+		MHD_OPTION_ARRAY, cert ? tls : tls + 2,
 		MHD_OPTION_END);
 }
 
@@ -195,7 +205,7 @@ prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 		{MHD_OPTION_SOCK_ADDR, 0, &ss},
 		{MHD_OPTION_END, 0, NULL},
 	};
-	d->d = start_daemon(d, where);
+	d->d = start_daemon(d, d->cert, d->key, where);
 	if (!d->d) {
 		rc = prb_err_set(err, PRB_EIO, cfg->listen, UINT64_MAX,
 		                 "cannot listen (address in use, not local, or "
@@ -233,21 +243,45 @@ prb_httpd_quiesce(prb_httpd *d)
 		d->quiesced_fd = MHD_quiesce_daemon(d->d);
 }
 
-/* Connections open on d's daemon. */
+/* Connections open on daemon md. */
 static unsigned
-daemon_connections(const prb_httpd *d)
+daemon_connections(struct MHD_Daemon *md)
 {
 	const union MHD_DaemonInfo *i = MHD_get_daemon_info(
-		d->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		md, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 	return i ? i->num_connections : 0;
+}
+
+/* Frees a certificate and its key, wiping the key. */
+static void
+free_pem(char *cert, char *key)
+{
+	free(cert);
+	if (key) {
+		OPENSSL_cleanse(key, strlen(key));
+		free(key);
+	}
+}
+
+/* Stops a retired daemon (waiting for its connections) and frees it. */
+static void
+retired_stop(hretired *r)
+{
+	MHD_stop_daemon(r->d);
+	if (r->fd >= 0)
+		close(r->fd);
+	free_pem(r->cert, r->key);
+	free(r);
 }
 
 unsigned
 prb_httpd_connections(const prb_httpd *d)
 {
 	unsigned n = 0;
-	for (const prb_httpd *r = d; r; r = r->retired)
-		n += daemon_connections(r);
+	if (d->d)
+		n += daemon_connections(d->d);
+	for (const hretired *r = d->retired; r; r = r->next)
+		n += daemon_connections(r->d);
 	return n;
 }
 
@@ -263,52 +297,55 @@ prb_httpd_reload(prb_httpd *d, prb_err *err)
 {
 	if (!d->cfg.tls_cert)
 		return 0;
-	prb_httpd *n = calloc(1, sizeof *n); /* the new daemon */
-	if (!n)
+	char *cert = read_pem(d->cfg.tls_cert, err);
+	char *key = cert ? read_pem(d->cfg.tls_key, err) : NULL;
+	if (!key) {
+		free(cert);
+		return err->code;
+	}
+	hretired *r = calloc(1, sizeof *r);
+	if (!r) {
+		free_pem(cert, key);
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
-	n->cfg = d->cfg;
-	n->flags = d->flags;
-	n->quiesced_fd = -1;
-	memcpy(n->url, d->url, sizeof n->url);
-	if (!(n->cert = read_pem(d->cfg.tls_cert, err)) ||
-	    !(n->key = read_pem(d->cfg.tls_key, err))) {
-		int rc = err->code;
-		prb_httpd_stop(n);
-		return rc;
 	}
-	/* a descriptor of its own for the socket: MHD closes it when the
-	 * daemon fails to start, or when it is stopped */
+	/* the new daemon gets a descriptor of its own for the socket: MHD
+	 * closes it when the daemon fails to start, or is stopped */
 	const union MHD_DaemonInfo *li =
 		MHD_get_daemon_info(d->d, MHD_DAEMON_INFO_LISTEN_FD);
 	struct MHD_OptionItem where[] = {
 		{MHD_OPTION_LISTEN_SOCKET, li ? dup(li->listen_fd) : -1, NULL},
 		{MHD_OPTION_END, 0, NULL},
 	};
-	if (where[0].value < 0 || !(n->d = start_daemon(n, where))) {
-		prb_httpd_stop(n);
+	struct MHD_Daemon *nd =
+		where[0].value >= 0 ? start_daemon(d, cert, key, where) : NULL;
+	if (!nd) {
+		free_pem(cert, key);
+		free(r);
 		return prb_err_set(err, PRB_EINVAL, d->cfg.tls_cert, UINT64_MAX,
 		                   "the certificate or key %s was refused: "
 		                   "still serving the previous ones",
 		                   d->cfg.tls_key);
 	}
-	/* d, the handle callers hold, becomes the new daemon; the old one
-	 * takes no more connections and heads the retired list */
-	prb_httpd old = *d;
-	*d = *n;
-	*n = old;
-	d->retired = n;
-	prb_httpd_quiesce(n);
+	/* the old daemon takes no more connections and is retired */
+	r->d = d->d;
+	r->cert = d->cert;
+	r->key = d->key;
+	r->fd = MHD_quiesce_daemon(r->d);
+	r->next = d->retired;
+	d->retired = r;
+	d->d = nd;
+	d->cert = cert;
+	d->key = key;
 	/* idle daemons of earlier reloads go */
-	prb_httpd **pp = &n->retired;
+	hretired **pp = &r->next;
 	while (*pp) {
-		prb_httpd *r = *pp;
-		if (daemon_connections(r) == 0) {
-			*pp = r->retired;
-			r->retired = NULL;
-			prb_httpd_stop(r);
+		hretired *x = *pp;
+		if (daemon_connections(x->d) == 0) {
+			*pp = x->next;
+			retired_stop(x);
 		} else {
-			pp = &r->retired;
+			pp = &x->next;
 		}
 	}
 	return 0;
@@ -319,16 +356,16 @@ prb_httpd_stop(prb_httpd *d)
 {
 	if (!d)
 		return;
-	prb_httpd_stop(d->retired);
+	while (d->retired) {
+		hretired *r = d->retired;
+		d->retired = r->next;
+		retired_stop(r);
+	}
 	if (d->d)
 		MHD_stop_daemon(d->d);
 	if (d->quiesced_fd >= 0)
 		close(d->quiesced_fd);
-	free(d->cert);
-	if (d->key) {
-		OPENSSL_cleanse(d->key, strlen(d->key));
-		free(d->key);
-	}
+	free_pem(d->cert, d->key);
 	free(d);
 }
 
