@@ -71,28 +71,44 @@ fail_on_arg(const char *s, int *sev)
 	return prb_severity_parse(s, sev);
 }
 
-/* The default --policies into buf (see audit_usage); NULL, saying what
- * was tried, when there is none. */
+/* 1 if the directory exedir is in the source tree whose pack is
+ * PRB_SOURCE_POLICY_DIR (ROOT/policies): ROOT or below it. */
+static int
+in_source_tree(const char *exedir)
+{
+	const char *slash = strrchr(PRB_SOURCE_POLICY_DIR, '/');
+	size_t rl = slash ? (size_t)(slash - PRB_SOURCE_POLICY_DIR) : 0;
+	return rl > 0 && strncmp(exedir, PRB_SOURCE_POLICY_DIR, rl) == 0 &&
+	       (exedir[rl] == 0 || exedir[rl] == '/');
+}
+
+/* The default --policies into buf (see audit_usage): a program in its
+ * source tree runs the tree's pack, an installed one the pack installed
+ * beside it. NULL, saying what was tried, when there is none. */
 static const char *
 default_policies(char *buf, size_t size)
 {
 	const char *env = getenv("PROBITY_POLICY_DIR");
 	if (env && *env)
 		return env;
+	struct stat sb;
+	int have_src = PRB_SOURCE_POLICY_DIR[0] &&
+	               stat(PRB_SOURCE_POLICY_DIR, &sb) == 0;
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	struct stat sb;
 	if (n > 0) {
 		exe[n] = 0;
 		char *slash = strrchr(exe, '/');
 		if (slash)
 			*slash = 0;
+		if (have_src && in_source_tree(exe))
+			return PRB_SOURCE_POLICY_DIR;
 		if ((size_t)snprintf(buf, size, "%s/../share/probity/policies",
 		                     exe) < size && stat(buf, &sb) == 0 &&
 		    S_ISDIR(sb.st_mode))
 			return buf;
 	}
-	if (PRB_SOURCE_POLICY_DIR[0] && stat(PRB_SOURCE_POLICY_DIR, &sb) == 0)
+	if (have_src)
 		return PRB_SOURCE_POLICY_DIR;
 	cli_failf("audit", "no policy pack: PROBITY_POLICY_DIR is not set, "
 	          "%s/../share/probity/policies is not a directory%s%s; "
@@ -138,10 +154,10 @@ cmd_audit(int argc, char **argv)
 		 .help = "re-run the bundle's policies on DIR, compare (below)"},
 		{.name = "policies", .arg = "PATH", .value = &policies,
 		 .help = "a directory of *.sql policies, or one policy file "
-		         "(default: $PROBITY_POLICY_DIR if set, else the "
-		         "installed pack, ../share/probity/policies from the "
-		         "program's directory, else the source tree's policies/ "
-		         "when run from its build tree)"},
+		         "(default: $PROBITY_POLICY_DIR if set; else, for a "
+		         "program in its source tree, the tree's policies/; "
+		         "else the installed pack, ../share/probity/policies "
+		         "from the program's directory)"},
 		{.name = "params", .arg = "FILE", .value = &params,
 		 .help = "a JSON object of parameter values overriding the "
 		         "policies' defaults (each of its default's JSON type)"},
