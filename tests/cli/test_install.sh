@@ -294,6 +294,12 @@ else
 		bad "dpkg-buildpackage -us -uc -b" "$(tail -n 15 "$T/deb.log")"
 	fi
 	DEB=$(ls "$T"/deb/probity_*.deb 2>/dev/null | head -n 1)
+	if command -v lintian >/dev/null 2>&1; then
+		lintian --tag-display-limit 0 "$T"/deb/probity_*.changes 2>/dev/null | grep -E '^[EW]: ' >"$T/lintian"
+		eq "lintian: no error or warning" "$(head -n 5 "$T/lintian")" ""
+	else
+		skip "lintian is not installed: the package not linted"
+	fi
 	if [ -n "$DEB" ] && dpkg -x "$DEB" "$T/x"; then
 		ok "dpkg -x of the package"
 		X=$T/x/usr/bin/probity
