@@ -56,9 +56,10 @@ usage(void)
 	                   "     checkpoint\n"
 	                   "  4  monitor: the log serves entries or tiles that "
 	                   "do not verify\n"
-	                   "  5  done, but some inputs were rejected, skipped "
-	                   "under --strict, or\n"
-	                   "     conflicting (ingest)\n");
+	                   "  5  done, but some inputs were rejected or "
+	                   "conflicting (ingest: a file\n"
+	                   "     rejected, a record conflicting, a CloudTrail "
+	                   "digest problem)\n");
 	return EXIT_OK;
 }
 

@@ -135,6 +135,7 @@ for sub in keygen vkey init add checkpoint prove consistency verify \
 		bad "$sub --help: Usage:, Options:, -h, --help, Exit status:" "exit $RC: $(head_of "$T/out" 2)"
 	fi
 	cp "$T/out" "$T/help"
+	eq "$sub --help: no line over 80 columns" "$(awk 'length($0) > 80' "$T/help")" ""
 	prb "$sub" -h
 	check "$sub -h is --help" cmp -s "$T/out" "$T/help"
 	missing=""
