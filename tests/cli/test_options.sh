@@ -138,6 +138,8 @@ for sub in keygen vkey init add checkpoint prove consistency verify \
 	eq "$sub --help: no line over 80 columns" "$(awk 'length($0) > 80' "$T/help")" ""
 	prb "$sub" -h
 	check "$sub -h is --help" cmp -s "$T/out" "$T/help"
+	prb help "$sub"
+	check "probity help $sub is $sub --help" cmp -s "$T/out" "$T/help"
 	missing=""
 	for o in $(grep "^$sub " "$T/spellings" | tr ' ' '\n' | sed -n 's/^[@!]\(-.*\)/\1/p' | sort -u); do
 		case $o in
