@@ -5,6 +5,7 @@
 # --version, vkey.
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$T" || finish # whatever a run leaves in its working directory goes
 
 new_key test.example/opts "$T/log.key" || finish
 LVK=$VK
@@ -392,7 +393,7 @@ if command -v curl >/dev/null 2>&1; then
 	prb serve "$T/log" --key "$T/log.key" --listen no-such-host.invalid:0
 	eq "--listen of a host that does not resolve: exit 1" "$RC" 1
 	err_has "... naming it" "no-such-host.invalid"
-	prb witness --listen "127.0.0.1" --key "$T/wit.key" --log "o.example=$LVK"
+	prb witness --listen "127.0.0.1" --key "$T/wit.key" --log "o.example=$LVK" --state-file "$T/w-noport.sqlite"
 	eq "--listen without a port: exit 1" "$RC" 1
 	err_has "... saying what is taken" "HOST:PORT"
 else
