@@ -352,6 +352,13 @@ prb --help
 check "probity --help lists --version" grep -q -- '--version' "$T/out"
 check "... and vkey" grep -q '^  vkey ' "$T/out"
 check "... in help2man's form" grep -q '^Usage: probity ' "$T/out"
+cp "$T/out" "$T/top-help"
+for h in -h help; do
+	prb $h
+	check "probity $h is probity --help (accepted before)" cmp -s "$T/out" "$T/top-help"
+done
+prb
+eq "probity without a command: exit 2" "$RC" 2
 
 section "vkey"
 prb vkey "$T/log.key"
