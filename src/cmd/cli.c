@@ -128,18 +128,18 @@ take(const cli_cmd *c, cli_opt *o, const char *v, int *exit_code)
 	return 0;
 }
 
-int
-cli_parse(const cli_cmd *c, cli_opt *opts, int argc, char **argv,
-          const char **pos, int *npos, int *exit_code)
+/* getopt_long's tables for opts: the long options in lo (opts[i] as
+ * LONG_BASE + i, then --help), the short ones in so. Sets every repeatable
+ * option's count to 0. */
+static void
+getopt_tables(cli_opt *opts, struct option *lo, char *so)
 {
-	struct option lo[MAX_OPTS + 2];
-	char so[3 * MAX_OPTS + 8], b[4];
 	int n = 0, k = 0;
 	so[k++] = '-'; /* operands come back in order, as 1 */
 	so[k++] = ':'; /* a missing value comes back as ':' */
 	so[k++] = 'h';
 	for (; opts && opts[n].name; n++) {
-		assert(n < MAX_OPTS);
+		assert(n < MAX_OPTS && opts[n].key != 'h');
 		lo[n] = (struct option){opts[n].name,
 		                        opts[n].arg ? required_argument
 		                                    : no_argument,
@@ -155,14 +155,43 @@ cli_parse(const cli_cmd *c, cli_opt *opts, int argc, char **argv,
 	lo[n] = (struct option){"help", no_argument, NULL, 'h'};
 	lo[n + 1] = (struct option){NULL, 0, NULL, 0};
 	so[k] = 0;
+}
+
+/* The option getopt_long just refused, as typed: "-k" for a short one,
+ * else the argument it was in. */
+static const char *
+typed(int opt, char **argv, char b[4])
+{
+	if (opt > 0 && opt < LONG_BASE) {
+		snprintf(b, 4, "-%c", opt);
+		return b;
+	}
+	return argv[optind - 1];
+}
+
+/* Appends operand v; 0, or 1 after a usage error (one too many). */
+static int
+operand(const cli_cmd *c, const char *v, const char **pos, int *npos,
+        int *exit_code)
+{
+	if (*npos == c->maxpos)
+		return usage_errorf(c, exit_code, "unexpected argument %s", v);
+	pos[(*npos)++] = v;
+	return 0;
+}
+
+int
+cli_parse(const cli_cmd *c, cli_opt *opts, int argc, char **argv,
+          const char **pos, int *npos, int *exit_code)
+{
+	struct option lo[MAX_OPTS + 2];
+	char so[3 * MAX_OPTS + 8], b[4];
+	getopt_tables(opts, lo, so);
 	opterr = 0;
 	optind = 0; /* glibc: start afresh */
 	*npos = 0;
-	for (;;) {
-		int ch = getopt_long(argc, argv, so, lo, NULL);
+	for (int ch; (ch = getopt_long(argc, argv, so, lo, NULL)) != -1;) {
 		const char *v = optarg;
-		if (ch == -1)
-			break;
 		if (ch == 'h') {
 			print_help(c, opts);
 			*exit_code = EXIT_OK;
@@ -173,39 +202,29 @@ cli_parse(const cli_cmd *c, cli_opt *opts, int argc, char **argv,
 			                    opts[optopt - LONG_BASE].name);
 		if (ch == '?')
 			return usage_errorf(c, exit_code, "unknown option %s",
-			                    optopt ? (snprintf(b, sizeof b, "-%c",
-			                                       optopt), b)
-			                           : argv[optind - 1]);
+			                    typed(optopt, argv, b));
 		if (ch == ':')
 			return usage_errorf(c, exit_code, "%s needs a value",
-			                    optopt >= LONG_BASE
-			                            ? argv[optind - 1]
-			                            : (snprintf(b, sizeof b, "-%c",
-			                                        optopt), b));
+			                    typed(optopt, argv, b));
 		if (ch == 1) {
-			if (*npos == c->maxpos)
-				return usage_errorf(c, exit_code,
-				                    "unexpected argument %s", v);
-			pos[(*npos)++] = v;
+			if (operand(c, v, pos, npos, exit_code))
+				return 1;
 			continue;
 		}
 		int i = ch - LONG_BASE;
-		if (ch < LONG_BASE)
+		if (ch < LONG_BASE) {
 			for (i = 0; opts[i].key != ch; i++)
 				;
-		/* "-o=FILE" was accepted before getopt_long: keep it so */
-		if (ch < LONG_BASE && v && v[0] == '=' &&
-		    v == argv[optind - 1] + 2)
-			v++;
+			/* "-o=FILE" was accepted before getopt_long: still */
+			if (v && v[0] == '=' && v == argv[optind - 1] + 2)
+				v++;
+		}
 		if (take(c, &opts[i], v, exit_code))
 			return 1;
 	}
-	for (; optind < argc; optind++) { /* after "--" */
-		if (*npos == c->maxpos)
-			return usage_errorf(c, exit_code, "unexpected argument %s",
-			                    argv[optind]);
-		pos[(*npos)++] = argv[optind];
-	}
+	for (; optind < argc; optind++) /* after "--" */
+		if (operand(c, argv[optind], pos, npos, exit_code))
+			return 1;
 	if (*npos < c->minpos)
 		return usage_errorf(c, exit_code, "missing %s", "operands");
 	return 0;

@@ -22,8 +22,9 @@ enum {
 	                      monitor: a split view or inconsistent checkpoint */
 	EXIT_BADDATA = 4,  /* monitor: the log serves entries or tiles that
 	                      do not verify */
-	EXIT_PARTIAL = 5,  /* done, but some inputs were rejected, skipped
-	                      under --strict, or conflicting */
+	EXIT_PARTIAL = 5,  /* done, but some inputs were rejected (with
+	                      --strict, files holding no JSON too) or
+	                      conflicting */
 };
 
 /* One option of a subcommand, a row of its option table. The table both

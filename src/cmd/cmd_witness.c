@@ -11,8 +11,7 @@
 #define MAX_LOGS 256
 
 static const cli_cmd witness_cmd = {
-	"witness", "--listen ADDR:PORT --key KEYFILE --log ORIGIN=VKEY... "
-	"[OPTION]...",
+	"witness", "--listen ADDR:PORT --key KEYFILE --log ORIGIN=VKEY...",
 	"Runs a c2sp.org/tlog-witness witness: POST /add-checkpoint takes\n"
 	"\"old <size>\", a consistency proof and a signed checkpoint, and\n"
 	"answers with a c2sp.org/tlog-cosignature cosignature/v1 line signed\n"

@@ -44,10 +44,11 @@ usage(void)
 	           "\nCommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-17s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n`probity COMMAND --help` describes a command and its "
-	           "options. Options\nfollow getopt_long's conventions: "
-	           "--name=VALUE or --name VALUE, a short\nalias where there "
-	           "is one (-k, -o, -h), \"--\" ends the options.\n"
+	fprintf(f, "\n`probity COMMAND --help` (or `probity help COMMAND`) "
+	           "describes a command and\nits options. "
+	           "Options follow getopt_long's conventions: --name=VALUE\n"
+	           "or --name VALUE, a short alias where there is one (-k, -o, "
+	           "-h), \"--\" ends\nthe options.\n"
 	           "\nOptions:\n"
 	           "  -h, --help        print this help and exit\n"
 	           "  -V, --version     print the version and exit\n");
@@ -56,9 +57,10 @@ usage(void)
 	                   "     checkpoint\n"
 	                   "  4  monitor: the log serves entries or tiles that "
 	                   "do not verify\n"
-	                   "  5  done, but some inputs were rejected, skipped "
-	                   "under --strict, or\n"
-	                   "     conflicting (ingest)\n");
+	                   "  5  done, but some inputs were rejected or "
+	                   "conflicting (ingest: a file\n"
+	                   "     rejected, a record conflicting, a CloudTrail "
+	                   "digest problem)\n");
 	return EXIT_OK;
 }
 
@@ -70,9 +72,14 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *a = argv[1];
-	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 ||
-	    strcmp(a, "help") == 0)
+	char help[] = "--help";
+	if (strcmp(a, "help") == 0 && argc == 3) { /* probity help CMD */
+		a = argv[1] = argv[2];
+		argv[2] = help;
+	} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 ||
+	           strcmp(a, "help") == 0) {
 		return usage();
+	}
 	if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
 		printf("probity %s\n", PRB_VERSION);
 		return cli_stdout_done("--version");

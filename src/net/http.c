@@ -120,8 +120,8 @@ prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
 		return resolve_listen(arg, host, port, ss, len, err);
 bad:
 	return prb_err_set(err, PRB_EINVAL, arg, UINT64_MAX,
-	                   "not HOST:PORT, [IPv6]:PORT or :PORT with a port "
-	                   "0-65535");
+	                   "not ADDR:PORT (IPv4:PORT, [IPv6]:PORT, HOST:PORT "
+	                   "or :PORT; PORT 0-65535)");
 }
 
 /* A PEM file as a NUL-terminated string (prb_read_file adds the NUL). */

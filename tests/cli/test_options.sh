@@ -5,6 +5,7 @@
 # --version, vkey.
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$T" || finish # whatever a run leaves in its working directory goes
 
 new_key test.example/opts "$T/log.key" || finish
 LVK=$VK
@@ -135,8 +136,11 @@ for sub in keygen vkey init add checkpoint prove consistency verify \
 		bad "$sub --help: Usage:, Options:, -h, --help, Exit status:" "exit $RC: $(head_of "$T/out" 2)"
 	fi
 	cp "$T/out" "$T/help"
+	eq "$sub --help: no line over 80 columns" "$(awk 'length($0) > 80' "$T/help")" ""
 	prb "$sub" -h
 	check "$sub -h is --help" cmp -s "$T/out" "$T/help"
+	prb help "$sub"
+	check "probity help $sub is $sub --help" cmp -s "$T/out" "$T/help"
 	missing=""
 	for o in $(grep "^$sub " "$T/spellings" | tr ' ' '\n' | sed -n 's/^[@!]\(-.*\)/\1/p' | sort -u); do
 		case $o in
@@ -240,6 +244,104 @@ printf '{"allowed_regions": ["westeurope"]}\n' >"$T/params-ok.json"
 prb audit "$T/alog" -o "$T/b-ok" --params "$T/params-ok.json"
 eq "parameters of their defaults' kinds: exit 0" "$RC" 0
 
+section "exit statuses: 0 done, 1 failed, 2 usage, 3 findings, 4 bad data, 5 partly rejected"
+# status WANT MSG ARGS...: probity ARGS exits WANT
+status() {
+	_w=$1 _m=$2
+	shift 2
+	prb "$@"
+	eq "$_m: exit $_w" "$RC" "$_w"
+}
+status 0 "keygen" keygen ex.example/k -o "$T/ex.key"
+status 1 "keygen over an existing file" keygen ex.example/k -o "$T/ex.key"
+status 0 "vkey" vkey "$T/ex.key"
+status 1 "vkey of a missing file" vkey "$T/no-such.key"
+status 0 "init" init "$T/exlog" -k "$T/ex.key"
+status 1 "init over a log" init "$T/exlog" -k "$T/ex.key"
+printf 'one\ntwo\nthree\n' >"$T/three"
+status 0 "add" add "$T/exlog" -k "$T/ex.key" "$T/three"
+status 1 "add of a missing file" add "$T/exlog" -k "$T/ex.key" "$T/no-such-input"
+status 0 "checkpoint" checkpoint "$T/exlog"
+status 1 "checkpoint of no log" checkpoint "$T/no-log"
+status 0 "prove" prove "$T/exlog" 1
+cp "$T/out" "$T/proof"
+status 1 "prove out of range" prove "$T/exlog" 3
+status 2 "prove of a non-number" prove "$T/exlog" x
+status 0 "consistency" consistency "$T/exlog" 1
+status 1 "consistency beyond the log" consistency "$T/exlog" 1 9
+EXVK=$("$PROBITY" vkey "$T/ex.key")
+status 0 "verify" verify "$T/exlog" --vkey "$EXVK"
+status 1 "verify with another key" verify "$T/exlog" --vkey "$LVK"
+printf 'two' >"$T/two"
+status 0 "verify-proof" verify-proof "$T/proof" "$T/two" --vkey "$EXVK"
+status 1 "verify-proof of another entry" verify-proof "$T/proof" "$T/three" --vkey "$EXVK"
+status 0 "reindex" reindex "$T/exlog"
+status 1 "reindex of no log" reindex "$T/no-log"
+# ingest of a directory holding a README and other files that are no export
+mkdir -p "$T/exports/sub"
+cp -R "$EV"/. "$T/exports/sub/"
+printf '# Exports\nCloudTrail and GCP, as delivered.\n' >"$T/exports/README"
+printf 'd41d8cd98f00b204e9800998ecf8427e  x.json\n' >"$T/exports/sub/MD5SUMS"
+printf '' >"$T/exports/empty.txt"
+new_log "$T/inlog" "$T/log.key"
+status 0 "ingest of a directory with a README, a checksum list and an empty file" ingest "$T/inlog" -k "$T/log.key" "$T/exports"
+err_has "... listing the three it skipped" "3 of [0-9]+ files skipped: .*exports/README .*exports/empty.txt .*exports/sub/MD5SUMS"
+check "... and saying so in the summary" grep -q '^note: 3 files found in directories hold no JSON' "$T/out"
+eq "... every event committed" "$(cp_size "$T/inlog")" "$(cp_size "$T/alog")"
+status 5 "the same with --strict: rejected, the rest done" ingest "$T/inlog" -k "$T/log.key" --strict "$T/exports"
+err_has "... listing them as rejected" "3 of [0-9]+ files rejected .*README"
+status 5 "a README named as PATH is read, and rejected" ingest "$T/inlog" -k "$T/log.key" "$T/exports/README"
+printf '{"eventVersion":"1.08",' >"$T/exports/broken.json"
+status 5 "a broken export in a directory: rejected, the rest done" ingest "$T/inlog" -k "$T/log.key" "$T/exports"
+status 1 "ingest with a missing key" ingest "$T/inlog" -k "$T/no-such.key" "$T/exports"
+status 2 "ingest with an unknown --format" ingest "$T/inlog" -k "$T/log.key" --format x "$T/exports"
+status 0 "audit" audit "$T/alog" -o "$T/bx0"
+status 3 "audit --fail-on info with findings" audit "$T/alog" -o "$T/bx3" --fail-on info
+check "... the bundle written all the same" test -s "$T/bx3/findings.json"
+status 1 "audit of no log" audit "$T/no-log" -o "$T/bx1"
+status 0 "audit --check" audit "$T/alog" --check "$T/bx0"
+status 0 "verify-evidence" verify-evidence "$T/bx0" --vkey "$LVK"
+status 1 "verify-evidence with another key" verify-evidence "$T/bx0" --vkey "$EXVK"
+if command -v curl >/dev/null 2>&1; then
+	if start_server s0 serve "$T/exlog" -k "$T/ex.key" --listen 127.0.0.1:0 --public; then
+		status 0 "monitor" monitor "$URL/" --vkey "$EXVK" --once --state-dir "$T/mst"
+		stop_server "$SPID"
+		eq "serve stopped by SIGTERM: exit 0" "$?" 0
+	else
+		bad "serve never listened" "$(head_of "$T/s0.err")"
+	fi
+	status 1 "serve of no log" serve "$T/no-log" -k "$T/ex.key" --listen 127.0.0.1:0
+	# another log under the same key, other entries at the same size
+	new_log "$T/exlog2" "$T/ex.key"
+	printf 'uno\ndos\ntres\n' | "$PROBITY" add "$T/exlog2" -k "$T/ex.key" >/dev/null
+	if start_server s1 serve "$T/exlog2" -k "$T/ex.key" --listen 127.0.0.1:0 --public; then
+		status 3 "monitor of a split view" monitor "$URL/" --vkey "$EXVK" --once --state-dir "$T/mst"
+		stop_server "$SPID"
+	else
+		bad "serve never listened" "$(head_of "$T/s1.err")"
+	fi
+	# a served entry bundle that does not hash to the signed root
+	# (altered once serve, which checks the log as it opens it, runs)
+	cp -R "$T/exlog2" "$T/exlog3"
+	if start_server s2 serve "$T/exlog3" -k "$T/ex.key" --listen 127.0.0.1:0 --public; then
+		printf 'X' | dd of="$T/exlog3/tile/entries/000.p/3" bs=1 seek=2 conv=notrunc 2>/dev/null
+		status 4 "monitor of a log whose entries do not verify" monitor "$URL/" --vkey "$EXVK" --once --state-dir "$T/mst4"
+		stop_server "$SPID"
+	else
+		bad "serve never listened" "$(head_of "$T/s2.err")"
+	fi
+	status 1 "monitor of nothing listening" monitor http://127.0.0.1:9/ --vkey "$EXVK" --once --state-dir "$T/mst1"
+	if start_server w0 witness --listen 127.0.0.1:0 -k "$T/wit.key" --log "o.example=$LVK" --state-file "$T/wx.sqlite"; then
+		stop_server "$SPID"
+		eq "witness stopped by SIGTERM: exit 0" "$?" 0
+	else
+		bad "witness never listened" "$(head_of "$T/w0.err")"
+	fi
+	status 1 "witness with a signer key, not a witness key" witness --listen 127.0.0.1:0 -k "$T/ex.key" --log "o.example=$LVK"
+else
+	skip "exit statuses of serve, witness, monitor: curl is not installed"
+fi
+
 section "--version"
 prb --version
 eq "probity --version" "$(cat "$T/out")" "probity $(cat "$SRC/VERSION")"
@@ -250,6 +352,13 @@ prb --help
 check "probity --help lists --version" grep -q -- '--version' "$T/out"
 check "... and vkey" grep -q '^  vkey ' "$T/out"
 check "... in help2man's form" grep -q '^Usage: probity ' "$T/out"
+cp "$T/out" "$T/top-help"
+for h in -h help; do
+	prb $h
+	check "probity $h is probity --help (accepted before)" cmp -s "$T/out" "$T/top-help"
+done
+prb
+eq "probity without a command: exit 2" "$RC" 2
 
 section "vkey"
 prb vkey "$T/log.key"
@@ -291,7 +400,7 @@ if command -v curl >/dev/null 2>&1; then
 	prb serve "$T/log" --key "$T/log.key" --listen no-such-host.invalid:0
 	eq "--listen of a host that does not resolve: exit 1" "$RC" 1
 	err_has "... naming it" "no-such-host.invalid"
-	prb witness --listen "127.0.0.1" --key "$T/wit.key" --log "o.example=$LVK"
+	prb witness --listen "127.0.0.1" --key "$T/wit.key" --log "o.example=$LVK" --state-file "$T/w-noport.sqlite"
 	eq "--listen without a port: exit 1" "$RC" 1
 	err_has "... saying what is taken" "HOST:PORT"
 else
