@@ -162,7 +162,8 @@ static int
 looks_like_json(const uint8_t *data, size_t len)
 {
 	size_t i = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-	while (i < len && strchr(" \t\r\n", data[i]) != NULL && data[i])
+	while (i < len && (data[i] == ' ' || data[i] == '\t' ||
+	                   data[i] == '\r' || data[i] == '\n'))
 		i++;
 	return i < len && (data[i] == '{' || data[i] == '[');
 }
@@ -490,7 +491,7 @@ walk(ingester *g, pathlist *l, const char *path, int top)
 		if (top || S_ISREG(sb.st_mode))
 			return push_path(l, path, top);
 		prb_err_set(&e, PRB_EINVAL, NULL, UINT64_MAX,
-		            "not a regular file (skipped)");
+		            "not a regular file (not read)");
 		reject(g, path, &e);
 		g->files++;
 		return 0;
