@@ -420,7 +420,8 @@ open_index_ro(const char *path, sqlite3 **db, prb_err *err)
 		return prb_err_set(err, PRB_ENOTFOUND, path, UINT64_MAX,
 		                   "no index: run probity ingest or probity "
 		                   "reindex");
-	if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	                            SQLITE_OPEN_NOFOLLOW,
 	                    NULL) != SQLITE_OK) {
 		prb_err_set(err, PRB_EIO, path, UINT64_MAX, "cannot open: %s",
 		            *db ? sqlite3_errmsg(*db) : "out of memory");

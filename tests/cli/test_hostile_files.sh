@@ -1,0 +1,240 @@
+#!/bin/sh
+# Hostile files (issue 13): a log directory others can write to never
+# makes a writer read or write outside it. For every file a writer
+# creates (checkpoint.tmp, NAME.tmp, full and partial tiles of the tree
+# and of entries, blobs, index.sqlite and its journal), a symbolic link,
+# a FIFO or a hard link planted before `add` / `ingest` / serve's writer
+# runs, and planted while it runs, is refused with a message naming the
+# file, and the file outside is unchanged. (Lock: flock on the directory
+# itself; there is no lock file to plant.) Signer and witness key files
+# readable by group or others are refused, as ssh refuses them.
+set -u
+# a FIFO that hangs a regression is cut short
+PRB_TIMEOUT=${PRB_TIMEOUT:-60}
+. "$(dirname "$0")/lib.sh"
+
+new_key hostile.example/log "$T/k" || finish
+OUT=$T/outside
+printf 'precious bytes outside the log\n' >"$OUT"
+OSHA=$(fsha "$OUT")
+ODIR=$T/outdir
+mkdir -p "$ODIR"
+
+# untouched MSG: the outside file and directory are as they were
+untouched() {
+	eq "$1: the file outside is unchanged" "$(fsha "$OUT")" "$OSHA"
+	eq "$1: nothing was made in the directory outside" "$(ls -A "$ODIR")" ""
+}
+# refused MSG NAME: the last command failed, not by a signal or timeout,
+# with a message naming NAME and saying it refused; nothing outside changed
+refused() {
+	if [ "$RC" -ne 0 ] && [ "$RC" -lt 124 ]; then ok "$1: fails"; else
+		bad "$1: fails" "command: $LASTCMD" "exit $RC, stderr: $(head_of "$T/err")"; fi
+	err_has "$1: the message names the file and the refusal" "$2.*refused"
+	untouched "$1"
+}
+# fresh DIR [N]: a new log with N (default 0) entries a1..aN
+fresh() {
+	rm -rf "$1"
+	new_log "$1" "$T/k" || finish
+	if [ "${2:-0}" -gt 0 ]; then
+		gen_lines a 1 "$2" | "$PROBITY" add "$1" --key "$T/k" >/dev/null || bad "prefill $1"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+section "add: links planted before the writer runs"
+L=$T/log
+# plant WHAT NAME: WHAT is sym (link to the outside file), dsym (link to
+# the outside directory), fifo or hard (a hard link to the outside file)
+plant() {
+	mkdir -p "$(dirname "$L/$2")"
+	case $1 in
+	sym) ln -s "$OUT" "$L/$2" ;;
+	dsym) ln -s "$ODIR" "$L/$2" ;;
+	fifo) mkfifo "$L/$2" ;;
+	hard) ln "$OUT" "$L/$2" ;;
+	esac
+}
+# not_followed MSG NAME: the last command either refused NAME (refused)
+# or succeeded having removed or replaced the planted NAME (a name past
+# the checkpoint is the writer's to remove) with a log that verifies;
+# either way nothing outside changed
+not_followed() {
+	if [ "$RC" -ne 0 ]; then refused "$1" "$2"; return; fi
+	check "$1: the planted name is gone or a regular file" test ! -L "$L/$2" -a ! -p "$L/$2"
+	_rc=$RC
+	prb verify "$L" --vkey "$VKL"
+	eq "$1: the log verifies" "$RC" 0
+	RC=$_rc
+	untouched "$1"
+}
+VKL=$VK
+# case_add WHAT NAME PREFILL LINES [MODE]: NAME planted in a log of
+# PREFILL entries, then LINES more added (which creates NAME); MODE
+# refused (default) or not_followed
+case_add() {
+	fresh "$L" "$3"
+	plant "$1" "$2"
+	gen_lines b 1 "$4" >"$T/in"
+	prb add "$L" --key "$T/k" "$T/in"
+	${5:-refused} "add, $1 at $2" "$2"
+}
+case_add sym checkpoint.tmp 0 1
+case_add fifo checkpoint.tmp 0 1
+case_add hard checkpoint.tmp 0 1 not_followed
+case_add sym tile/0/000 0 256 not_followed
+case_add sym tile/entries/000 0 256 not_followed
+case_add sym tile/0/000.p/1 0 1 not_followed
+case_add sym tile/entries/000.p/1 0 1 not_followed
+case_add sym tile/1/000.p/1 255 1 not_followed
+case_add fifo tile/0/000.p/1 0 1 not_followed
+case_add dsym tile 0 1
+case_add dsym tile/0 0 1
+case_add dsym tile/entries/000.p 0 1
+# a leftover file not named by the checkpoint, with a link or a hard
+# link at its NAME.tmp: the writer removes or refuses them (they are in
+# the directory), and never writes through them
+for how in sym hard; do
+	fresh "$L" 0
+	mkdir -p "$L/tile/entries/000.p"
+	printf 'left by a crash' >"$L/tile/entries/000.p/1"
+	plant "$how" tile/entries/000.p/1.tmp
+	prb add "$L" --key "$T/k" "$T/in"
+	check "add, $how at the .tmp of a leftover file: no signal or timeout" test "$RC" -lt 124
+	untouched "add, $how at the .tmp of a leftover file"
+done
+# the log is usable again once a planted name is removed
+case_add sym checkpoint.tmp 0 1
+rm -f "$L/checkpoint.tmp"
+prb add "$L" --key "$T/k" "$T/in"
+eq "add works once the planted checkpoint.tmp is removed" "$RC" 0
+
+# ---------------------------------------------------------------------------
+section "add: links planted while the writer runs"
+# case_live NAME...: add fed through a fifo commits line 1, then NAMEs are
+# planted (links to the outside file), then line 2 arrives
+case_live() {
+	fresh "$L" 0
+	rm -f "$T/fifo"
+	mkfifo "$T/fifo"
+	: >"$T/aout"
+	$TO "$PROBITY" add "$L" --key "$T/k" <"$T/fifo" >"$T/aout" 2>"$T/err" &
+	PP=$!
+	BGPIDS="$BGPIDS $PP"
+	exec 3>"$T/fifo"
+	echo live-1 >&3
+	_i=0
+	while ! grep -q '^size 1$' "$T/aout" && [ "$_i" -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+	eq "live add: the first line is committed" "$(cat "$T/aout")" "size 1"
+	for n in "$@"; do plant sym "$n"; done
+	echo live-2 >&3
+	exec 3>&-
+	wait "$PP"
+	RC=$?
+	LASTCMD="probity add (live, $*)"
+	refused "add, links planted while it runs ($*)" "$1"
+}
+case_live checkpoint.tmp
+case_live tile/0/000.p/2 tile/entries/000.p/2
+
+# ---------------------------------------------------------------------------
+section "ingest: index, journal and blobs"
+I=$T/in-k8s
+mkdir -p "$I"
+rec() { # rec ID [PAD]: one k8s audit record, PAD bytes of padding
+	printf '{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"%s","stage":"ResponseComplete","verb":"patch","user":{"username":"u"},"requestReceivedTimestamp":"2024-03-03T00:00:02Z","stageTimestamp":"2024-03-03T00:00:02Z","requestURI":"/api","requestObject":{"data":"' "$1"
+	head -c "${2:-1}" /dev/zero | tr '\0' 'x'
+	printf '"}}\n'
+}
+rec big-1 75000 >"$I/big.jsonl"
+rec small-1 >"$T/small.jsonl"
+# the blob's name, from an ingest into a log of its own
+fresh "$T/probe" 0
+"$PROBITY" ingest "$T/probe" --key "$T/k" "$I/big.jsonl" >/dev/null 2>&1
+BLOB=$(ls "$T/probe/blob/sha256" 2>/dev/null | head -n 1)
+if [ -z "$BLOB" ]; then bad "the large record makes a blob"; fi
+case_ingest() { # case_ingest WHAT NAME FILE
+	fresh "$L" 0
+	plant "$1" "$2"
+	prb ingest "$L" --key "$T/k" "$3"
+	refused "ingest, $1 at $2" "$2"
+}
+case_ingest sym index.sqlite "$T/small.jsonl"
+case_ingest sym index.sqlite-journal "$T/small.jsonl"
+# beside an index that exists: ingest opens it in place
+fresh "$L" 0
+prb ingest "$L" --key "$T/k" "$T/small.jsonl"
+for sfx in -wal -journal -shm; do
+	rm -f "$L/index.sqlite-wal" "$L/index.sqlite-journal" "$L/index.sqlite-shm"
+	plant sym "index.sqlite$sfx"
+	prb ingest "$L" --key "$T/k" "$I/big.jsonl"
+	refused "ingest into an index, sym at index.sqlite$sfx" "index.sqlite$sfx"
+done
+case_ingest fifo index.sqlite "$T/small.jsonl"
+case_ingest sym "blob/sha256/$BLOB" "$I/big.jsonl"
+case_ingest dsym blob "$I/big.jsonl"
+case_ingest dsym blob/sha256 "$I/big.jsonl"
+case_ingest sym checkpoint.tmp "$T/small.jsonl"
+
+# while it runs: ingest reads a regular file, then blocks on a fifo
+# (its next input) while the names are planted
+fresh "$L" 0
+rm -f "$T/fifo"
+mkfifo "$T/fifo"
+$TO "$PROBITY" ingest "$L" --key "$T/k" "$T/small.jsonl" "$T/fifo" >"$T/out" 2>"$T/err" &
+PP=$!
+BGPIDS="$BGPIDS $PP"
+_i=0
+while [ ! -e "$L/index.sqlite" ] && [ "$_i" -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+sleep 0.2
+mkdir -p "$L/blob"
+plant dsym blob/sha256
+plant sym checkpoint.tmp
+rec big-1 75000 >"$T/fifo"
+wait "$PP"
+RC=$?
+LASTCMD="probity ingest (live)"
+refused "ingest, links planted while it runs" "(blob/sha256|checkpoint.tmp)"
+
+# ---------------------------------------------------------------------------
+section "serve's writer: links planted before and while it runs"
+if ! command -v curl >/dev/null 2>&1; then
+	skip "curl is not installed (make deps installs it)"
+else
+	AT=append-token-0123456789abcdef
+	printf 'read,append %s\n' "$AT" >"$T/tokens"
+	chmod 600 "$T/tokens"
+	A="Authorization: Bearer $AT"
+	fresh "$L" 0
+	if start_server s serve "$L" --key "$T/k" --listen 127.0.0.1:0 --tokens "$T/tokens"; then
+		http -H "$A" --data-binary 'one' "$URL/add"
+		eq "serve: the first entry is added" "$CODE" 200
+		plant sym tile/0/000.p/2
+		plant sym tile/entries/000.p/2
+		plant sym checkpoint.tmp
+		http -H "$A" --data-binary 'two' "$URL/add"
+		check "serve: the add over planted links is not acknowledged" test "$CODE" != 200
+		stop_server "$SPID" >/dev/null 2>&1
+		cp "$T/s.err" "$T/err"
+		LASTCMD="probity serve"
+		err_has "serve names the refused file" "(tile/0/000.p/2|tile/entries/000.p/2|checkpoint.tmp).*refused"
+		untouched "serve, links planted while it runs"
+	else
+		bad "serve starts" "$(head_of "$T/s.err")"
+	fi
+	# before: serve refuses the planted checkpoint.tmp it meets when
+	# starting or at its first batch
+	fresh "$L" 0
+	plant sym checkpoint.tmp
+	if start_server s serve "$L" --key "$T/k" --listen 127.0.0.1:0 --tokens "$T/tokens"; then
+		http -H "$A" --data-binary 'one' "$URL/add"
+		check "serve: an add over a planted checkpoint.tmp is not acknowledged" test "$CODE" != 200
+		stop_server "$SPID" >/dev/null 2>&1
+	fi
+	cp "$T/s.err" "$T/err"
+	err_has "serve, planted before: names the refused checkpoint.tmp" "checkpoint.tmp.*refused"
+	untouched "serve, planted before"
+fi
+
+finish
