@@ -237,4 +237,26 @@ else
 	untouched "serve, planted before"
 fi
 
+# ---------------------------------------------------------------------------
+section "secret key files readable by group or others are refused"
+fresh "$L" 0
+printf 'k1\n' >"$T/in"
+prb keygen hostile.example/witness -o "$T/wk" --witness
+for f in "$T/k" "$T/wk"; do
+	eq "keygen writes $(basename "$f") with mode 600" "$(stat -c %a "$f")" 600
+done
+for mode in 640 604 644 660; do
+	chmod "$mode" "$T/k"
+	expect_fail "add with a signer key of mode $mode" add "$L" --key "$T/k" "$T/in"
+	err_has "the message names the key file and its mode" "$T/k: permissions 0$mode are too open.*chmod 600"
+	eq "nothing was added with a key of mode $mode" "$(cp_size "$L")" 0
+done
+chmod 600 "$T/k"
+prb add "$L" --key "$T/k" "$T/in"
+eq "the key of mode 600 adds" "$RC" 0
+chmod 644 "$T/wk"
+prb witness --listen 127.0.0.1:0 --key "$T/wk" --log "hostile.example/log=$VKL" --state "$T/wstate"
+check "witness with a key of mode 644 exits" test "$RC" -ne 0 -a "$RC" -lt 124
+err_has "witness names the key file and its mode" "$T/wk: permissions 0644 are too open"
+
 finish
