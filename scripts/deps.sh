@@ -7,7 +7,7 @@ PKGS="gcc make libc6-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev sql
 libmicrohttpd-dev libcurl4-openssl-dev curl nginx wrk \
 libclang-rt-14-dev golang-go golang-golang-x-mod-dev time \
 chromium tesseract-ocr tesseract-ocr-eng fonts-dejavu-core strace \
-fuse3 libfuse3-dev cmake g++ libtoml11-dev libspdlog-dev"
+fuse3 libfuse3-dev cmake g++ libtoml11-dev libspdlog-dev libarchive-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

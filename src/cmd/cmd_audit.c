@@ -1,7 +1,12 @@
 /* probity audit, probity verify-evidence. */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "probity/audit.h"
 #include "probity/evidence.h"
@@ -27,7 +32,8 @@ static const char audit_usage[] =
 	"ingest or probity reindex) and writes an evidence bundle to\n"
 	"BUNDLEDIR (new, or an empty directory): checkpoint, findings.json,\n"
 	"and entries/<leaf>.json with proofs/<leaf>.tlog-proof for every\n"
-	"cited entry. Nothing in DIR is written.\n"
+	"cited entry. Nothing in DIR is written. A BUNDLEDIR ending in .tar,\n"
+	".tar.gz or .tgz is written as one (new) tar file of those files.\n"
 	"\n"
 	"  --policies PATH   a directory of *.sql policies, or one policy file\n"
 	"                    (default: " PRB_POLICY_DIR ",\n"
@@ -79,6 +85,21 @@ fail_on_arg(const char *s, int *sev)
 	return prb_severity_parse(s, sev);
 }
 
+/* A bundle given as one file (a tar) is unpacked into tmp, a private
+ * directory the caller removes; tmp stays "" for a directory. */
+static int
+unpack_if_file(const char *bundle, char tmp[PRB_EVIDENCE_DIR_MAX],
+               prb_err *err)
+{
+	struct stat st;
+	if (stat(bundle, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	int rc = prb_evidence_unpack(bundle, tmp, err);
+	if (rc && err->where[0] && strcmp(err->where, bundle) != 0)
+		cli_prefix_where(err, bundle);
+	return rc;
+}
+
 /* probity audit DIR --check BUNDLE. */
 static int
 check_bundle(const char *dir, const char *bundle)
@@ -88,9 +109,15 @@ check_bundle(const char *dir, const char *bundle)
 	prb_evidence_summary s;
 	prb_err err;
 	prb_err_clear(&err);
+	char tmp[PRB_EVIDENCE_DIR_MAX] = "";
 	if (cli_open_log("audit", dir, PRB_SYNC_FILES, NULL, 0, &st, &log))
 		return EXIT_FAIL;
-	int rc = prb_evidence_reproduce(bundle, log, dir, &s, &err);
+	int rc = unpack_if_file(bundle, tmp, &err);
+	if (rc == 0)
+		rc = prb_evidence_reproduce(tmp[0] ? tmp : bundle, log, dir, &s,
+		                            &err);
+	if (tmp[0])
+		prb_evidence_remove_dir(tmp);
 	prb_log_close(log);
 	prb_store_close(st);
 	if (rc)
@@ -152,7 +179,9 @@ cmd_audit(int argc, char **argv)
 	prb_hash root;
 	prb_log_root(log, &root);
 	if (prb_audit_run(ixpath, &ps, prb_log_size(log), &root, &f, &n, &err) ||
-	    prb_evidence_write(out, log, &ps, f, n, &err)) {
+	    (prb_evidence_is_tar(out)
+	             ? prb_evidence_write_tar(out, log, &ps, f, n, &err)
+	             : prb_evidence_write(out, log, &ps, f, n, &err))) {
 		cli_fail("audit", &err);
 		goto done;
 	}
@@ -193,6 +222,10 @@ static const char verify_evidence_usage[] =
 	"that every cited entry is in the bundle with an inclusion proof\n"
 	"against that checkpoint which verifies; and that the bundle holds no\n"
 	"other file. The first fault is reported naming its file.\n"
+	"BUNDLEDIR may be a bundle as one tar file (.tar, .tar.gz, .tgz):\n"
+	"the same checks, and links, devices, \"..\" and duplicate names in it\n"
+	"are refused. Each file is bounded by its role (README: evidence\n"
+	"bounds); a larger one is refused unread.\n"
 	"\n"
 	"  --witness-vkey VKEY  a witness's cosignature/v1 verifier key (a key\n"
 	"                       string or a file holding one; repeatable): its\n"
@@ -204,8 +237,8 @@ static const char verify_evidence_usage[] =
 /* Requires at least `need` of the witnesses vs[1..nvs) to have a verified
  * cosignature on the bundle's checkpoint; prints who cosigned. */
 static int
-check_witnesses(const char *dir, const prb_verifier *vs, size_t nvs,
-                unsigned long long need)
+check_witnesses(const char *dir, const char *shown, const prb_verifier *vs,
+                size_t nvs, unsigned long long need)
 {
 	char path[PATH_MAX];
 	uint8_t *cp;
@@ -214,14 +247,21 @@ check_witnesses(const char *dir, const prb_verifier *vs, size_t nvs,
 	prb_checkpoint c;
 	prb_note *note = NULL;
 	prb_err_clear(&err);
-	snprintf(path, sizeof path, "%s/checkpoint", dir);
-	if (prb_read_file(path, PRB_NOTE_MAX_SIZE, &cp, &cplen, &err))
-		return cli_fail("verify-evidence", &err);
-	int rc = prb_checkpoint_open(cp, cplen, vs, nvs, &c, &note, &err);
-	free(cp);
+	snprintf(path, sizeof path, "%s/checkpoint", shown);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = dfd < 0 ? prb_err_set(&err, PRB_EIO, dir, UINT64_MAX, "%s",
+	                               strerror(errno))
+	                 : prb_read_file_at(dfd, "checkpoint", PRB_NOTE_MAX_SIZE,
+	                                    &cp, &cplen, &err);
+	if (dfd >= 0)
+		close(dfd);
+	if (rc == 0) {
+		rc = prb_checkpoint_open(cp, cplen, vs, nvs, &c, &note, &err);
+		free(cp);
+	}
 	if (rc) {
 		snprintf(err.where, sizeof err.where, "checkpoint");
-		cli_prefix_where(&err, dir);
+		cli_prefix_where(&err, shown);
 		return cli_fail("verify-evidence", &err);
 	}
 	for (size_t w = 1; w < nvs; w++) {
@@ -283,12 +323,20 @@ cmd_verify_evidence(int argc, char **argv)
 	for (int i = 0; i < nw; i++)
 		if (prb_verifier_load(wkeys[i], &v[1 + i], &err))
 			return cli_fail("verify-evidence", &err);
-	if (prb_evidence_verify(pos[0], v, 1 + (size_t)nw, &s, &err)) {
-		if (err.where[0])
-			cli_prefix_where(&err, pos[0]);
+	char tmp[PRB_EVIDENCE_DIR_MAX] = "";
+	if (unpack_if_file(pos[0], tmp, &err))
 		return cli_fail("verify-evidence", &err);
-	}
-	if (nw > 0 && check_witnesses(pos[0], v, 1 + (size_t)nw, need))
+	const char *dir = tmp[0] ? tmp : pos[0];
+	int rc = prb_evidence_verify(dir, v, 1 + (size_t)nw, &s, &err);
+	if (rc && err.where[0])
+		cli_prefix_where(&err, pos[0]);
+	if (rc)
+		cli_fail("verify-evidence", &err);
+	else if (nw > 0)
+		rc = check_witnesses(dir, pos[0], v, 1 + (size_t)nw, need);
+	if (tmp[0])
+		prb_evidence_remove_dir(tmp);
+	if (rc)
 		return EXIT_FAIL;
 	printf("verified %s: checkpoint %s size %llu signed by %s; %zu "
 	       "findings citing %zu entries, every entry proven included\n",

@@ -259,4 +259,179 @@ prb witness --listen 127.0.0.1:0 --key "$T/wk" --log "hostile.example/log=$VKL" 
 check "witness with a key of mode 644 exits" test "$RC" -ne 0 -a "$RC" -lt 124
 err_has "witness names the key file and its mode" "$T/wk: permissions 0644 are too open"
 
+# ---------------------------------------------------------------------------
+section "verify-evidence: hostile bundles, in bounded memory and time"
+# Each run is bounded in time (timeout) and, unless the binary is built
+# with AddressSanitizer (which reserves terabytes of address space), in
+# memory: ulimit -v $CEIL KiB in a subshell. The per-file bounds are in
+# include/probity/evidence.h (findings.json 8 MiB, report.html 64 MiB,
+# ...). A verify that read the 256 MiB findings.json below whole would
+# need gigabytes and be cut off by the ceiling.
+CEIL=1048576
+ASAN=""
+grep -q __asan_init "$PROBITY" 2>/dev/null && ASAN=1
+# ev ARGS...: probity ARGS under the ceiling, at most 60 s
+ev() {
+	LASTCMD="probity $*"
+	if [ -n "$ASAN" ]; then
+		timeout -k 5 60 "$PROBITY" "$@" >"$T/out" 2>"$T/err"
+	else
+		(ulimit -v "$CEIL" && exec timeout -k 5 60 "$PROBITY" "$@") >"$T/out" 2>"$T/err"
+	fi
+	RC=$?
+	sanity_after "$LASTCMD" "$T/err"
+}
+# ev_refused MSG PATTERN ARGS...: exits 1 (not killed, not timed out)
+# with a one-line message matching PATTERN
+ev_refused() {
+	_m=$1 _p=$2
+	shift 2
+	ev "$@"
+	if [ "$RC" -eq 1 ] && one_line "$T/err" && grep -Eq -- "$_p" "$T/err"; then ok "$_m"; else
+		bad "$_m" "command: $LASTCMD" "exit $RC (124/137: timed out or killed), stderr: $(head_of "$T/err")"; fi
+}
+EL=$T/evlog
+new_key hostile.example/evidence "$T/ek" || finish
+EVK=$VK
+new_log "$EL" "$T/ek"
+{
+	printf '%s\n' '{"Records":[{"eventVersion":"1.08","userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"},'
+	printf '%s\n' '"eventTime":"2024-03-01T10:05:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1",'
+	printf '%s\n' '"sourceIPAddress":"198.51.100.7","userAgent":"console","requestParameters":{"name":"main-trail"},"responseElements":null,'
+	printf '%s\n' '"eventID":"11111111-0000-0000-0000-000000000002","eventType":"AwsApiCall","recipientAccountId":"111122223333"}]}'
+} >"$T/ct.json"
+prb ingest "$EL" --key "$T/ek" "$T/ct.json"
+prb audit "$EL" --out "$T/b"
+eq "audit writes a bundle" "$RC" 0
+ev verify-evidence "$T/b" --vkey "$EVK"
+eq "the bundle verifies under the memory ceiling" "$RC" 0
+# copy NAME: a fresh copy of the bundle at $T/NAME, set as B
+copy() { rm -rf "$T/$1"; cp -R "$T/b" "$T/$1"; B=$T/$1; }
+
+copy big
+{
+	printf '{"checkpoint":{},"findings":[{"entries":['
+	yes '[],' | tr -d '\n' | head -c $((256 << 20))
+	printf '0]}],"policies":[]}'
+} >"$B/findings.json"
+ev_refused "a 256 MiB findings.json is refused on its size" "findings.json: [0-9]+ bytes, over the 8388608 .*refused" verify-evidence "$B" --vkey "$EVK"
+rm -rf "$B"
+copy sparse
+rm "$B/report.html"
+truncate -s 1G "$B/report.html"
+ev_refused "a 1 GiB sparse report.html is refused on its size" "report.html: 1073741824 bytes, over the 67108864 .*refused" verify-evidence "$B" --vkey "$EVK"
+rm -rf "$B"
+copy fifo
+rm "$B/checkpoint"
+mkfifo "$B/checkpoint"
+ev_refused "a FIFO named checkpoint is refused, not waited on" "checkpoint: not a regular file.*refused" verify-evidence "$B" --vkey "$EVK"
+copy fifo2
+rm "$B/entries/0.json"
+mkfifo "$B/entries/0.json"
+ev_refused "a FIFO among the entries is refused" "entries/0.json: not a regular file.*refused" verify-evidence "$B" --vkey "$EVK"
+copy link
+cp "$B/checkpoint" "$T/cp-outside"
+rm "$B/checkpoint"
+ln -s "$T/cp-outside" "$B/checkpoint"
+ev_refused "a checkpoint that is a link (to a valid copy) is refused" "checkpoint: a symbolic link.*refused" verify-evidence "$B" --vkey "$EVK"
+copy linkdir
+mv "$B/entries" "$T/entries-outside"
+ln -s "$T/entries-outside" "$B/entries"
+ev_refused "an entries directory that is a link is refused" "entries.*symbolic link" verify-evidence "$B" --vkey "$EVK"
+rm -rf "$T/entries-outside"
+copy linkpol
+P1=$(ls "$B/policies" | head -n 1)
+mv "$B/policies/$P1" "$T/$P1"
+ln -s "$T/$P1" "$B/policies/$P1"
+ev_refused "a policy file that is a link is refused" "policies/$P1: a symbolic link.*refused" verify-evidence "$B" --vkey "$EVK"
+# policies/../../x.sql: an id in findings.json names a file outside the
+# bundle, here a FIFO: opening it would hang the verify (cut off by the
+# timeout); it must be refused before anything is opened
+copy dotdot
+ID=$(basename "$P1" .sql)
+sed -i "s|\"id\":\"$ID\"|\"id\":\"../../x\"|" "$B/findings.json"
+mkfifo "$T/x.sql"
+ev_refused "policies/../../x.sql is refused before it is opened" "findings.json: policy [0-9]+: its id is not a policy id.*refused" verify-evidence "$B" --vkey "$EVK"
+rm -f "$T/x.sql"
+copy extra
+printf 'x' >"$B/entries/7.json"
+ev_refused "an entry no finding cites is refused" "entries/7.json: unexpected file" verify-evidence "$B" --vkey "$EVK"
+
+# ---------------------------------------------------------------------------
+section "evidence as one file: audit --out B.tar / .tar.gz / .tgz"
+for ext in tar tar.gz tgz; do
+	prb audit "$EL" --out "$T/one.$ext"
+	eq "audit --out one.$ext" "$RC" 0
+	check "one.$ext is a file" test -f "$T/one.$ext"
+	ev verify-evidence "$T/one.$ext" --vkey "$EVK"
+	eq "verify-evidence one.$ext, under the memory ceiling" "$RC" 0
+	check "verify-evidence one.$ext says verified, nothing on stderr" sh -c "grep -q '^verified .*one.$ext' '$T/out' && test ! -s '$T/err'"
+	prb audit "$EL" --check "$T/one.$ext"
+	eq "audit --check one.$ext reproduces it" "$RC" 0
+done
+check "the tar holds the bundle's files at its top" sh -c "tar -tf '$T/one.tar' | grep -qx findings.json"
+prb audit "$EL" --out "$T/one.tar"
+check "audit never writes over an existing file" test "$RC" -ne 0
+err_has "saying it exists" "one.tar.*exists"
+check "no temporary directory is left by audit" sh -c "! ls -d '$T'/one.tar.d.* 2>/dev/null"
+check "no temporary directory is left by verify-evidence" sh -c "! ls -d '${TMPDIR:-/tmp}'/probity-bundle.* 2>/dev/null | grep -q ."
+
+# mktar NAME ARGS...: a tar $T/NAME.tar of the unpacked bundle $T/u with
+# GNU tar ARGS (names kept as given: -P)
+rm -rf "$T/u"
+mkdir "$T/u"
+tar -xf "$T/one.tar" -C "$T/u"
+mktar() { _n=$1; shift; rm -f "$T/$_n.tar"; tar -cf "$T/$_n.tar" -P -C "$T/u" "$@" 2>/dev/null; }
+FILES=$(cd "$T/u" && find . -type f | sed 's|^\./||' | sort | tr '\n' ' ')
+# shellcheck disable=SC2086
+mktar same $FILES
+ev verify-evidence "$T/same.tar" --vkey "$EVK"
+eq "a tar made by GNU tar of the same files verifies" "$RC" 0
+cp -R "$T/u" "$T/u.bak"
+printf 'x' | dd of="$T/u/entries/0.json" bs=1 seek=10 conv=notrunc 2>/dev/null
+# shellcheck disable=SC2086
+mktar altered $FILES
+ev_refused "a tar with an altered entry is refused" "altered.tar/entries/0.json" verify-evidence "$T/altered.tar" --vkey "$EVK"
+rm -rf "$T/u"
+mv "$T/u.bak" "$T/u"
+ln -s "$T/u/checkpoint" "$T/u/report2"
+# shellcheck disable=SC2086
+mktar symlink $FILES report2
+ev_refused "a tar with a symbolic link entry is refused" "symlink.tar/report2: a symbolic link: refused" verify-evidence "$T/symlink.tar" --vkey "$EVK"
+rm "$T/u/report2"
+ln "$T/u/checkpoint" "$T/u/hard"
+# shellcheck disable=SC2086
+mktar hard $FILES hard
+ev_refused "a tar with a hard link entry is refused" "hard.tar/.*a hard link: refused" verify-evidence "$T/hard.tar" --vkey "$EVK"
+rm "$T/u/hard"
+mkfifo "$T/u/fifo"
+# shellcheck disable=SC2086
+mktar fifo $FILES fifo
+ev_refused "a tar with a FIFO entry is refused" "fifo.tar/fifo: a FIFO: refused" verify-evidence "$T/fifo.tar" --vkey "$EVK"
+rm "$T/u/fifo"
+printf 'outside\n' >"$T/escape-target"
+# shellcheck disable=SC2086
+mktar dotdot $FILES --transform 's|^checkpoint$|../escape-target|'
+ev_refused "a tar with a ../ entry is refused" "dotdot.tar/\.\./escape-target: an empty, \"\.\" or \"\.\.\" component" verify-evidence "$T/dotdot.tar" --vkey "$EVK"
+eq "the ../ entry's target is unchanged" "$(cat "$T/escape-target")" "outside"
+# shellcheck disable=SC2086
+mktar abs $FILES --transform "s|^checkpoint\$|$T/escape-target|"
+ev_refused "a tar with an absolute entry is refused" "an absolute name: refused" verify-evidence "$T/abs.tar" --vkey "$EVK"
+eq "the absolute entry's target is unchanged" "$(cat "$T/escape-target")" "outside"
+# shellcheck disable=SC2086
+mktar dup --hard-dereference $FILES checkpoint
+ev_refused "a tar naming a file twice is refused" "dup.tar/checkpoint: a second entry of this name" verify-evidence "$T/dup.tar" --vkey "$EVK"
+# a findings.json of 300 MiB (sparse on disk and in the tar): refused on
+# the size its header declares, before a byte of it is read
+rm "$T/u/findings.json"
+truncate -s 300M "$T/u/findings.json"
+rm -f "$T/big.tar"
+# shellcheck disable=SC2086
+tar -cSf "$T/big.tar" -C "$T/u" $FILES
+ev_refused "a tar with a 300 MiB findings.json is refused on its size" "big.tar/findings.json: 314572800 bytes, over the 8388608 .*refused" verify-evidence "$T/big.tar" --vkey "$EVK"
+rm -f "$T/big.tar"
+printf 'not a tar at all' >"$T/junk.tar"
+ev_refused "a file that is not a tar is refused" "junk.tar" verify-evidence "$T/junk.tar" --vkey "$EVK"
+check "no temporary directory is left after the refusals" sh -c "! ls -d '${TMPDIR:-/tmp}'/probity-bundle.* 2>/dev/null | grep -q ."
+
 finish
