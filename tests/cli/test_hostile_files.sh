@@ -198,6 +198,23 @@ LASTCMD="probity ingest (live)"
 refused "ingest, links planted while it runs" "(blob/sha256|checkpoint.tmp)"
 
 # ---------------------------------------------------------------------------
+section "readers: verify and audit never read through a planted link"
+fresh "$L" 0
+prb ingest "$L" --key "$T/k" "$T/small.jsonl"
+mv "$L/tile/entries/000.p/1" "$T/entry-outside"
+ln -s "$T/entry-outside" "$L/tile/entries/000.p/1"
+prb verify "$L" --vkey "$VKL"
+check "verify over a linked entry bundle fails" test "$RC" -ne 0 -a "$RC" -lt 124
+err_has "verify names the linked file and refuses it" "tile/entries/000.p/1.*symbolic link.*refused"
+rm "$L/tile/entries/000.p/1"
+mv "$T/entry-outside" "$L/tile/entries/000.p/1"
+mv "$L/index.sqlite" "$T/index-outside"
+ln -s "$T/index-outside" "$L/index.sqlite"
+prb audit "$L" --out "$T/aud"
+check "audit over a linked index fails" test "$RC" -ne 0 -a "$RC" -lt 124
+err_has "audit names the linked index and refuses it" "index.sqlite: a symbolic link.*refused"
+
+# ---------------------------------------------------------------------------
 section "serve's writer: links planted before and while it runs"
 if ! command -v curl >/dev/null 2>&1; then
 	skip "curl is not installed (make deps installs it)"
