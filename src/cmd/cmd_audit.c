@@ -100,6 +100,29 @@ unpack_if_file(const char *bundle, char tmp[PRB_EVIDENCE_DIR_MAX],
 	return rc;
 }
 
+/* Replaces, in s (of size cap), each occurrence of from by to. */
+static void
+replace_in(char *s, size_t cap, const char *from, const char *to)
+{
+	char out[1024];
+	size_t o = 0, fl = strlen(from);
+	for (const char *p = s; *p && o + 1 < sizeof out;) {
+		if (fl && strncmp(p, from, fl) == 0) {
+			size_t tl = strlen(to);
+			if (tl > sizeof out - 1 - o)
+				tl = sizeof out - 1 - o;
+			memcpy(out + o, to, tl);
+			o += tl;
+			p += fl;
+		} else
+			out[o++] = *p++;
+	}
+	if (o >= cap)
+		o = cap - 1;
+	memcpy(s, out, o);
+	s[o] = 0;
+}
+
 /* probity audit DIR --check BUNDLE. */
 static int
 check_bundle(const char *dir, const char *bundle)
@@ -116,8 +139,12 @@ check_bundle(const char *dir, const char *bundle)
 	if (rc == 0)
 		rc = prb_evidence_reproduce(tmp[0] ? tmp : bundle, log, dir, &s,
 		                            &err);
-	if (tmp[0])
+	if (tmp[0]) { /* name the bundle the user gave, not where it was
+	                 unpacked */
+		replace_in(err.where, sizeof err.where, tmp, bundle);
+		replace_in(err.msg, sizeof err.msg, tmp, bundle);
 		prb_evidence_remove_dir(tmp);
+	}
 	prb_log_close(log);
 	prb_store_close(st);
 	if (rc)

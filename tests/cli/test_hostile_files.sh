@@ -405,6 +405,13 @@ mktar same $FILES
 ev verify-evidence "$T/same.tar" --vkey "$EVK"
 eq "a tar made by GNU tar of the same files verifies" "$RC" 0
 cp -R "$T/u" "$T/u.bak"
+sed -i 's/"detail":"/"detail":"forged /' "$T/u/findings.json"
+# shellcheck disable=SC2086
+mktar forged $FILES
+prb audit "$EL" --check "$T/forged.tar"
+check "audit --check of a tar with a forged detail fails" test "$RC" -eq 1
+err_has "naming the tar's findings.json, not where it was unpacked" "^probity audit: $T/forged.tar/findings.json: not what its policies give"
+cp "$T/u.bak/findings.json" "$T/u/findings.json"
 printf 'x' | dd of="$T/u/entries/0.json" bs=1 seek=10 conv=notrunc 2>/dev/null
 # shellcheck disable=SC2086
 mktar altered $FILES
