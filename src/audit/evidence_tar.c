@@ -180,15 +180,18 @@ pack(const char *dir, const char *tar, prb_err *err)
 		return prb_err_set(err, PRB_EINVAL, tar, UINT64_MAX,
 		                   "path too long");
 	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	              0644);
-	struct archive *a = archive_write_new();
+	int fd = dirfd < 0 ? -1
+	                   : open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	                                       O_CLOEXEC,
+	                          0644);
 	int rc = dirfd < 0 || fd < 0
 	         ? prb_err_set(err, PRB_EIO, dirfd < 0 ? dir : tmp, UINT64_MAX,
 	                       "%s", prb_beneath_strerror(errno))
-	         : !a ? prb_err_set(err, PRB_ENOMEM, tar, UINT64_MAX,
-	                            "out of memory")
-	              : 0;
+	         : 0;
+	struct archive *a = rc ? NULL : archive_write_new();
+	if (rc == 0 && !a)
+		rc = prb_err_set(err, PRB_ENOMEM, tar, UINT64_MAX,
+		                 "out of memory");
 	if (rc == 0 && (archive_write_set_format_pax_restricted(a) ||
 	                (gzipped(tar) && archive_write_add_filter_gzip(a)) ||
 	                archive_write_open_fd(a, fd)))
@@ -197,7 +200,8 @@ pack(const char *dir, const char *tar, prb_err *err)
 		rc = pack_files(a, dirfd, err);
 	if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
 		rc = arc_err(err, a, tar);
-	archive_write_free(a);
+	if (a)
+		archive_write_free(a);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = prb_err_set(err, PRB_EIO, tmp, UINT64_MAX, "fsync: %s",
 		                 strerror(errno));
