@@ -4,9 +4,9 @@
 #   sh tests/fuzz/run-libfuzzer.sh [SECONDS] [HARNESS...]
 #
 # SECONDS (default 60) is the run time of each harness; HARNESS names
-# (the fuzz_<name>.c files: checkpoint, ctdigest, edge, entry, gzip, jcs,
-# evidence_tar, http, key, note, policy, proof, records, witness) limit
-# the run to those.
+# (the fuzz_<name>.c files: checkpoint, ctdigest, edge, entry,
+# evidence_tar, gzip, http, jcs, key, note, policy, proof, records,
+# witness) limit the run to those.
 # Each harness is built with clang (-fsanitize=fuzzer,address,undefined)
 # into build/fuzz/ and run on
 # build/fuzz/corpus-<name>, a copy of tests/fuzz/corpus/<name> kept between
