@@ -199,7 +199,7 @@ cli_open_log(const char *cmd, const char *dir, int sync_mode,
 	prb_err_clear(&err);
 	*st = NULL;
 	*log = NULL;
-	if (prb_store_open_dir(dir, sync_mode, st, &err) ||
+	if (prb_store_open(dir, sync_mode, st, &err) ||
 	    prb_log_open(*st, signer, lock_wait_ms, log, &err)) {
 		if (strcmp(err.where, dir) != 0)
 			cli_prefix_where(&err, dir);
