@@ -133,7 +133,8 @@ int prb_store_syncfs_trusted(uint64_t f_type, const char **name);
  * s3.h says. `dir` is the local directory of the log, which must exist:
  * its lock is flock(2) on dir, plus a fence in the bucket (store_s3.c)
  * that keeps writers on other machines from forking the log. Puts run in
- * parallel on several connections; sync is waiting for them.
+ * parallel on several connections; sync is waiting for them. Its get()
+ * alone is thread-safe (serve reads tiles through it from many threads).
  */
 int prb_store_open_s3(const char *url, const char *dir, prb_store **out,
                       prb_err *err);

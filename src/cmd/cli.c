@@ -211,6 +211,19 @@ cli_open_log(const char *cmd, const char *dir, int sync_mode,
 }
 
 int
+cli_open_objects(const char *cmd, const char *dir, prb_store **st)
+{
+	char url[PRB_STORE_URL_MAX];
+	prb_err err;
+	prb_err_clear(&err);
+	*st = NULL;
+	if (prb_store_url(dir, url, &err) == 0 &&
+	    (!url[0] || prb_store_open(dir, PRB_SYNC_FILES, st, &err) == 0))
+		return 0;
+	return cli_fail(cmd, &err) ? -1 : 0;
+}
+
+int
 cli_open_writer(const char *cmd, const prb_writer_cfg *cfg, prb_writer **w)
 {
 	prb_err err;

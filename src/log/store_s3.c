@@ -89,6 +89,7 @@
 #define QUEUE_BYTES ((size_t)32 << 20)
 #define OBJECT_MAX ((size_t)64 << 20) /* a bundle is at most ~16 MiB */
 #define FENCE_TRIES 8
+#define NREADERS 16 /* idle connections kept for get() */
 #define FENCE_NAME "probity-fence"
 
 typedef struct sjob {
@@ -108,6 +109,8 @@ typedef struct {
 	int dirfd;            /* flock'd while locked */
 	prb_s3 *c;            /* the caller's connection */
 	prb_s3 *wc[NWORKERS]; /* one per worker */
+	prb_s3 *readers[NREADERS]; /* idle connections of get() */
+	int nreaders;
 	pthread_t th[NWORKERS];
 	int nth;
 	pthread_mutex_t mu;
@@ -264,6 +267,34 @@ s3s_sync(prb_store *st, prb_err *err)
 
 /* ---- reads --------------------------------------------------------------- */
 
+/* A reader's connection from the pool (made when none is free). */
+static prb_s3 *
+reader_take(s3_store *s, prb_err *err)
+{
+	prb_s3 *c = NULL;
+	pthread_mutex_lock(&s->mu);
+	if (s->nreaders > 0)
+		c = s->readers[--s->nreaders];
+	pthread_mutex_unlock(&s->mu);
+	if (!c && prb_s3_open(&s->cfg, s->bucket, &c, err) != 0)
+		return NULL;
+	return c;
+}
+
+static void
+reader_give(s3_store *s, prb_s3 *c)
+{
+	pthread_mutex_lock(&s->mu);
+	if (s->nreaders < NREADERS) {
+		s->readers[s->nreaders++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	prb_s3_close(c);
+}
+
+/* Thread-safe (unlike the rest of a store handle): serve reads tiles
+ * from many threads through one handle. */
 static int
 s3s_get(prb_store *st, const char *name, uint8_t **data, size_t *len,
         prb_err *err)
@@ -275,7 +306,11 @@ s3s_get(prb_store *st, const char *name, uint8_t **data, size_t *len,
 	if (rc)
 		return rc;
 	key_of(s, name, key, sizeof key);
-	rc = prb_s3_get(s->c, key, 0, 0, OBJECT_MAX, data, len, &info, err);
+	prb_s3 *c = reader_take(s, err);
+	if (!c)
+		return rename_err(s, err, name, err ? err->code : PRB_ENOMEM);
+	rc = prb_s3_get(c, key, 0, 0, OBJECT_MAX, data, len, &info, err);
+	reader_give(s, c);
 	if (rc == 0 && s->locked && strcmp(name, "checkpoint") == 0 &&
 	    strcmp(info.etag, s->etag) != 0)
 		s->lost = 1; /* changed since our fence or commit */
@@ -558,6 +593,8 @@ s3s_close(prb_store *st)
 		pthread_join(s->th[i], NULL);
 	for (int i = 0; i < NWORKERS; i++)
 		prb_s3_close(s->wc[i]);
+	for (int i = 0; i < s->nreaders; i++)
+		prb_s3_close(s->readers[i]);
 	prb_s3_close(s->c);
 	if (s->dirfd >= 0)
 		close(s->dirfd);
