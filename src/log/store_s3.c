@@ -33,10 +33,10 @@
  *         c2sp.org/signed-note requires) replaced by a fresh random one.
  *         S3's ETag of a plain PUT is the MD5 of the bytes, so re-PUTting
  *         B itself would not change E: the fence must change the bytes.
- * remove(): only on a handle that holds the lease: HEAD checkpoint, its
- *         ETag must still be ours (else PRB_ECONFLICT, nothing deleted,
- *         and the handle refuses every later remove); HEAD the object
- *         (PRB_ENOTFOUND if absent, as store.h asks); DELETE.
+ * remove(): only on a handle that holds the lease: HEAD the object
+ *         (PRB_ENOTFOUND if absent, as store.h asks); HEAD checkpoint,
+ *         its ETag must still be ours (else PRB_ECONFLICT, nothing
+ *         deleted, and the handle refuses every later remove); DELETE.
  * list(): ListObjectsV2 with delimiter "/".
  *
  * Why two writers on two machines never fork the log, and why the loser
@@ -397,10 +397,13 @@ settle_put(s3_store *s, const char *key, const uint8_t *data, size_t len,
 		                   "conditional PUT on its ETag failed): this "
 		                   "batch is not committed", s->url);
 	}
-	if (rc == PRB_EINDOUBT || rc == PRB_EIO)
+	if (rc == PRB_EINDOUBT || rc == PRB_EIO) {
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s", err ? err->msg : "no answer");
 		return prb_err_set(err, PRB_EINDOUBT, "checkpoint", UINT64_MAX,
-		                   "%s (the checkpoint may or may not have been "
-		                   "replaced)", err ? err->msg : "lost response");
+		                   "%.200s; reading it back failed too: it may "
+		                   "or may not have been replaced", why);
+	}
 	return rc;
 }
 
@@ -506,12 +509,7 @@ fence(s3_store *s, prb_err *err)
 			rc = fenced(b, n, &f, &fl, err);
 		free(b);
 		if (rc == 0)
-			rc = prb_s3_put(s->c, key, f, fl, PRB_S3_REPLACE, info.etag,
-			                &info, err);
-		if (rc == 0 && !info.etag[0])
-			rc = prb_s3_head(s->c, key, &info, err);
-		if (rc == 0)
-			rc = keep_checkpoint(s, f, fl, info.etag, err);
+			rc = put_checkpoint(s, info.etag, f, fl, err);
 		free(f);
 		if (rc != PRB_ECONFLICT) /* else another writer moved: again */
 			break;
@@ -559,9 +557,14 @@ s3s_remove(prb_store *st, const char *name, prb_err *err)
 		return prb_err_set(err, PRB_ECONFLICT, name, UINT64_MAX,
 		                   "not deleted: this handle does not hold the "
 		                   "lease on %s", s->url);
-	if (s->cp) { /* still ours? */
-		key_of(s, "checkpoint", key, sizeof key);
-		rc = prb_s3_head(s->c, key, &info, err);
+	key_of(s, name, key, sizeof key);
+	rc = prb_s3_head(s->c, key, &info, err);
+	if (rc) /* PRB_ENOTFOUND ends the log's search for leftovers */
+		return rename_err(s, err, name, rc);
+	if (s->cp) { /* is the checkpoint still ours? */
+		char ck[PRB_S3_KEY_MAX + 1];
+		key_of(s, "checkpoint", ck, sizeof ck);
+		rc = prb_s3_head(s->c, ck, &info, err);
 		if (rc)
 			return rename_err(s, err, "checkpoint", rc);
 		if (strcmp(info.etag, s->etag) != 0) {
@@ -572,10 +575,7 @@ s3s_remove(prb_store *st, const char *name, prb_err *err)
 			                   "over the log)", s->url);
 		}
 	}
-	key_of(s, name, key, sizeof key);
-	rc = prb_s3_head(s->c, key, &info, err);
-	if (rc == 0)
-		rc = prb_s3_delete(s->c, key, err);
+	rc = prb_s3_delete(s->c, key, err);
 	return rename_err(s, err, name, rc);
 }
 
