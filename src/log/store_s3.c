@@ -83,6 +83,7 @@
 #include <openssl/rand.h>
 
 #include "probity/s3.h"
+#include "probity/tile.h"
 #include "base/util.h"
 
 #define NWORKERS 8
@@ -125,6 +126,8 @@ typedef struct {
 	char etag[PRB_S3_ETAG_MAX]; /* of the checkpoint we last wrote */
 	uint8_t *cp;          /* its bytes */
 	size_t cp_len;
+	char **created;       /* names this handle's PUTs created since its */
+	size_t ncreated, capcreated; /* last commit (under mu) */
 } s3_store;
 
 static void
@@ -145,6 +148,55 @@ rename_err(const s3_store *s, prb_err *err, const char *name, int rc)
 
 /* ---- puts ---------------------------------------------------------------- */
 
+/* Remembers that this handle's PUT created name (store_s3.c's top:
+ * what a writer fenced out may still delete). */
+static int
+note_created(s3_store *s, const char *name, prb_err *err)
+{
+	char *copy = strdup(name);
+	int rc = 0;
+	pthread_mutex_lock(&s->mu);
+	if (copy && s->ncreated == s->capcreated) {
+		size_t cap = s->capcreated ? 2 * s->capcreated : 64;
+		char **p = realloc(s->created, cap * sizeof *p);
+		if (p) {
+			s->created = p;
+			s->capcreated = cap;
+		}
+	}
+	if (copy && s->ncreated < s->capcreated)
+		s->created[s->ncreated++] = copy;
+	else
+		rc = PRB_ENOMEM;
+	pthread_mutex_unlock(&s->mu);
+	if (rc) {
+		free(copy);
+		return prb_err_set(err, rc, name, UINT64_MAX, "out of memory");
+	}
+	return 0;
+}
+
+static void
+forget_created(s3_store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < s->ncreated; i++)
+		free(s->created[i]);
+	s->ncreated = 0;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static int
+was_created(s3_store *s, const char *name)
+{
+	int found = 0;
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < s->ncreated && !found; i++)
+		found = strcmp(s->created[i], name) == 0;
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
+
 static int
 put_once(s3_store *s, prb_s3 *c, const sjob *j, prb_err *err)
 {
@@ -152,6 +204,8 @@ put_once(s3_store *s, prb_s3 *c, const sjob *j, prb_err *err)
 	key_of(s, j->name, key, sizeof key);
 	int rc = prb_s3_put(c, key, j->data, j->len, PRB_S3_CREATE, NULL, NULL,
 	                    err);
+	if (rc == 0)
+		rc = note_created(s, j->name, err);
 	if (rc != PRB_ECONFLICT)
 		return rename_err(s, err, j->name, rc);
 	uint8_t *have = NULL;
@@ -361,6 +415,7 @@ static int
 keep_checkpoint(s3_store *s, const uint8_t *data, size_t len,
                 const char *etag, prb_err *err)
 {
+	forget_created(s); /* now named, or left behind by no one */
 	uint8_t *copy = malloc(len ? len : 1);
 	if (!copy)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
@@ -544,6 +599,63 @@ s3s_lock(prb_store *st, int wait_ms, prb_err *err)
 	return 0;
 }
 
+/* Whether no checkpoint from the bucket's current one on can name the
+ * partial tile `name`: its tile is full there, or wider than it. */
+static int
+passed(s3_store *s, const char *name)
+{
+	char key[PRB_S3_KEY_MAX + 1];
+	uint8_t *b = NULL;
+	size_t n;
+	int level;
+	uint64_t index, size;
+	unsigned w;
+	prb_err e;
+	if (prb_tile_parse_path(name, &level, &index, &w) != 0 ||
+	    w == PRB_TILE_WIDTH)
+		return 0;
+	key_of(s, "checkpoint", key, sizeof key);
+	if (prb_s3_get(s->c, key, 0, 0, OBJECT_MAX, &b, &n, NULL, &e) != 0)
+		return 0;
+	const char *l2 = memchr(b, '\n', n);
+	const char *end = l2 ? memchr(l2 + 1, '\n', n - (size_t)(l2 + 1 - (char *)b))
+	                     : NULL;
+	int ok = end && prb_parse_u64(l2 + 1, (size_t)(end - l2 - 1), UINT64_MAX,
+	                              &size) == 0;
+	free(b);
+	uint64_t count = ok ? prb_tile_level_count(size, level < 0 ? 0
+	                                                           : (unsigned)level)
+	                    : 0;
+	return ok && count > index * PRB_TILE_WIDTH + w;
+}
+
+/*
+ * remove() on a handle another writer fenced out. It deletes only a
+ * partial tile that this handle's own PUT created since its last commit
+ * and that the bucket's current checkpoint has passed (passed): no later
+ * checkpoint can name it, and left behind it would contradict the
+ * committed tree where probity verify checks partials. Anything else
+ * stays for the writer holding the lease: a full tile or a partial not
+ * passed yet is beyond the checkpoint, so that writer's open removes it,
+ * or its write-once PUT of that name finds it (same bytes: taken as its
+ * own). A partial whose bytes the winner took as its own and named in a
+ * checkpoint it has since passed may go with it: only a client still at
+ * that older checkpoint misses it (it finds the full tile once there
+ * is one).
+ */
+static int
+remove_fenced_out(s3_store *s, const char *name, prb_err *err)
+{
+	char key[PRB_S3_KEY_MAX + 1];
+	if (!was_created(s, name) || !passed(s, name))
+		return prb_err_set(err, PRB_ECONFLICT, name, UINT64_MAX,
+		                   "not deleted: another writer changed the "
+		                   "checkpoint of %s (it has taken over the log)",
+		                   s->url);
+	key_of(s, name, key, sizeof key);
+	return rename_err(s, err, name, prb_s3_delete(s->c, key, err));
+}
+
 static int
 s3s_remove(prb_store *st, const char *name, prb_err *err)
 {
@@ -553,7 +665,9 @@ s3s_remove(prb_store *st, const char *name, prb_err *err)
 	int rc = drain(s, err);
 	if (rc)
 		return rc;
-	if (!s->locked || s->lost)
+	if (s->locked && s->lost)
+		return remove_fenced_out(s, name, err);
+	if (!s->locked)
 		return prb_err_set(err, PRB_ECONFLICT, name, UINT64_MAX,
 		                   "not deleted: this handle does not hold the "
 		                   "lease on %s", s->url);
@@ -569,10 +683,7 @@ s3s_remove(prb_store *st, const char *name, prb_err *err)
 			return rename_err(s, err, "checkpoint", rc);
 		if (strcmp(info.etag, s->etag) != 0) {
 			s->lost = 1;
-			return prb_err_set(err, PRB_ECONFLICT, name, UINT64_MAX,
-			                   "not deleted: another writer changed "
-			                   "the checkpoint of %s (it has taken "
-			                   "over the log)", s->url);
+			return remove_fenced_out(s, name, err);
 		}
 	}
 	rc = prb_s3_delete(s->c, key, err);
@@ -602,6 +713,8 @@ s3s_close(prb_store *st)
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->idle);
 	prb_s3_cfg_clear(&s->cfg);
+	forget_created(s);
+	free(s->created);
 	free(s->cp);
 	free(s);
 }
