@@ -230,18 +230,19 @@ settle(prb_writer *w, wbatch *b)
 	int ours = size >= b->first + b->n &&
 	           prb_log_root_at(w->log, b->first + b->n, &root, &e) == 0 &&
 	           memcmp(root.b, b->root.b, sizeof root.b) == 0;
-	if (ours) {
-		/* what the reopened log read may be only in the page cache
-		 * (a failed directory sync after the rename) */
-		if (prb_log_sync_checkpoint(w->log, &e) != 0)
-			return -1;
-		r->state = PRB_BATCH_IN;
+	if (!ours && size != b->first && size < b->first + b->n)
+		return 0; /* stays in doubt */
+	/* Written again: what the reopened log read may be only in the page
+	 * cache (a failed directory sync after the rename); on S3 this
+	 * changes the checkpoint's ETag, so a delayed copy of the lost
+	 * commit can no longer land after the batch was reported OUT. */
+	if (prb_log_sync_checkpoint(w->log, &e) != 0)
+		return -1;
+	r->state = ours ? PRB_BATCH_IN : PRB_BATCH_OUT; /* OUT: the old size,
+	                                                  or another's tree */
+	if (ours)
 		r->size = b->first + b->n;
-		r->settled = 1;
-	} else if (size == b->first || size >= b->first + b->n) {
-		r->state = PRB_BATCH_OUT; /* the old size, or another's tree */
-		r->settled = 1;
-	}
+	r->settled = 1;
 	return 0;
 }
 
