@@ -74,7 +74,8 @@ typedef struct {
 	void (*on_catch_up)(void *ctx, uint64_t from, uint64_t to);
 	void *ctx;
 	/* Opens the store (at open, and again to recover after a failure),
-	 * or NULL for the filesystem store at dir with sync_mode. The writer
+	 * or NULL for the store of dir (prb_store_open: the filesystem store
+	 * at dir with sync_mode, or the one DIR/store names). The writer
 	 * closes what it returns with prb_store_close. */
 	int (*open_store)(void *ctx, prb_store **out, prb_err *err);
 	void *store_ctx;

@@ -59,6 +59,10 @@ static const char serve_usage[] =
 	"                        cosignatures included, to DIR/checkpoint\n"
 	"  --witnesses N         cosignatures needed (default: every witness)\n"
 	"  --witness-timeout S   bound on each witness request (default 5)\n"
+	"  --redirect URL        answer GETs of tiles and bundles with a 302 to\n"
+	"                        URL/PATH (e.g. the public URL of the bucket\n"
+	"                        of a log initialised with --store); without\n"
+	"                        it they are read from DIR or its store\n"
 	"  --sync, --lock-timeout  as for probity add\n";
 
 static int
@@ -81,7 +85,8 @@ cmd_serve(int argc, char **argv)
 {
 	const char *key = NULL, *listen = NULL, *tokens = NULL, *cert = NULL,
 		   *tlskey = NULL, *sync = NULL, *wait = NULL, *body = NULL,
-		   *queue = NULL, *batch = NULL, *conns = NULL, *idle = NULL;
+		   *queue = NULL, *batch = NULL, *conns = NULL, *idle = NULL,
+		   *redirect = NULL;
 	int pub = 0, npos, code, mode;
 	const char *pos[1], *wargs[PRB_COSIGN_MAX], *quorum = NULL,
 		   *wtimeout = NULL;
@@ -103,6 +108,7 @@ cmd_serve(int argc, char **argv)
 	                  {"--idle-timeout", &idle, NULL},
 	                  {"--sync", &sync, NULL},
 	                  {"--lock-timeout", &wait, NULL},
+	                  {"--redirect", &redirect, NULL},
 	                  {0}};
 	if (cli_parse("serve", serve_usage, argc, argv, opts, pos, 1, 1, &npos,
 	              &code))
@@ -139,6 +145,7 @@ cmd_serve(int argc, char **argv)
 	prb_cosign *cosign = NULL;
 	prb_writer *w = NULL;
 	prb_server *srv = NULL;
+	prb_store *objects = NULL;
 	prb_err_clear(&err);
 	prb_httpd_block_signals();
 	if (prb_signer_load(key, &signer, &err))
@@ -156,7 +163,8 @@ cmd_serve(int argc, char **argv)
 	                       .cosign = cosign};
 	if (cli_key_outside("serve", key, pos[0]) ||
 	    (tokens && cli_key_outside("serve", tokens, pos[0])) ||
-	    cli_open_writer("serve", &wcfg, &w))
+	    cli_open_writer("serve", &wcfg, &w) ||
+	    cli_open_objects("serve", pos[0], &objects))
 		goto done;
 	prb_serve_cfg cfg = {
 		.dir = pos[0],
@@ -174,6 +182,8 @@ cmd_serve(int argc, char **argv)
 		.timeout_s = (unsigned)idle_s,
 		.cosign = cosign,
 		.quorum = need,
+		.objects = objects,
+		.redirect = redirect,
 	};
 	w = NULL; /* the server owns it now, also on failure */
 	if (prb_serve_start(&cfg, &srv, &err)) {
@@ -188,6 +198,7 @@ cmd_serve(int argc, char **argv)
 	rc = EXIT_OK;
 done:
 	prb_writer_close(w);
+	prb_store_close(objects);
 	prb_cosign_free(cosign);
 	prb_signer_free(signer);
 	return rc;

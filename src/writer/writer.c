@@ -94,7 +94,7 @@ open_log(prb_writer *w, int wait_ms, prb_err *err)
 {
 	int rc = w->cfg.open_store
 	                 ? w->cfg.open_store(w->cfg.store_ctx, &w->st, err)
-	                 : prb_store_open_dir(w->dir, w->cfg.sync_mode, &w->st,
+	                 : prb_store_open(w->dir, w->cfg.sync_mode, &w->st,
 	                                      err);
 	if (rc == 0)
 		rc = prb_log_open(w->st, w->cfg.signer, wait_ms, &w->log, err);
