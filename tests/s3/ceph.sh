@@ -252,8 +252,9 @@ osd objectstore = memstore
 memstore device bytes = ${CEPH_MEM_BYTES:-2147483648}
 osd fast shutdown = true
 # a killed RGW's cache watches expire after this (default 30 s), and every
-# metadata write (bucket policy, bucket create) waits for them till then
-osd client watch timeout = 5
+# metadata write (bucket policy, bucket create) waits for them till then;
+# not below 3 objecter ticks (5 s each), or live watches lapse between pings
+osd client watch timeout = 15
 # default 1 s; each pool RGW creates waits one proposal
 paxos propose interval = 0.1
 [client.rgw.gw]

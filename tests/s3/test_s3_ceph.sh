@@ -28,6 +28,12 @@ s3 PUT "$B/o1" -H "If-Match: $E1" --data-binary four >/dev/null
 eq "a PUT on a stale ETag is refused (412)" "$S3_CODE" 412
 eq "and the object is the winner's" "$(s3 GET "$B/o1")" three
 
+section "public read"
+check "bucket policy set" ceph_public_read probity-ceph
+eq "anonymous GET" "$(curl -s -m 10 "$AWS_ENDPOINT_URL$B/o1")" three
+C=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X PUT --data-binary x "$AWS_ENDPOINT_URL$B/anon")
+eq "anonymous PUT refused" "$C" 403
+
 section "RGW stopped and started again"
 ceph_rgw_stop
 curl -s -m 5 -o /dev/null "$AWS_ENDPOINT_URL/"
@@ -35,17 +41,16 @@ check "no answer while RGW is stopped" test $? -eq 7
 if ceph_rgw_start; then ok "RGW restarted"; else bad "RGW restart: $CEPH_WHY" "$(cat "$CEPH_DIR/why")"; fi
 eq "the object survived the restart" "$(s3 GET "$B/o1")" three
 
-section "public read"
-check "bucket policy set" ceph_public_read probity-ceph
-eq "anonymous GET" "$(curl -s -m 10 "$AWS_ENDPOINT_URL$B/o1")" three
-C=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X PUT --data-binary x "$AWS_ENDPOINT_URL$B/anon")
-eq "anonymous PUT refused" "$C" 403
-
 section "counters"
-R=$(ceph_rgw_requests)
-check "RGW counts requests since its restart ($R)" test "${R%% *}" -ge 3
+R0=$(ceph_rgw_requests)
+s3 GET "$B/o1" >/dev/null
+s3 PUT "$B/o2" --data-binary 2 >/dev/null
+s3 PUT "$B/o2" -H 'If-None-Match: *' --data-binary 2 >/dev/null
+R1=$(ceph_rgw_requests)
+eq "RGW's counters: 3 requests, 2 PUTs, 1 GET ($R0 -> $R1)" \
+	"$(echo "$R0 $R1" | awk '{ print $4 - $1, $5 - $2, $6 - $3 }')" "3 2 1"
 U=$(ceph_bucket_usage probity-ceph)
-eq "bucket usage: objects and bytes" "$U" "1 5"
+eq "bucket usage: objects and bytes" "$U" "2 6"
 
 section "teardown"
 D=$CEPH_DIR P=$CEPH_PIDS
