@@ -397,7 +397,7 @@ typedef struct {
 	size_t cap;          /* response body, at most */
 	uint8_t *resp;       /* malloc'd */
 	size_t resp_len, resp_cap;
-	int too_big;
+	int too_big, no_mem;
 	prb_s3_info *info;
 } req;
 
@@ -417,8 +417,10 @@ on_body(char *p, size_t sz, size_t nm, void *ctx)
 		if (want > r->cap + 1)
 			want = r->cap + 1;
 		uint8_t *q = realloc(r->resp, want);
-		if (!q)
-			return 0;
+		if (!q) {
+			r->no_mem = 1;
+			return 0; /* aborts the transfer */
+		}
 		r->resp = q;
 		r->resp_cap = want;
 	}
@@ -622,7 +624,7 @@ attempt(prb_s3 *c, req *r, const char *url, struct curl_slist *hdrs)
 	free(r->resp);
 	r->resp = NULL;
 	r->resp_len = r->resp_cap = 0;
-	r->too_big = 0;
+	r->too_big = r->no_mem = 0;
 	r->body_off = 0;
 	memset(r->info, 0, sizeof *r->info);
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -664,7 +666,7 @@ attempt(prb_s3 *c, req *r, const char *url, struct curl_slist *hdrs)
 static int
 request(prb_s3 *c, req *r, prb_err *err)
 {
-	char url[PRB_S3_KEY_MAX + 2048], line[2300], where[sizeof err->where];
+	char url[PRB_S3_KEY_MAX + 2048], line[8192], where[sizeof err->where];
 	char hex[65];
 	snprintf(where, sizeof where, "s3://%s/%s", c->bucket, r->key);
 	if (make_url(c, r->key, r->query, url, sizeof url) != 0)
@@ -676,8 +678,14 @@ request(prb_s3 *c, req *r, prb_err *err)
 	snprintf(line, sizeof line, "x-amz-content-sha256: %s", hex);
 	hdrs = add_header(hdrs, line, &ok);
 	if (c->cfg->session_token) {
-		snprintf(line, sizeof line, "x-amz-security-token: %s",
-		         c->cfg->session_token);
+		int n = snprintf(line, sizeof line, "x-amz-security-token: %s",
+		                 c->cfg->session_token);
+		if (n < 0 || (size_t)n >= sizeof line) {
+			curl_slist_free_all(hdrs);
+			return prb_err_set(err, PRB_EINVAL, "AWS_SESSION_TOKEN",
+			                   UINT64_MAX, "longer than %zu bytes",
+			                   sizeof line - 32);
+		}
 		hdrs = add_header(hdrs, line, &ok);
 	}
 	if (r->cond)
@@ -698,6 +706,11 @@ request(prb_s3 *c, req *r, prb_err *err)
 			rc = prb_err_set(err, PRB_ETOOBIG, where, UINT64_MAX,
 			                 "the response is longer than %zu bytes",
 			                 r->cap);
+			break;
+		}
+		if (r->no_mem) {
+			rc = prb_err_set(err, PRB_ENOMEM, where, UINT64_MAX,
+			                 "out of memory");
 			break;
 		}
 		if (!prb_s3_retryable(cc, st) || n >= c->cfg->max_tries) {
