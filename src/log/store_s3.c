@@ -133,7 +133,8 @@ typedef struct {
 	int running, stop;
 	int failed;           /* a put failed: its error is ferr */
 	prb_err ferr;
-	int locked;           /* holds the lease: fenced, ETag below */
+	int locked;           /* flock held; the bucket's lease comes with
+	                         the first fence (cp then set) */
 	int lost;             /* another writer changed the checkpoint */
 	char etag[PRB_S3_ETAG_MAX]; /* of the checkpoint we last wrote */
 	uint8_t *cp;          /* its bytes */
@@ -556,11 +557,11 @@ s3s_set_checkpoint(prb_store *st, const uint8_t *old, size_t old_len,
 		prb_s3_info info;
 		key_of(s, "checkpoint", key, sizeof key);
 		rc = prb_s3_get(s->c, key, 0, 0, OBJECT_MAX, &have, &n, &info, err);
-		int same = rc == 0 && n == old_len && memcmp(have, old, n) == 0;
+		int equal = rc == 0 && same(have, n, old, old_len);
 		free(have);
 		if (rc)
 			return rename_err(s, err, "checkpoint", rc);
-		if (!same)
+		if (!equal)
 			return prb_err_set(err, PRB_ECONFLICT, "checkpoint",
 			                   UINT64_MAX, "the checkpoint changed");
 		snprintf(etag, sizeof etag, "%s", info.etag);
@@ -626,8 +627,8 @@ fence(s3_store *s, prb_err *err)
 	if (rc == PRB_ECONFLICT)
 		rc = prb_err_set(err, rc, "checkpoint", UINT64_MAX,
 		                 "another writer changed the checkpoint in %s "
-		                 "since this writer read it: nothing deleted "
-		                 "(try again)", s->url);
+		                 "since this writer read it (nothing is deleted "
+		                 "or committed: reopen the log)", s->url);
 	if (rc == 0)
 		rc = copy_bytes(&s->from, &s->from_len, s->seen, s->seen_len, err);
 	return rename_err(s, err, "checkpoint", rc);
