@@ -328,7 +328,16 @@ cli_sync_mode(const char *cmd, const char *arg, int *mode)
 void
 cli_prefix_where(prb_err *err, const char *dir)
 {
-	prb_err_prefix(err, dir);
+	char url[PRB_STORE_URL_MAX];
+	const char *w = err ? err->where : "";
+	/* an object of a log kept elsewhere is named by its URL there */
+	int object = strncmp(w, "tile/", 5) == 0 ||
+	             strncmp(w, "blob/", 5) == 0 ||
+	             strncmp(w, "checkpoint", 10) == 0;
+	if (object && prb_store_url(dir, url, NULL) == 0 && url[0])
+		prb_err_prefix(err, url);
+	else
+		prb_err_prefix(err, dir);
 }
 
 int

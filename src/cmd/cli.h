@@ -161,7 +161,8 @@ int cli_key_outside(const char *cmd, const char *keyfile, const char *dir);
  * PRB_SYNC_FILES. */
 int cli_sync_mode(const char *cmd, const char *arg, int *mode);
 
-/* Prefixes err->where (a name inside the log) with "DIR/". */
+/* Prefixes err->where (a name inside the log) with "DIR/", or with the
+ * store's URL for an object of a log DIR/store names (S3). */
 void cli_prefix_where(prb_err *err, const char *dir);
 
 /* Opens DIR's store and the log; signer may be NULL (read-only). */

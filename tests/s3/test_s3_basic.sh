@@ -61,6 +61,9 @@ prb_nocreds() { env -u AWS_ACCESS_KEY_ID "$PROBITY" "$@" >"$T/out" 2>"$T/err"; R
 prb_nocreds checkpoint "$T/nocreds"
 check "without AWS_ACCESS_KEY_ID a command fails" test "$RC" -ne 0
 err_has "naming the variable" "AWS_ACCESS_KEY_ID"
+env AWS_SECRET_ACCESS_KEY=wrong-secret-0123456789 "$PROBITY" checkpoint "$L" >"$T/out" 2>"$T/err"
+check "a wrong secret: the command fails" test $? -ne 0
+err_has "naming the object by its URL, with S3's answer" "^probity checkpoint: $URL1/checkpoint: GET answered HTTP 403"
 
 # ---------------------------------------------------------------------------
 section "add, and the objects at their tlog-tiles paths"
