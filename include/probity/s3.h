@@ -23,8 +23,11 @@
  * jitter (base 100 ms, doubling, each wait at most 5 s) until the
  * request succeeds, max_tries attempts were made or max_wait_ms would be
  * exceeded; any other 4xx is final at once. A retried conditional PUT may
- * find its own earlier attempt in place (412): callers that need to tell
- * compare the object's bytes (store_s3.c does).
+ * find its own earlier attempt in place (412). For If-None-Match: * the
+ * caller tells by comparing the object's bytes (store_s3.c does); an
+ * If-Match PUT whose retry gets 412 after an attempt that may have taken
+ * effect (a 5xx, or a transfer cut after sending) is PRB_EINDOUBT, not
+ * PRB_ECONFLICT: our write may have landed and been replaced since.
  *
  * Bodies: a response body is read into memory of at most the caller's
  * cap; a longer one (whatever Content-Length says) is PRB_ETOOBIG.

@@ -507,8 +507,9 @@ settle_put(s3_store *s, const char *key, const uint8_t *data, size_t len,
 		char why[sizeof err->msg];
 		snprintf(why, sizeof why, "%s", err ? err->msg : "no answer");
 		return prb_err_set(err, PRB_EINDOUBT, "checkpoint", UINT64_MAX,
-		                   "%.200s; reading it back failed too: it may "
-		                   "or may not have been replaced", why);
+		                   "%.200s; reading it back did not find these "
+		                   "bytes: it may or may not have been replaced",
+		                   why);
 	}
 	return rc;
 }

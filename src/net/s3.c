@@ -398,6 +398,7 @@ typedef struct {
 	uint8_t *resp;       /* malloc'd */
 	size_t resp_len, resp_cap;
 	int too_big, no_mem;
+	int maybe_applied;   /* an attempt that failed may have taken effect */
 	prb_s3_info *info;
 } req;
 
@@ -747,6 +748,11 @@ request(prb_s3 *c, req *r, prb_err *err)
 			                             : fail_status(c, r, err);
 			break;
 		}
+		/* a 5xx, or a transfer cut after it may have reached the
+		 * server: the write may be done, and its retry then fails
+		 * its own condition */
+		if (st >= 500 || (cc != CURLE_OK && may_have_sent(cc)))
+			r->maybe_applied = 1;
 		long ms = prb_s3_backoff_ms(n, rand01(c));
 		if (waited + ms > c->cfg->max_wait_ms) {
 			snprintf(why, sizeof why, "for %ld ms of retries", waited);
@@ -830,15 +836,37 @@ prb_s3_head(prb_s3 *c, const char *key, prb_s3_info *info, prb_err *err)
 	return rc;
 }
 
+/* One PUT with its retries; *maybe_applied (may be NULL) is set when an
+ * attempt that failed may have taken effect. */
 static int
 put_once(prb_s3 *c, const char *key, const uint8_t *data, size_t len,
-         const char *cond, prb_s3_info *info, prb_err *err)
+         const char *cond, prb_s3_info *info, int *maybe_applied,
+         prb_err *err)
 {
 	req r = {.method = "PUT", .key = key, .body = data, .body_len = len,
 	         .cond = cond, .cap = ERR_BODY_MAX, .info = info};
 	int rc = request(c, &r, err);
 	free(r.resp);
+	if (maybe_applied && r.maybe_applied)
+		*maybe_applied = 1;
 	return rc;
+}
+
+/* An If-Match PUT whose retry got 412 after an earlier attempt that may
+ * have taken effect: that 412 may be our own write, which a third party
+ * may have replaced since; it is in doubt, not a conflict. */
+static int
+replace_result(const prb_s3 *c, int rc, int maybe_applied, const char *key,
+               prb_err *err)
+{
+	char where[sizeof err->where];
+	if (rc != PRB_ECONFLICT || !maybe_applied)
+		return rc;
+	snprintf(where, sizeof where, "s3://%s/%s", c->bucket, key);
+	return prb_err_set(err, PRB_EINDOUBT, where, UINT64_MAX,
+	                   "PUT If-Match failed (412) on a retry after an "
+	                   "attempt that may have taken effect: it may or may "
+	                   "not have been replaced");
 }
 
 int
@@ -853,9 +881,10 @@ prb_s3_put(prb_s3 *c, const char *key, const uint8_t *data, size_t len,
 	if (!info)
 		info = &scratch;
 	if (cond == PRB_S3_CREATE)
-		return put_once(c, key, data, len, "If-None-Match: *", info, err);
+		return put_once(c, key, data, len, "If-None-Match: *", info, NULL,
+		                err);
 	if (cond != PRB_S3_REPLACE)
-		return put_once(c, key, data, len, NULL, info, err);
+		return put_once(c, key, data, len, NULL, info, NULL, err);
 	if (!etag || !etag[0] || strlen(etag) >= PRB_S3_ETAG_MAX)
 		return prb_err_set(err, PRB_EINVAL, key, UINT64_MAX,
 		                   "a conditional PUT needs an ETag");
@@ -865,17 +894,21 @@ prb_s3_put(prb_s3 *c, const char *key, const uint8_t *data, size_t len,
 	snprintf(line, sizeof line, c->etag_unquoted ? "If-Match: %s"
 	                                              : "If-Match: \"%s\"",
 	         etag);
-	rc = put_once(c, key, data, len, line, info, err);
+	int maybe = 0;
+	rc = put_once(c, key, data, len, line, info, &maybe, err);
 	if (rc != PRB_ECONFLICT || c->etag_unquoted)
-		return rc;
+		return replace_result(c, rc, maybe, key, err);
 	/* Ceph RGW 16 fails a quoted If-Match that matches: if the object
-	 * still has the ETag we sent, say it unquoted from now on. */
+	 * still has the ETag we sent, say it unquoted from now on (and no
+	 * attempt took effect: ETags of other bytes differ). */
 	prb_err e;
 	if (prb_s3_head(c, key, &head, &e) != 0 || strcmp(head.etag, etag) != 0)
-		return rc;
+		return replace_result(c, rc, maybe, key, err);
 	c->etag_unquoted = 1;
 	snprintf(line, sizeof line, "If-Match: %s", etag);
-	return put_once(c, key, data, len, line, info, err);
+	maybe = 0;
+	rc = put_once(c, key, data, len, line, info, &maybe, err);
+	return replace_result(c, rc, maybe, key, err);
 }
 
 int

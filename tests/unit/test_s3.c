@@ -171,6 +171,7 @@ static int busy_hits;      /* requests seen there */
 static int final_hits;     /* requests seen on /b/denied */
 static char stored[256];   /* the body of /b/cas */
 static const char *cas_etag = "e1";
+static const char *lost_etag = "f1"; /* /b/lost's ETag now */
 
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned st, const char *body,
@@ -258,6 +259,18 @@ fake(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		if (!im || strcmp(im, cas_etag) != 0)
 			return reply(c, 412, "", NULL, NULL);
 		return reply(c, 200, "", "ETag", "\"e2\"");
+	}
+	if (strcmp(url, "/bkt/lost") == 0) { /* applies, answers 500 */
+		const char *im = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                             "If-Match");
+		if (strcmp(method, "HEAD") == 0)
+			return reply(c, 200, "", "ETag", lost_etag);
+		if (!im || (strcmp(im, "\"f1\"") != 0 && strcmp(im, "f1") != 0) ||
+		    strcmp(lost_etag, "f1") != 0)
+			return reply(c, 412, "", NULL, NULL);
+		lost_etag = "\"f2\"";
+		return reply(c, 500, "<Error><Code>InternalError</Code></Error>",
+		             NULL, NULL);
 	}
 	if (strcmp(url, "/bkt/") == 0) {
 		const char *tok = MHD_lookup_connection_value(
@@ -355,6 +368,10 @@ against_fake(void)
 	CHECK(prb_s3_put(c, "cas", (const uint8_t *)"x", 1, PRB_S3_REPLACE,
 	                 "e9", &info, &e) == PRB_ECONFLICT,
 	      "a stale ETag is PRB_ECONFLICT");
+	CHECK(prb_s3_put(c, "lost", (const uint8_t *)"x", 1, PRB_S3_REPLACE,
+	                 "f1", &info, &e) == PRB_EINDOUBT,
+	      "If-Match applied, answered 500, its retry 412: in doubt, not "
+	      "a conflict: %s", e.msg);
 	CHECK(prb_s3_put(c, "a b", (const uint8_t *)"x", 1, PRB_S3_ANY, NULL,
 	                 NULL, &e) == PRB_EINVAL,
 	      "a key that would need escaping is refused");
