@@ -167,6 +167,11 @@ int prb_s3_put(prb_s3 *c, const char *key, const uint8_t *data, size_t len,
 
 /* DELETE key. S3 answers 204 whether or not it existed: 0 either way. */
 int prb_s3_delete(prb_s3 *c, const char *key, prb_err *err);
+/* One DELETE attempt, no retry: *retry says whether it failed in a way
+ * prb_s3_retryable would retry. For a caller that must check something
+ * before each attempt (store_s3.c's lease), since a retried DELETE lands
+ * up to the whole retry span after the check. */
+int prb_s3_delete_once(prb_s3 *c, const char *key, int *retry, prb_err *err);
 
 /*
  * ListObjectsV2 of the keys starting with prefix ("" for all), following

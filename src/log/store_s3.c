@@ -71,11 +71,13 @@
  *     differ because their bytes differ), so the leftovers it deletes
  *     are never named by a checkpoint. An older writer that is fenced
  *     out deletes nothing: each remove() first checks that the
- *     checkpoint's ETag is still its own. (S3 has no conditional DELETE
- *     that RGW honours, so this check and the DELETE are two requests:
- *     between them another writer would have to fence, list, write and
- *     commit; the window is one round trip, not zero. A store with
- *     conditional DELETE closes it.)
+ *     checkpoint's ETag is still its own, before every attempt of the
+ *     DELETE. (S3 has no conditional DELETE that RGW honours, so this
+ *     check and the DELETE are two requests: between them another writer
+ *     would have to fence, list, write that name and commit; the window
+ *     is one DELETE request, not zero, and if it is hit a committed
+ *     checkpoint names a deleted object: no fork, but a missing object.
+ *     A store with conditional DELETE closes it.)
  *  4. The loser's commit fails with PRB_ECONFLICT: its batch is OUT and
  *     the writer reopens, reading the bucket's checkpoint: what it then
  *     reports as the log's size is exactly what the chain holds.
@@ -734,22 +736,39 @@ s3s_remove(prb_store *st, const char *name, prb_err *err)
 	rc = prb_s3_head(s->c, key, &info, err);
 	if (rc) /* PRB_ENOTFOUND ends the log's search for leftovers */
 		return rename_err(s, err, name, rc);
-	if (!s->cp) {
-		rc = fence(s, err);
-		if (rc)
-			return rc;
-	} else { /* is the checkpoint still ours? */
-		char ck[PRB_S3_KEY_MAX + 1];
-		key_of(s, "checkpoint", ck, sizeof ck);
-		rc = prb_s3_head(s->c, ck, &info, err);
-		if (rc)
-			return rename_err(s, err, "checkpoint", rc);
-		if (strcmp(info.etag, s->etag) != 0) {
-			s->lost = 1;
-			return remove_fenced_out(s, name, err);
+	int fenced_now = !s->cp;
+	if (fenced_now && (rc = fence(s, err)) != 0)
+		return rc;
+	/* The lease check before every DELETE attempt: a retried DELETE
+	 * would land up to the whole retry span after one check, time
+	 * enough for another writer to fence, write that name and commit. */
+	long waited = 0;
+	for (int n = 1;; n++) {
+		if (!fenced_now || n > 1) { /* is the checkpoint still ours? */
+			char ck[PRB_S3_KEY_MAX + 1];
+			key_of(s, "checkpoint", ck, sizeof ck);
+			rc = prb_s3_head(s->c, ck, &info, err);
+			if (rc)
+				return rename_err(s, err, "checkpoint", rc);
+			if (strcmp(info.etag, s->etag) != 0) {
+				s->lost = 1;
+				return remove_fenced_out(s, name, err);
+			}
 		}
+		int retry = 0;
+		uint16_t r16 = 0;
+		rc = prb_s3_delete_once(s->c, key, &retry, err);
+		if (!retry || n >= s->cfg.max_tries)
+			break;
+		if (RAND_bytes((unsigned char *)&r16, sizeof r16) != 1)
+			r16 = 0x8000;
+		long ms = prb_s3_backoff_ms(n, r16 / 65536.0);
+		if (waited + ms > s->cfg.max_wait_ms)
+			break;
+		waited += ms;
+		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
 	}
-	rc = prb_s3_delete(s->c, key, err);
 	return rename_err(s, err, name, rc);
 }
 

@@ -95,6 +95,10 @@ int
 prb_s3_endpoint_parse(const char *url, char endpoint[256], int *path_style,
                       prb_err *err)
 {
+	if (strchr(url, '@')) /* not echoed: it may hold a password */
+		return prb_err_set(err, PRB_EINVAL, "AWS_ENDPOINT_URL", UINT64_MAX,
+		                   "holds a user (\"@\"); credentials come from "
+		                   "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
 	size_t skip = strncmp(url, "http://", 7) == 0    ? 7
 	              : strncmp(url, "https://", 8) == 0 ? 8
 	                                                 : 0;
@@ -106,11 +110,10 @@ prb_s3_endpoint_parse(const char *url, char endpoint[256], int *path_style,
 		                   "\"%s\" is not http[s]://HOST[:PORT]", url);
 	const char *host = url + skip;
 	size_t hl = n - skip;
-	if (memchr(host, '/', hl) || memchr(host, '?', hl) ||
-	    memchr(host, '@', hl))
+	if (memchr(host, '/', hl) || memchr(host, '?', hl))
 		return prb_err_set(err, PRB_EINVAL, "AWS_ENDPOINT_URL", UINT64_MAX,
 		                   "\"%s\": only http[s]://HOST[:PORT] is "
-		                   "supported (no path, query or user)", url);
+		                   "supported (no path or query)", url);
 	size_t hostlen = hl;
 	const char *colon = host[0] == '[' ? memchr(host, ']', hl) : host;
 	colon = colon ? memchr(colon, ':', hl - (size_t)(colon - host)) : NULL;
@@ -399,6 +402,8 @@ typedef struct {
 	size_t resp_len, resp_cap;
 	int too_big, no_mem;
 	int maybe_applied;   /* an attempt that failed may have taken effect */
+	int tries;           /* attempts at most; 0: the config's */
+	int retryable;       /* the last attempt failed retryably */
 	prb_s3_info *info;
 } req;
 
@@ -686,6 +691,7 @@ make_headers(prb_s3 *c, const req *r, prb_err *err)
 		hdrs = add_header(hdrs, r->cond, &ok);
 	if (r->range)
 		hdrs = add_header(hdrs, r->range, &ok);
+	OPENSSL_cleanse(line, sizeof line); /* it held the token */
 	if (!ok) {
 		curl_slist_free_all(hdrs);
 		prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
@@ -739,7 +745,9 @@ request(prb_s3 *c, req *r, prb_err *err)
 			                              UINT64_MAX, "out of memory");
 			break;
 		}
-		if (!prb_s3_retryable(cc, st) || n >= c->cfg->max_tries) {
+		r->retryable = prb_s3_retryable(cc, st);
+		if (!r->retryable ||
+		    n >= (r->tries ? r->tries : c->cfg->max_tries)) {
 			snprintf(why, sizeof why, "after %d attempt%s", n,
 			         n == 1 ? "" : "s");
 			rc = cc != CURLE_OK || st == 0
@@ -911,17 +919,31 @@ prb_s3_put(prb_s3 *c, const char *key, const uint8_t *data, size_t len,
 	return replace_result(c, rc, maybe, key, err);
 }
 
-int
-prb_s3_delete(prb_s3 *c, const char *key, prb_err *err)
+static int
+delete_tries(prb_s3 *c, const char *key, int tries, int *retry, prb_err *err)
 {
 	prb_s3_info info;
 	int rc = key_ok(c, key, err);
 	req r = {.method = "DELETE", .key = key, .cap = ERR_BODY_MAX,
-	         .info = &info};
+	         .tries = tries, .info = &info};
 	if (rc == 0)
 		rc = request(c, &r, err);
 	free(r.resp);
+	if (retry)
+		*retry = rc != 0 && r.retryable;
 	return rc == PRB_ENOTFOUND ? 0 : rc;
+}
+
+int
+prb_s3_delete(prb_s3 *c, const char *key, prb_err *err)
+{
+	return delete_tries(c, key, 0, NULL, err);
+}
+
+int
+prb_s3_delete_once(prb_s3 *c, const char *key, int *retry, prb_err *err)
+{
+	return delete_tries(c, key, 1, retry, err);
 }
 
 /* Appends NAME=escaped(value)& to q. */

@@ -73,6 +73,14 @@ endpoints(void)
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		CHECK(prb_s3_endpoint_parse(bad[i], ep, &ps, NULL) == PRB_EINVAL,
 		      "refused: %s", bad[i]);
+	prb_err e;
+	CHECK(prb_s3_endpoint_parse("http://AK:Secret9/x@h:1/p", ep, &ps, &e) ==
+	                      PRB_EINVAL &&
+	              !strstr(e.msg, "Secret9") && !strstr(e.where, "Secret9"),
+	      "a password in the endpoint is not echoed: %s", e.msg);
+	CHECK(prb_s3_endpoint_parse("ftp://AK:Secret9@h", ep, &ps, &e) ==
+	                      PRB_EINVAL && !strstr(e.msg, "Secret9"),
+	      "nor in an endpoint refused for its scheme: %s", e.msg);
 }
 
 static void
@@ -172,6 +180,8 @@ static int final_hits;     /* requests seen on /b/denied */
 static char stored[256];   /* the body of /b/cas */
 static const char *cas_etag = "e1";
 static const char *lost_etag = "f1"; /* /b/lost's ETag now */
+static const char *cp_etag = "\"c1\""; /* /bkt/p/checkpoint's */
+static int del_hits, deleted;        /* DELETEs of /bkt/p/tile/0/000 */
 
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned st, const char *body,
@@ -272,6 +282,27 @@ fake(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		return reply(c, 500, "<Error><Code>InternalError</Code></Error>",
 		             NULL, NULL);
 	}
+	if (strcmp(url, "/bkt/p/checkpoint") == 0) { /* a store's lease */
+		if (strcmp(method, "PUT") == 0) { /* the fence, on c1 */
+			const char *im = MHD_lookup_connection_value(
+				c, MHD_HEADER_KIND, "If-Match");
+			if (!im || strcmp(im, cp_etag) != 0)
+				return reply(c, 412, "", NULL, NULL);
+			cp_etag = "\"fenced\"";
+		}
+		return reply(c, 200, "log\n1\nroot\n", "ETag", cp_etag);
+	}
+	if (strcmp(url, "/bkt/p/tile/0/000") == 0) {
+		if (strcmp(method, "DELETE") != 0)
+			return reply(c, 200, "", "ETag", "\"t\"");
+		if (del_hits++ == 0) { /* lost; another writer fences meanwhile */
+			cp_etag = "\"other\"";
+			return reply(c, 503, "<Error><Code>SlowDown</Code></Error>",
+			             NULL, NULL);
+		}
+		deleted = 1;
+		return reply(c, 204, "", NULL, NULL);
+	}
 	if (strcmp(url, "/bkt/") == 0) {
 		const char *tok = MHD_lookup_connection_value(
 			c, MHD_GET_ARGUMENT_KIND, "continuation-token");
@@ -293,6 +324,45 @@ on_key(void *ctx, const char *key, int is_prefix, uint64_t size)
 	snprintf(listed + n, sizeof listed - n, "%s%s:%llu ", key,
 	         is_prefix ? "(dir)" : "", (unsigned long long)size);
 	return 0;
+}
+
+/* A store's DELETE that fails retryably is sent again only after the
+ * lease is checked again: here another writer fenced in between, so the
+ * object (which that writer may have taken over and committed) stays. */
+static void
+store_lease(unsigned port)
+{
+	char dir[] = "/tmp/prb-s3-XXXXXX", ep[64];
+	prb_store *st = NULL;
+	prb_err e;
+	memset(&e, 0, sizeof e);
+	uint8_t *b = NULL;
+	size_t n;
+	if (!mkdtemp(dir)) {
+		SKIP("mkdtemp");
+		return;
+	}
+	snprintf(ep, sizeof ep, "http://127.0.0.1:%u", port);
+	setenv("AWS_ENDPOINT_URL", ep, 1);
+	setenv("AWS_ACCESS_KEY_ID", "AK", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "SK", 1);
+	CHECK(prb_store_open_s3("s3://bkt/p", dir, &st, &e) == 0, "open: %s",
+	      e.msg);
+	if (st && st->ops->lock(st, 0, &e) == 0 &&
+	    st->ops->get(st, "checkpoint", &b, &n, &e) == 0) {
+		int rc = st->ops->remove(st, "tile/0/000", &e);
+		CHECK(rc == PRB_ECONFLICT && !deleted && del_hits == 1,
+		      "a DELETE is not retried past a lease lost meanwhile "
+		      "(rc %d, %d DELETEs, deleted %d): %s", rc, del_hits,
+		      deleted, e.msg);
+	} else {
+		CHECK(0, "lock and read the checkpoint: %s", e.msg);
+	}
+	free(b);
+	if (st)
+		st->ops->close(st);
+	unsetenv("AWS_ENDPOINT_URL");
+	t_rm_rf(dir);
 }
 
 static void
@@ -380,6 +450,7 @@ against_fake(void)
 	              strcmp(listed, "p/d&1/(dir):0 p/a<b:7 p/z:1 ") == 0,
 	      "two pages, entities decoded: %s", listed);
 	prb_s3_close(c);
+	store_lease(di->port);
 	MHD_stop_daemon(d);
 }
 
