@@ -106,6 +106,10 @@
 #define OBJECT_MAX ((size_t)64 << 20) /* a bundle is at most ~16 MiB */
 #define NREADERS 16 /* idle connections kept for get() */
 #define FENCE_NAME "probity-fence"
+/* our checkpoint's ETag when it could not be learnt: no object has it,
+ * so the next conditional PUT on it fails, and remove() sees the lease
+ * as lost */
+#define ETAG_UNKNOWN "-"
 
 typedef struct sjob {
 	struct sjob *next;
@@ -527,8 +531,19 @@ put_checkpoint(s3_store *s, const char *etag, const uint8_t *data,
 	int rc = prb_s3_put(s->c, key, data, len,
 	                    etag ? PRB_S3_REPLACE : PRB_S3_CREATE, etag, &info,
 	                    err);
-	if (rc == 0 && !info.etag[0])
-		rc = prb_s3_head(s->c, key, &info, err);
+	if (rc == 0 && !info.etag[0]) {
+		/* no ETag in the answer: the one of our bytes, read back with
+		 * them (a HEAD could give a later writer's ETag, and a commit
+		 * on it would then replace that writer's checkpoint) */
+		uint8_t *have = NULL;
+		size_t n;
+		prb_err e;
+		if (prb_s3_get(s->c, key, 0, 0, OBJECT_MAX, &have, &n, &info,
+		               &e) != 0 ||
+		    !same(have, n, data, len) || !info.etag[0])
+			snprintf(info.etag, sizeof info.etag, "%s", ETAG_UNKNOWN);
+		free(have);
+	}
 	if (rc == 0)
 		return keep_checkpoint(s, data, len, info.etag, err);
 	if (rc == PRB_ECONFLICT || rc == PRB_EINDOUBT || rc == PRB_EIO)

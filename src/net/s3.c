@@ -1001,12 +1001,34 @@ list_page(const char *xml, size_t n, prb_s3_list_fn fn, void *ctx,
 	return 0;
 }
 
+/* Keys grow from page to page: a page without a key or prefix past every
+ * one before it (a token that repeats or cycles) ends the listing, which
+ * would otherwise go on for as long as the server says "truncated". */
+struct list_progress {
+	prb_s3_list_fn fn;
+	void *ctx;
+	char max[PRB_S3_KEY_MAX + 1];
+	int advanced;
+};
+
+static int
+list_seen(void *ctx, const char *key, int is_prefix, uint64_t size)
+{
+	struct list_progress *lp = ctx;
+	if (strcmp(key, lp->max) > 0) {
+		snprintf(lp->max, sizeof lp->max, "%s", key);
+		lp->advanced = 1;
+	}
+	return lp->fn(lp->ctx, key, is_prefix, size);
+}
+
 int
 prb_s3_list(prb_s3 *c, const char *prefix, const char *delimiter,
             prb_s3_list_fn fn, void *ctx, prb_err *err)
 {
 	char q[4096], token[1024] = "", where[sizeof err->where];
 	prb_s3_info info;
+	struct list_progress lp = {.fn = fn, .ctx = ctx};
 	snprintf(where, sizeof where, "s3://%s/%s", c->bucket, prefix);
 	for (;;) {
 		q[0] = 0; /* parameters sorted by name (SigV4) */
@@ -1021,10 +1043,15 @@ prb_s3_list(prb_s3 *c, const char *prefix, const char *delimiter,
 		req r = {.method = "GET", .key = "", .query = q,
 		         .cap = (size_t)16 << 20, .info = &info};
 		int rc = request(c, &r, err);
+		lp.advanced = 0;
 		if (rc == 0)
 			rc = list_page(r.resp ? (const char *)r.resp : "",
-			               r.resp_len, fn, ctx, token, sizeof token, err,
-			               where);
+			               r.resp_len, list_seen, &lp, token,
+			               sizeof token, err, where);
+		if (rc == 0 && token[0] && !lp.advanced)
+			rc = prb_err_set(err, PRB_EMALFORMED, where, UINT64_MAX,
+			                 "a truncated ListObjectsV2 page with no "
+			                 "key past the pages before it");
 		free(r.resp);
 		if (rc != 0 || !token[0])
 			return rc;

@@ -182,6 +182,8 @@ static const char *cas_etag = "e1";
 static const char *lost_etag = "f1"; /* /b/lost's ETag now */
 static const char *cp_etag = "\"c1\""; /* /bkt/p/checkpoint's */
 static int del_hits, deleted;        /* DELETEs of /bkt/p/tile/0/000 */
+static int q_gen = 1;   /* /bkt/q/checkpoint: 1, then 3 (another's) */
+static int q_forks;     /* PUTs that replaced the other writer's */
 
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned st, const char *body,
@@ -206,6 +208,13 @@ static const char page2[] =
 	"<?xml version=\"1.0\"?><ListBucketResult><IsTruncated>false"
 	"</IsTruncated><Contents><Key>p/z</Key><Size>1</Size></Contents>"
 	"</ListBucketResult>";
+
+static const char page_loop[] =
+	"<?xml version=\"1.0\"?><ListBucketResult><IsTruncated>true"
+	"</IsTruncated><Contents><Key>loop/a</Key><Size>1</Size></Contents>"
+	"<NextContinuationToken>same</NextContinuationToken>"
+	"</ListBucketResult>";
+static int loop_pages;
 
 static enum MHD_Result
 fake(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -292,6 +301,23 @@ fake(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		}
 		return reply(c, 200, "log\n1\nroot\n", "ETag", cp_etag);
 	}
+	if (strcmp(url, "/bkt/q/checkpoint") == 0) { /* PUT answers no ETag */
+		const char *im = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                             "If-Match");
+		char want[16], wantq[16];
+		snprintf(want, sizeof want, "q%d", q_gen);
+		snprintf(wantq, sizeof wantq, "\"q%d\"", q_gen);
+		if (strcmp(method, "PUT") != 0)
+			return reply(c, 200, q_gen == 1 ? "log\n1\nA\n"
+			                                : "log\n9\nother\n",
+			             "ETag", wantq);
+		if (!im || (strcmp(im, want) != 0 && strcmp(im, wantq) != 0))
+			return reply(c, 412, "", NULL, NULL);
+		if (q_gen == 3)
+			q_forks++;
+		q_gen = 3; /* ours landed; another writer replaced it at once */
+		return reply(c, 200, "", NULL, NULL);
+	}
 	if (strcmp(url, "/bkt/p/tile/0/000") == 0) {
 		if (strcmp(method, "DELETE") != 0)
 			return reply(c, 200, "", "ETag", "\"t\"");
@@ -303,6 +329,12 @@ fake(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		deleted = 1;
 		return reply(c, 204, "", NULL, NULL);
 	}
+	const char *lp = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	                                             "prefix");
+	if (strcmp(url, "/bkt/") == 0 && lp && strcmp(lp, "loop/") == 0)
+		/* truncated for ever with one token (bounded here) */
+		return reply(c, 200, ++loop_pages < 50 ? page_loop : page2, NULL,
+		             NULL);
 	if (strcmp(url, "/bkt/") == 0) {
 		const char *tok = MHD_lookup_connection_value(
 			c, MHD_GET_ARGUMENT_KIND, "continuation-token");
@@ -357,6 +389,29 @@ store_lease(unsigned port)
 		      deleted, e.msg);
 	} else {
 		CHECK(0, "lock and read the checkpoint: %s", e.msg);
+	}
+	free(b);
+	b = NULL;
+	if (st)
+		st->ops->close(st);
+	st = NULL;
+	/* a PUT answered without an ETag: the checkpoint's ETag is learnt
+	 * with our bytes, not by a HEAD that may see a later writer's */
+	static const char b2[] = "log\n2\nB\n", b3[] = "log\n3\nC\n";
+	if (prb_store_open_s3("s3://bkt/q", dir, &st, &e) == 0 &&
+	    st->ops->lock(st, 0, &e) == 0 &&
+	    st->ops->get(st, "checkpoint", &b, &n, &e) == 0) {
+		int rc1 = st->ops->set_checkpoint(st, b, n, (const uint8_t *)b2,
+		                                  sizeof b2 - 1, &e);
+		int rc2 = st->ops->set_checkpoint(st, (const uint8_t *)b2,
+		                                  sizeof b2 - 1,
+		                                  (const uint8_t *)b3,
+		                                  sizeof b3 - 1, &e);
+		CHECK(rc1 == 0 && rc2 == PRB_ECONFLICT && q_forks == 0,
+		      "no commit on another writer's ETag (rc %d %d, %d "
+		      "replaced): %s", rc1, rc2, q_forks, e.msg);
+	} else {
+		CHECK(0, "open, lock, read the checkpoint: %s", e.msg);
 	}
 	free(b);
 	if (st)
@@ -449,6 +504,11 @@ against_fake(void)
 	CHECK(prb_s3_list(c, "p/", "/", on_key, NULL, &e) == 0 &&
 	              strcmp(listed, "p/d&1/(dir):0 p/a<b:7 p/z:1 ") == 0,
 	      "two pages, entities decoded: %s", listed);
+	listed[0] = 0;
+	CHECK(prb_s3_list(c, "loop/", "/", on_key, NULL, &e) ==
+	                      PRB_EMALFORMED && loop_pages == 2,
+	      "a listing whose pages do not advance ends (%d pages): %s",
+	      loop_pages, e.msg);
 	prb_s3_close(c);
 	store_lease(di->port);
 	MHD_stop_daemon(d);
