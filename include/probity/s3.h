@@ -180,7 +180,9 @@ int prb_s3_delete_once(prb_s3 *c, const char *key, int *retry, prb_err *err);
  * once (ending in the delimiter) with is_prefix = 1, and each key
  * directly under prefix with is_prefix = 0 and its size. fn returns 0 to
  * go on; any other value stops the listing and is returned. Keys are
- * passed in the order the server lists them (UTF-8 binary order).
+ * passed in the order the server lists them (UTF-8 binary order). A
+ * truncated page with no key or prefix past those of the pages before
+ * it (a repeated or cycling continuation token) is PRB_EMALFORMED.
  */
 typedef int (*prb_s3_list_fn)(void *ctx, const char *key, int is_prefix,
                               uint64_t size);
