@@ -44,7 +44,7 @@ for h in "$BUILD"/fuzz/fuzz_*; do
 	n=$(basename "$h")
 	run "$n" "$h" "tests/fuzz/corpus/${n#fuzz_}"
 done
-for s in tests/cli/test_*.sh tests/interop/test_*.sh tests/powerloss/test_*.sh; do
+for s in tests/cli/test_*.sh tests/interop/test_*.sh tests/powerloss/test_*.sh tests/s3/test_*.sh; do
 	[ -f "$s" ] && run "$(basename "$s")" sh "$s"
 done
 done

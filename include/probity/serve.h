@@ -68,6 +68,13 @@ typedef struct {
 	prb_cosign *cosign;      /* the writer's witnesses (see "Witnessing"
 	                            above), or NULL; not owned */
 	size_t quorum;           /* cosignatures it needs to publish */
+	/* Tiles and bundles: NULL to read their files under dir; else read
+	 * through this store, whose get() must be thread-safe (the S3
+	 * store's is); not owned. */
+	prb_store *objects;
+	/* If set, GETs of tiles and bundles of the committed tree answer
+	 * 302 to redirect + "/" + path (the bucket's public URL). */
+	const char *redirect;
 } prb_serve_cfg;
 
 /*

@@ -127,6 +127,36 @@ int prb_store_open_dir(const char *dir, int sync_mode, prb_store **out,
  * none here. Thread-safe. */
 int prb_store_syncfs_trusted(uint64_t f_type, const char **name);
 
+/*
+ * The S3 store (src/log/store_s3.c): the objects in a bucket under a
+ * prefix, url "s3://BUCKET/PREFIX", configured from the environment as
+ * s3.h says. `dir` is the local directory of the log, which must exist:
+ * its lock is flock(2) on dir, plus a fence in the bucket (store_s3.c)
+ * that keeps writers on other machines from forking the log. Puts run in
+ * parallel on several connections; sync is waiting for them. Its get()
+ * alone is thread-safe (serve reads tiles through it from many threads).
+ */
+int prb_store_open_s3(const char *url, const char *dir, prb_store **out,
+                      prb_err *err);
+
+/* A log directory whose objects live elsewhere names their store in this
+ * file (one line, "s3://BUCKET/PREFIX"); without it the directory is the
+ * filesystem store. */
+#define PRB_STORE_URL_FILE "store"
+#define PRB_STORE_URL_MAX 640
+
+/* The store URL of log directory dir into url ("" when dir is itself the
+ * store). PRB_EMALFORMED for a file that is not one line. */
+int prb_store_url(const char *dir, char url[PRB_STORE_URL_MAX],
+                  prb_err *err);
+
+/* Opens the store of log directory dir: the one way every command opens
+ * a log's store. The S3 store when dir names one (prb_store_url; then
+ * sync_mode does not apply: S3 acknowledges a PUT once it is durable),
+ * else the filesystem store at dir with sync_mode. */
+int prb_store_open(const char *dir, int sync_mode, prb_store **out,
+                   prb_err *err);
+
 /* Closes any store. Accepts NULL. */
 void prb_store_close(prb_store *s);
 

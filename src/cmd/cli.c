@@ -364,7 +364,16 @@ cli_sync_mode(const char *cmd, const char *arg, int *mode)
 void
 cli_prefix_where(prb_err *err, const char *dir)
 {
-	prb_err_prefix(err, dir);
+	char url[PRB_STORE_URL_MAX];
+	const char *w = err ? err->where : "";
+	/* an object of a log kept elsewhere is named by its URL there */
+	int object = strncmp(w, "tile/", 5) == 0 ||
+	             strncmp(w, "blob/", 5) == 0 ||
+	             strncmp(w, "checkpoint", 10) == 0;
+	if (object && prb_store_url(dir, url, NULL) == 0 && url[0])
+		prb_err_prefix(err, url);
+	else
+		prb_err_prefix(err, dir);
 }
 
 int
@@ -376,7 +385,7 @@ cli_open_log(const char *cmd, const char *dir, int sync_mode,
 	prb_err_clear(&err);
 	*st = NULL;
 	*log = NULL;
-	if (prb_store_open_dir(dir, sync_mode, st, &err) ||
+	if (prb_store_open(dir, sync_mode, st, &err) ||
 	    prb_log_open(*st, signer, lock_wait_ms, log, &err)) {
 		if (strcmp(err.where, dir) != 0)
 			cli_prefix_where(&err, dir);
@@ -385,6 +394,19 @@ cli_open_log(const char *cmd, const char *dir, int sync_mode,
 		return cli_fail(cmd, &err);
 	}
 	return 0;
+}
+
+int
+cli_open_objects(const char *cmd, const char *dir, prb_store **st)
+{
+	char url[PRB_STORE_URL_MAX];
+	prb_err err;
+	prb_err_clear(&err);
+	*st = NULL;
+	if (prb_store_url(dir, url, &err) == 0 &&
+	    (!url[0] || prb_store_open(dir, PRB_SYNC_FILES, st, &err) == 0))
+		return 0;
+	return cli_fail(cmd, &err) ? -1 : 0;
 }
 
 int

@@ -161,13 +161,18 @@ int cli_key_outside(const char *cmd, const char *keyfile, const char *dir);
  * PRB_SYNC_FILES. */
 int cli_sync_mode(const char *cmd, const char *arg, int *mode);
 
-/* Prefixes err->where (a name inside the log) with "DIR/". */
+/* Prefixes err->where (a name inside the log) with "DIR/", or with the
+ * store's URL for an object of a log DIR/store names (S3). */
 void cli_prefix_where(prb_err *err, const char *dir);
 
 /* Opens DIR's store and the log; signer may be NULL (read-only). */
 int cli_open_log(const char *cmd, const char *dir, int sync_mode,
                  prb_signer *signer, int lock_wait_ms, prb_store **st,
                  prb_log **log);
+/* For reading a log's objects from threads: *st = a second handle on
+ * DIR's store when it is not DIR itself (an S3 store), else NULL. Says
+ * why on stderr and returns -1 when it cannot. */
+int cli_open_objects(const char *cmd, const char *dir, prb_store **st);
 /* Opens cfg->dir for appending through the writer (prb_writer_open);
  * says why on stderr and returns -1 when it cannot. */
 int cli_open_writer(const char *cmd, const prb_writer_cfg *cfg,

@@ -96,18 +96,78 @@ done:
 }
 
 static const cli_cmd init_cmd = {
-	"init", "DIR --key KEYFILE",
+	"init", "DIR --key KEYFILE [--store s3://BUCKET/PREFIX]",
 	"Creates an empty log in DIR (created if missing, or an empty\n"
 	"directory) with a checkpoint of size 0 signed by KEYFILE. The log's\n"
-	"origin is the key's name. KEYFILE must not be inside DIR.\n",
+	"origin is the key's name. KEYFILE must not be inside DIR.\n"
+	"\n"
+	"With --store the tiles, entry bundles, blobs and checkpoint live in\n"
+	"an S3 bucket under PREFIX, at their c2sp.org/tlog-tiles paths; DIR\n"
+	"keeps the store's URL (DIR/store), the index and the lock. The\n"
+	"environment gives AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
+	"AWS_SESSION_TOKEN, AWS_REGION, AWS_ENDPOINT_URL and\n"
+	"AWS_S3_FORCE_PATH_STYLE (default: path style for an IP address or\n"
+	"localhost endpoint). If PREFIX already holds a log whose checkpoint\n"
+	"KEYFILE signed, DIR is attached to it (a second machine's directory\n"
+	"for the same log); a log of another key is refused.\n",
 	NULL, NULL, 1, 1};
+
+/* init --store: DIR names the store, then the log is created there, or
+ * DIR is attached to the log of this key already there. */
+static int
+init_s3(const char *dir, const char *url, prb_signer *s)
+{
+	char path[PATH_MAX];
+	prb_store *st = NULL;
+	prb_log *log = NULL;
+	prb_err err;
+	prb_err_clear(&err);
+	snprintf(path, sizeof path, "%s/%s", dir, PRB_STORE_URL_FILE);
+	char line[PRB_STORE_URL_MAX + 1];
+	int n = snprintf(line, sizeof line, "%s\n", url);
+	if (n < 0 || (size_t)n >= sizeof line)
+		return cli_failf("init", "%s: URL too long", url);
+	if (prb_write_durable(AT_FDCWD, path, line, (size_t)n, 0644,
+	                      PRB_DURABLE_NEW, &err))
+		return cli_fail("init", &err);
+	int rc = prb_store_open(dir, PRB_SYNC_FILES, &st, &err);
+	if (rc == 0)
+		rc = prb_log_create(st, s, &err);
+	if (rc == PRB_EEXIST && strcmp(err.where, "checkpoint") == 0) {
+		prb_err_clear(&err);
+		rc = prb_log_open(st, s, 0, &log, &err);
+		if (rc == 0)
+			printf("attached %s to the log at %s (origin %s, size "
+			       "%llu)\n", dir, url, prb_signer_name(s),
+			       (unsigned long long)prb_log_size(log));
+	}
+	prb_log_close(log);
+	prb_store_close(st);
+	if (rc == 0)
+		return cli_stdout_done("init");
+	unlink(path);
+	if (strncmp(err.where, "s3://", 5) != 0 && strcmp(err.where, url)) {
+		char w[sizeof err.where + PRB_STORE_URL_MAX];
+		snprintf(w, sizeof w, "%s%s%s", url, err.where[0] ? "/" : "",
+		         err.where);
+		snprintf(err.where, sizeof err.where, "%.*s",
+		         (int)sizeof err.where - 1, w);
+	}
+	return cli_fail("init", &err);
+}
 
 int
 cmd_init(int argc, char **argv)
 {
-	const char *key = NULL, *pos[1];
+	const char *key = NULL, *store = NULL, *pos[1];
 	int npos, code;
-	cli_opt opts[] = {CLI_OPT_KEY(&key), {0}};
+	cli_opt opts[] = {CLI_OPT_KEY(&key),
+	                  {.name = "store", .arg = "s3://BUCKET/PREFIX",
+	                   .value = &store,
+	                   .help = "keep the log's objects in this bucket "
+	                           "under PREFIX (DIR keeps the index and "
+	                           "the lock)"},
+	                  {0}};
 	if (cli_parse(&init_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (!key)
@@ -137,6 +197,10 @@ cmd_init(int argc, char **argv)
 	}
 	if (cli_key_outside("init", key, dir))
 		goto done;
+	if (store) {
+		rc = init_s3(dir, store, s);
+		goto done;
+	}
 	if (prb_store_open_dir(dir, PRB_SYNC_FILES, &st, &err) ||
 	    prb_log_create(st, s, &err)) {
 		if (err.code == PRB_EEXIST)

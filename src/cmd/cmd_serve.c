@@ -61,7 +61,7 @@ cmd_serve(int argc, char **argv)
 {
 	const char *key = NULL, *listen = NULL, *tokens = NULL, *cert = NULL,
 		   *tlskey = NULL, *sync = NULL, *wait = NULL, *body = NULL,
-		   *queue = NULL, *batch = NULL;
+		   *queue = NULL, *batch = NULL, *redirect = NULL;
 	cli_httpd_args la = {0};
 	cli_httpd_limits lim;
 	int pub = 0, npos, code, mode;
@@ -95,6 +95,11 @@ cmd_serve(int argc, char **argv)
 		                "cosignatures included, to DIR/checkpoint"),
 		CLI_OPT_SYNC(&sync),
 		CLI_OPT_LOCK_TIMEOUT(&wait),
+		{.name = "redirect", .arg = "URL", .value = &redirect,
+		 .help = "answer GETs of tiles and bundles with a 302 to "
+		         "URL/PATH (e.g. the public URL of the bucket of a log "
+		         "made with init --store); without it they are read "
+		         "from DIR or its store"},
 		{0}};
 	if (cli_parse(&serve_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
@@ -129,6 +134,7 @@ cmd_serve(int argc, char **argv)
 	prb_cosign *cosign = NULL;
 	prb_writer *w = NULL;
 	prb_server *srv = NULL;
+	prb_store *objects = NULL;
 	prb_err_clear(&err);
 	prb_httpd_block_signals();
 	if (prb_signer_load(key, &signer, &err))
@@ -146,7 +152,8 @@ cmd_serve(int argc, char **argv)
 	                       .cosign = cosign};
 	if (cli_key_outside("serve", key, pos[0]) ||
 	    (tokens && cli_key_outside("serve", tokens, pos[0])) ||
-	    cli_open_writer("serve", &wcfg, &w))
+	    cli_open_writer("serve", &wcfg, &w) ||
+	    cli_open_objects("serve", pos[0], &objects))
 		goto done;
 	prb_serve_cfg cfg = {
 		.dir = pos[0],
@@ -167,6 +174,8 @@ cmd_serve(int argc, char **argv)
 		.body_s = lim.body_s,
 		.cosign = cosign,
 		.quorum = need,
+		.objects = objects,
+		.redirect = redirect,
 	};
 	w = NULL; /* the server owns it now, also on failure */
 	if (prb_serve_start(&cfg, &srv, &err)) {
@@ -180,6 +189,7 @@ cmd_serve(int argc, char **argv)
 	rc = EXIT_OK;
 done:
 	prb_writer_close(w);
+	prb_store_close(objects);
 	prb_cosign_free(cosign);
 	prb_signer_free(signer);
 	return rc;

@@ -141,7 +141,7 @@ cmd_verify(int argc, char **argv)
 	prb_err_clear(&err);
 	if (prb_verifier_load(vkey, &v, &err))
 		return cli_fail("verify", &err);
-	if (prb_store_open_dir(pos[0], PRB_SYNC_FILES, &st, &err))
+	if (prb_store_open(pos[0], PRB_SYNC_FILES, &st, &err))
 		return cli_fail("verify", &err);
 	cli_progress_init(&pr, "entries");
 	uint64_t covers = UINT64_MAX;

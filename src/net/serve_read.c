@@ -200,6 +200,55 @@ serve_accepts_gzip(const char *ae)
 	return 0;
 }
 
+/* A tile or bundle of the committed tree (in_tree checked) of a log
+ * whose objects are not files under DIR: with --redirect, a 302 to the
+ * bucket's public URL (the object is immutable there too); else its
+ * bytes read through the log's store (cfg.objects, e.g. S3). */
+static enum MHD_Result
+serve_tile_elsewhere(prb_server *s, struct MHD_Connection *c,
+                     const char *path)
+{
+	if (s->cfg.redirect) {
+		char url[4096];
+		size_t n = strlen(s->cfg.redirect);
+		while (n > 0 && s->cfg.redirect[n - 1] == '/')
+			n--;
+		snprintf(url, sizeof url, "%.*s/%s", (int)n, s->cfg.redirect,
+		         path);
+		return prb_httpd_replyf_header(c, MHD_HTTP_FOUND,
+		                               MHD_HTTP_HEADER_LOCATION, url,
+		                               "see %s\n", url);
+	}
+	uint8_t *data;
+	size_t len;
+	prb_err err;
+	int rc = s->cfg.objects->ops->get(s->cfg.objects, path, &data, &len,
+	                                  &err);
+	if (rc == PRB_ENOTFOUND)
+		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "%s not found",
+		                        path);
+	if (rc != 0)
+		return prb_httpd_replyf_header(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+		                               MHD_HTTP_HEADER_RETRY_AFTER, "1",
+		                               "%s: %s", path, err.msg);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		len, data, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        "application/octet-stream");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+	                        s->cfg.public_read
+	                                ? "public, max-age=31536000, immutable"
+	                                : "private, max-age=31536000, "
+	                                  "immutable");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 enum MHD_Result
 serve_read_tile(prb_server *s, struct MHD_Connection *c, const char *path)
 {
@@ -216,6 +265,8 @@ serve_read_tile(prb_server *s, struct MHD_Connection *c, const char *path)
 		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
 		                        "%s is not in the tree of size %llu",
 		                        path, (unsigned long long)size);
+	if (s->cfg.redirect || s->cfg.objects)
+		return serve_tile_elsewhere(s, c, path);
 	uint64_t fsize;
 	int fd = open_in_dir(s->dirfd, path, &fsize);
 	if (fd < 0)
