@@ -59,47 +59,23 @@ serve_read_close(prb_server *s)
 	s->dirfd = -1;
 }
 
-/* Opens DIR/path for reading, one component at a time relative to DIR's
- * descriptor, following no symlink (O_NOFOLLOW on each component); the
- * file must be a regular file of at most MAX_TILE_FILE bytes (a FIFO is
- * opened without blocking and refused). Returns the descriptor with its
- * size in *size, or -1. path is a checked tile path (no "." or ".."). */
+/* Opens DIR/path for reading through prb_open_beneath (no symlink in
+ * any component, nothing outside DIR, a regular file, a FIFO refused
+ * without blocking); the file must be at most MAX_TILE_FILE bytes.
+ * Returns the descriptor with its size in *size, or -1. */
 static int
 open_in_dir(int dirfd, const char *path, uint64_t *size)
 {
-	char comp[PRB_TILE_PATH_MAX];
-	int cur = dirfd;
-	for (const char *p = path;;) {
-		size_t n = strcspn(p, "/");
-		if (n == 0 || n >= sizeof comp)
-			break;
-		memcpy(comp, p, n);
-		comp[n] = 0;
-		int last = p[n] == 0;
-		int fd = openat(cur, comp,
-		                O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-		                        (last ? O_NONBLOCK : O_DIRECTORY));
-		if (cur != dirfd)
-			close(cur);
-		if (fd < 0)
-			return -1;
-		if (!last) {
-			cur = fd;
-			p += n + 1;
-			continue;
-		}
-		struct stat st;
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    (uint64_t)st.st_size > MAX_TILE_FILE) {
-			close(fd);
-			return -1;
-		}
-		*size = (uint64_t)st.st_size;
-		return fd;
+	struct stat st;
+	int fd = prb_open_beneath(dirfd, path, O_RDONLY, 0);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size > MAX_TILE_FILE) {
+		close(fd);
+		return -1;
 	}
-	if (cur != dirfd)
-		close(cur);
-	return -1;
+	*size = (uint64_t)st.st_size;
+	return fd;
 }
 
 /* ---- gzip, streamed ---- */
