@@ -18,15 +18,15 @@ BUDGET=${PRB_S3_SECONDS:-90}
 s3_log_fixture kill.example/log probity-kill log
 gocheck_build || echo "note: $GOCHECK_WHY; ingest entries compared by size only"
 
-# nap FILE PID: once FILE holds an acknowledgement (at most 60 s), a
-# random moment 0..1.5 s later: a kill under load, not at the open
+# nap FILE PID [MAX]: once FILE holds an acknowledgement (at most 60 s),
+# a random moment 0..MAX (1.5) s later: a kill under load, not at the open
 nap() {
 	_i=0
 	while [ "$_i" -lt 600 ] && ! grep -q . $1 2>/dev/null && kill -0 "$2" 2>/dev/null; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	sleep "$(awk -v s="$(rand 100000)" 'BEGIN { srand(s); printf "%.2f", rand() * 1.5 }')"
+	sleep "$(awk -v s="$(rand 100000)" -v m="${3:-1.5}" 'BEGIN { srand(s); printf "%.2f", rand() * m }')"
 }
 
 # after_kill WHAT S0 ACKED: the log verifies and holds at least ACKED
@@ -109,7 +109,7 @@ check "serve: entries were acknowledged before the kills ($acked)" test "$acked"
 next_appends "after-serve"
 section "probity ingest, killed"
 mkdir -p "$T/in"
-FILES=20 PER=1000
+FILES=40 PER=1000
 f=1
 while [ "$f" -le "$FILES" ]; do
 	# Kubernetes audit events in canonical JSON (keys sorted, no
@@ -131,7 +131,7 @@ while [ "$r" -le "$ROUNDS" ] && [ $(($(date +%s) - start)) -lt "$BUDGET" ]; do
 	"$PROBITY" ingest "$L" --key "$T/key" "$T/in" >"$T/iout" 2>"$T/ierr" &
 	IP=$!
 	BGPIDS="$BGPIDS $IP"
-	nap "$T/iout" "$IP"
+	nap "$T/iout" "$IP" 0.6
 	kill -9 "$IP" 2>/dev/null
 	wait "$IP" 2>/dev/null
 	RC=0
