@@ -3,13 +3,21 @@
 # Idempotent; runs apt-get only when something is missing. fuse3 to
 # libspdlog-dev build LazyFS for the power-loss tests (tests/powerloss);
 # ceph-mon, ceph-osd and radosgw run the throw-away Ceph of tests/s3.
+# libsystemd-dev: sd_notify for serve and witness under systemd; help2man
+# makes the man pages from --help; man-db renders them, systemd checks the
+# units (systemd-analyze) and debhelper builds the Debian package
+# (tests/cli/test_install.sh); debootstrap makes the fresh Debian 12 that
+# scripts/deb-clean-check.sh installs the package into; python3 reads the
+# sd_notify datagrams and bsdextrautils (col) flattens man -l in
+# tests/cli/test_install.sh, where lintian checks the package.
 set -eu
 PKGS="gcc make libc6-dev libssl-dev libjansson-dev libsqlite3-dev zlib1g-dev sqlite3 openssl clang \
 libmicrohttpd-dev libcurl4-openssl-dev curl nginx wrk \
 libclang-rt-14-dev golang-go golang-golang-x-mod-dev time \
 chromium tesseract-ocr tesseract-ocr-eng fonts-dejavu-core strace \
 fuse3 libfuse3-dev cmake g++ libtoml11-dev libspdlog-dev \
-ceph-mon ceph-osd radosgw"
+libsystemd-dev pkg-config help2man man-db groff-base systemd debhelper dpkg-dev fakeroot \
+debootstrap python3 bsdextrautils lintian ceph-mon ceph-osd radosgw"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

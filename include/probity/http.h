@@ -17,8 +17,8 @@
 typedef struct prb_httpd prb_httpd;
 
 typedef struct {
-	const char *listen;   /* "ADDR:PORT" (IPv4 dotted quad or "[v6]");
-	                         PORT 0 picks a free port */
+	const char *listen;   /* "ADDR:PORT" as prb_httpd_parse_listen
+	                         takes it; PORT 0 picks a free port */
 	const char *tls_cert; /* PEM certificate file, or NULL for plain HTTP */
 	const char *tls_key;  /* PEM private key file; with tls_cert */
 	unsigned conn_limit;  /* simultaneous connections; 0: 256 */
@@ -30,16 +30,28 @@ typedef struct {
 	void *completed_ctx;
 } prb_httpd_cfg;
 
-/* Parses "ADDR:PORT" into a socket address. PRB_EINVAL with a reason. */
+/* Parses "IPv4:PORT", "[IPv6]:PORT", "HOST:PORT" (the first IPv4
+ * address HOST resolves to, else its first IPv6 one) or ":PORT" (every
+ * IPv4 interface, 0.0.0.0) into a socket address. PRB_EINVAL with a
+ * reason. */
 int prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
                            socklen_t *len, prb_err *err);
 
-/* Binds and starts serving. */
+/* Binds and starts serving. cfg's strings must stay valid until
+ * prb_httpd_stop: prb_httpd_reload reads the TLS files again. */
 int prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err);
 
 /* The base URL actually bound, "http[s]://ADDR:PORT" (the port is the
  * real one when 0 was asked for). Valid until prb_httpd_stop. */
 const char *prb_httpd_url(const prb_httpd *d);
+
+/* Reads the TLS certificate and key again (cfg->tls_cert, tls_key) and
+ * serves new connections with them on the same listening socket; those
+ * open finish with the old ones. On failure (a file missing, malformed,
+ * or a key not of the certificate) nothing changes and err says why.
+ * Plain HTTP: nothing to do. Not concurrently with prb_httpd_stop or
+ * prb_httpd_quiesce. */
+int prb_httpd_reload(prb_httpd *d, prb_err *err);
 
 /* Stops accepting new connections; those open go on. */
 void prb_httpd_quiesce(prb_httpd *d);
@@ -55,7 +67,8 @@ void prb_httpd_stop(prb_httpd *d);
  * SIGPIPE. */
 void prb_httpd_block_signals(void);
 
-/* Waits until SIGINT or SIGTERM arrives; returns the signal number. */
+/* Waits until SIGINT, SIGTERM or SIGHUP (a reload) arrives; returns the
+ * signal number. */
 int prb_httpd_wait_signal(void);
 
 /* Queues a response with a copy of body. ctype and cache_control may be

@@ -140,4 +140,9 @@ int prb_log_append_start(prb_log *log, const uint8_t *const *entries,
                          const size_t *lens, size_t n, prb_err *err);
 int prb_log_append_wait(prb_log *log, uint64_t *size, prb_err *err);
 
+/* The root of the tree of every entry staged or in flight (after
+ * prb_log_append_start: the tree of the batch just started), so a caller
+ * can tell its batch from another writer's tree of the same size. */
+void prb_log_staged_root(const prb_log *log, prb_hash *out);
+
 #endif

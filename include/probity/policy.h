@@ -84,8 +84,13 @@ void prb_policies_free(prb_policy_set *ps);
 
 /* Overrides parameter defaults with the members of the JSON object
  * `params` (read from params_file, named in errors): every member must be
- * a parameter some policy declares (else PRB_EINVAL naming it), and sets
- * it in every policy that declares it. */
+ * a parameter some policy declares (else PRB_EINVAL naming it) of its
+ * default's JSON type (a number, integer or not; a boolean; a string; an
+ * array, whose elements are of the kind the default's share, if they
+ * share one; an object; a null default takes anything), else PRB_EINVAL
+ * naming the parameter and the file and line of its default; and sets it
+ * in every policy that declares it. On an error, members before the
+ * faulty one may already be set. */
 int prb_policies_override(prb_policy_set *ps, const json_t *params,
                           const char *params_file, prb_err *err);
 

@@ -93,6 +93,13 @@ typedef struct {
 /* Starts serving (the committer thread and the HTTP daemon). */
 int prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err);
 
+/* Reads cfg->tokens and the TLS certificate and key again and serves
+ * with them from now on, on the same listening socket (SIGHUP). All or
+ * nothing: on failure (a file missing or malformed) the server goes on
+ * as it was and err says why. Called by one thread at a time, not
+ * concurrently with prb_serve_stop. */
+int prb_serve_reload(prb_server *s, prb_err *err);
+
 /* The URL bound ("http://127.0.0.1:PORT"). */
 const char *prb_serve_url(const prb_server *s);
 

@@ -26,10 +26,12 @@
  *     IN DOUBT   writing the checkpoint failed midway. The writer settles
  *                it: once nothing is in flight it reopens the store and
  *                the log (the log's recovery), and the batch is IN if the
- *                reopened checkpoint covers it (that checkpoint is then
+ *                reopened checkpoint covers it, with the batch's root at
+ *                the batch's size (that checkpoint is then
  *                written and synced again: what was read may have been
  *                only in the page cache), OUT if the log has its old
- *                size, and stays IN DOUBT otherwise.
+ *                size or another writer's tree of that size, and stays
+ *                IN DOUBT otherwise.
  *
  * After any failure the batches after it fail too (a later checkpoint
  * would cover the failed batch), the batch being built is dropped, and

@@ -371,6 +371,72 @@ prb_policies_load(const char *path, prb_policy_set *out, prb_err *err)
 	return rc;
 }
 
+/* A JSON value's kind as parameters are checked: a number is one kind,
+ * integer or not; true and false are one. */
+static const char *
+json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	default:
+		return "null";
+	}
+}
+
+/* The kind all elements of array a share; NULL when a is empty or mixed. */
+static const char *
+element_kind(const json_t *a)
+{
+	const char *k = NULL;
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const char *e = json_kind(json_array_get(a, i));
+		if (k && strcmp(k, e) != 0)
+			return NULL;
+		k = e;
+	}
+	return k;
+}
+
+/* 0 if v may replace the default of pp (declared in p): of the default's
+ * kind (a null default takes any), and for an array default whose
+ * elements share a kind, elements of that kind too. Else PRB_EINVAL
+ * naming the parameter and where its default is declared. */
+static int
+check_param_type(const prb_policy *p, const prb_policy_param *pp,
+                 const json_t *v, const char *params_file, prb_err *err)
+{
+	const char *want = json_kind(pp->value), *got = json_kind(v);
+	if (json_is_null(pp->value))
+		return 0;
+	if (strcmp(want, got) != 0)
+		return prb_err_set(err, PRB_EINVAL, params_file, UINT64_MAX,
+		                   "parameter \"%s\" is %s, but its default "
+		                   "(%s:%u) is %s", pp->name, got, p->file,
+		                   pp->line, want);
+	const char *ew = json_is_array(v) ? element_kind(pp->value) : NULL;
+	for (size_t i = 0; ew && i < json_array_size(v); i++) {
+		const char *eg = json_kind(json_array_get(v, i));
+		if (strcmp(ew, eg) != 0)
+			return prb_err_set(err, PRB_EINVAL, params_file,
+			                   UINT64_MAX, "parameter \"%s\": element "
+			                   "%zu is %s, but each element of its "
+			                   "default (%s:%u) is %s", pp->name, i,
+			                   eg, p->file, pp->line, ew);
+	}
+	return 0;
+}
+
 int
 prb_policies_override(prb_policy_set *ps, const json_t *params,
                       const char *params_file, prb_err *err)
@@ -387,6 +453,10 @@ prb_policies_override(prb_policy_set *ps, const json_t *params,
 				prb_policy_param *pp = &ps->v[i].params[j];
 				if (strcmp(pp->name, k) != 0)
 					continue;
+				int rc = check_param_type(&ps->v[i], pp, v,
+				                          params_file, err);
+				if (rc)
+					return rc;
 				json_decref(pp->value);
 				pp->value = json_incref(v);
 				found = 1;

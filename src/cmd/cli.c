@@ -1,5 +1,7 @@
 /* Argument parsing, error printing and progress for the subcommands. */
+#include <assert.h>
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,80 +14,219 @@
 #include "probity/index.h"
 #include "cli.h"
 
-static cli_opt *
-find_opt(cli_opt *opts, const char *arg, const char **inline_val)
+#define HELP_COL 28  /* where option descriptions start in --help */
+#define HELP_WIDTH 79
+#define LONG_BASE 256 /* getopt_long's value for opts[i]: LONG_BASE + i */
+#define MAX_OPTS 64
+
+void
+cli_print_exits(FILE *f, const char *extra)
 {
-	*inline_val = NULL;
-	for (cli_opt *o = opts; o && o->name; o++) {
-		size_t n = strlen(o->name);
-		if (strncmp(arg, o->name, n) != 0)
-			continue;
-		if (arg[n] == 0)
-			return o;
-		if (arg[n] == '=' && o->value) {
-			*inline_val = arg + n + 1;
-			return o;
+	fprintf(f, "\nExit status:\n"
+	        "  0  done\n"
+	        "  1  failed (one line on stderr: probity CMD: where: what)\n"
+	        "  2  usage error (the command line is wrong)\n%s",
+	        extra ? extra : "");
+}
+
+/* Writes text from column col on, wrapped at word boundaries. */
+static void
+print_wrapped(FILE *f, const char *text, int col)
+{
+	int at = col;
+	while (*text) {
+		size_t w = strcspn(text, " ");
+		if (at > col && at + 1 + (int)w > HELP_WIDTH) {
+			fprintf(f, "\n%*s", col, "");
+			at = col;
+		} else if (at > col) {
+			fputc(' ', f);
+			at++;
 		}
+		fprintf(f, "%.*s", (int)w, text);
+		at += (int)w;
+		text += w;
+		text += strspn(text, " ");
 	}
-	return NULL;
+	fputc('\n', f);
+}
+
+static void
+print_opt(FILE *f, char key, const char *name, const char *arg,
+          const char *help)
+{
+	int n = key ? fprintf(f, "  -%c, --%s", key, name)
+	            : fprintf(f, "      --%s", name);
+	if (arg)
+		n += fprintf(f, "=%s", arg);
+	if (n >= HELP_COL - 1) {
+		fprintf(f, "\n");
+		n = 0;
+	}
+	fprintf(f, "%*s", HELP_COL - n, "");
+	print_wrapped(f, help, HELP_COL);
+}
+
+/* --help: in the form help2man makes a manual page of. */
+static void
+print_help(const cli_cmd *c, const cli_opt *opts)
+{
+	FILE *f = stdout;
+	const char *s = c->synopsis;
+	for (int first = 1; *s; first = 0) {
+		int n = (int)strcspn(s, "\n");
+		fprintf(f, "%s probity %s %.*s\n", first ? "Usage:" : "  or: ",
+		        c->name, n, s);
+		s += n + (s[n] == '\n');
+	}
+	fprintf(f, "\n%s\nOptions:\n", c->about);
+	for (const cli_opt *o = opts; o && o->name; o++)
+		print_opt(f, o->key, o->name, o->arg, o->help);
+	print_opt(f, 'h', "help", NULL, "print this help and exit");
+	if (c->after)
+		fprintf(f, "\n%s", c->after);
+	cli_print_exits(f, c->exits);
 }
 
 int
-cli_usage_error(const char *cmd, const char *usage, const char *what)
+cli_usage_error(const cli_cmd *c, const char *what)
 {
-	const char *u = strncmp(usage, "usage: ", 7) == 0 ? usage + 7 : usage;
-	int n = (int)strcspn(u, "\n");
-	fprintf(stderr, "probity %s: %s (usage: %.*s)\n", cmd, what, n, u);
+	int n = (int)strcspn(c->synopsis, "\n");
+	fprintf(stderr, "probity %s: %s (usage: probity %s %.*s; see probity "
+	        "%s --help)\n", c->name, what, c->name, n, c->synopsis,
+	        c->name);
 	return EXIT_USAGE;
 }
 
-int
-cli_parse(const char *cmd, const char *usage, int argc, char **argv,
-          cli_opt *opts, const char **pos, int minpos, int maxpos,
-          int *npos, int *exit_code)
+static int
+usage_errorf(const cli_cmd *c, int *exit_code, const char *fmt,
+             const char *a)
 {
+	char what[256];
+	snprintf(what, sizeof what, fmt, a);
+	*exit_code = cli_usage_error(c, what);
+	return 1;
+}
+
+/* Stores one option's value; 0, or 1 after a usage error. */
+static int
+take(const cli_cmd *c, cli_opt *o, const char *v, int *exit_code)
+{
+	if (o->flag)
+		*o->flag = 1;
+	else if (o->value)
+		*o->value = v;
+	else if (*o->n == o->max) {
+		char what[128];
+		snprintf(what, sizeof what, "--%s given more than %d times",
+		         o->name, o->max);
+		*exit_code = cli_usage_error(c, what);
+		return 1;
+	} else {
+		o->list[(*o->n)++] = v;
+	}
+	return 0;
+}
+
+/* getopt_long's tables for opts: the long options in lo (opts[i] as
+ * LONG_BASE + i, then --help), the short ones in so. Sets every repeatable
+ * option's count to 0. */
+static void
+getopt_tables(cli_opt *opts, struct option *lo, char *so)
+{
+	int n = 0, k = 0;
+	so[k++] = '-'; /* operands come back in order, as 1 */
+	so[k++] = ':'; /* a missing value comes back as ':' */
+	so[k++] = 'h';
+	for (; opts && opts[n].name; n++) {
+		assert(n < MAX_OPTS && opts[n].key != 'h');
+		lo[n] = (struct option){opts[n].name,
+		                        opts[n].arg ? required_argument
+		                                    : no_argument,
+		                        NULL, LONG_BASE + n};
+		if (opts[n].n)
+			*opts[n].n = 0;
+		if (opts[n].key) {
+			so[k++] = opts[n].key;
+			if (opts[n].arg)
+				so[k++] = ':';
+		}
+	}
+	lo[n] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[n + 1] = (struct option){NULL, 0, NULL, 0};
+	so[k] = 0;
+}
+
+/* The option getopt_long just refused, as typed: "-k" for a short one,
+ * else the argument it was in. */
+static const char *
+typed(int opt, char **argv, char b[4])
+{
+	if (opt > 0 && opt < LONG_BASE) {
+		snprintf(b, 4, "-%c", opt);
+		return b;
+	}
+	return argv[optind - 1];
+}
+
+/* Appends operand v; 0, or 1 after a usage error (one too many). */
+static int
+operand(const cli_cmd *c, const char *v, const char **pos, int *npos,
+        int *exit_code)
+{
+	if (*npos == c->maxpos)
+		return usage_errorf(c, exit_code, "unexpected argument %s", v);
+	pos[(*npos)++] = v;
+	return 0;
+}
+
+int
+cli_parse(const cli_cmd *c, cli_opt *opts, int argc, char **argv,
+          const char **pos, int *npos, int *exit_code)
+{
+	struct option lo[MAX_OPTS + 2];
+	char so[3 * MAX_OPTS + 8], b[4];
+	getopt_tables(opts, lo, so);
+	opterr = 0;
+	optind = 0; /* glibc: start afresh */
 	*npos = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			printf("%s", usage);
+	for (int ch; (ch = getopt_long(argc, argv, so, lo, NULL)) != -1;) {
+		const char *v = optarg;
+		if (ch == 'h') {
+			print_help(c, opts);
 			*exit_code = EXIT_OK;
 			return 1;
 		}
-		if (a[0] == '-' && a[1] != 0) {
-			cli_opt *o = find_opt(opts, a, &v);
-			if (!o) {
-				fprintf(stderr, "probity %s: unknown option %s (see "
-				        "probity %s --help)\n", cmd, a, cmd);
-				*exit_code = EXIT_USAGE;
+		if (ch == '?' && optopt >= LONG_BASE)
+			return usage_errorf(c, exit_code, "--%s takes no value",
+			                    opts[optopt - LONG_BASE].name);
+		if (ch == '?')
+			return usage_errorf(c, exit_code, "unknown option %s",
+			                    typed(optopt, argv, b));
+		if (ch == ':')
+			return usage_errorf(c, exit_code, "%s needs a value",
+			                    typed(optopt, argv, b));
+		if (ch == 1) {
+			if (operand(c, v, pos, npos, exit_code))
 				return 1;
-			}
-			if (!o->value) {
-				*o->flag = 1;
-				continue;
-			}
-			if (!v && i + 1 >= argc) {
-				fprintf(stderr, "probity %s: %s needs a value\n", cmd,
-				        o->name);
-				*exit_code = EXIT_USAGE;
-				return 1;
-			}
-			*o->value = v ? v : argv[++i];
 			continue;
 		}
-		if (*npos == maxpos) {
-			fprintf(stderr, "probity %s: unexpected argument %s (see "
-			        "probity %s --help)\n", cmd, a, cmd);
-			*exit_code = EXIT_USAGE;
-			return 1;
+		int i = ch - LONG_BASE;
+		if (ch < LONG_BASE) {
+			for (i = 0; opts[i].key != ch; i++)
+				;
+			/* "-o=FILE" was accepted before getopt_long: still */
+			if (v && v[0] == '=' && v == argv[optind - 1] + 2)
+				v++;
 		}
-		pos[(*npos)++] = a;
+		if (take(c, &opts[i], v, exit_code))
+			return 1;
 	}
-	if (*npos < minpos) {
-		cli_usage_error(cmd, usage, "missing arguments");
-		*exit_code = EXIT_USAGE;
-		return 1;
-	}
+	for (; optind < argc; optind++) /* after "--" */
+		if (operand(c, argv[optind], pos, npos, exit_code))
+			return 1;
+	if (*npos < c->minpos)
+		return usage_errorf(c, exit_code, "missing %s", "operands");
 	return 0;
 }
 
@@ -187,7 +328,16 @@ cli_sync_mode(const char *cmd, const char *arg, int *mode)
 void
 cli_prefix_where(prb_err *err, const char *dir)
 {
-	prb_err_prefix(err, dir);
+	char url[PRB_STORE_URL_MAX];
+	const char *w = err ? err->where : "";
+	/* an object of a log kept elsewhere is named by its URL there */
+	int object = strncmp(w, "tile/", 5) == 0 ||
+	             strncmp(w, "blob/", 5) == 0 ||
+	             strncmp(w, "checkpoint", 10) == 0;
+	if (object && prb_store_url(dir, url, NULL) == 0 && url[0])
+		prb_err_prefix(err, url);
+	else
+		prb_err_prefix(err, dir);
 }
 
 int
@@ -307,35 +457,6 @@ cli_open_index(const char *cmd, const char *dir, prb_index **ix)
 		         "rebuilds it from the log)", dir);
 		return cli_fail(cmd, &err);
 	}
-	return 0;
-}
-
-int
-cli_take_repeated(const char *cmd, const char *name, int *argc, char **argv,
-                  const char **vals, int max, int *nvals)
-{
-	int o = 1;
-	size_t nl = strlen(name);
-	*nvals = 0;
-	for (int i = 1; i < *argc; i++) {
-		const char *v = NULL;
-		if (strcmp(argv[i], name) == 0) {
-			if (i + 1 >= *argc)
-				return cli_failf(cmd, "%s needs a value", name);
-			v = argv[++i];
-		} else if (strncmp(argv[i], name, nl) == 0 &&
-		           argv[i][nl] == '=') {
-			v = argv[i] + nl + 1;
-		} else {
-			argv[o++] = argv[i];
-			continue;
-		}
-		if (*nvals == max)
-			return cli_failf(cmd, "%s given more than %d times", name,
-			                 max);
-		vals[(*nvals)++] = v;
-	}
-	*argc = o;
 	return 0;
 }
 

@@ -12,35 +12,121 @@
 #include "probity/writer.h"
 #include "base/util.h"
 
-/* Exit statuses. */
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+/* Exit statuses, one table for every subcommand (README "Exit status";
+ * each --help lists those its command can give). */
+enum {
+	EXIT_OK = 0,       /* done */
+	EXIT_FAIL = 1,     /* failed */
+	EXIT_USAGE = 2,    /* the command line is wrong */
+	EXIT_FINDINGS = 3, /* audit: a finding at or above --fail-on;
+	                      monitor: a split view or inconsistent checkpoint */
+	EXIT_BADDATA = 4,  /* monitor: the log serves entries or tiles that
+	                      do not verify */
+	EXIT_PARTIAL = 5,  /* done, but some inputs were rejected (with
+	                      --strict, files holding no JSON too) or
+	                      conflicting */
+};
 
-/* One option of a subcommand: "--key" takes a value into *value;
- * a flag (value == NULL) sets *flag. */
+/* One option of a subcommand, a row of its option table. The table both
+ * parses the command line, with getopt_long's conventions (--name=V,
+ * --name V, -k V, -kV, unique abbreviations of long names, "--" ends the
+ * options, options and operands in any order), and writes the option
+ * lines of --help, so what is parsed and what is documented are one.
+ * An old spelling is a row of its own sharing the value of the row it
+ * stands for, its help saying so. */
 typedef struct {
-	const char *name;
-	const char **value;
-	int *flag;
+	const char *name;  /* long name without "--"; NULL ends the table */
+	char key;          /* short alias (-k), 0 for none */
+	const char *arg;   /* the value's name in --help; NULL: a flag */
+	const char *help;  /* one line of description, wrapped by --help */
+	const char **value; /* a valued option: its value (the last given) */
+	int *flag;         /* a flag: set to 1 when given */
+	const char **list; /* a repeatable option: every value, in order, */
+	int max;           /* at most max of them, */
+	int *n;            /* their number in *n (set to 0 first) */
 } cli_opt;
 
-/* Parses argv[1..] into options and up to maxpos positional arguments.
- * Handles --help (prints usage, returns 1 with *exit_code = 0) and usage
- * errors (returns 1 with *exit_code = EXIT_USAGE). Returns 0 to go on. */
-int cli_parse(const char *cmd, const char *usage, int argc, char **argv,
-              cli_opt *opts, const char **pos, int minpos, int maxpos,
-              int *npos, int *exit_code);
+/* Rows several subcommands share. */
+#define CLI_OPT_KEY(p)                                                     \
+	{.name = "key", .key = 'k', .arg = "KEYFILE", .value = (p),        \
+	 .help = "the log's signer key file (required; not inside DIR)"}
+#define CLI_OPT_VKEY(p)                                                    \
+	{.name = "vkey", .arg = "VERIFIERKEY", .value = (p),               \
+	 .help = "the log's verifier key: a key string, or a file holding " \
+	         "one (required)"}
+#define CLI_OPT_SYNC(p)                                                    \
+	{.name = "sync", .arg = "files|fs", .value = (p),                  \
+	 .help = "how a batch is made durable: an fsync of every file and " \
+	         "directory it wrote, issued together (files, the "         \
+	         "default; any filesystem), or one syncfs(2) of the "       \
+	         "filesystem (fs; refused where syncfs is not known to "    \
+	         "sync, such as FUSE)"}
+#define CLI_OPT_LOCK_TIMEOUT(p)                                            \
+	{.name = "lock-timeout", .arg = "SECONDS", .value = (p),           \
+	 .help = "wait this long for another writer (default 30)"}
 
-/* Takes every value of the repeatable option NAME ("NAME V" or "NAME=V")
- * out of argv (compacting argv, updating *argc) into vals[0..*nvals), at
- * most max of them. Returns 0, or non-zero after printing the error (a
- * usage error: the caller exits EXIT_USAGE). Run
- * it before cli_parse, which does not know repeatable options. */
-int cli_take_repeated(const char *cmd, const char *name, int *argc,
-                      char **argv, const char **vals, int max, int *nvals);
+/* add and serve: the witnesses asked to cosign (help says when). */
+#define CLI_OPT_WITNESS(l, np, q, t, when)                                     \
+	{.name = "witness", .arg = "URL=VKEY", .list = (l),                \
+	 .max = PRB_COSIGN_MAX, .n = (np),                                 \
+	 .help = "a witness (c2sp.org/tlog-witness) and its cosignature "   \
+	         "verifier key (repeatable): " when},                        \
+	{.name = "witnesses", .arg = "N", .value = (q),                     \
+	 .help = "cosignatures needed (default: every witness)"},          \
+	{.name = "witness-timeout", .arg = "SECONDS",                      \
+	 .value = (t),                                                     \
+	 .help = "bound on each witness request (default 5)"}
 
-/* Prints "probity CMD: WHAT (usage: <first usage line>)" on one line and
- * returns EXIT_USAGE. */
-int cli_usage_error(const char *cmd, const char *usage, const char *what);
+/* verify-evidence and monitor: the witnesses whose cosignatures count. */
+#define CLI_OPT_WITNESS_VKEY(l, max_, np, q)                               \
+	{.name = "witness-vkey", .arg = "VKEY", .list = (l), .max = (max_), \
+	 .n = (np),                                                        \
+	 .help = "a witness's cosignature/v1 verifier key (type 0x04), a "  \
+	         "key string or a file holding one (repeatable)"},          \
+	{.name = "witnesses", .arg = "N", .value = (q),                    \
+	 .help = "how many of those witnesses must have cosigned the "      \
+	         "checkpoint (default: all of them)"}
+
+/* serve and witness: where they listen, and HTTPS. */
+#define CLI_OPT_LISTEN(p)                                                  \
+	{.name = "listen", .arg = "ADDR:PORT", .value = (p),               \
+	 .help = "where to listen (required): IPv4:PORT, [IPv6]:PORT, "     \
+	         "HOST:PORT (HOST's first IPv4 address, else its first "    \
+	         "IPv6 one) or :PORT (every IPv4 interface, 0.0.0.0); "     \
+	         "PORT 0 picks a free one"}
+#define CLI_OPT_TLS(cert, key)                                             \
+	{.name = "tls-cert", .arg = "PEM", .value = (cert),                \
+	 .help = "serve HTTPS with this PEM certificate (with --tls-key)"}, \
+	{.name = "tls-key", .arg = "PEM", .value = (key),                  \
+	 .help = "the PEM private key of --tls-cert"}
+
+/* A subcommand's command line and help text. */
+typedef struct {
+	const char *name;     /* "add" */
+	const char *synopsis; /* what follows "probity NAME " in Usage:, one
+	                         line per form, '\n' between forms */
+	const char *about;    /* what the command does (paragraphs) */
+	const char *after;    /* text after the options, or NULL */
+	const char *exits;    /* exit status lines beyond 0, 1 and 2, each
+	                         "  N  meaning\n", or NULL */
+	int minpos, maxpos;   /* how many operands it takes */
+} cli_cmd;
+
+/* Parses argv[1..] against opts (NULL: the command has none besides
+ * --help) into the options' variables and up to c->maxpos operands in
+ * pos[0..*npos). Returns 0 to go on, or 1 with *exit_code set: after
+ * --help or -h (the help printed on stdout, EXIT_OK) or a usage error
+ * (said on stderr, EXIT_USAGE). */
+int cli_parse(const cli_cmd *c, cli_opt *opts, int argc, char **argv,
+              const char **pos, int *npos, int *exit_code);
+
+/* Prints "probity CMD: WHAT (usage: probity CMD <first synopsis>; see
+ * probity CMD --help)" on one line and returns EXIT_USAGE. */
+int cli_usage_error(const cli_cmd *c, const char *what);
+
+/* Prints the exit status table of every command (0, 1, 2) followed by
+ * extra (lines as cli_cmd.exits, or NULL) under "Exit status:". */
+void cli_print_exits(FILE *f, const char *extra);
 
 /* Prints "probity CMD: [where: ]message" and returns EXIT_FAIL. */
 int cli_fail(const char *cmd, const prb_err *err);
@@ -75,7 +161,8 @@ int cli_key_outside(const char *cmd, const char *keyfile, const char *dir);
  * PRB_SYNC_FILES. */
 int cli_sync_mode(const char *cmd, const char *arg, int *mode);
 
-/* Prefixes err->where (a name inside the log) with "DIR/". */
+/* Prefixes err->where (a name inside the log) with "DIR/", or with the
+ * store's URL for an object of a log DIR/store names (S3). */
 void cli_prefix_where(prb_err *err, const char *dir);
 
 /* Opens DIR's store and the log; signer may be NULL (read-only). */
@@ -121,6 +208,7 @@ void cli_progress_fn(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_done(cli_progress *p);
 
 int cmd_keygen(int argc, char **argv);
+int cmd_vkey(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_add(int argc, char **argv);
 int cmd_checkpoint(int argc, char **argv);

@@ -32,37 +32,18 @@
 /* the line being read and room for one more read */
 #define ARENA_SIZE (PRB_MAX_ENTRY + 1 + READ_SIZE)
 
-static const char add_usage[] =
-	"usage: probity add DIR --key KEYFILE [--sync files|fs]\n"
-	"                   [--lock-timeout SECONDS] [--witness URL=VKEY]...\n"
-	"                   [--witnesses N] [--witness-timeout SECONDS]\n"
-	"                   [FILE...]\n"
-	"\n"
+static const cli_cmd add_cmd = {
+	"add", "DIR --key KEYFILE [OPTION]... [FILE]...",
 	"Appends one entry per input line (the line's bytes without its \"\\n\";\n"
 	"a \"\\r\" is kept, an empty line is an empty entry) from each FILE, or\n"
 	"from stdin when no FILE or \"-\" is given. Entries are committed in\n"
 	"batches; each time a batch is durable (entries, tiles and a new signed\n"
 	"checkpoint written and synced) \"size N\" is printed on stdout.\n"
 	"A line over 65,535 bytes stops the run: the entries before it are\n"
-	"committed and the error says exactly which.\n"
-	"\n"
-	"  --sync files|fs       how a batch is made durable: an fsync of every\n"
-	"                        file and directory it wrote, issued together\n"
-	"                        (files, default; any filesystem), or one\n"
-	"                        syncfs(2) of the filesystem (fs; refused where\n"
-	"                        syncfs is not known to sync, such as FUSE)\n"
-	"  --lock-timeout SECS   wait this long for another writer (default 30)\n"
-	"  --witness URL=VKEY    a witness (c2sp.org/tlog-witness) and its\n"
-	"                        cosignature verifier key (repeatable): when\n"
-	"                        the input pauses and at its end, the latest\n"
-	"                        checkpoint is sent to the witnesses with a\n"
-	"                        consistency proof; once enough cosign,\n"
-	"                        DIR/checkpoint is rewritten with their\n"
-	"                        cosignatures. Too few: the entries stay\n"
-	"                        committed, the status is 1 and the error\n"
-	"                        names each witness that failed and why\n"
-	"  --witnesses N         cosignatures needed (default: every witness)\n"
-	"  --witness-timeout S   bound on each witness request (default 5)\n";
+	"committed and the error says exactly which.\n",
+	"With --witness, too few cosignatures make the status 1; the entries\n"
+	"stay committed.\n",
+	NULL, 1, 4096};
 
 /* A batch started and not yet acknowledged. */
 typedef struct {
@@ -500,27 +481,30 @@ cmd_add(int argc, char **argv)
 	const char *pos[4096], *wargs[PRB_COSIGN_MAX];
 	int npos, code, mode, nw = 0;
 	unsigned long long wait_s = 30, nquorum = 0, wt_s = 5;
-	if (cli_take_repeated("add", "--witness", &argc, argv, wargs,
-	                      PRB_COSIGN_MAX, &nw))
-		return EXIT_USAGE;
-	cli_opt opts[] = {{"--key", &key, NULL},
-	                  {"--witnesses", &quorum, NULL},
-	                  {"--witness-timeout", &wtimeout, NULL},
-	                  {"--sync", &sync, NULL},
-	                  {"--lock-timeout", &wait, NULL},
-	                  {0}};
-	if (cli_parse("add", add_usage, argc, argv, opts, pos, 1, 4096, &npos,
-	              &code))
+	cli_opt opts[] = {
+		CLI_OPT_KEY(&key),
+		CLI_OPT_SYNC(&sync),
+		CLI_OPT_LOCK_TIMEOUT(&wait),
+		CLI_OPT_WITNESS(wargs, &nw, &quorum, &wtimeout,
+		                "when the input pauses and at its end, the "
+		                "latest checkpoint is sent to the witnesses with "
+		                "a consistency proof; once enough cosign, "
+		                "DIR/checkpoint is rewritten with their "
+		                "cosignatures. Too few: the entries stay "
+		                "committed, the status is 1 and the error names "
+		                "each witness that failed and why"),
+		{0}};
+	if (cli_parse(&add_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (!key)
-		return cli_usage_error("add", add_usage, "--key KEYFILE is required");
+		return cli_usage_error(&add_cmd, "--key KEYFILE is required");
 	if (cli_sync_mode("add", sync, &mode) ||
 	    (wait && cli_u64("add", "--lock-timeout", wait, &wait_s)) ||
 	    (quorum && cli_u64("add", "--witnesses", quorum, &nquorum)) ||
 	    (wtimeout && cli_u64("add", "--witness-timeout", wtimeout, &wt_s)))
 		return EXIT_USAGE;
 	if (quorum && (nquorum == 0 || nquorum > (unsigned)nw))
-		return cli_usage_error("add", add_usage,
+		return cli_usage_error(&add_cmd,
 		                       "--witnesses N needs 1 <= N <= the number "
 		                       "of --witness");
 	prb_cosign_witness ws[PRB_COSIGN_MAX];

@@ -2,6 +2,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "probity/audit.h"
 #include "probity/evidence.h"
@@ -10,43 +12,33 @@
 #include "base/util.h"
 #include "cli.h"
 
-#ifndef PRB_POLICY_DIR
-#define PRB_POLICY_DIR "policies"
+/* The source tree's pack, for a program run from its build tree (the
+ * Makefile sets it; empty: none). */
+#ifndef PRB_SOURCE_POLICY_DIR
+#define PRB_SOURCE_POLICY_DIR ""
 #endif
 
 /* Exit status of an audit with a finding at or above --fail-on. */
 #define EXIT_FINDINGS 3
 
-static const char audit_usage[] =
-	"usage: probity audit DIR --out BUNDLEDIR [--policies PATH] "
-	"[--params FILE] [--fail-on SEVERITY]\n"
-	"       probity audit DIR --check BUNDLEDIR\n"
-	"\n"
+static const cli_cmd audit_cmd = {
+	"audit", "DIR --out BUNDLEDIR [OPTION]...\nDIR --check BUNDLEDIR",
 	"Runs SQL policies over DIR's index as of the log's latest checkpoint\n"
 	"(the index must cover exactly that checkpoint: else run probity\n"
 	"ingest or probity reindex) and writes an evidence bundle to\n"
 	"BUNDLEDIR (new, or an empty directory): checkpoint, findings.json,\n"
 	"and entries/<leaf>.json with proofs/<leaf>.tlog-proof for every\n"
-	"cited entry. Nothing in DIR is written.\n"
-	"\n"
-	"  --policies PATH   a directory of *.sql policies, or one policy file\n"
-	"                    (default: " PRB_POLICY_DIR ",\n"
-	"                    the pack this program was built with)\n"
-	"  --params FILE     a JSON object of parameter values overriding the\n"
-	"                    policies' defaults\n"
-	"  --fail-on SEV     exit 3 if a finding of severity SEV or above\n"
-	"                    exists (info, low, medium, high, critical)\n"
-	"\n"
+	"cited entry. Nothing in DIR is written. Check a bundle with\n"
+	"probity verify-evidence.\n",
 	"With --check, nothing is written: the policies BUNDLEDIR carries are\n"
 	"run again, with its parameters, on DIR as it stood at the bundle's\n"
 	"checkpoint (whose root DIR must have at that size), and the result\n"
 	"must be BUNDLEDIR/findings.json byte for byte (exit 0), else exit 1\n"
 	"saying where it differs. This checks what the bundle alone cannot:\n"
-	"that its findings, their details included, are what the log holds.\n"
-	"\n"
-	"Exit status: 0 when the audit ran (whatever it found), 3 as above,\n"
-	"1 on an error, 2 on a usage error. Check a bundle with\n"
-	"probity verify-evidence.\n";
+	"that its findings, their details included, are what the log holds.\n",
+	"  3  a finding of severity --fail-on or above (0: the audit ran,\n"
+	"     whatever it found)\n",
+	1, 1};
 
 static int
 load_params(const char *file, prb_policy_set *ps)
@@ -79,6 +71,53 @@ fail_on_arg(const char *s, int *sev)
 	return prb_severity_parse(s, sev);
 }
 
+/* 1 if the directory exedir is in the source tree whose pack is
+ * PRB_SOURCE_POLICY_DIR (ROOT/policies): ROOT or below it. */
+static int
+in_source_tree(const char *exedir)
+{
+	const char *slash = strrchr(PRB_SOURCE_POLICY_DIR, '/');
+	size_t rl = slash ? (size_t)(slash - PRB_SOURCE_POLICY_DIR) : 0;
+	return rl > 0 && strncmp(exedir, PRB_SOURCE_POLICY_DIR, rl) == 0 &&
+	       (exedir[rl] == 0 || exedir[rl] == '/');
+}
+
+/* The default --policies into buf (see audit_usage): a program in its
+ * source tree runs the tree's pack, an installed one the pack installed
+ * beside it. NULL, saying what was tried, when there is none. */
+static const char *
+default_policies(char *buf, size_t size)
+{
+	const char *env = getenv("PROBITY_POLICY_DIR");
+	if (env && *env)
+		return env;
+	struct stat sb;
+	int have_src = PRB_SOURCE_POLICY_DIR[0] &&
+	               stat(PRB_SOURCE_POLICY_DIR, &sb) == 0;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+		if (have_src && in_source_tree(exe))
+			return PRB_SOURCE_POLICY_DIR;
+		if ((size_t)snprintf(buf, size, "%s/../share/probity/policies",
+		                     exe) < size && stat(buf, &sb) == 0 &&
+		    S_ISDIR(sb.st_mode))
+			return buf;
+	}
+	if (have_src)
+		return PRB_SOURCE_POLICY_DIR;
+	cli_failf("audit", "no policy pack: PROBITY_POLICY_DIR is not set, "
+	          "%s/../share/probity/policies is not a directory%s%s; "
+	          "give --policies PATH", n > 0 ? exe : "(the program)",
+	          PRB_SOURCE_POLICY_DIR[0] ? ", nor is " : "",
+	          PRB_SOURCE_POLICY_DIR);
+	return NULL;
+}
+
 /* probity audit DIR --check BUNDLE. */
 static int
 check_bundle(const char *dir, const char *bundle)
@@ -104,32 +143,43 @@ check_bundle(const char *dir, const char *bundle)
 int
 cmd_audit(int argc, char **argv)
 {
-	static const char default_policies[] = PRB_POLICY_DIR;
-	const char *pos[1], *out = NULL, *policies = default_policies;
+	const char *pos[1], *out = NULL, *policies = NULL;
 	const char *params = NULL, *fail_on = NULL, *check = NULL;
 	int npos, code, fail_sev;
-	cli_opt opts[] = {{"--out", &out, NULL},
-	                  {"--check", &check, NULL},
-	                  {"--policies", &policies, NULL},
-	                  {"--params", &params, NULL},
-	                  {"--fail-on", &fail_on, NULL},
-	                  {0}};
-	if (cli_parse("audit", audit_usage, argc, argv, opts, pos, 1, 1, &npos,
-	              &code))
+	cli_opt opts[] = {
+		{.name = "out", .key = 'o', .arg = "BUNDLEDIR", .value = &out,
+		 .help = "where to write the evidence bundle (required unless "
+		         "--check)"},
+		{.name = "check", .arg = "BUNDLEDIR", .value = &check,
+		 .help = "re-run the bundle's policies on DIR, compare (below)"},
+		{.name = "policies", .arg = "PATH", .value = &policies,
+		 .help = "a directory of *.sql policies, or one policy file "
+		         "(default: $PROBITY_POLICY_DIR if set; else, for a "
+		         "program in its source tree, the tree's policies/; "
+		         "else the installed pack, ../share/probity/policies "
+		         "from the program's directory)"},
+		{.name = "params", .arg = "FILE", .value = &params,
+		 .help = "a JSON object of parameter values overriding the "
+		         "policies' defaults (each of its default's JSON type)"},
+		{.name = "fail-on", .arg = "SEVERITY", .value = &fail_on,
+		 .help = "exit 3 if a finding of severity SEVERITY or above "
+		         "exists (info, low, medium, high, critical)"},
+		{0}};
+	if (cli_parse(&audit_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (check) {
-		if (out || params || fail_on || policies != default_policies)
-			return cli_usage_error("audit", audit_usage, "--check "
+		if (out || params || fail_on || policies)
+			return cli_usage_error(&audit_cmd, "--check "
 			                       "takes no other option: the "
 			                       "bundle names its policies and "
 			                       "parameters");
 		return check_bundle(pos[0], check);
 	}
 	if (!out)
-		return cli_usage_error("audit", audit_usage,
+		return cli_usage_error(&audit_cmd,
 		                       "--out BUNDLEDIR is required");
 	if (fail_on_arg(fail_on, &fail_sev))
-		return cli_usage_error("audit", audit_usage, "--fail-on takes "
+		return cli_usage_error(&audit_cmd, "--fail-on takes "
 		                       "info, low, medium, high or critical");
 	prb_err err;
 	prb_policy_set ps = {0};
@@ -139,6 +189,9 @@ cmd_audit(int argc, char **argv)
 	size_t n = 0;
 	int rc = EXIT_FAIL;
 	prb_err_clear(&err);
+	char pbuf[PATH_MAX];
+	if (!policies && !(policies = default_policies(pbuf, sizeof pbuf)))
+		goto done;
 	if (prb_policies_load(policies, &ps, &err)) {
 		cli_fail("audit", &err);
 		goto done;
@@ -181,25 +234,16 @@ done:
 /* At most this many --witness-vkey. */
 #define MAX_WITNESSES 32
 
-static const char verify_evidence_usage[] =
-	"usage: probity verify-evidence BUNDLEDIR --vkey VERIFIERKEY\n"
-	"                               [--witness-vkey VKEY]... "
-	"[--witnesses N]\n"
-	"\n"
+static const cli_cmd verify_evidence_cmd = {
+	"verify-evidence", "BUNDLEDIR --vkey VERIFIERKEY [OPTION]...",
 	"Checks an evidence bundle of probity audit offline, with no access to\n"
-	"the log: the checkpoint's signature by VERIFIERKEY (a key string or a\n"
-	"file holding one; its name is the required origin), that\n"
-	"findings.json is of that checkpoint and in its RFC 8785 form, and\n"
-	"that every cited entry is in the bundle with an inclusion proof\n"
-	"against that checkpoint which verifies; and that the bundle holds no\n"
-	"other file. The first fault is reported naming its file.\n"
-	"\n"
-	"  --witness-vkey VKEY  a witness's cosignature/v1 verifier key (a key\n"
-	"                       string or a file holding one; repeatable): its\n"
-	"                       cosignature on the checkpoint, when present,\n"
-	"                       must verify\n"
-	"  --witnesses N        how many of those witnesses must have cosigned\n"
-	"                       the checkpoint (default: all of them)\n";
+	"the log: the checkpoint's signature by VERIFIERKEY (its name is the\n"
+	"required origin), that findings.json is of that checkpoint and in its\n"
+	"RFC 8785 form, and that every cited entry is in the bundle with an\n"
+	"inclusion proof against that checkpoint which verifies; and that the\n"
+	"bundle holds no other file. The first fault is reported naming its\n"
+	"file.\n",
+	NULL, NULL, 1, 1};
 
 /* Requires at least `need` of the witnesses vs[1..nvs) to have a verified
  * cosignature on the bundle's checkpoint; prints who cosigned. */
@@ -254,24 +298,22 @@ cmd_verify_evidence(int argc, char **argv)
 	const char *vkey = NULL, *need_arg = NULL, *pos[1];
 	const char *wkeys[MAX_WITNESSES];
 	int npos, code, nw;
-	cli_opt opts[] = {{"--vkey", &vkey, NULL},
-	                  {"--witnesses", &need_arg, NULL},
-	                  {0}};
-	if (cli_take_repeated("verify-evidence", "--witness-vkey", &argc, argv,
-	                      wkeys, MAX_WITNESSES, &nw))
-		return EXIT_USAGE;
-	if (cli_parse("verify-evidence", verify_evidence_usage, argc, argv, opts,
-	              pos, 1, 1, &npos, &code))
+	cli_opt opts[] = {
+		CLI_OPT_VKEY(&vkey),
+		CLI_OPT_WITNESS_VKEY(wkeys, MAX_WITNESSES, &nw, &need_arg),
+		{0}};
+	if (cli_parse(&verify_evidence_cmd, opts, argc, argv, pos, &npos,
+	              &code))
 		return code;
 	if (!vkey)
-		return cli_usage_error("verify-evidence", verify_evidence_usage,
+		return cli_usage_error(&verify_evidence_cmd,
 		                       "--vkey VERIFIERKEY is required");
 	unsigned long long need = (unsigned long long)nw;
 	if (need_arg && cli_u64("verify-evidence", "--witnesses", need_arg,
 	                        &need))
 		return EXIT_USAGE;
 	if (need > (unsigned long long)nw)
-		return cli_usage_error("verify-evidence", verify_evidence_usage,
+		return cli_usage_error(&verify_evidence_cmd,
 		                       "--witnesses N exceeds the number of "
 		                       "--witness-vkey given");
 	prb_err err;
@@ -294,5 +336,5 @@ cmd_verify_evidence(int argc, char **argv)
 	       "findings citing %zu entries, every entry proven included\n",
 	       pos[0], s.cp.origin, (unsigned long long)s.cp.size, v[0].name,
 	       s.findings, s.entries);
-	return cli_stdout_done("audit");
+	return cli_stdout_done("verify-evidence");
 }

@@ -35,45 +35,77 @@
                              end of the file that makes it so */
 #define MAX_CT_KEYS 64
 
-static const char ingest_usage[] =
-	"usage: probity ingest DIR --key KEYFILE\n"
-	"         [--format auto|cloudtrail|azure-activity|gcp-audit|k8s-audit]\n"
-	"         [--cloudtrail-key PUBKEYFILE]...\n"
-	"         [--cloudtrail-signature DIGEST=HEX]... [--sync files|fs]\n"
-	"         [--lock-timeout SECONDS] PATH...\n"
-	"\n"
+static const cli_cmd ingest_cmd = {
+	"ingest", "DIR --key KEYFILE [OPTION]... PATH...",
 	"Commits cloud audit-log records, one log entry per record, and indexes\n"
 	"them in DIR/index.sqlite. PATH is a file or a directory walked\n"
 	"recursively (in byte order of names; names starting with \".\" are\n"
-	"skipped inside directories). Files may be gzip-compressed.\n"
+	"skipped inside directories). Files may be gzip-compressed. A file\n"
+	"found in a directory that holds no JSON (its content, uncompressed,\n"
+	"does not start with { or [: a README, a checksum list) is no cloud\n"
+	"export: it is skipped and listed at the end (with --strict,\n"
+	"rejected); a file named as PATH is always read.\n"
 	"Each record's entry is its RFC 8785 canonical JSON. A record whose\n"
 	"event id is already in the log is a duplicate and adds nothing.\n"
 	"A file that does not parse, or holds a record its format does not\n"
 	"allow, is rejected whole (nothing from it is committed); the others go\n"
-	"on, and the run ends with status 1 listing every rejected file.\n"
+	"on, and the run ends with status 5 listing every rejected file.\n"
 	"CloudTrail digest files (CloudTrail-Digest/) are not committed but\n"
 	"checked: their chain and the SHA-256 of every log file they list;\n"
 	"their RSA signatures too when --cloudtrail-key gives the public keys\n"
-	"(PEM or DER). A problem found there also makes the status 1.\n"
+	"(PEM or DER). A problem found there also makes the status 5.\n"
 	"Records are committed in batches (at file ends, once a batch is a\n"
 	"second old or large); \"size N\" is printed each time one is durable,\n"
-	"then a summary.\n"
-	"\n"
-	"  --format F            every record must be of format F (default:\n"
-	"                        auto, each record's format is recognised)\n"
-	"  --cloudtrail-key FILE a CloudTrail digest public key (repeatable)\n"
-	"  --cloudtrail-signature DIGEST=HEX\n"
-	"                        the signature of a digest file (its S3\n"
-	"                        x-amz-meta-signature), needed for the newest\n"
-	"                        digest of each chain (repeatable)\n"
-	"  --sync files|fs       as for probity add (default files)\n"
-	"  --lock-timeout SECS   wait this long for another writer (default 30)\n";
+	"then a summary.\n",
+	NULL,
+	"  5  done, but a file was rejected (or, with --strict, held no JSON),\n"
+	"     a record conflicted with one in the log, or a CloudTrail digest\n"
+	"     check found a problem; the rest is committed\n",
+	2, 4096};
 
 typedef struct {
 	prb_event ev;
 	prb_entry en;
 	uint64_t line, number; /* where it is in its file */
 } pending;
+
+/* A list of paths; named[i]: v[i] was named on the command line (not
+ * found in a directory walked). */
+typedef struct {
+	char **v;
+	unsigned char *named;
+	size_t n, cap;
+} pathlist;
+
+static int
+push_path(pathlist *l, const char *p, int named)
+{
+	if (l->n == l->cap) {
+		size_t c = l->cap ? 2 * l->cap : 64;
+		char **v = realloc(l->v, c * sizeof *v);
+		if (v == NULL)
+			return -1;
+		l->v = v;
+		unsigned char *f = realloc(l->named, c);
+		if (f == NULL)
+			return -1;
+		l->named = f;
+		l->cap = c;
+	}
+	if ((l->v[l->n] = strdup(p)) == NULL)
+		return -1;
+	l->named[l->n++] = (unsigned char)named;
+	return 0;
+}
+
+static void
+free_paths(pathlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	free(l->named);
+}
 
 typedef struct {
 	const char *dir;
@@ -93,8 +125,9 @@ typedef struct {
 		blobs;
 	unsigned long long b_fresh, b_source_text, b_blobs; /* in the batch */
 	unsigned long long files_total;
-	char **rejected;
-	size_t nrejected;
+	pathlist rejected, skipped; /* skipped: held no JSON (no --strict) */
+	unsigned long long nrejected, nskipped; /* listed or not */
+	int strict; /* --strict: a file found holding no JSON is rejected */
 	char last_batched[PATH_MAX], last_committed[PATH_MAX];
 	cli_progress pr;
 	int out_failed; /* stdout failed: said once, in ingest_committed() */
@@ -118,13 +151,38 @@ reject(ingester *g, const char *path, const prb_err *err)
 	prb_err e = *err;
 	snprintf(e.where, sizeof e.where, "%s", path);
 	cli_fail("ingest", &e);
-	char **r = realloc(g->rejected, (g->nrejected + 1) * sizeof *r);
-	if (r != NULL) {
-		g->rejected = r;
-		r[g->nrejected] = strdup(path);
-		if (r[g->nrejected] != NULL)
-			g->nrejected++;
+	g->nrejected++;
+	(void)push_path(&g->rejected, path, 0); /* out of memory: unlisted */
+}
+
+/* 1 if data, after white space (and a UTF-8 byte order mark), starts a
+ * JSON object or array, as every cloud export does: a file found in a
+ * directory that does not (a README, a checksum list) is no export. */
+static int
+looks_like_json(const uint8_t *data, size_t len)
+{
+	size_t i = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	while (i < len && (data[i] == ' ' || data[i] == '\t' ||
+	                   data[i] == '\r' || data[i] == '\n'))
+		i++;
+	return i < len && (data[i] == '{' || data[i] == '[');
+}
+
+/* A file found in a directory holds no JSON: listed at the end as
+ * skipped, or with --strict rejected. */
+static void
+not_json(ingester *g, const char *path)
+{
+	prb_err e;
+	if (g->strict) {
+		prb_err_set(&e, PRB_EMALFORMED, NULL, UINT64_MAX,
+		            "holds no JSON: not a cloud export (--strict "
+		            "rejects it)");
+		reject(g, path, &e);
+		return;
 	}
+	g->nskipped++;
+	(void)push_path(&g->skipped, path, 0); /* out of memory: unlisted */
 }
 
 typedef struct {
@@ -353,7 +411,7 @@ batch_file(ingester *g)
  * that stop the run (the log or index failing); a bad file is rejected
  * and the run goes on. */
 static int
-ingest_file(ingester *g, const char *path)
+ingest_file(ingester *g, const char *path, int named)
 {
 	prb_err err;
 	prb_err_clear(&err);
@@ -376,6 +434,11 @@ ingest_file(ingester *g, const char *path)
 	} else {
 		data = raw;
 		len = rawlen;
+	}
+	if (!named && !looks_like_json(data, len)) {
+		free(data);
+		not_json(g, path);
+		return 0;
 	}
 	if (is_digest(path, data, len)) {
 		rc = prb_ctd_add_digest(g->ctd, path, data, len, &err);
@@ -403,28 +466,6 @@ ingest_file(ingester *g, const char *path)
 	return batch_file(g);
 }
 
-typedef struct {
-	char **v;
-	size_t n, cap;
-} pathlist;
-
-static int
-push_path(pathlist *l, const char *p)
-{
-	if (l->n == l->cap) {
-		size_t c = l->cap ? 2 * l->cap : 64;
-		char **v = realloc(l->v, c * sizeof *v);
-		if (v == NULL)
-			return -1;
-		l->v = v;
-		l->cap = c;
-	}
-	if ((l->v[l->n] = strdup(p)) == NULL)
-		return -1;
-	l->n++;
-	return 0;
-}
-
 static int
 byte_order(const struct dirent **a, const struct dirent **b)
 {
@@ -442,15 +483,15 @@ walk(ingester *g, pathlist *l, const char *path, int top)
 	prb_err e;
 	if (top || lstat(path, &sb) != 0 || S_ISLNK(sb.st_mode)) {
 		if (stat(path, &sb) != 0) /* missing, or a dangling link */
-			return push_path(l, path); /* reading it says why */
+			return push_path(l, path, top); /* reading says why */
 		if (!top && S_ISDIR(sb.st_mode))
 			return 0; /* links to directories are not followed */
 	}
 	if (!S_ISDIR(sb.st_mode)) {
 		if (top || S_ISREG(sb.st_mode))
-			return push_path(l, path);
+			return push_path(l, path, top);
 		prb_err_set(&e, PRB_EINVAL, NULL, UINT64_MAX,
-		            "not a regular file (skipped)");
+		            "not a regular file (not read)");
 		reject(g, path, &e);
 		g->files++;
 		return 0;
@@ -458,7 +499,7 @@ walk(ingester *g, pathlist *l, const char *path, int top)
 	struct dirent **names;
 	int n = scandir(path, &names, NULL, byte_order);
 	if (n < 0)
-		return push_path(l, path);
+		return push_path(l, path, 1); /* reading it says why */
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		if (rc == 0 && names[i]->d_name[0] != '.') {
@@ -528,7 +569,7 @@ run(ingester *g, const char **paths, int npaths)
 	cli_progress_init(&g->pr, "records");
 	g->pr.of_unit = "files";
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
-		rc = ingest_file(g, l.v[i]);
+		rc = ingest_file(g, l.v[i], l.named[i]);
 		cli_progress_update(&g->pr, g->files, g->files_total,
 		                    g->records + g->nrecs);
 	}
@@ -536,9 +577,7 @@ run(ingester *g, const char **paths, int npaths)
 		rc = ingest_flush(g);
 	cli_progress_done(&g->pr);
 done:
-	for (size_t i = 0; i < l.n; i++)
-		free(l.v[i]);
-	free(l.v);
+	free_paths(&l);
 	return rc;
 }
 
@@ -546,7 +585,8 @@ static void
 summary(ingester *g)
 {
 	printf("ingested %llu files: %llu records, %llu new, %llu duplicates; ",
-	       g->files - g->nrejected, g->records, g->fresh, g->dups);
+	       g->files - g->nrejected - g->nskipped, g->records, g->fresh,
+	       g->dups);
 	if (g->conflicts)
 		printf("%llu conflicting (an event id already in the log with "
 		       "other content: not committed, listed above); ",
@@ -556,6 +596,10 @@ summary(ingester *g)
 		       (unsigned long long)prb_writer_size(g->w));
 	else
 		printf("log size unknown (the log could not be reopened)\n");
+	if (g->nskipped)
+		printf("note: %llu files found in directories hold no JSON (not "
+		       "cloud exports): skipped, listed on stderr\n",
+		       g->nskipped);
 	if (g->files < g->files_total)
 		printf("note: %llu of %llu files were not read (the run stopped "
 		       "at the error above)\n",
@@ -565,6 +609,19 @@ summary(ingester *g)
 		       "(numbers RFC 8785 cannot carry exactly), %llu large "
 		       "records committed by digest (DIR/blob/sha256/)\n",
 		       g->source_text, g->blobs);
+}
+
+/* "probity ingest: N of M files WHAT: PATH..." on stderr, when N > 0. */
+static void
+list_paths(const pathlist *l, unsigned long long n, unsigned long long of,
+           const char *what)
+{
+	if (n == 0)
+		return;
+	fprintf(stderr, "probity ingest: %llu of %llu files %s:", n, of, what);
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(stderr, " %s", l->v[i]);
+	fprintf(stderr, "%s\n", l->n < n ? " (and more: out of memory)" : "");
 }
 
 /* --cloudtrail-signature DIGEST=HEX: the newest digests' own signatures. */
@@ -631,28 +688,39 @@ cmd_ingest(int argc, char **argv)
 	const char *pos[4096], *ct_keys[MAX_CT_KEYS], *ct_sigs[MAX_CT_KEYS];
 	int npos, code, mode, nct, nsig;
 	unsigned long long wait_s = 30;
-	cli_opt opts[] = {{"--key", &key, NULL},
-	                  {"--format", &format, NULL},
-	                  {"--sync", &sync, NULL},
-	                  {"--lock-timeout", &wait, NULL},
-	                  {0}};
-	if (cli_take_repeated("ingest", "--cloudtrail-key", &argc, argv, ct_keys,
-	                      MAX_CT_KEYS, &nct) ||
-	    cli_take_repeated("ingest", "--cloudtrail-signature", &argc, argv,
-	                      ct_sigs, MAX_CT_KEYS, &nsig))
-		return EXIT_USAGE;
-	if (cli_parse("ingest", ingest_usage, argc, argv, opts, pos, 2, 4096,
-	              &npos, &code))
-		return code;
-	if (!key)
-		return cli_usage_error("ingest", ingest_usage,
-		                       "--key KEYFILE is required");
 	ingester g;
 	memset(&g, 0, sizeof g);
+	cli_opt opts[] = {
+		CLI_OPT_KEY(&key),
+		{.name = "format",
+		 .arg = "auto|cloudtrail|azure-activity|gcp-audit|k8s-audit",
+		 .value = &format,
+		 .help = "every record must be of this format (default: auto, "
+		         "each record's format is recognised)"},
+		{.name = "cloudtrail-key", .arg = "PUBKEYFILE", .list = ct_keys,
+		 .max = MAX_CT_KEYS, .n = &nct,
+		 .help = "a CloudTrail digest public key, PEM or DER "
+		         "(repeatable)"},
+		{.name = "cloudtrail-signature", .arg = "DIGEST=HEX",
+		 .list = ct_sigs, .max = MAX_CT_KEYS, .n = &nsig,
+		 .help = "the signature of a digest file (its S3 "
+		         "x-amz-meta-signature), needed for the newest digest "
+		         "of each chain (repeatable)"},
+		{.name = "strict", .flag = &g.strict,
+		 .help = "reject (status 5), rather than skip, a file found in "
+		         "a directory that holds no JSON"},
+		CLI_OPT_SYNC(&sync),
+		CLI_OPT_LOCK_TIMEOUT(&wait),
+		{0}};
+	if (cli_parse(&ingest_cmd, opts, argc, argv, pos, &npos, &code))
+		return code;
+	if (!key)
+		return cli_usage_error(&ingest_cmd,
+		                       "--key KEYFILE is required");
 	g.dir = pos[0];
 	cli_acks_on_stdout();
 	if ((format && prb_format_parse(format, &g.hint) != 0))
-		return cli_usage_error("ingest", ingest_usage,
+		return cli_usage_error(&ingest_cmd,
 		                       "unknown --format");
 	if (cli_sync_mode("ingest", sync, &mode) ||
 	    (wait && cli_u64("ingest", "--lock-timeout", wait, &wait_s)))
@@ -679,20 +747,20 @@ cmd_ingest(int argc, char **argv)
 	if (!g.out_failed && cli_stdout_done("ingest") != EXIT_OK)
 		failed = 1;
 	unsigned long long problems = check_digests(&g);
-	if (g.nrejected > 0) {
-		fprintf(stderr, "probity ingest: %zu of %llu files rejected "
-		        "(nothing from them committed):",
-		        g.nrejected, g.files);
-		for (size_t i = 0; i < g.nrejected; i++)
-			fprintf(stderr, " %s", g.rejected[i]);
-		fprintf(stderr, "\n");
-	}
-	if (!failed && g.nrejected == 0 && problems == 0 && g.conflicts == 0)
+	list_paths(&g.rejected, g.nrejected, g.files,
+	           "rejected (nothing from them committed)");
+	list_paths(&g.skipped, g.nskipped, g.files,
+	           "skipped: found in a directory, they hold no JSON (not "
+	           "cloud exports; --strict rejects them)");
+	if (failed)
+		rc = EXIT_FAIL;
+	else if (g.nrejected || problems || g.conflicts)
+		rc = EXIT_PARTIAL;
+	else
 		rc = EXIT_OK;
 done:
-	for (size_t i = 0; i < g.nrejected; i++)
-		free(g.rejected[i]);
-	free(g.rejected);
+	free_paths(&g.rejected);
+	free_paths(&g.skipped);
 	clear_file(&g);
 	free(g.recs);
 	prb_ctd_free(g.ctd);

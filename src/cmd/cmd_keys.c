@@ -11,9 +11,8 @@
 #include "cli.h"
 #include "base/util.h"
 
-static const char keygen_usage[] =
-	"usage: probity keygen NAME -o KEYFILE [--witness]\n"
-	"\n"
+static const cli_cmd keygen_cmd = {
+	"keygen", "NAME -o KEYFILE [--witness]",
 	"Writes a new Ed25519 signer key named NAME to KEYFILE (mode 0600; an\n"
 	"existing file is never overwritten) in the signed-note format\n"
 	"PRIVATE+KEY+<name>+<key id>+<base64>, and prints its verifier key\n"
@@ -23,7 +22,9 @@ static const char keygen_usage[] =
 	"With --witness the key is a c2sp.org/tlog-cosignature cosigner key\n"
 	"(signature type 0x04, cosignature/v1) for `probity witness --key`;\n"
 	"NAME names the witness (e.g. witness.example.com/w1) and the verifier\n"
-	"key printed is the one logs and clients configure for it.\n";
+	"key printed is the one logs and clients configure for it. probity\n"
+	"vkey KEYFILE prints the verifier key again.\n",
+	NULL, NULL, 1, 1};
 
 /* Writes skey and a newline to a new file `out` (mode 0600, never over an
  * existing file), durably. */
@@ -49,16 +50,16 @@ cmd_keygen(int argc, char **argv)
 {
 	const char *out = NULL, *pos[1];
 	int npos, code, witness = 0;
-	cli_opt opts[] = {{"-o", &out, NULL},
-	                  {"--out", &out, NULL},
-	                  {"--witness", NULL, &witness},
-	                  {0}};
-	if (cli_parse("keygen", keygen_usage, argc, argv, opts, pos, 1, 1,
-	              &npos, &code))
+	cli_opt opts[] = {
+		{.name = "out", .key = 'o', .arg = "KEYFILE", .value = &out,
+		 .help = "the key file to write (required)"},
+		{.name = "witness", .flag = &witness,
+		 .help = "a witness's cosigner key (cosignature/v1), not a log's"},
+		{0}};
+	if (cli_parse(&keygen_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (!out)
-		return cli_usage_error("keygen", keygen_usage,
-		                       "-o KEYFILE is required");
+		return cli_usage_error(&keygen_cmd, "-o KEYFILE is required");
 	prb_err err;
 	prb_signer *s = NULL;
 	prb_cosigner *c = NULL;
@@ -94,9 +95,8 @@ done:
 	return rc;
 }
 
-static const char init_usage[] =
-	"usage: probity init DIR --key KEYFILE [--store s3://BUCKET/PREFIX]\n"
-	"\n"
+static const cli_cmd init_cmd = {
+	"init", "DIR --key KEYFILE [--store s3://BUCKET/PREFIX]",
 	"Creates an empty log in DIR (created if missing, or an empty\n"
 	"directory) with a checkpoint of size 0 signed by KEYFILE. The log's\n"
 	"origin is the key's name. KEYFILE must not be inside DIR.\n"
@@ -109,7 +109,8 @@ static const char init_usage[] =
 	"AWS_S3_FORCE_PATH_STYLE (default: path style for an IP address or\n"
 	"localhost endpoint). If PREFIX already holds a log whose checkpoint\n"
 	"KEYFILE signed, DIR is attached to it (a second machine's directory\n"
-	"for the same log); a log of another key is refused.\n";
+	"for the same log); a log of another key is refused.\n",
+	NULL, NULL, 1, 1};
 
 /* init --store: DIR names the store, then the log is created there, or
  * DIR is attached to the log of this key already there. */
@@ -160,13 +161,17 @@ cmd_init(int argc, char **argv)
 {
 	const char *key = NULL, *store = NULL, *pos[1];
 	int npos, code;
-	cli_opt opts[] = {{"--key", &key, NULL}, {"--store", &store, NULL}, {0}};
-	if (cli_parse("init", init_usage, argc, argv, opts, pos, 1, 1, &npos,
-	              &code))
+	cli_opt opts[] = {CLI_OPT_KEY(&key),
+	                  {.name = "store", .arg = "s3://BUCKET/PREFIX",
+	                   .value = &store,
+	                   .help = "keep the log's objects in this bucket "
+	                           "under PREFIX (DIR keeps the index and "
+	                           "the lock)"},
+	                  {0}};
+	if (cli_parse(&init_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (!key)
-		return cli_usage_error("init", init_usage,
-		                       "--key KEYFILE is required");
+		return cli_usage_error(&init_cmd, "--key KEYFILE is required");
 	const char *dir = pos[0];
 	prb_err err;
 	prb_signer *s = NULL;
@@ -209,4 +214,38 @@ done:
 	prb_store_close(st);
 	prb_signer_free(s);
 	return rc;
+}
+
+static const cli_cmd vkey_cmd = {
+	"vkey", "KEYFILE",
+	"Prints the verifier key of the signer key (probity keygen) or witness\n"
+	"cosigner key (probity keygen --witness) in KEYFILE, as keygen printed\n"
+	"it: <name>+<key id>+<base64>.\n",
+	NULL, NULL, 1, 1};
+
+int
+cmd_vkey(int argc, char **argv)
+{
+	const char *pos[1];
+	int npos, code;
+	if (cli_parse(&vkey_cmd, NULL, argc, argv, pos, &npos, &code))
+		return code;
+	prb_err err, werr;
+	prb_signer *s = NULL;
+	prb_cosigner *c = NULL;
+	char vkey[PRB_KEY_MAX];
+	prb_err_clear(&err);
+	prb_err_clear(&werr);
+	if (prb_signer_load(pos[0], &s, &err) == 0)
+		code = prb_signer_vkey(s, vkey, sizeof vkey);
+	else if (prb_cosigner_load(pos[0], &c, &werr) == 0)
+		code = prb_cosigner_vkey(c, vkey, sizeof vkey);
+	else
+		return cli_fail("vkey", &err); /* a signer's error says most */
+	prb_signer_free(s);
+	prb_cosigner_free(c);
+	if (code)
+		return cli_failf("vkey", "%s: key string too long", pos[0]);
+	printf("%s\n", vkey);
+	return cli_stdout_done("vkey");
 }

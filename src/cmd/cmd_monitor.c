@@ -14,51 +14,25 @@
 #define MAX_WITNESSES 32
 #define TOKEN_MAX 4096
 
-/* Exit statuses beyond cli.h's. */
-enum { EXIT_SPLIT = 3, EXIT_BADDATA = 4 };
-
-static const char monitor_usage[] =
-	"usage: probity monitor URL --vkey VERIFIERKEY [--witness-vkey VKEY ...]\n"
-	"                       [--witnesses N] [--state DIR] [--token FILE]\n"
-	"                       [--once | --interval SECONDS] [--timeout SECONDS]\n"
-	"\n"
+static const cli_cmd monitor_cmd = {
+	CMD, "URL --vkey VERIFIERKEY [OPTION]...",
 	"Follows the c2sp.org/tlog-tiles log at URL (its prefix, e.g.\n"
 	"http://127.0.0.1:8080/ or https://host/path/). Each round gets\n"
-	"URL/checkpoint, checks its signature by VERIFIERKEY (a key string or a\n"
-	"file holding one; the origin must be the key's name) and the\n"
-	"cosignatures of the witnesses, then compares it with the last verified\n"
-	"checkpoint: a smaller tree is a rollback, another root for the same\n"
-	"size a split view. For a larger tree it fetches only the entry bundles\n"
-	"from the last verified size on (a partial bundle that is gone is\n"
-	"fetched full), hashes every new entry into the stored right edge of\n"
-	"the tree, compares every hash tile that fills and the partial tiles of\n"
-	"the new size with the recomputed hashes, and requires the recomputed\n"
-	"root to be the checkpoint's. The first checkpoint seen is verified the\n"
-	"same way from entry 0 (trust on first use of the signed checkpoint).\n"
+	"URL/checkpoint, checks its signature by VERIFIERKEY (the origin must\n"
+	"be the key's name) and the cosignatures of the witnesses, then\n"
+	"compares it with the last verified checkpoint: a smaller tree is a\n"
+	"rollback, another root for the same size a split view. For a larger\n"
+	"tree it fetches only the entry bundles from the last verified size on\n"
+	"(a partial bundle that is gone is fetched full), hashes every new\n"
+	"entry into the stored right edge of the tree, compares every hash\n"
+	"tile that fills and the partial tiles of the new size with the\n"
+	"recomputed hashes, and requires the recomputed root to be the\n"
+	"checkpoint's. The first checkpoint seen is verified the same way from\n"
+	"entry 0 (trust on first use of the signed checkpoint).\n"
 	"\n"
 	"Prints one line per newly verified checkpoint on stdout:\n"
 	"  verified size N root BASE64 (+K entries, W cosignatures)\n"
-	"and nothing when the checkpoint has not changed.\n"
-	"\n"
-	"  --vkey VERIFIERKEY   the log's Ed25519 verifier key (required)\n"
-	"  --witness-vkey VKEY  a witness's cosignature/v1 verifier key (type\n"
-	"                       0x04), key string or file; repeatable (max 32)\n"
-	"  --witnesses N        cosignatures required from those witnesses\n"
-	"                       (default: all of them)\n"
-	"  --state DIR          where the state is kept (default:\n"
-	"                       ./monitor-state/ORIGIN, ORIGIN being the key name\n"
-	"                       with bytes outside [A-Za-z0-9._-] as '_'):\n"
-	"                       DIR/state holds the last verified signed\n"
-	"                       checkpoint verbatim and the tree's right edge,\n"
-	"                       replaced atomically; DIR/lock keeps a second\n"
-	"                       monitor out\n"
-	"  --token FILE         send the token in FILE as \"Authorization:\n"
-	"                       Bearer TOKEN\" (a private log)\n"
-	"  --once               one round, then exit\n"
-	"  --interval SECONDS   seconds between rounds when following (default\n"
-	"                       60); follows until SIGINT or SIGTERM (exit 0)\n"
-	"  --timeout SECONDS    per HTTP request (default 30)\n"
-	"\n"
+	"and nothing when the checkpoint has not changed.\n",
 	"A split view, a rollback or a checkpoint that does not extend the last\n"
 	"one is reported on stderr in a block starting with \"probity monitor:\n"
 	"SPLIT VIEW\" or \"probity monitor: INCONSISTENT CHECKPOINT\"; both signed\n"
@@ -66,13 +40,11 @@ static const char monitor_usage[] =
 	"and new.checkpoint, and the state is left as it was.\n"
 	"When following, transport failures (refused, timed out, HTTP 5xx) and\n"
 	"checkpoints lacking cosignatures are reported and retried next round;\n"
-	"anything else ends the monitor.\n"
-	"\n"
-	"Exit status: 0 all verified (or stopped by a signal); 1 an error\n"
-	"(network, HTTP status, bad signature, too few cosignatures, state);\n"
-	"2 usage; 3 split view or inconsistent checkpoint (evidence saved);\n"
-	"4 the log serves entries or tiles that do not verify (the message\n"
-	"names the URL, the position, expected and found).\n";
+	"anything else ends the monitor; SIGINT or SIGTERM stop it (exit 0).\n",
+	"  3  a split view or inconsistent checkpoint (evidence saved)\n"
+	"  4  the log serves entries or tiles that do not verify (the message\n"
+	"     names the URL, the position, expected and found)\n",
+	1, 1};
 
 static volatile sig_atomic_t stop;
 
@@ -164,7 +136,7 @@ exit_for(int rc)
 {
 	switch (rc) {
 	case PRB_ESPLIT:
-		return EXIT_SPLIT;
+		return EXIT_FINDINGS;
 	case PRB_ECORRUPT:
 	case PRB_ETOOBIG:
 		return EXIT_BADDATA;
@@ -184,7 +156,7 @@ run(prb_monitor *m, const char *url, int once, unsigned long long interval)
 		int rc = prb_monitor_round(m, &r, &err);
 		if (rc == PRB_ESPLIT) {
 			print_conflict(url, &r, &err);
-			return EXIT_SPLIT;
+			return EXIT_FINDINGS;
 		}
 		if (rc == 0 && r.outcome == PRB_MONITOR_VERIFIED) {
 			char root[48];
@@ -215,27 +187,39 @@ cmd_monitor(int argc, char **argv)
 {
 	const char *wit[MAX_WITNESSES];
 	int nwit = 0, ec, npos, once = 0;
-	if (cli_take_repeated(CMD, "--witness-vkey", &argc, argv, wit,
-	                      MAX_WITNESSES, &nwit))
-		return EXIT_USAGE;
 	const char *vkey = NULL, *nwits = NULL, *state = NULL, *token = NULL,
 	           *interval_s = NULL, *timeout_s = NULL, *pos[1];
-	cli_opt opts[] = {{"--vkey", &vkey, NULL},
-	                  {"--witnesses", &nwits, NULL},
-	                  {"--state", &state, NULL},
-	                  {"--token", &token, NULL},
-	                  {"--once", NULL, &once},
-	                  {"--interval", &interval_s, NULL},
-	                  {"--timeout", &timeout_s, NULL},
-	                  {0}};
-	if (cli_parse(CMD, monitor_usage, argc, argv, opts, pos, 1, 1, &npos,
-	              &ec))
+	cli_opt opts[] = {
+		CLI_OPT_VKEY(&vkey),
+		CLI_OPT_WITNESS_VKEY(wit, MAX_WITNESSES, &nwit, &nwits),
+		{.name = "state-dir", .arg = "DIR", .value = &state,
+		 .help = "where the state is kept (default: "
+		         "./monitor-state/ORIGIN, ORIGIN being the key name with "
+		         "bytes outside [A-Za-z0-9._-] as '_'): DIR/state holds "
+		         "the last verified signed checkpoint verbatim and the "
+		         "tree's right edge, replaced atomically; DIR/lock keeps "
+		         "a second monitor out"},
+		{.name = "state", .arg = "DIR", .value = &state,
+		 .help = "the old spelling of --state-dir"},
+		{.name = "token-file", .arg = "FILE", .value = &token,
+		 .help = "send the token in FILE as \"Authorization: Bearer "
+		         "TOKEN\" (a private log)"},
+		{.name = "token", .arg = "FILE", .value = &token,
+		 .help = "the old spelling of --token-file"},
+		{.name = "once", .flag = &once, .help = "one round, then exit"},
+		{.name = "interval", .arg = "SECONDS", .value = &interval_s,
+		 .help = "seconds between rounds when following (default 60); "
+		         "follows until SIGINT or SIGTERM (exit 0)"},
+		{.name = "timeout", .arg = "SECONDS", .value = &timeout_s,
+		 .help = "per HTTP request (default 30)"},
+		{0}};
+	if (cli_parse(&monitor_cmd, opts, argc, argv, pos, &npos, &ec))
 		return ec;
 	if (!vkey)
-		return cli_usage_error(CMD, monitor_usage,
+		return cli_usage_error(&monitor_cmd,
 		                       "--vkey VERIFIERKEY is required");
 	if (once && interval_s)
-		return cli_usage_error(CMD, monitor_usage,
+		return cli_usage_error(&monitor_cmd,
 		                       "--once and --interval exclude each other");
 	unsigned long long interval = 60, timeout = 30, need = (unsigned)nwit;
 	if (interval_s && cli_u64(CMD, "--interval", interval_s, &interval))
@@ -245,13 +229,13 @@ cmd_monitor(int argc, char **argv)
 	if (nwits && cli_u64(CMD, "--witnesses", nwits, &need))
 		return EXIT_USAGE;
 	if (interval == 0 || interval > 86400)
-		return cli_usage_error(CMD, monitor_usage,
+		return cli_usage_error(&monitor_cmd,
 		                       "--interval must be 1..86400 seconds");
 	if (timeout == 0 || timeout > 3600)
-		return cli_usage_error(CMD, monitor_usage,
+		return cli_usage_error(&monitor_cmd,
 		                       "--timeout must be 1..3600 seconds");
 	if (need > (unsigned)nwit)
-		return cli_usage_error(CMD, monitor_usage,
+		return cli_usage_error(&monitor_cmd,
 		                       "--witnesses N must be at most the number "
 		                       "of --witness-vkey keys");
 	prb_err err;

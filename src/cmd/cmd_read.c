@@ -5,18 +5,17 @@
 #include "probity/proof.h"
 #include "cli.h"
 
-static const char checkpoint_usage[] =
-	"usage: probity checkpoint DIR\n"
-	"\n"
-	"Prints the log's latest signed checkpoint (c2sp.org/tlog-checkpoint).\n";
+static const cli_cmd checkpoint_cmd = {
+	"checkpoint", "DIR",
+	"Prints the log's latest signed checkpoint (c2sp.org/tlog-checkpoint).\n",
+	NULL, NULL, 1, 1};
 
 int
 cmd_checkpoint(int argc, char **argv)
 {
 	const char *pos[1];
 	int npos, code;
-	if (cli_parse("checkpoint", checkpoint_usage, argc, argv, NULL, pos, 1, 1,
-	              &npos, &code))
+	if (cli_parse(&checkpoint_cmd, NULL, argc, argv, pos, &npos, &code))
 		return code;
 	prb_store *st;
 	prb_log *log;
@@ -31,12 +30,12 @@ cmd_checkpoint(int argc, char **argv)
 	return cli_stdout_done("checkpoint");
 }
 
-static const char prove_usage[] =
-	"usage: probity prove DIR INDEX\n"
-	"\n"
+static const cli_cmd prove_cmd = {
+	"prove", "DIR INDEX",
 	"Prints a c2sp.org/tlog-proof@v1 inclusion proof of entry INDEX against\n"
 	"the log's latest checkpoint, which it embeds. Check it offline with\n"
-	"probity verify-proof.\n";
+	"probity verify-proof.\n",
+	NULL, NULL, 2, 2};
 
 int
 cmd_prove(int argc, char **argv)
@@ -44,8 +43,7 @@ cmd_prove(int argc, char **argv)
 	const char *pos[2];
 	int npos, code;
 	unsigned long long index;
-	if (cli_parse("prove", prove_usage, argc, argv, NULL, pos, 2, 2, &npos,
-	              &code))
+	if (cli_parse(&prove_cmd, NULL, argc, argv, pos, &npos, &code))
 		return code;
 	if (cli_u64("prove", "INDEX", pos[1], &index))
 		return EXIT_USAGE;
@@ -84,12 +82,12 @@ done:
 	return rc;
 }
 
-static const char consistency_usage[] =
-	"usage: probity consistency DIR OLD [NEW]\n"
-	"\n"
+static const cli_cmd consistency_cmd = {
+	"consistency", "DIR OLD [NEW]",
 	"Prints the RFC 6962 consistency proof from tree size OLD to tree size\n"
 	"NEW (default: the latest checkpoint's size), one base64 hash per line\n"
-	"(nothing when OLD is 0 or OLD equals NEW).\n";
+	"(nothing when OLD is 0 or OLD equals NEW).\n",
+	NULL, NULL, 2, 3};
 
 int
 cmd_consistency(int argc, char **argv)
@@ -97,8 +95,7 @@ cmd_consistency(int argc, char **argv)
 	const char *pos[3];
 	int npos, code;
 	unsigned long long m, n = 0;
-	if (cli_parse("consistency", consistency_usage, argc, argv, NULL, pos, 2,
-	              3, &npos, &code))
+	if (cli_parse(&consistency_cmd, NULL, argc, argv, pos, &npos, &code))
 		return code;
 	if (cli_u64("consistency", "OLD", pos[1], &m) ||
 	    (npos == 3 && cli_u64("consistency", "NEW", pos[2], &n)))

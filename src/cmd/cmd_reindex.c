@@ -6,18 +6,16 @@
 #include "probity/index.h"
 #include "cli.h"
 
-static const char reindex_usage[] =
-	"usage: probity reindex DIR [--lock-timeout SECONDS]\n"
-	"\n"
+static const cli_cmd reindex_cmd = {
+	"reindex", "DIR [--lock-timeout SECONDS]",
 	"Rebuilds DIR/index.sqlite from the log's entries alone: builds a new\n"
 	"database beside it (index.sqlite.new) and renames it into place, so an\n"
 	"interrupted reindex leaves the previous index and a corrupt one is\n"
-	"simply replaced. Takes\n"
-	"the log's writer lock, so no ingest runs meanwhile. Entries are read\n"
-	"from the entry bundles as they are; probity verify checks those\n"
-	"against the signed checkpoint and the index against them.\n"
-	"\n"
-	"  --lock-timeout SECS   wait this long for another writer (default 30)\n";
+	"simply replaced. Takes the log's writer lock, so no ingest runs\n"
+	"meanwhile. Entries are read from the entry bundles as they are;\n"
+	"probity verify checks those against the signed checkpoint and the\n"
+	"index against them.\n",
+	NULL, NULL, 1, 1};
 
 int
 cmd_reindex(int argc, char **argv)
@@ -25,9 +23,8 @@ cmd_reindex(int argc, char **argv)
 	const char *wait = NULL, *pos[1];
 	int npos, code;
 	unsigned long long wait_s = 30;
-	cli_opt opts[] = {{"--lock-timeout", &wait, NULL}, {0}};
-	if (cli_parse("reindex", reindex_usage, argc, argv, opts, pos, 1, 1,
-	              &npos, &code))
+	cli_opt opts[] = {CLI_OPT_LOCK_TIMEOUT(&wait), {0}};
+	if (cli_parse(&reindex_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (wait && cli_u64("reindex", "--lock-timeout", wait, &wait_s))
 		return EXIT_USAGE;

@@ -6,19 +6,14 @@
 #include "probity/http.h"
 #include "probity/serve.h"
 #include "cli.h"
+#include "daemon.h"
 
-static const char serve_usage[] =
-	"usage: probity serve DIR --key KEYFILE --listen ADDR:PORT\n"
-	"         [--tokens FILE] [--public] [--tls-cert PEM --tls-key PEM]\n"
-	"         [--max-body BYTES] [--queue ENTRIES] [--batch ENTRIES]\n"
-	"         [--connections N] [--idle-timeout SECONDS]\n"
-	"         [--witness URL=VKEY]... [--witnesses N]\n"
-	"         [--witness-timeout SECONDS]\n"
-	"         [--sync files|fs] [--lock-timeout SECONDS]\n"
-	"\n"
+static const cli_cmd serve_cmd = {
+	"serve", "DIR --key KEYFILE --listen ADDR:PORT [OPTION]...",
 	"Serves the log in DIR over HTTP until SIGINT or SIGTERM. Prints\n"
 	"\"listening on URL\" once it accepts connections (PORT 0 picks a free\n"
-	"port).\n"
+	"port). SIGHUP reads --tokens and the TLS certificate and key again,\n"
+	"on the same socket; if that fails, the old ones stay (said on stderr).\n"
 	"\n"
 	"  POST /add             one entry per body line; the answer (200) comes\n"
 	"                        once the entries are durable: one line per\n"
@@ -36,34 +31,8 @@ static const char serve_usage[] =
 	"  GET /checkpoint       the latest checkpoint (public)\n"
 	"  GET /tile/...         tiles and entry bundles (c2sp.org/tlog-tiles)\n"
 	"  GET /metrics          Prometheus text format\n"
-	"  GET /healthz          \"ok\"\n"
-	"\n"
-	"  --tokens FILE         credentials, one per line: \"read TOKEN\",\n"
-	"                        \"append TOKEN\" or \"read,append TOKEN\"\n"
-	"                        (Authorization: Bearer TOKEN); without it\n"
-	"                        nobody may append. Mode 0600, outside DIR.\n"
-	"  --public              tiles, bundles and metrics need no credential\n"
-	"                        (default: a read credential)\n"
-	"  --tls-cert/--tls-key  serve HTTPS with this PEM certificate and key\n"
-	"  --max-body BYTES      largest POST body (default 8388608)\n"
-	"  --queue ENTRIES       entries waiting at most before 503 (65536)\n"
-	"  --batch ENTRIES       entries per batch at most (65536)\n"
-	"  --connections N       simultaneous connections (256)\n"
-	"  --idle-timeout SECS   close a connection idle this long (30)\n"
-	"  --witness URL=VKEY    a witness (c2sp.org/tlog-witness) with its\n"
-	"                        cosignature verifier key (repeatable): each new\n"
-	"                        checkpoint is sent to it with a consistency\n"
-	"                        proof, and GET /checkpoint serves only\n"
-	"                        checkpoints cosigned by enough witnesses (503\n"
-	"                        before the first); they are also written,\n"
-	"                        cosignatures included, to DIR/checkpoint\n"
-	"  --witnesses N         cosignatures needed (default: every witness)\n"
-	"  --witness-timeout S   bound on each witness request (default 5)\n"
-	"  --redirect URL        answer GETs of tiles and bundles with a 302 to\n"
-	"                        URL/PATH (e.g. the public URL of the bucket\n"
-	"                        of a log initialised with --store); without\n"
-	"                        it they are read from DIR or its store\n"
-	"  --sync, --lock-timeout  as for probity add\n";
+	"  GET /healthz          \"ok\"\n",
+	NULL, NULL, 1, 1};
 
 static int
 opt_size(const char *what, const char *arg, unsigned long long max,
@@ -80,6 +49,13 @@ opt_size(const char *what, const char *arg, unsigned long long max,
 	return 0;
 }
 
+/* SIGHUP: --tokens and the TLS files read again. */
+static int
+serve_reload(void *srv, prb_err *err)
+{
+	return prb_serve_reload(srv, err);
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -91,33 +67,49 @@ cmd_serve(int argc, char **argv)
 	const char *pos[1], *wargs[PRB_COSIGN_MAX], *quorum = NULL,
 		   *wtimeout = NULL;
 	int nw = 0;
-	if (cli_take_repeated("serve", "--witness", &argc, argv, wargs,
-	                      PRB_COSIGN_MAX, &nw))
-		return EXIT_USAGE;
-	cli_opt opts[] = {{"--witnesses", &quorum, NULL},
-	                  {"--witness-timeout", &wtimeout, NULL},{"--key", &key, NULL},
-	                  {"--listen", &listen, NULL},
-	                  {"--tokens", &tokens, NULL},
-	                  {"--public", NULL, &pub},
-	                  {"--tls-cert", &cert, NULL},
-	                  {"--tls-key", &tlskey, NULL},
-	                  {"--max-body", &body, NULL},
-	                  {"--queue", &queue, NULL},
-	                  {"--batch", &batch, NULL},
-	                  {"--connections", &conns, NULL},
-	                  {"--idle-timeout", &idle, NULL},
-	                  {"--sync", &sync, NULL},
-	                  {"--lock-timeout", &wait, NULL},
-	                  {"--redirect", &redirect, NULL},
-	                  {0}};
-	if (cli_parse("serve", serve_usage, argc, argv, opts, pos, 1, 1, &npos,
-	              &code))
+	cli_opt opts[] = {
+		CLI_OPT_KEY(&key),
+		CLI_OPT_LISTEN(&listen),
+		{.name = "tokens", .arg = "FILE", .value = &tokens,
+		 .help = "the credentials accepted, one per line: \"read "
+		         "TOKEN\", \"append TOKEN\" or \"read,append TOKEN\" "
+		         "(Authorization: Bearer TOKEN); without it nobody may "
+		         "append. Mode 0600, outside DIR"},
+		{.name = "public", .flag = &pub,
+		 .help = "tiles, bundles and metrics need no credential "
+		         "(default: a read credential)"},
+		CLI_OPT_TLS(&cert, &tlskey),
+		{.name = "max-body", .arg = "BYTES", .value = &body,
+		 .help = "largest POST body (default 8388608)"},
+		{.name = "queue", .arg = "ENTRIES", .value = &queue,
+		 .help = "entries waiting at most before 503 (default 65536)"},
+		{.name = "batch", .arg = "ENTRIES", .value = &batch,
+		 .help = "entries per batch at most (default 65536)"},
+		{.name = "connections", .arg = "N", .value = &conns,
+		 .help = "simultaneous connections (default 256)"},
+		{.name = "idle-timeout", .arg = "SECONDS", .value = &idle,
+		 .help = "close a connection idle this long (default 30)"},
+		CLI_OPT_WITNESS(wargs, &nw, &quorum, &wtimeout,
+		                "each new checkpoint is sent to it with a "
+		                "consistency proof, and GET /checkpoint serves "
+		                "only checkpoints cosigned by enough witnesses "
+		                "(503 before the first); they are also written, "
+		                "cosignatures included, to DIR/checkpoint"),
+		CLI_OPT_SYNC(&sync),
+		CLI_OPT_LOCK_TIMEOUT(&wait),
+		{.name = "redirect", .arg = "URL", .value = &redirect,
+		 .help = "answer GETs of tiles and bundles with a 302 to "
+		         "URL/PATH (e.g. the public URL of the bucket of a log "
+		         "made with init --store); without it they are read "
+		         "from DIR or its store"},
+		{0}};
+	if (cli_parse(&serve_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (!key)
-		return cli_usage_error("serve", serve_usage,
+		return cli_usage_error(&serve_cmd,
 		                       "--key KEYFILE is required");
 	if (!listen)
-		return cli_usage_error("serve", serve_usage,
+		return cli_usage_error(&serve_cmd,
 		                       "--listen ADDR:PORT is required");
 	unsigned long long wait_s = 30, max_body = 0, nq = 0, nb = 0, nc = 0,
 			   idle_s = 0, nquorum = 0, wt_s = 5;
@@ -132,13 +124,13 @@ cmd_serve(int argc, char **argv)
 	    opt_size("--witness-timeout", wtimeout, 3600, &wt_s))
 		return EXIT_USAGE;
 	if (quorum && !nw)
-		return cli_usage_error("serve", serve_usage,
+		return cli_usage_error(&serve_cmd,
 		                       "--witnesses needs --witness");
 	prb_cosign_witness ws[PRB_COSIGN_MAX];
 	if (cli_witnesses("serve", wargs, nw, ws))
 		return EXIT_USAGE;
 	if (!cert != !tlskey)
-		return cli_usage_error("serve", serve_usage,
+		return cli_usage_error(&serve_cmd,
 		                       "--tls-cert and --tls-key go together");
 	prb_err err;
 	prb_signer *signer = NULL;
@@ -192,8 +184,7 @@ cmd_serve(int argc, char **argv)
 	}
 	printf("listening on %s\n", prb_serve_url(srv));
 	fflush(stdout);
-	int sig = prb_httpd_wait_signal();
-	fprintf(stderr, "probity serve: signal %d: stopping\n", sig);
+	cli_daemon_run("serve", prb_serve_url(srv), serve_reload, srv);
 	prb_serve_stop(srv);
 	rc = EXIT_OK;
 done:

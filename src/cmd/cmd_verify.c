@@ -10,19 +10,18 @@
 #include "base/util.h"
 #include "cli.h"
 
-static const char verify_usage[] =
-	"usage: probity verify DIR --vkey VERIFIERKEY\n"
-	"\n"
+static const cli_cmd verify_cmd = {
+	"verify", "DIR --vkey VERIFIERKEY",
 	"Checks the whole log with no trust in its files: the checkpoint's\n"
-	"signature by VERIFIERKEY (a key string, or a file holding one) and its\n"
-	"origin, then every entry bundle, every hash tile and the root, all\n"
-	"recomputed from the entries. Then rebuilds the index from the entries\n"
-	"(checking the blob of every large record committed by digest) and,\n"
-	"when DIR/index.sqlite exists, checks that it matches, row by row, for\n"
-	"the entries it covers (after a crash it may lag behind the log; the\n"
-	"next ingest or reindex catches it up, and verify says so).\n"
-	"Reports the first discrepancy: file, position, expected and found.\n"
-	"Exit status 0 only if all is well.\n";
+	"signature by VERIFIERKEY and its origin, then every entry bundle,\n"
+	"every hash tile and the root, all recomputed from the entries. Then\n"
+	"rebuilds the index from the entries (checking the blob of every large\n"
+	"record committed by digest) and, when DIR/index.sqlite exists, checks\n"
+	"that it matches, row by row, for the entries it covers (after a crash\n"
+	"it may lag behind the log; the next ingest or reindex catches it up,\n"
+	"and verify says so). Reports the first discrepancy: file, position,\n"
+	"expected and found. Exit status 0 only if all is well.\n",
+	NULL, NULL, 1, 1};
 
 typedef struct {
 	prb_log *log; /* the log the index was rebuilt from */
@@ -128,12 +127,11 @@ cmd_verify(int argc, char **argv)
 {
 	const char *vkey = NULL, *pos[1];
 	int npos, code;
-	cli_opt opts[] = {{"--vkey", &vkey, NULL}, {0}};
-	if (cli_parse("verify", verify_usage, argc, argv, opts, pos, 1, 1, &npos,
-	              &code))
+	cli_opt opts[] = {CLI_OPT_VKEY(&vkey), {0}};
+	if (cli_parse(&verify_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (!vkey)
-		return cli_usage_error("verify", verify_usage,
+		return cli_usage_error(&verify_cmd,
 		                       "--vkey VERIFIERKEY is required");
 	prb_err err;
 	prb_verifier v;
@@ -173,26 +171,24 @@ cmd_verify(int argc, char **argv)
 	return cli_stdout_done("verify");
 }
 
-static const char verify_proof_usage[] =
-	"usage: probity verify-proof PROOFFILE ENTRYFILE --vkey VERIFIERKEY\n"
-	"\n"
+static const cli_cmd verify_proof_cmd = {
+	"verify-proof", "PROOFFILE ENTRYFILE --vkey VERIFIERKEY",
 	"Checks a c2sp.org/tlog-proof@v1 inclusion proof offline: that its\n"
-	"checkpoint is signed by VERIFIERKEY (a key string or a file holding\n"
-	"one) with the key's name as origin, and that the entry whose exact\n"
-	"bytes are in ENTRYFILE (\"-\" for stdin) is at the proof's index in\n"
-	"that tree.\n";
+	"checkpoint is signed by VERIFIERKEY with the key's name as origin,\n"
+	"and that the entry whose exact bytes are in ENTRYFILE (\"-\" for\n"
+	"stdin) is at the proof's index in that tree.\n",
+	NULL, NULL, 2, 2};
 
 int
 cmd_verify_proof(int argc, char **argv)
 {
 	const char *vkey = NULL, *pos[2];
 	int npos, code;
-	cli_opt opts[] = {{"--vkey", &vkey, NULL}, {0}};
-	if (cli_parse("verify-proof", verify_proof_usage, argc, argv, opts, pos,
-	              2, 2, &npos, &code))
+	cli_opt opts[] = {CLI_OPT_VKEY(&vkey), {0}};
+	if (cli_parse(&verify_proof_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (!vkey)
-		return cli_usage_error("verify-proof", verify_proof_usage,
+		return cli_usage_error(&verify_proof_cmd,
 		                       "--vkey VERIFIERKEY is required");
 	prb_err err;
 	prb_verifier v;

@@ -6,36 +6,22 @@
 #include "probity/http.h"
 #include "probity/witness.h"
 #include "cli.h"
+#include "daemon.h"
 
 #define MAX_LOGS 256
 
-static const char witness_usage[] =
-	"usage: probity witness --listen ADDR:PORT --key KEYFILE\n"
-	"                       --log ORIGIN=VKEY [--log ORIGIN=VKEY ...]\n"
-	"                       [--state FILE] [--tls-cert PEM --tls-key PEM]\n"
-	"\n"
+static const cli_cmd witness_cmd = {
+	"witness", "--listen ADDR:PORT --key KEYFILE --log ORIGIN=VKEY...",
 	"Runs a c2sp.org/tlog-witness witness: POST /add-checkpoint takes\n"
 	"\"old <size>\", a consistency proof and a signed checkpoint, and\n"
 	"answers with a c2sp.org/tlog-cosignature cosignature/v1 line signed\n"
 	"by KEYFILE (a key from `probity keygen NAME -o KEYFILE --witness`).\n"
 	"GET /<hex SHA-256 of origin>/checkpoint serves the latest cosigned\n"
-	"checkpoint of a log.\n"
-	"\n"
-	"  --listen ADDR:PORT  address to listen on (numeric IPv4 or [IPv6];\n"
-	"                      port 0 picks a free one); prints\n"
-	"                      \"listening on URL\" once ready\n"
-	"  --key KEYFILE       the witness's cosigner key\n"
-	"  --log ORIGIN=VKEY   a log to witness: its checkpoint origin line and\n"
-	"                      a verifier key (or a file holding one) trusted\n"
-	"                      to sign it; repeat for more logs, or for more\n"
-	"                      keys of one origin. ORIGIN may not contain '='.\n"
-	"                      The key's name need not equal the origin.\n"
-	"  --state FILE        SQLite database of the latest cosigned size and\n"
-	"                      root per origin (default: witness.sqlite in the\n"
-	"                      current directory; created if missing)\n"
-	"  --tls-cert, --tls-key  serve HTTPS with this PEM certificate and key\n"
-	"\n"
-	"SIGINT or SIGTERM stops the witness (exit 0).\n";
+	"checkpoint of a log. Prints \"listening on URL\" once ready.\n",
+	"SIGINT or SIGTERM stops the witness (exit 0). SIGHUP reads the TLS\n"
+	"certificate and key again, on the same socket; if that fails, the old\n"
+	"ones stay (said on stderr).\n",
+	NULL, 0, 0};
 
 typedef struct {
 	prb_witness *w;
@@ -150,7 +136,7 @@ parse_logs(const char **vals, int n, prb_witness_log *logs, char **origins)
 	for (int i = 0; i < n; i++) {
 		const char *eq = strchr(vals[i], '=');
 		if (!eq || eq == vals[i] || !eq[1])
-			return cli_usage_error("witness", witness_usage,
+			return cli_usage_error(&witness_cmd,
 			                       "--log takes ORIGIN=VKEY");
 		size_t ol = (size_t)(eq - vals[i]);
 		if (!(origins[i] = malloc(ol + 1)))
@@ -170,30 +156,46 @@ parse_logs(const char **vals, int n, prb_witness_log *logs, char **origins)
 	return 0;
 }
 
+/* SIGHUP: the TLS files read again. */
+static int
+witness_reload(void *d, prb_err *err)
+{
+	return prb_httpd_reload(d, err);
+}
+
 int
 cmd_witness(int argc, char **argv)
 {
 	const char *listen = NULL, *key = NULL, *state = "witness.sqlite";
 	const char *cert = NULL, *tkey = NULL, *logv[MAX_LOGS], *pos[1];
 	int npos, code, nlogs = 0, rc = EXIT_FAIL;
-	if (cli_take_repeated("witness", "--log", &argc, argv, logv, MAX_LOGS,
-	                      &nlogs))
-		return EXIT_USAGE;
-	cli_opt opts[] = {{"--listen", &listen, NULL},
-	                  {"--key", &key, NULL},
-	                  {"--state", &state, NULL},
-	                  {"--tls-cert", &cert, NULL},
-	                  {"--tls-key", &tkey, NULL},
-	                  {0}};
-	if (cli_parse("witness", witness_usage, argc, argv, opts, pos, 0, 0,
-	              &npos, &code))
+	cli_opt opts[] = {
+		CLI_OPT_LISTEN(&listen),
+		{.name = "key", .key = 'k', .arg = "KEYFILE", .value = &key,
+		 .help = "the witness's cosigner key file (required)"},
+		{.name = "log", .arg = "ORIGIN=VKEY", .list = logv,
+		 .max = MAX_LOGS, .n = &nlogs,
+		 .help = "a log to witness (at least one): its checkpoint "
+		         "origin line and a verifier key (or a file holding "
+		         "one) trusted to sign it; repeat for more logs, or for "
+		         "more keys of one origin. ORIGIN may not contain '='. "
+		         "The key's name need not equal the origin"},
+		{.name = "state-file", .arg = "FILE", .value = &state,
+		 .help = "SQLite database of the latest cosigned size and root "
+		         "per origin (default: witness.sqlite in the current "
+		         "directory; created if missing)"},
+		{.name = "state", .arg = "FILE", .value = &state,
+		 .help = "the old spelling of --state-file"},
+		CLI_OPT_TLS(&cert, &tkey),
+		{0}};
+	if (cli_parse(&witness_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
 	if (!listen || !key || nlogs == 0)
-		return cli_usage_error("witness", witness_usage,
+		return cli_usage_error(&witness_cmd,
 		                       "--listen, --key and at least one --log "
 		                       "are required");
 	if (!cert != !tkey)
-		return cli_usage_error("witness", witness_usage,
+		return cli_usage_error(&witness_cmd,
 		                       "--tls-cert and --tls-key go together");
 	prb_witness_log logs[MAX_LOGS];
 	char *origins[MAX_LOGS] = {0};
@@ -227,7 +229,7 @@ cmd_witness(int argc, char **argv)
 	printf("listening on %s\n", prb_httpd_url(d));
 	if (cli_stdout_done("witness") != EXIT_OK)
 		goto done;
-	prb_httpd_wait_signal();
+	cli_daemon_run("witness", prb_httpd_url(d), witness_reload, d);
 	rc = EXIT_OK;
 done:
 	prb_httpd_stop(d);

@@ -857,6 +857,12 @@ prb_log_append_start(prb_log *log, const uint8_t *const *entries,
 	return 0;
 }
 
+void
+prb_log_staged_root(const prb_log *log, prb_hash *out)
+{
+	prb_log_edge_root(&log->e, out);
+}
+
 /* The commit of batch b, for a store without commit(): every put so far
  * is made durable, then the checkpoint replaced. */
 static int

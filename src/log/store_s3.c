@@ -17,43 +17,56 @@
  * set_checkpoint(old, new): sync(), then
  *           PUT checkpoint If-Match: <ETag of old>   (old NULL:
  *           If-None-Match: *). The ETag is the one this handle got from
- *           its own fence or commit; a checkpoint changed since then by
- *           anyone else fails the If-Match: PRB_ECONFLICT.
+ *           its own fence or commit, or else with old when it read it; a
+ *           checkpoint changed since then by anyone else fails the
+ *           If-Match: PRB_ECONFLICT. new == old (the writer writing the
+ *           checkpoint again after a commit in doubt) is written as a
+ *           fence (below), so its ETag changes all the same.
  *           412 or a lost response: GET the checkpoint; our new bytes
  *           there mean it went through (a retry found its own write);
  *           else 412 is PRB_ECONFLICT, and a lost response PRB_EINDOUBT:
- *           the writer settles it by reopening, whose fence makes any
+ *           the writer settles it by reopening and writing the
+ *           checkpoint it finds again, which, a fence, makes any
  *           delayed copy of the request fail.
- * lock(): flock(DIR) against writers on this machine, then the FENCE
- *         against writers elsewhere:
- *           GET checkpoint -> bytes B, ETag E
+ * lock(): flock(DIR) against writers on this machine. Against writers
+ *         elsewhere the commit's If-Match is enough until this handle
+ *         deletes something; before its first delete it FENCES:
+ *           B, E = the checkpoint and ETag the log read (get)
  *           PUT checkpoint B' If-Match: E
  *         where B' is B with its "— probity-fence" signature line (a
  *         line of a key no verifier knows, ignored by every verifier as
  *         c2sp.org/signed-note requires) replaced by a fresh random one.
  *         S3's ETag of a plain PUT is the MD5 of the bytes, so re-PUTting
  *         B itself would not change E: the fence must change the bytes.
- * remove(): only on a handle that holds the lease: HEAD checkpoint, its
- *         ETag must still be ours (else PRB_ECONFLICT, nothing deleted,
- *         and the handle refuses every later remove); HEAD the object
- *         (PRB_ENOTFOUND if absent, as store.h asks); DELETE.
+ *         A 412 means the checkpoint moved since the log read it, so the
+ *         log's idea of what lies beyond it is stale: nothing is deleted.
+ *         Fencing only when there is something to delete lets a writer
+ *         that finds nothing to clean up (and reindex, which takes the
+ *         lock too) leave another machine's writer alone: of two writers
+ *         racing for one round, the first commit wins and only the other
+ *         fails.
+ * remove(): only on a locked handle: HEAD the object (PRB_ENOTFOUND if
+ *         absent, as store.h asks); the fence if this handle has not
+ *         changed the checkpoint yet, else HEAD checkpoint, whose ETag
+ *         must still be ours (else nothing is deleted, and the handle is
+ *         fenced out: remove_fenced_out); DELETE.
  * list(): ListObjectsV2 with delimiter "/".
  *
  * Why two writers on two machines never fork the log, and why the loser
  * reports exactly what is committed (docs/durability.md says it at
  * length):
- *  1. The checkpoint only changes by a PUT conditional on the ETag the
- *     writer's own previous change produced (fence or commit). Between
- *     two changes by one writer, no other change can have happened, so
- *     every checkpoint a writer installs extends the one it fenced: the
- *     sequence of checkpoints is one chain of consistent trees.
+ *  1. The checkpoint only changes by a PUT conditional on the ETag of
+ *     the bytes the writer's tree extends (read, or its own fence or
+ *     commit). Between that and the PUT no other change can have
+ *     happened, so every checkpoint a writer installs extends the one
+ *     before it: the checkpoints are one chain of consistent trees.
  *  2. A writer commits a batch only after every object of it was
  *     acknowledged by S3 (sync), each written with If-None-Match: *, so
  *     the bytes at each name the checkpoint names are the ones this
  *     writer hashed: a name already taken by another writer's bytes
  *     failed the batch before its commit.
- *  3. A newly opened writer fences before it deletes anything: from the
- *     fence on, no older writer's commit can succeed (its If-Match names
+ *  3. A writer fences before it deletes anything: from the
+ *     fence on, no other writer's commit can succeed (its If-Match names
  *     an ETag that no longer exists, and ETags of later checkpoints
  *     differ because their bytes differ), so the leftovers it deletes
  *     are never named by a checkpoint. An older writer that is fenced
@@ -83,12 +96,12 @@
 #include <openssl/rand.h>
 
 #include "probity/s3.h"
+#include "probity/tile.h"
 #include "base/util.h"
 
 #define NWORKERS 8
 #define QUEUE_BYTES ((size_t)32 << 20)
 #define OBJECT_MAX ((size_t)64 << 20) /* a bundle is at most ~16 MiB */
-#define FENCE_TRIES 8
 #define NREADERS 16 /* idle connections kept for get() */
 #define FENCE_NAME "probity-fence"
 
@@ -120,11 +133,19 @@ typedef struct {
 	int running, stop;
 	int failed;           /* a put failed: its error is ferr */
 	prb_err ferr;
-	int locked;           /* holds the lease: fenced, ETag below */
+	int locked;           /* flock held; the bucket's lease comes with
+	                         the first fence (cp then set) */
 	int lost;             /* another writer changed the checkpoint */
 	char etag[PRB_S3_ETAG_MAX]; /* of the checkpoint we last wrote */
 	uint8_t *cp;          /* its bytes */
 	size_t cp_len;
+	uint8_t *from;        /* when cp is our fence: the bytes it fenced */
+	size_t from_len;
+	uint8_t *seen;        /* the checkpoint as get() last read it */
+	size_t seen_len;
+	char seen_etag[PRB_S3_ETAG_MAX];
+	char **created;       /* names this handle's PUTs created since its */
+	size_t ncreated, capcreated; /* last commit (under mu) */
 } s3_store;
 
 static void
@@ -145,6 +166,55 @@ rename_err(const s3_store *s, prb_err *err, const char *name, int rc)
 
 /* ---- puts ---------------------------------------------------------------- */
 
+/* Remembers that this handle's PUT created name (store_s3.c's top:
+ * what a writer fenced out may still delete). */
+static int
+note_created(s3_store *s, const char *name, prb_err *err)
+{
+	char *copy = strdup(name);
+	int rc = 0;
+	pthread_mutex_lock(&s->mu);
+	if (copy && s->ncreated == s->capcreated) {
+		size_t cap = s->capcreated ? 2 * s->capcreated : 64;
+		char **p = realloc(s->created, cap * sizeof *p);
+		if (p) {
+			s->created = p;
+			s->capcreated = cap;
+		}
+	}
+	if (copy && s->ncreated < s->capcreated)
+		s->created[s->ncreated++] = copy;
+	else
+		rc = PRB_ENOMEM;
+	pthread_mutex_unlock(&s->mu);
+	if (rc) {
+		free(copy);
+		return prb_err_set(err, rc, name, UINT64_MAX, "out of memory");
+	}
+	return 0;
+}
+
+static void
+forget_created(s3_store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < s->ncreated; i++)
+		free(s->created[i]);
+	s->ncreated = 0;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static int
+was_created(s3_store *s, const char *name)
+{
+	int found = 0;
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < s->ncreated && !found; i++)
+		found = strcmp(s->created[i], name) == 0;
+	pthread_mutex_unlock(&s->mu);
+	return found;
+}
+
 static int
 put_once(s3_store *s, prb_s3 *c, const sjob *j, prb_err *err)
 {
@@ -152,6 +222,8 @@ put_once(s3_store *s, prb_s3 *c, const sjob *j, prb_err *err)
 	key_of(s, j->name, key, sizeof key);
 	int rc = prb_s3_put(c, key, j->data, j->len, PRB_S3_CREATE, NULL, NULL,
 	                    err);
+	if (rc == 0)
+		rc = note_created(s, j->name, err);
 	if (rc != PRB_ECONFLICT)
 		return rename_err(s, err, j->name, rc);
 	uint8_t *have = NULL;
@@ -293,6 +365,40 @@ reader_give(s3_store *s, prb_s3 *c)
 	prb_s3_close(c);
 }
 
+static int
+copy_bytes(uint8_t **dst, size_t *dst_len, const uint8_t *src, size_t len,
+           prb_err *err)
+{
+	uint8_t *c = malloc(len ? len : 1);
+	if (!c)
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	memcpy(c, src, len);
+	free(*dst);
+	*dst = c;
+	*dst_len = len;
+	return 0;
+}
+
+static int
+same(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	return a && alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* A writer read the checkpoint: what it read, and its ETag, are what its
+ * first commit or fence replaces; one changed since our own last change
+ * means another writer has taken over. */
+static int
+saw_checkpoint(s3_store *s, const uint8_t *b, size_t n, const char *etag,
+               prb_err *err)
+{
+	if (s->cp && strcmp(etag, s->etag) != 0)
+		s->lost = 1;
+	snprintf(s->seen_etag, sizeof s->seen_etag, "%s", etag);
+	return copy_bytes(&s->seen, &s->seen_len, b, n, err);
+}
+
 /* Thread-safe (unlike the rest of a store handle): serve reads tiles
  * from many threads through one handle. */
 static int
@@ -311,9 +417,12 @@ s3s_get(prb_store *st, const char *name, uint8_t **data, size_t *len,
 		return rename_err(s, err, name, err ? err->code : PRB_ENOMEM);
 	rc = prb_s3_get(c, key, 0, 0, OBJECT_MAX, data, len, &info, err);
 	reader_give(s, c);
-	if (rc == 0 && s->locked && strcmp(name, "checkpoint") == 0 &&
-	    strcmp(info.etag, s->etag) != 0)
-		s->lost = 1; /* changed since our fence or commit */
+	if (rc == 0 && s->locked && strcmp(name, "checkpoint") == 0)
+		rc = saw_checkpoint(s, *data, *len, info.etag, err);
+	if (rc && *data) {
+		free(*data);
+		*data = NULL;
+	}
 	return rename_err(s, err, name, rc);
 }
 
@@ -361,16 +470,12 @@ static int
 keep_checkpoint(s3_store *s, const uint8_t *data, size_t len,
                 const char *etag, prb_err *err)
 {
-	uint8_t *copy = malloc(len ? len : 1);
-	if (!copy)
-		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-		                   "out of memory");
-	memcpy(copy, data, len);
-	free(s->cp);
-	s->cp = copy;
-	s->cp_len = len;
+	forget_created(s); /* now named, or left behind by no one */
+	free(s->from);
+	s->from = NULL;
+	s->from_len = 0;
 	snprintf(s->etag, sizeof s->etag, "%s", etag);
-	return 0;
+	return copy_bytes(&s->cp, &s->cp_len, data, len, err);
 }
 
 /* After a conditional PUT of the checkpoint that failed with rc: whether
@@ -397,10 +502,13 @@ settle_put(s3_store *s, const char *key, const uint8_t *data, size_t len,
 		                   "conditional PUT on its ETag failed): this "
 		                   "batch is not committed", s->url);
 	}
-	if (rc == PRB_EINDOUBT || rc == PRB_EIO)
+	if (rc == PRB_EINDOUBT || rc == PRB_EIO) {
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s", err ? err->msg : "no answer");
 		return prb_err_set(err, PRB_EINDOUBT, "checkpoint", UINT64_MAX,
-		                   "%s (the checkpoint may or may not have been "
-		                   "replaced)", err ? err->msg : "lost response");
+		                   "%.200s; reading it back failed too: it may "
+		                   "or may not have been replaced", why);
+	}
 	return rc;
 }
 
@@ -424,6 +532,8 @@ put_checkpoint(s3_store *s, const char *etag, const uint8_t *data,
 	return rc;
 }
 
+static int fence(s3_store *s, prb_err *err);
+
 static int
 s3s_set_checkpoint(prb_store *st, const uint8_t *old, size_t old_len,
                    const uint8_t *data, size_t len, prb_err *err)
@@ -435,24 +545,34 @@ s3s_set_checkpoint(prb_store *st, const uint8_t *old, size_t old_len,
 		return rc;
 	if (!old)
 		return put_checkpoint(s, NULL, data, len, err);
-	if (s->cp && s->cp_len == old_len && memcmp(s->cp, old, old_len) == 0) {
+	if (same(s->cp, s->cp_len, old, old_len) ||
+	    same(s->from, s->from_len, old, old_len)) {
+		/* ours, or what our fence replaced (the log holds that) */
 		snprintf(etag, sizeof etag, "%s", s->etag);
+	} else if (same(s->seen, s->seen_len, old, old_len)) {
+		snprintf(etag, sizeof etag, "%s", s->seen_etag);
 	} else { /* not what we wrote: compare with what is there */
 		uint8_t *have = NULL;
 		size_t n;
 		prb_s3_info info;
 		key_of(s, "checkpoint", key, sizeof key);
 		rc = prb_s3_get(s->c, key, 0, 0, OBJECT_MAX, &have, &n, &info, err);
-		int same = rc == 0 && n == old_len && memcmp(have, old, n) == 0;
+		int equal = rc == 0 && same(have, n, old, old_len);
 		free(have);
 		if (rc)
 			return rename_err(s, err, "checkpoint", rc);
-		if (!same)
+		if (!equal)
 			return prb_err_set(err, PRB_ECONFLICT, "checkpoint",
 			                   UINT64_MAX, "the checkpoint changed");
 		snprintf(etag, sizeof etag, "%s", info.etag);
 	}
-	return put_checkpoint(s, etag, data, len, err);
+	if (!same(old, old_len, data, len))
+		return put_checkpoint(s, etag, data, len, err);
+	/* the same bytes again: a fence, never the bytes themselves, whose
+	 * ETag a writer fenced out may still hold */
+	snprintf(s->seen_etag, sizeof s->seen_etag, "%s", etag);
+	rc = copy_bytes(&s->seen, &s->seen_len, old, old_len, err);
+	return rc ? rc : fence(s, err);
 }
 
 /* B with its fence line replaced by a fresh one. */
@@ -488,34 +608,29 @@ fenced(const uint8_t *b, size_t n, uint8_t **out, size_t *outlen,
 	return 0;
 }
 
-/* The fence (see the top): the lease passes to this handle. */
+/* The fence (see the top), before this handle's first delete: the
+ * checkpoint the log read, with a fresh fence line, on its ETag. If it
+ * changed since the log read it, the log's idea of what lies beyond it
+ * is stale: PRB_ECONFLICT, and nothing is deleted. */
 static int
 fence(s3_store *s, prb_err *err)
 {
-	char key[PRB_S3_KEY_MAX + 1];
-	key_of(s, "checkpoint", key, sizeof key);
-	int rc = 0;
-	for (int t = 0; t < FENCE_TRIES; t++) {
-		uint8_t *b = NULL, *f = NULL;
-		size_t n = 0, fl = 0;
-		prb_s3_info info;
-		rc = prb_s3_get(s->c, key, 0, 0, OBJECT_MAX, &b, &n, &info, err);
-		if (rc == PRB_ENOTFOUND) /* a new log: its creation is the CAS */
-			return 0;
-		if (rc == 0)
-			rc = fenced(b, n, &f, &fl, err);
-		free(b);
-		if (rc == 0)
-			rc = prb_s3_put(s->c, key, f, fl, PRB_S3_REPLACE, info.etag,
-			                &info, err);
-		if (rc == 0 && !info.etag[0])
-			rc = prb_s3_head(s->c, key, &info, err);
-		if (rc == 0)
-			rc = keep_checkpoint(s, f, fl, info.etag, err);
-		free(f);
-		if (rc != PRB_ECONFLICT) /* else another writer moved: again */
-			break;
-	}
+	uint8_t *f = NULL;
+	size_t fl = 0;
+	if (!s->seen)
+		return prb_err_set(err, PRB_EINVAL, "checkpoint", UINT64_MAX,
+		                   "not read before a delete");
+	int rc = fenced(s->seen, s->seen_len, &f, &fl, err);
+	if (rc == 0)
+		rc = put_checkpoint(s, s->seen_etag, f, fl, err);
+	free(f);
+	if (rc == PRB_ECONFLICT)
+		rc = prb_err_set(err, rc, "checkpoint", UINT64_MAX,
+		                 "another writer changed the checkpoint in %s "
+		                 "since this writer read it (nothing is deleted "
+		                 "or committed: reopen the log)", s->url);
+	if (rc == 0)
+		rc = copy_bytes(&s->from, &s->from_len, s->seen, s->seen_len, err);
 	return rename_err(s, err, "checkpoint", rc);
 }
 
@@ -536,14 +651,66 @@ s3s_lock(prb_store *st, int wait_ms, prb_err *err)
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	int rc = fence(s, err);
-	if (rc != 0) {
-		flock(s->dirfd, LOCK_UN);
-		return rc;
-	}
-	s->locked = 1;
+	s->locked = 1; /* the bucket's lease comes with the first delete */
 	s->lost = 0;
 	return 0;
+}
+
+/* Whether no checkpoint from the bucket's current one on can name the
+ * partial tile `name`: its tile is full there, or wider than it. */
+static int
+passed(s3_store *s, const char *name)
+{
+	char key[PRB_S3_KEY_MAX + 1];
+	uint8_t *b = NULL;
+	size_t n;
+	int level;
+	uint64_t index, size;
+	unsigned w;
+	prb_err e;
+	if (prb_tile_parse_path(name, &level, &index, &w) != 0 ||
+	    w == PRB_TILE_WIDTH)
+		return 0;
+	key_of(s, "checkpoint", key, sizeof key);
+	if (prb_s3_get(s->c, key, 0, 0, OBJECT_MAX, &b, &n, NULL, &e) != 0)
+		return 0;
+	const char *l2 = memchr(b, '\n', n);
+	const char *end = l2 ? memchr(l2 + 1, '\n', n - (size_t)(l2 + 1 - (char *)b))
+	                     : NULL;
+	int ok = end && prb_parse_u64(l2 + 1, (size_t)(end - l2 - 1), UINT64_MAX,
+	                              &size) == 0;
+	free(b);
+	uint64_t count = ok ? prb_tile_level_count(size, level < 0 ? 0
+	                                                           : (unsigned)level)
+	                    : 0;
+	return ok && count > index * PRB_TILE_WIDTH + w;
+}
+
+/*
+ * remove() on a handle another writer fenced out. It deletes only a
+ * partial tile that this handle's own PUT created since its last commit
+ * and that the bucket's current checkpoint has passed (passed): no later
+ * checkpoint can name it, and left behind it would contradict the
+ * committed tree where probity verify checks partials. Anything else
+ * stays for the writer holding the lease: a full tile or a partial not
+ * passed yet is beyond the checkpoint, so that writer's open removes it,
+ * or its write-once PUT of that name finds it (same bytes: taken as its
+ * own). A partial whose bytes the winner took as its own and named in a
+ * checkpoint it has since passed may go with it: only a client still at
+ * that older checkpoint misses it (it finds the full tile once there
+ * is one).
+ */
+static int
+remove_fenced_out(s3_store *s, const char *name, prb_err *err)
+{
+	char key[PRB_S3_KEY_MAX + 1];
+	if (!was_created(s, name) || !passed(s, name))
+		return prb_err_set(err, PRB_ECONFLICT, name, UINT64_MAX,
+		                   "not deleted: another writer changed the "
+		                   "checkpoint of %s (it has taken over the log)",
+		                   s->url);
+	key_of(s, name, key, sizeof key);
+	return rename_err(s, err, name, prb_s3_delete(s->c, key, err));
 }
 
 static int
@@ -555,27 +722,32 @@ s3s_remove(prb_store *st, const char *name, prb_err *err)
 	int rc = drain(s, err);
 	if (rc)
 		return rc;
-	if (!s->locked || s->lost)
+	if (s->locked && s->lost)
+		return remove_fenced_out(s, name, err);
+	if (!s->locked)
 		return prb_err_set(err, PRB_ECONFLICT, name, UINT64_MAX,
 		                   "not deleted: this handle does not hold the "
 		                   "lease on %s", s->url);
-	if (s->cp) { /* still ours? */
-		key_of(s, "checkpoint", key, sizeof key);
-		rc = prb_s3_head(s->c, key, &info, err);
+	key_of(s, name, key, sizeof key);
+	rc = prb_s3_head(s->c, key, &info, err);
+	if (rc) /* PRB_ENOTFOUND ends the log's search for leftovers */
+		return rename_err(s, err, name, rc);
+	if (!s->cp) {
+		rc = fence(s, err);
+		if (rc)
+			return rc;
+	} else { /* is the checkpoint still ours? */
+		char ck[PRB_S3_KEY_MAX + 1];
+		key_of(s, "checkpoint", ck, sizeof ck);
+		rc = prb_s3_head(s->c, ck, &info, err);
 		if (rc)
 			return rename_err(s, err, "checkpoint", rc);
 		if (strcmp(info.etag, s->etag) != 0) {
 			s->lost = 1;
-			return prb_err_set(err, PRB_ECONFLICT, name, UINT64_MAX,
-			                   "not deleted: another writer changed "
-			                   "the checkpoint of %s (it has taken "
-			                   "over the log)", s->url);
+			return remove_fenced_out(s, name, err);
 		}
 	}
-	key_of(s, name, key, sizeof key);
-	rc = prb_s3_head(s->c, key, &info, err);
-	if (rc == 0)
-		rc = prb_s3_delete(s->c, key, err);
+	rc = prb_s3_delete(s->c, key, err);
 	return rename_err(s, err, name, rc);
 }
 
@@ -602,7 +774,11 @@ s3s_close(prb_store *st)
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->idle);
 	prb_s3_cfg_clear(&s->cfg);
+	forget_created(s);
+	free(s->created);
 	free(s->cp);
+	free(s->from);
+	free(s->seen);
 	free(s);
 }
 

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -11,20 +12,69 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/util.h"
+
+/* A daemon a reload replaced (prb_httpd_reload): quiesced, finishing the
+ * connections it has. */
+typedef struct hretired {
+	struct MHD_Daemon *d;
+	char *cert, *key;     /* what it was started with */
+	int fd;               /* its descriptor of the listening socket */
+	struct hretired *next;
+} hretired;
 
 struct prb_httpd {
 	struct MHD_Daemon *d;
 	char *cert, *key;
 	char url[96];
+	prb_httpd_cfg cfg;   /* as started: prb_httpd_reload starts it again */
+	unsigned flags;
+	int quiesced_fd;     /* the listening socket once quiesced, else -1 */
+	hretired *retired;   /* daemons reloads replaced, newest first */
 };
+
+/* The address HOST resolves to, IPv4 first (as Go's net.Listen): one
+ * daemon binds one address. 0, or a PRB_EINVAL saying why not. */
+static int
+resolve_listen(const char *arg, const char *host, unsigned long port,
+               struct sockaddr_storage *ss, socklen_t *len, prb_err *err)
+{
+	struct addrinfo hints, *res, *ai, *pick = NULL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	int e = getaddrinfo(host, NULL, &hints, &res);
+	if (e != 0)
+		return prb_err_set(err, PRB_EINVAL, arg, UINT64_MAX,
+		                   "host %s: %s", host, gai_strerror(e));
+	for (ai = res; ai; ai = ai->ai_next)
+		if ((ai->ai_family == AF_INET || ai->ai_family == AF_INET6) &&
+		    (!pick || (pick->ai_family == AF_INET6 &&
+		               ai->ai_family == AF_INET)))
+			pick = ai;
+	if (pick) {
+		memcpy(ss, pick->ai_addr, pick->ai_addrlen);
+		*len = pick->ai_addrlen;
+		if (pick->ai_family == AF_INET)
+			((struct sockaddr_in *)ss)->sin_port =
+				htons((uint16_t)port);
+		else
+			((struct sockaddr_in6 *)ss)->sin6_port =
+				htons((uint16_t)port);
+	}
+	freeaddrinfo(res);
+	return pick ? 0 : prb_err_set(err, PRB_EINVAL, arg, UINT64_MAX,
+	                              "host %s has no IPv4 or IPv6 address",
+	                              host);
+}
 
 int
 prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
                        socklen_t *len, prb_err *err)
 {
-	char host[64];
+	char host[256];
 	const char *colon, *h = arg;
 	size_t hl;
 	memset(ss, 0, sizeof *ss);
@@ -41,7 +91,7 @@ prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
 			goto bad;
 		hl = (size_t)(colon - arg);
 	}
-	if (hl == 0 || hl >= sizeof host)
+	if ((hl == 0 && h != arg) || hl >= sizeof host)
 		goto bad;
 	memcpy(host, h, hl);
 	host[hl] = 0;
@@ -53,7 +103,8 @@ prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
 		goto bad;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+	if (hl == 0 || inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		/* ":PORT" is every IPv4 interface, as nginx's "listen PORT" */
 		s4->sin_family = AF_INET;
 		s4->sin_port = htons((uint16_t)port);
 		*len = sizeof *s4;
@@ -65,10 +116,12 @@ prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
 		*len = sizeof *s6;
 		return 0;
 	}
+	if (h == arg) /* a host name; "[...]" holds IPv6 addresses only */
+		return resolve_listen(arg, host, port, ss, len, err);
 bad:
 	return prb_err_set(err, PRB_EINVAL, arg, UINT64_MAX,
-	                   "not ADDR:PORT with a numeric IPv4 or [IPv6] "
-	                   "address and a port 0-65535");
+	                   "not ADDR:PORT (IPv4:PORT, [IPv6]:PORT, HOST:PORT "
+	                   "or :PORT; PORT 0-65535)");
 }
 
 /* A PEM file as a NUL-terminated string (prb_read_file adds the NUL). */
@@ -90,6 +143,31 @@ log_mhd(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
+/* Starts an MHD daemon as d->cfg and d->flags say, with the PEM cert and
+ * key (NULL for plain HTTP), listening as `where` says (an address, or a
+ * listening socket). */
+static struct MHD_Daemon *
+start_daemon(prb_httpd *d, char *cert, char *key, struct MHD_OptionItem *where)
+{
+	const prb_httpd_cfg *cfg = &d->cfg;
+	unsigned limit = cfg->conn_limit ? cfg->conn_limit : 256;
+	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	return MHD_start_daemon(
+		d->flags, 0, NULL, NULL, cfg->handler, cfg->handler_ctx,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+		MHD_OPTION_ARRAY, where,
+		MHD_OPTION_CONNECTION_LIMIT, limit,
+		MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+		MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_ctx,
+		MHD_OPTION_ARRAY, cert ? tls : tls + 2,
+		MHD_OPTION_END);
+}
+
 int
 prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 {
@@ -107,6 +185,7 @@ prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 	if (!d)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
+	d->quiesced_fd = -1;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
 	                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 	                 MHD_USE_ITC; /* for MHD_quiesce_daemon */
@@ -120,22 +199,13 @@ prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 		}
 		flags |= MHD_USE_TLS;
 	}
-	unsigned limit = cfg->conn_limit ? cfg->conn_limit : 256;
-	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
-	struct MHD_OptionItem tls[] = {
-		{MHD_OPTION_HTTPS_MEM_CERT, 0, d->cert},
-		{MHD_OPTION_HTTPS_MEM_KEY, 0, d->key},
+	d->cfg = *cfg;
+	d->flags = flags;
+	struct MHD_OptionItem where[] = {
+		{MHD_OPTION_SOCK_ADDR, 0, &ss},
 		{MHD_OPTION_END, 0, NULL},
 	};
-	d->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, cfg->handler, cfg->handler_ctx,
-		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_CONNECTION_LIMIT, limit,
-		MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-		MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_ctx,
-		MHD_OPTION_ARRAY, cfg->tls_cert ? tls : tls + 2,
-		MHD_OPTION_END);
+	d->d = start_daemon(d, d->cert, d->key, where);
 	if (!d->d) {
 		rc = prb_err_set(err, PRB_EIO, cfg->listen, UINT64_MAX,
 		                 "cannot listen (address in use, not local, or "
@@ -169,16 +239,116 @@ prb_httpd_url(const prb_httpd *d)
 void
 prb_httpd_quiesce(prb_httpd *d)
 {
-	if (d && d->d)
-		MHD_quiesce_daemon(d->d);
+	if (d && d->d && d->quiesced_fd < 0)
+		d->quiesced_fd = MHD_quiesce_daemon(d->d);
+}
+
+/* Connections open on daemon md. */
+static unsigned
+daemon_connections(struct MHD_Daemon *md)
+{
+	const union MHD_DaemonInfo *i = MHD_get_daemon_info(
+		md, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return i ? i->num_connections : 0;
+}
+
+/* Frees a certificate and its key, wiping the key. */
+static void
+free_pem(char *cert, char *key)
+{
+	free(cert);
+	if (key) {
+		OPENSSL_cleanse(key, strlen(key));
+		free(key);
+	}
+}
+
+/* Stops a retired daemon (waiting for its connections) and frees it. */
+static void
+retired_stop(hretired *r)
+{
+	MHD_stop_daemon(r->d);
+	if (r->fd >= 0)
+		close(r->fd);
+	free_pem(r->cert, r->key);
+	free(r);
 }
 
 unsigned
 prb_httpd_connections(const prb_httpd *d)
 {
-	const union MHD_DaemonInfo *i = MHD_get_daemon_info(
-		d->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-	return i ? i->num_connections : 0;
+	unsigned n = 0;
+	if (d->d)
+		n += daemon_connections(d->d);
+	for (const hretired *r = d->retired; r; r = r->next)
+		n += daemon_connections(r->d);
+	return n;
+}
+
+/* ---- reload: a new daemon on the same listening socket ----
+ * The new daemon (the certificate and key read again) is started on the
+ * listening socket of the one serving, which is then quiesced: it takes
+ * no more connections, finishes those it has, and is stopped at the next
+ * reload once idle, or with the rest by prb_httpd_stop. The socket stays
+ * open throughout, so no connection is refused meanwhile. */
+
+int
+prb_httpd_reload(prb_httpd *d, prb_err *err)
+{
+	if (!d->cfg.tls_cert)
+		return 0;
+	char *cert = read_pem(d->cfg.tls_cert, err);
+	char *key = cert ? read_pem(d->cfg.tls_key, err) : NULL;
+	if (!key) {
+		free(cert);
+		return err->code;
+	}
+	hretired *r = calloc(1, sizeof *r);
+	if (!r) {
+		free_pem(cert, key);
+		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                   "out of memory");
+	}
+	/* the new daemon gets a descriptor of its own for the socket: MHD
+	 * closes it when the daemon fails to start, or is stopped */
+	const union MHD_DaemonInfo *li =
+		MHD_get_daemon_info(d->d, MHD_DAEMON_INFO_LISTEN_FD);
+	struct MHD_OptionItem where[] = {
+		{MHD_OPTION_LISTEN_SOCKET, li ? dup(li->listen_fd) : -1, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
+	struct MHD_Daemon *nd =
+		where[0].value >= 0 ? start_daemon(d, cert, key, where) : NULL;
+	if (!nd) {
+		free_pem(cert, key);
+		free(r);
+		return prb_err_set(err, PRB_EINVAL, d->cfg.tls_cert, UINT64_MAX,
+		                   "the certificate or key %s was refused: "
+		                   "still serving the previous ones",
+		                   d->cfg.tls_key);
+	}
+	/* the old daemon takes no more connections and is retired */
+	r->d = d->d;
+	r->cert = d->cert;
+	r->key = d->key;
+	r->fd = MHD_quiesce_daemon(r->d);
+	r->next = d->retired;
+	d->retired = r;
+	d->d = nd;
+	d->cert = cert;
+	d->key = key;
+	/* idle daemons of earlier reloads go */
+	hretired **pp = &r->next;
+	while (*pp) {
+		hretired *x = *pp;
+		if (daemon_connections(x->d) == 0) {
+			*pp = x->next;
+			retired_stop(x);
+		} else {
+			pp = &x->next;
+		}
+	}
+	return 0;
 }
 
 void
@@ -186,13 +356,16 @@ prb_httpd_stop(prb_httpd *d)
 {
 	if (!d)
 		return;
+	while (d->retired) {
+		hretired *r = d->retired;
+		d->retired = r->next;
+		retired_stop(r);
+	}
 	if (d->d)
 		MHD_stop_daemon(d->d);
-	free(d->cert);
-	if (d->key) {
-		OPENSSL_cleanse(d->key, strlen(d->key));
-		free(d->key);
-	}
+	if (d->quiesced_fd >= 0)
+		close(d->quiesced_fd);
+	free_pem(d->cert, d->key);
 	free(d);
 }
 
@@ -216,6 +389,7 @@ prb_httpd_wait_signal(void)
 	sigemptyset(&s);
 	sigaddset(&s, SIGINT);
 	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
 	while (sigwait(&s, &sig) != 0)
 		;
 	return sig;

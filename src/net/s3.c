@@ -397,7 +397,7 @@ typedef struct {
 	size_t cap;          /* response body, at most */
 	uint8_t *resp;       /* malloc'd */
 	size_t resp_len, resp_cap;
-	int too_big;
+	int too_big, no_mem;
 	prb_s3_info *info;
 } req;
 
@@ -417,8 +417,10 @@ on_body(char *p, size_t sz, size_t nm, void *ctx)
 		if (want > r->cap + 1)
 			want = r->cap + 1;
 		uint8_t *q = realloc(r->resp, want);
-		if (!q)
-			return 0;
+		if (!q) {
+			r->no_mem = 1;
+			return 0; /* aborts the transfer */
+		}
 		r->resp = q;
 		r->resp_cap = want;
 	}
@@ -622,7 +624,7 @@ attempt(prb_s3 *c, req *r, const char *url, struct curl_slist *hdrs)
 	free(r->resp);
 	r->resp = NULL;
 	r->resp_len = r->resp_cap = 0;
-	r->too_big = 0;
+	r->too_big = r->no_mem = 0;
 	r->body_off = 0;
 	memset(r->info, 0, sizeof *r->info);
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -657,27 +659,26 @@ attempt(prb_s3 *c, req *r, const char *url, struct curl_slist *hdrs)
 	return cc;
 }
 
-/*
- * Runs r with the retries of s3.h. Returns 0 for a 2xx (206 for a range),
- * else the error (fail_status, or the transport's).
- */
-static int
-request(prb_s3 *c, req *r, prb_err *err)
+/* The signed headers of r: the payload's hash, the session token, the
+ * condition and the range. NULL (err set) on failure. */
+static struct curl_slist *
+make_headers(prb_s3 *c, const req *r, prb_err *err)
 {
-	char url[PRB_S3_KEY_MAX + 2048], line[2300], where[sizeof err->where];
-	char hex[65];
-	snprintf(where, sizeof where, "s3://%s/%s", c->bucket, r->key);
-	if (make_url(c, r->key, r->query, url, sizeof url) != 0)
-		return prb_err_set(err, PRB_EINVAL, where, UINT64_MAX,
-		                   "URL too long");
-	prb_sha256_hex(r->body ? (const void *)r->body : "", r->body_len, hex);
+	char line[8192], hex[65];
 	int ok = 1;
 	struct curl_slist *hdrs = NULL;
+	prb_sha256_hex(r->body ? (const void *)r->body : "", r->body_len, hex);
 	snprintf(line, sizeof line, "x-amz-content-sha256: %s", hex);
 	hdrs = add_header(hdrs, line, &ok);
 	if (c->cfg->session_token) {
-		snprintf(line, sizeof line, "x-amz-security-token: %s",
-		         c->cfg->session_token);
+		int n = snprintf(line, sizeof line, "x-amz-security-token: %s",
+		                 c->cfg->session_token);
+		if (n < 0 || (size_t)n >= sizeof line) {
+			curl_slist_free_all(hdrs);
+			prb_err_set(err, PRB_EINVAL, "AWS_SESSION_TOKEN", UINT64_MAX,
+			            "longer than %zu bytes", sizeof line - 32);
+			return NULL;
+		}
 		hdrs = add_header(hdrs, line, &ok);
 	}
 	if (r->cond)
@@ -686,49 +687,70 @@ request(prb_s3 *c, req *r, prb_err *err)
 		hdrs = add_header(hdrs, r->range, &ok);
 	if (!ok) {
 		curl_slist_free_all(hdrs);
-		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
-		                   "out of memory");
+		prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
+		return NULL;
 	}
+	return hdrs;
+}
+
+/* The error of a transfer that failed for good (cc, after n attempts):
+ * a PUT or DELETE that may have reached the server is in doubt. */
+static int
+transport_failed(const req *r, int cc, const char *where, const char *why,
+                 prb_err *err)
+{
+	int writes = strcmp(r->method, "PUT") == 0 ||
+	             strcmp(r->method, "DELETE") == 0;
+	return prb_err_set(err,
+	                   writes && cc != CURLE_OK && may_have_sent(cc)
+	                           ? PRB_EINDOUBT
+	                           : PRB_EIO,
+	                   where, UINT64_MAX, "%s failed %s: %s", r->method, why,
+	                   cc != CURLE_OK ? curl_easy_strerror((CURLcode)cc)
+	                                  : "server busy");
+}
+
+/*
+ * Runs r with the retries of s3.h. Returns 0 for a 2xx (206 for a range),
+ * else the error (fail_status, or the transport's).
+ */
+static int
+request(prb_s3 *c, req *r, prb_err *err)
+{
+	char url[PRB_S3_KEY_MAX + 2048], where[sizeof err->where], why[64];
+	snprintf(where, sizeof where, "s3://%s/%s", c->bucket, r->key);
+	if (make_url(c, r->key, r->query, url, sizeof url) != 0)
+		return prb_err_set(err, PRB_EINVAL, where, UINT64_MAX,
+		                   "URL too long");
+	struct curl_slist *hdrs = make_headers(c, r, err);
+	if (!hdrs)
+		return err ? err->code : PRB_ENOMEM;
 	long waited = 0;
-	int cc = 0, rc;
+	int rc;
 	for (int n = 1;; n++) {
-		cc = attempt(c, r, url, hdrs);
+		int cc = attempt(c, r, url, hdrs);
 		long st = r->info->status;
-		if (r->too_big) {
-			rc = prb_err_set(err, PRB_ETOOBIG, where, UINT64_MAX,
-			                 "the response is longer than %zu bytes",
-			                 r->cap);
+		if (r->too_big || r->no_mem) {
+			rc = r->too_big ? prb_err_set(err, PRB_ETOOBIG, where,
+			                              UINT64_MAX, "the response is "
+			                              "longer than %zu bytes", r->cap)
+			                : prb_err_set(err, PRB_ENOMEM, where,
+			                              UINT64_MAX, "out of memory");
 			break;
 		}
 		if (!prb_s3_retryable(cc, st) || n >= c->cfg->max_tries) {
-			if (cc != CURLE_OK || st == 0)
-				rc = prb_err_set(err, (strcmp(r->method, "PUT") == 0 ||
-				                       strcmp(r->method, "DELETE") == 0) &&
-				                              may_have_sent(cc)
-				                         ? PRB_EINDOUBT
-				                         : PRB_EIO,
-				                 where, UINT64_MAX,
-				                 "%s failed after %d attempt%s: %s",
-				                 r->method, n, n == 1 ? "" : "s",
-				                 curl_easy_strerror((CURLcode)cc));
-			else if (st >= 200 && st < 300)
-				rc = 0;
-			else
-				rc = fail_status(c, r, err);
+			snprintf(why, sizeof why, "after %d attempt%s", n,
+			         n == 1 ? "" : "s");
+			rc = cc != CURLE_OK || st == 0
+			             ? transport_failed(r, cc, where, why, err)
+			     : st >= 200 && st < 300 ? 0
+			                             : fail_status(c, r, err);
 			break;
 		}
 		long ms = prb_s3_backoff_ms(n, rand01(c));
 		if (waited + ms > c->cfg->max_wait_ms) {
-			rc = prb_err_set(err, cc != CURLE_OK && may_have_sent(cc) &&
-			                              (strcmp(r->method, "PUT") == 0 ||
-			                               strcmp(r->method, "DELETE") == 0)
-			                         ? PRB_EINDOUBT
-			                         : PRB_EIO,
-			                 where, UINT64_MAX,
-			                 "%s failed for %ld ms of retries: %s",
-			                 r->method, waited,
-			                 cc != CURLE_OK ? curl_easy_strerror((CURLcode)cc)
-			                                : "server busy");
+			snprintf(why, sizeof why, "for %ld ms of retries", waited);
+			rc = transport_failed(r, cc, where, why, err);
 			break;
 		}
 		waited += ms;

@@ -610,7 +610,7 @@ typedef struct {
 static int
 add_precheck(prb_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
 {
-	if (s->tokens.n == 0) {
+	if (serve_auth_none(&s->tokens)) {
 		*ret = prb_httpd_replyf(c, MHD_HTTP_FORBIDDEN,
 		                        "appends are disabled: the server has no "
 		                        "credentials (--tokens)");
@@ -751,6 +751,7 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
+	serve_auth_init(&s->tokens);
 	int rc = 0;
 	if (cfg->tokens)
 		rc = serve_auth_load(&s->tokens, cfg->tokens, err);
@@ -800,6 +801,21 @@ fail:
 	return rc;
 }
 
+int
+prb_serve_reload(prb_server *s, prb_err *err)
+{
+	serve_tokens fresh = {0};
+	int rc = 0;
+	if (s->cfg.tokens)
+		rc = serve_auth_load(&fresh, s->cfg.tokens, err);
+	if (rc == 0)
+		rc = prb_httpd_reload(s->httpd, err);
+	if (rc == 0 && s->cfg.tokens)
+		serve_auth_replace(&s->tokens, &fresh);
+	serve_auth_free(&fresh);
+	return rc;
+}
+
 const char *
 prb_serve_url(const prb_server *s)
 {
@@ -829,6 +845,7 @@ prb_serve_stop(prb_server *s)
 		pthread_join(s->committer, NULL);
 	prb_writer_close(s->w);
 	serve_auth_free(&s->tokens);
+	serve_auth_destroy(&s->tokens);
 	free(s->checkpoint);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);

@@ -110,7 +110,48 @@ serve_auth_free(serve_tokens *t)
 		OPENSSL_cleanse(t->digest, t->n * sizeof *t->digest);
 	free(t->digest);
 	free(t->rights);
-	memset(t, 0, sizeof *t);
+	t->digest = NULL;
+	t->rights = NULL;
+	t->n = 0;
+}
+
+void
+serve_auth_init(serve_tokens *t)
+{
+	pthread_rwlock_init(&t->lock, NULL);
+}
+
+void
+serve_auth_destroy(serve_tokens *t)
+{
+	pthread_rwlock_destroy(&t->lock);
+}
+
+void
+serve_auth_replace(serve_tokens *t, serve_tokens *fresh)
+{
+	serve_tokens old = {0};
+	pthread_rwlock_wrlock(&t->lock);
+	old.digest = t->digest;
+	old.rights = t->rights;
+	old.n = t->n;
+	t->digest = fresh->digest;
+	t->rights = fresh->rights;
+	t->n = fresh->n;
+	pthread_rwlock_unlock(&t->lock);
+	fresh->digest = NULL;
+	fresh->rights = NULL;
+	fresh->n = 0;
+	serve_auth_free(&old);
+}
+
+int
+serve_auth_none(serve_tokens *t)
+{
+	pthread_rwlock_rdlock(&t->lock);
+	int none = t->n == 0;
+	pthread_rwlock_unlock(&t->lock);
+	return none;
 }
 
 /* The rights of the request's bearer token: 0 for a token with none of
@@ -133,10 +174,12 @@ rights_of(const serve_tokens *t, struct MHD_Connection *c)
 }
 
 unsigned
-serve_auth_deny(const serve_tokens *t, struct MHD_Connection *c,
+serve_auth_deny(serve_tokens *t, struct MHD_Connection *c,
                 unsigned need, enum MHD_Result *ret)
 {
+	pthread_rwlock_rdlock(&t->lock);
 	int r = rights_of(t, c);
+	pthread_rwlock_unlock(&t->lock);
 	if (r >= 0 && ((unsigned)r & need) == need)
 		return 0;
 	if (r >= 0) {

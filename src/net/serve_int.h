@@ -58,6 +58,8 @@ typedef struct {
 	uint8_t (*digest)[PRB_SHA256_SIZE];
 	unsigned *rights;
 	size_t n;
+	pthread_rwlock_t lock; /* held to read the above once serving; the
+	                          server's own (serve_auth_init) */
 } serve_tokens;
 
 /* One record of a ?format= request, parsed by its handler. */
@@ -104,7 +106,7 @@ struct prb_server {
 	uint64_t published;      /* the size of `checkpoint` */
 	prb_cosign *cosign;      /* the writer's, NULL without witnesses */
 
-	serve_tokens tokens;     /* read-only once serving */
+	serve_tokens tokens;     /* replaced whole by a reload */
 
 	/* metrics (under mu) */
 	uint64_t m_entries, m_batches, m_requests[7], m_rejected_full;
@@ -121,11 +123,24 @@ int serve_auth_load(serve_tokens *t, const char *path, prb_err *err);
 /* Wipes and frees the digests. */
 void serve_auth_free(serve_tokens *t);
 
+/* The lock of the server's credentials: before serve_auth_load, and
+ * destroyed after serve_auth_free. */
+void serve_auth_init(serve_tokens *t);
+void serve_auth_destroy(serve_tokens *t);
+
+/* Replaces the credentials of t by those of fresh (read by
+ * serve_auth_load into a serve_tokens of its own) and frees the old
+ * ones; fresh is left empty. Thread-safe against serve_auth_deny. */
+void serve_auth_replace(serve_tokens *t, serve_tokens *fresh);
+
+/* 1 when t holds no credential (appends are refused). Thread-safe. */
+int serve_auth_none(serve_tokens *t);
+
 /* Replies 401 (no known credential) or 403 (one without the right)
  * unless the request carries a token with every right of `need`
  * (RIGHT_*). Returns the status sent, with MHD's result in *ret; 0 if it
  * sent none. Thread-safe. */
-unsigned serve_auth_deny(const serve_tokens *t, struct MHD_Connection *c,
+unsigned serve_auth_deny(serve_tokens *t, struct MHD_Connection *c,
                          unsigned need, enum MHD_Result *ret);
 
 /* ---- serve_read.c ---- */

@@ -43,6 +43,7 @@
 /* A shipped batch not yet collected. */
 typedef struct {
 	uint64_t first, n;
+	prb_hash root; /* of the tree the batch makes (settle compares it) */
 	int waiting; /* in the log's flight: its result is not known yet */
 	prb_writer_batch res;
 } wbatch;
@@ -211,8 +212,9 @@ reopen(prb_writer *w)
 }
 
 /* A batch in doubt against the reopened log: IN if its checkpoint
- * covers it and could be made durable again, OUT if the log has its old
- * size. Returns -1 if re-syncing the checkpoint failed (the handle then
+ * covers it with the batch's own root at the batch's size and could be
+ * made durable again, OUT if the log has its old size or another tree
+ * of its size. Returns -1 if re-syncing the checkpoint failed (the handle then
  * refuses appends). */
 static int
 settle(prb_writer *w, wbatch *b)
@@ -221,19 +223,26 @@ settle(prb_writer *w, wbatch *b)
 	if (r->state != PRB_BATCH_DOUBT)
 		return 0;
 	uint64_t size = prb_log_size(w->log);
-	if (size >= b->first + b->n) {
-		/* what the reopened log read may be only in the page cache
-		 * (a failed directory sync after the rename) */
-		prb_err e;
-		if (prb_log_sync_checkpoint(w->log, &e) != 0)
-			return -1;
-		r->state = PRB_BATCH_IN;
+	prb_hash root;
+	prb_err e;
+	/* the size alone would not do: another writer on the same bucket
+	 * may have committed a tree of that size without this batch */
+	int ours = size >= b->first + b->n &&
+	           prb_log_root_at(w->log, b->first + b->n, &root, &e) == 0 &&
+	           memcmp(root.b, b->root.b, sizeof root.b) == 0;
+	if (!ours && size != b->first && size < b->first + b->n)
+		return 0; /* stays in doubt */
+	/* Written again: what the reopened log read may be only in the page
+	 * cache (a failed directory sync after the rename); on S3 this
+	 * changes the checkpoint's ETag, so a delayed copy of the lost
+	 * commit can no longer land after the batch was reported OUT. */
+	if (prb_log_sync_checkpoint(w->log, &e) != 0)
+		return -1;
+	r->state = ours ? PRB_BATCH_IN : PRB_BATCH_OUT; /* OUT: the old size,
+	                                                  or another's tree */
+	if (ours)
 		r->size = b->first + b->n;
-		r->settled = 1;
-	} else if (size == b->first) {
-		r->state = PRB_BATCH_OUT;
-		r->settled = 1;
-	}
+	r->settled = 1;
 	return 0;
 }
 
@@ -525,6 +534,7 @@ prb_writer_ship(prb_writer *w, prb_err *err)
 	memset(b, 0, sizeof *b);
 	b->first = w->build_first;
 	b->n = w->build_n;
+	prb_log_staged_root(w->log, &b->root);
 	b->waiting = 1;
 	b->res.first = b->first;
 	b->res.n = b->n;

@@ -115,7 +115,7 @@ else
 fi
 sed 's/"StopLogging"/"DeleteTrail"/' "$D/aws/ct.json" >"$T/altered.json"
 prb ingest "$L" --key "$T/k" "$T/altered.json"
-eq "a record re-delivered under its event id with other content: exit 1" "$RC" 1
+eq "a record re-delivered under its event id with other content: exit 5" "$RC" 5
 err_has "reported with file, record and the leaf that has the id" "altered.json: line [0-9]+, record 2: event id 11111111-0000-0000-0000-000000000002 is at leaf 1 already, with other content"
 check "counted as conflicting, not as a duplicate" grep -q "2 records, 0 new, 1 duplicates; 1 conflicting" "$T/out"
 eq "nothing committed" "$(cp_size "$L")" 6
@@ -132,7 +132,7 @@ printf '{"Records":[{"eventVersion":"1.08","eventSource":"x","eventName":"y","ev
 printf 'not gzip at all' | gzip -c | head -c 20 >"$B/e-truncated.json.gz"
 printf '%s\n' '{"hello":"world"}' >"$B/f-unknown.json"
 prb ingest "$L" --key "$T/k" "$B"
-eq "a run with rejected files exits 1" "$RC" 1
+eq "a run with rejected files exits 5" "$RC" 5
 check "the good new record committed" grep -q "log size 7" "$T/out"
 check "summary counts only accepted files" grep -q "ingested 2 files: 3 records, 1 new, 2 duplicates" "$T/out"
 err_has "broken JSON named with its line" "b-broken.jsonl.*line 2"
@@ -149,7 +149,7 @@ verify_ok "log and index verify after rejections" "$L" "$VKEY"
 section "--format holds every record to one format"
 printf '%s\n' '{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"f-1","stage":"ResponseComplete","verb":"get","user":{"username":"x"},"requestReceivedTimestamp":"2024-03-02T00:00:01Z","stageTimestamp":"2024-03-02T00:00:01Z","requestURI":"/api"}' >"$T/k8s-one.jsonl"
 prb ingest "$L" --key "$T/k" --format cloudtrail "$T/k8s-one.jsonl"
-eq "a k8s file under --format cloudtrail is rejected" "$RC" 1
+eq "a k8s file under --format cloudtrail is rejected" "$RC" 5
 eq "nothing committed" "$(cp_size "$L")" 7
 prb ingest "$L" --key "$T/k" --format k8s-audit "$T/k8s-one.jsonl"
 eq "accepted under its own format" "$RC" 0
@@ -167,7 +167,7 @@ mkfifo "$W/fifo.json" 2>/dev/null || true
 WL=$T/walklog
 new_log "$WL" "$T/k"
 prb ingest "$WL" --key "$T/k" "$W"
-eq "a tree with a dangling link and a FIFO: exit 1" "$RC" 1
+eq "a tree with a dangling link and a FIFO: exit 5" "$RC" 5
 check "the record that mentions digest fields is committed, once (the linked directory is not followed)" grep -q "1 records, 1 new, 0 duplicates; log size 1" "$T/out"
 err_has "the dangling link is named" "dangling.json"
 if [ -p "$W/fifo.json" ]; then err_has "the FIFO is named, not read" "fifo.json: not a regular file"; fi
@@ -350,22 +350,22 @@ else
 	# the same records, other bytes: nothing new for the log, but altered
 	{ cat "$T/ct.json"; echo; } | gzip -c >"$C/$LOGF"
 	prb ingest "$CL" --key "$T/k" --cloudtrail-key "$T/ct.pub" --cloudtrail-signature "$C/$OBJ=$D2SIG" "$C"
-	eq "an altered log file: exit 1" "$RC" 1
+	eq "an altered log file: exit 5" "$RC" 5
 	err_has "reported as altered, naming the file" "altered.*$LOGF"
 	check "its records are duplicates all the same" grep -q "2 records, 0 new, 2 duplicates" "$T/out"
 	rm "$C/$LOGF"
 	prb ingest "$CL" --key "$T/k" "$C"
-	eq "a missing log file: exit 1" "$RC" 1
+	eq "a missing log file: exit 5" "$RC" 5
 	err_has "reported as missing" "missing.*$LOGF"
 	gzip -c <"$T/ct.json" >"$C/$LOGF"
 	D2SIG_BAD=$(printf %s "$D2SIG" | sed 's/^./0/; t; s/^/0/')
 	[ "$D2SIG_BAD" = "$D2SIG" ] && D2SIG_BAD=$(printf %s "$D2SIG" | sed 's/^./1/')
 	prb ingest "$CL" --key "$T/k" --cloudtrail-key "$T/ct.pub" --cloudtrail-signature "$C/$OBJ=$D2SIG_BAD" "$C"
-	eq "a wrong signature: exit 1" "$RC" 1
+	eq "a wrong signature: exit 5" "$RC" 5
 	err_has "reported" "signature"
 	rm "$C/$D2"
 	prb ingest "$CL" --key "$T/k" "$C"
-	eq "a digest removed from the middle of the chain: exit 1" "$RC" 1
+	eq "a digest removed from the middle of the chain: exit 5" "$RC" 5
 	err_has "reported as a gap" "gap"
 fi
 
@@ -402,7 +402,7 @@ fi
 section "bad arguments"
 expect_fail "ingest needs --key" ingest "$L" "$D"
 prb ingest "$L" --key "$T/k" "$T/nonexistent"
-eq "a missing path is a rejected file" "$RC" 1
+eq "a missing path is a rejected file" "$RC" 5
 err_has "named" "nonexistent"
 prb ingest --help
 eq "ingest --help" "$RC" 0
@@ -439,7 +439,7 @@ eq "GCP: exit" "$RC" 0
 # The REST example is an OpenAPI example file: its list response is under
 # responses."200".body. The file itself is not an export: rejected.
 prb ingest "$R" --key "$T/k" "$S/azure-activity/azure-rest-api-specs/GetActivityLogsFiltered.json"
-eq "an OpenAPI example file is not an export: rejected" "$RC" 1
+eq "an OpenAPI example file is not an export: rejected" "$RC" 5
 err_has "saying no format fits" "GetActivityLogsFiltered.json: line 1, record 1: record fits no format"
 AZ_REST=""
 if command -v python3 >/dev/null 2>&1; then
@@ -453,13 +453,13 @@ eq "Azure: 10 records" "$((NEW + DUP + CONF))" "$([ -n "$AZ_REST" ] && echo 10 |
 # The docs' Administrative and Policy examples share one eventDataId with
 # different content: the second is a conflict, reported, not committed.
 eq "Azure: one conflicting record" "$CONF" 1
-eq "Azure: exit 1 for the conflict" "$RC" 1
+eq "Azure: exit 5 for the conflict" "$RC" 5
 err_has "the conflict names the file and the leaf already holding the id" "policy-repaired.jsonl: line 1, record 1: event id .* is at leaf [0-9]+ already, with other content"
 prb ingest "$R" --key "$T/k" "$S/azure-activity/microsoft-docs/activity-log-schema.md.policy-as-published.json.txt"
-eq "the invalid-as-published Azure Policy block is rejected" "$RC" 1
+eq "the invalid-as-published Azure Policy block is rejected" "$RC" 5
 err_has "naming the file" "policy-as-published"
 prb ingest "$R" --key "$T/k" "$S"/k8s-audit/falco/*.json
-eq "k8s: the falco malformed stub makes the run fail" "$RC" 1
+eq "k8s: the falco malformed stub makes the run fail" "$RC" 5
 err_has "naming the malformed stub" "fal_01_003.json"
 K8S=$(sed -n 's/.* records, \([0-9]*\) new, .*/\1/p' "$T/out")
 K8SDUP=$(sed -n 's/.* new, \([0-9]*\) duplicates.*/\1/p' "$T/out")

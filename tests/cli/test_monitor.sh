@@ -9,7 +9,7 @@
 section "usage"
 prb monitor --help
 eq "--help exits 0" "$RC" 0
-grep -q "^usage: probity monitor URL --vkey" "$T/out" && ok "--help prints the usage" || bad "--help prints the usage" "$(head_of "$T/out")"
+grep -q "^Usage: probity monitor URL --vkey" "$T/out" && ok "--help prints the usage" || bad "--help prints the usage" "$(head_of "$T/out")"
 prb monitor http://127.0.0.1:1/
 eq "no --vkey: usage error" "$RC" 2
 prb monitor http://127.0.0.1:1/ --vkey x --once --interval 5

@@ -114,7 +114,7 @@ expect_fail "a log key is not a witness key" witness --listen 127.0.0.1:0 --key 
 section "usage"
 prb witness --help
 eq "--help exits 0" "$RC" 0
-check "--help shows usage" grep -q "^usage: probity witness" "$T/out"
+check "--help shows usage" grep -q "^Usage: probity witness" "$T/out"
 prb witness
 eq "no arguments: exit 2" "$RC" 2
 prb witness --listen 127.0.0.1:0 --key "$T/w.key"

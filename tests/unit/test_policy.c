@@ -220,6 +220,35 @@ loads_and_overrides(void)
 		      "unknown parameter refused naming it: %d %s %s", rc,
 		      err.where, err.msg);
 		json_decref(o);
+		o = json_pack("{s:s}", "r", "westeurope");
+		rc = prb_policies_override(&ps, o, "params.json", &err);
+		CHECK(rc == PRB_EINVAL && strstr(err.msg, "parameter \"r\" is "
+		                                 "a string") &&
+		      strstr(err.msg, "a.sql:5) is an array") &&
+		      strcmp(err.where, "params.json") == 0,
+		      "a string for an array parameter refused naming it and "
+		      "its default's line: %d %s: %s", rc, err.where, err.msg);
+		json_decref(o);
+		o = json_pack("{s:[s,i]}", "r", "x", 2);
+		rc = prb_policies_override(&ps, o, "params.json", &err);
+		CHECK(rc == PRB_EINVAL && strstr(err.msg, "\"r\": element 1 is "
+		                                 "a number") &&
+		      strstr(err.msg, "is a string"),
+		      "an array element of another kind refused: %d %s", rc,
+		      err.msg);
+		json_decref(o);
+		o = json_pack("{s:s}", "n", "7");
+		rc = prb_policies_override(&ps, o, "params.json", &err);
+		CHECK(rc == PRB_EINVAL && strstr(err.msg, "\"n\" is a string, "
+		                                 "but its default") &&
+		      strstr(err.msg, "is a number"),
+		      "a string for a number refused: %d %s", rc, err.msg);
+		json_decref(o);
+		o = json_pack("{s:f,s:[s,s]}", "n", 2.5, "r", "a", "b");
+		rc = prb_policies_override(&ps, o, "params.json", &err);
+		CHECK(rc == 0, "a real for an integer default, strings for "
+		      "strings: %d %s", rc, err.msg);
+		json_decref(o);
 	}
 	prb_policies_free(&ps);
 	CHECK(ps.n == 0 && ps.v == NULL, "free leaves an empty set");

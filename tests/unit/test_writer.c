@@ -35,7 +35,34 @@ typedef struct {
 	faulty arm;
 	int fail_open; /* opens fail from now on */
 	int opens;
+	int other;     /* the next open first lets another writer commit
+	                  this many entries of its own */
 } rig;
+
+static prb_signer *signer_;
+
+/* Another writer (as on a bucket two machines share) commits n entries
+ * "other-i" to the log in dir. */
+static void
+other_writer(const char *dir, int n)
+{
+	prb_store *st;
+	prb_log *log;
+	prb_err err;
+	const uint8_t *p[8];
+	size_t l[8];
+	for (int i = 0; i < n && i < 8; i++) {
+		p[i] = (const uint8_t *)"other";
+		l[i] = 5;
+	}
+	if (prb_store_open_dir(dir, PRB_SYNC_FILES, &st, &err) ||
+	    prb_log_open(st, signer_, 0, &log, &err))
+		abort();
+	CHECK(prb_log_append(log, p, l, (size_t)n, &err) == 0,
+	      "the other writer commits: %s", err.msg);
+	prb_log_close(log);
+	prb_store_close(st);
+}
 
 static int
 rig_open(void *ctx, prb_store **out, prb_err *err)
@@ -47,6 +74,10 @@ rig_open(void *ctx, prb_store **out, prb_err *err)
 		                   "injected: the store cannot be opened");
 	prb_store_close(r->in); /* the previous one: the writer closed f */
 	r->in = NULL;
+	if (r->other) {
+		other_writer(r->dir, r->other);
+		r->other = 0;
+	}
 	int rc = prb_store_open_dir(r->dir, PRB_SYNC_FILES, &r->in, err);
 	if (rc)
 		return rc;
@@ -60,8 +91,6 @@ rig_open(void *ctx, prb_store **out, prb_err *err)
 	*out = &r->f.base;
 	return 0;
 }
-
-static prb_signer *signer_;
 
 /* A new log in a fresh directory and a writer on it, whose first store
  * gets the fault `arm` (op -1: none). */
@@ -192,6 +221,36 @@ test_in_doubt(int after)
 	prb_writer_collect(w, &b);
 	CHECK(b.state == PRB_BATCH_IN && b.first == next,
 	      "the next batch is IN where the log ended");
+	rig_end(&r, w);
+}
+
+/* The commit is in doubt and, before the writer reopens, another writer
+ * commits a tree of the same size without the batch (a bucket shared by
+ * two machines): the batch is OUT, not IN by its size alone. */
+static void
+test_in_doubt_other_tree(void)
+{
+	rig r;
+	prb_writer *w = rig_start(&r, "doubt-other", OP_CKPT, 2, 0);
+	prb_err err;
+	prb_writer_batch b;
+	CHECK(add_batch(w, "d", 0, 4, &err) == 0, "ship 1");
+	prb_writer_collect(w, &b);
+	CHECK(b.state == PRB_BATCH_IN, "batch 1 is in");
+	r.other = 3;
+	CHECK(add_batch(w, "d", 4, 3, &err) == 0, "ship 2");
+	prb_writer_collect(w, &b);
+	CHECK(b.rc != 0 && b.settled == 1, "batch 2 was in doubt, settled");
+	CHECK(b.state == PRB_BATCH_OUT,
+	      "another tree of size 7 does not hold it: OUT (state %d)",
+	      b.state);
+	CHECK(size_on_disk(r.dir) == 7 && prb_writer_size(w) == 7,
+	      "the log is the other writer's, size 7");
+	CHECK(add_batch(w, "d", 7, 2, &err) == 0, "the writer goes on: %s",
+	      err.msg);
+	prb_writer_collect(w, &b);
+	CHECK(b.state == PRB_BATCH_IN && b.first == 7 && b.size == 9,
+	      "after the other writer's entries");
 	rig_end(&r, w);
 }
 
@@ -460,6 +519,7 @@ main(void)
 	test_pipelined();
 	test_in_doubt(0);
 	test_in_doubt(1);
+	test_in_doubt_other_tree();
 	test_pipelined_failure();
 	test_broken();
 	test_lost_build();
