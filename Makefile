@@ -10,7 +10,7 @@ CC      ?= cc
 WARN    := -std=c11 -Wall -Wextra -Wpedantic -Werror
 DEFS    := -D_GNU_SOURCE
 CFLAGS  ?= -O2 -g
-LDLIBS  := -lmicrohttpd -lsystemd -lcurl -lsqlite3 -ljansson -lz -lcrypto -lpthread
+LDLIBS  := -lmicrohttpd -lsystemd -lcurl -lsqlite3 -ljansson -larchive -lz -lcrypto -lpthread
 TLIBS   :=
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all

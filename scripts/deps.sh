@@ -17,7 +17,7 @@ libclang-rt-14-dev golang-go golang-golang-x-mod-dev time \
 chromium tesseract-ocr tesseract-ocr-eng fonts-dejavu-core strace \
 fuse3 libfuse3-dev cmake g++ libtoml11-dev libspdlog-dev \
 libsystemd-dev pkg-config help2man man-db groff-base systemd debhelper dpkg-dev fakeroot \
-debootstrap python3 bsdextrautils lintian ceph-mon ceph-osd radosgw"
+debootstrap python3 bsdextrautils lintian libarchive-dev ceph-mon ceph-osd radosgw"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -27,6 +27,7 @@
 #define PROBITY_EVIDENCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "audit.h"
 #include "checkpoint.h"
@@ -35,9 +36,22 @@
 #include "note.h"
 #include "policy.h"
 
-/* The largest findings.json (and SHA256SUMS) a bundle may hold: audit
- * refuses to write one that verify-evidence would refuse to read. */
-#define PRB_FINDINGS_MAX ((size_t)1 << 28)
+/*
+ * Bounds: the largest file of each role a bundle may hold. audit refuses
+ * to write a bundle that verify-evidence would refuse to read;
+ * verify-evidence refuses a larger file on its size, before reading it,
+ * and holds at most one file of each role at a time (findings.json and
+ * the checkpoint throughout), hashing and comparing the others in 64 KiB
+ * pieces: checkpoint PRB_NOTE_MAX_SIZE (1 MiB), findings.json and
+ * SHA256SUMS PRB_FINDINGS_MAX, entries/ 128 KiB, proofs/ 1 MiB + 64 KiB,
+ * policies/ 1 MiB, blobs/ PRB_EVIDENCE_BLOB_MAX, findings.sarif and
+ * report.html PRB_EVIDENCE_REPORT_MAX. Links, FIFOs, devices and names
+ * that leave the bundle are refused before anything is opened through
+ * them (prb_open_beneath).
+ */
+#define PRB_FINDINGS_MAX ((size_t)8 << 20)
+#define PRB_EVIDENCE_BLOB_MAX ((size_t)16 << 20)
+#define PRB_EVIDENCE_REPORT_MAX ((size_t)64 << 20)
 
 /*
  * Writes the evidence bundle into dir (created; if it exists it must be
@@ -88,5 +102,41 @@ int prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
  */
 int prb_evidence_reproduce(const char *bundle, prb_log *log, const char *dir,
                            prb_evidence_summary *sum, prb_err *err);
+
+/*
+ * Evidence as one file: a bundle as a tar (.tar) or gzipped tar (.tar.gz,
+ * .tgz) of the same files (evidence_tar.c). Bounds of a tar: at most
+ * PRB_EVIDENCE_TAR_FILES files and PRB_EVIDENCE_TAR_MAX bytes unpacked,
+ * each file within its role's bound above.
+ */
+#define PRB_EVIDENCE_TAR_FILES ((uint64_t)1 << 20)
+#define PRB_EVIDENCE_TAR_MAX ((uint64_t)2 << 30)
+#define PRB_EVIDENCE_DIR_MAX 4096
+
+/* 1 if path names a bundle file by its ending (.tar, .tar.gz, .tgz). */
+int prb_evidence_is_tar(const char *path);
+
+/* prb_evidence_write into a private directory beside `tar`, packed as the
+ * new file `tar` (written as tar.tmp, fsynced, renamed only if `tar` does
+ * not exist: PRB_EEXIST), the directory then removed. */
+int prb_evidence_write_tar(const char *tar, prb_log *log,
+                           const prb_policy_set *ps, const prb_finding *f,
+                           size_t n, prb_err *err);
+
+/* Unpacks the bundle file `tar` into a new private directory (mode 0700,
+ * under $TMPDIR or /tmp), whose path goes to dir, for prb_evidence_verify
+ * or prb_evidence_reproduce; the caller removes it with
+ * prb_evidence_remove_dir. Streams: memory is bounded whatever the tar
+ * holds. Refused, naming the entry, before any of its bytes is written:
+ * links (symbolic or hard), devices, FIFOs, names absolute or holding
+ * "..", "." or empty components or deeper than one subdirectory, a name
+ * given twice, a file over its role's bound, more than the tar bounds.
+ * On failure nothing is left and dir is "". */
+int prb_evidence_unpack(const char *tar, char dir[PRB_EVIDENCE_DIR_MAX],
+                        prb_err *err);
+
+/* Removes a directory made by prb_evidence_unpack (or a bundle's files
+ * and one level of subdirectories); never follows a link. */
+void prb_evidence_remove_dir(const char *dir);
 
 #endif

@@ -1,8 +1,31 @@
 /*
  * The HTTP server side shared by `probity serve` and `probity witness`:
  * a GNU libmicrohttpd daemon (one thread per connection, so handlers may
- * block, e.g. until an append is durable), bounded in connections, idle
- * time and request size, with TLS when a certificate is given.
+ * block, e.g. until an append is durable), with TLS when a certificate is
+ * given. What a hostile client can hold is bounded here, before any
+ * handler runs:
+ *
+ *  1. Connections: at most conn_limit in all and per_client from one IP
+ *     address. A connection over either limit is closed at once, before
+ *     a byte is read (libmicrohttpd refuses it; no HTTP answer).
+ *  2. The request head (request line and headers) must be complete
+ *     head_s seconds after the connection is ready for it (accepted, or
+ *     the previous response sent): a deadline, not reset by each byte. A
+ *     connection past it gets "408 Request Timeout" (plain HTTP, first
+ *     request; with TLS or on a kept-alive connection no answer) and is
+ *     shut down. A watchdog thread enforces it.
+ *  3. A request body must be complete body_s seconds after its head: else
+ *     the connection is shut down, with no answer (the handler never sees
+ *     the request's end).
+ *  4. Idle: a connection with no traffic for timeout_s seconds is closed
+ *     (libmicrohttpd's timeout, which each byte resets; it bounds a
+ *     client that reads a response slowly).
+ *  5. The request target, as received (before any unescaping), must be a
+ *     path of [A-Za-z0-9._/-] starting with '/', followed only on the
+ *     path cfg.query_path by '?' and a query of [A-Za-z0-9._~=&,-]; any
+ *     other byte, a '%' escape or a '?' elsewhere included, is answered
+ *     400 before a handler runs (prb_httpd_target_ok). So every resource
+ *     has exactly one name.
  */
 #ifndef PROBITY_HTTP_H
 #define PROBITY_HTTP_H
@@ -16,14 +39,29 @@
 
 typedef struct prb_httpd prb_httpd;
 
+#define PRB_HTTPD_CONNECTIONS 256
+#define PRB_HTTPD_PER_CLIENT 32
+#define PRB_HTTPD_HEAD_S 10
+#define PRB_HTTPD_BODY_S 60
+#define PRB_HTTPD_IDLE_S 30
+
 typedef struct {
 	const char *listen;   /* "ADDR:PORT" as prb_httpd_parse_listen
 	                         takes it; PORT 0 picks a free port */
 	const char *tls_cert; /* PEM certificate file, or NULL for plain HTTP */
 	const char *tls_key;  /* PEM private key file; with tls_cert */
-	unsigned conn_limit;  /* simultaneous connections; 0: 256 */
+	unsigned conn_limit;  /* simultaneous connections; 0:
+	                         PRB_HTTPD_CONNECTIONS */
 	unsigned timeout_s;   /* a connection idle this long is closed (slow
 	                         clients); 0: 30 */
+	unsigned per_client;  /* simultaneous connections from one IP
+	                         address; 0: PRB_HTTPD_PER_CLIENT */
+	unsigned head_s;      /* request head deadline (rule 2); 0:
+	                         PRB_HTTPD_HEAD_S */
+	unsigned body_s;      /* request body deadline (rule 3); 0:
+	                         PRB_HTTPD_BODY_S */
+	const char *query_path; /* the one path that may take a query
+	                           ("/add"), or NULL: none may */
 	MHD_AccessHandlerCallback handler;
 	void *handler_ctx;
 	MHD_RequestCompletedCallback completed; /* may be NULL */
@@ -37,8 +75,16 @@ typedef struct {
 int prb_httpd_parse_listen(const char *arg, struct sockaddr_storage *ss,
                            socklen_t *len, prb_err *err);
 
-/* Binds and starts serving. cfg's strings must stay valid until
- * prb_httpd_stop: prb_httpd_reload reads the TLS files again. */
+/* 1 if the request target t[0..len) (raw, as received) is one rule 5
+ * allows: "/" then [A-Za-z0-9._/-]*, then, if that path is query_path
+ * (may be NULL), optionally "?" and [A-Za-z0-9._~=&,-]*. 0 for anything
+ * else (a NUL, a '%', a space, a byte over 0x7e, ...). Pure;
+ * thread-safe. */
+int prb_httpd_target_ok(const char *t, size_t len, const char *query_path);
+
+/* Binds and starts serving, with the watchdog thread of rules 2-3.
+ * cfg's strings must stay valid until prb_httpd_stop: prb_httpd_reload
+ * reads the TLS files again. */
 int prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err);
 
 /* The base URL actually bound, "http[s]://ADDR:PORT" (the port is the

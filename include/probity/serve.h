@@ -62,6 +62,9 @@ typedef struct {
 	size_t batch_entries;    /* entries per batch at most; 0: 65,536 */
 	unsigned conn_limit;     /* 0: 256 */
 	unsigned timeout_s;      /* idle connection timeout; 0: 30 */
+	unsigned per_client;     /* connections from one IP address; 0: 32 */
+	unsigned head_s, body_s; /* request head and body deadlines; 0: 10,
+	                            60 (include/probity/http.h) */
 	prb_cosign *cosign;      /* the writer's witnesses (see "Witnessing"
 	                            above), or NULL; not owned */
 	size_t quorum;           /* cosignatures it needs to publish */

@@ -416,11 +416,17 @@ open_index_ro(const char *path, sqlite3 **db, prb_err *err)
 	}
 	snprintf(uri + o, sizeof uri - o, "?mode=ro");
 	struct stat sb;
-	if (stat(path, &sb) != 0)
+	if (lstat(path, &sb) != 0)
 		return prb_err_set(err, PRB_ENOTFOUND, path, UINT64_MAX,
 		                   "no index: run probity ingest or probity "
 		                   "reindex");
-	if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+	if (!S_ISREG(sb.st_mode)) /* SQLITE_OPEN_NOFOLLOW refuses it too */
+		return prb_err_set(err, PRB_EIO, path, UINT64_MAX, "%s",
+		                   prb_beneath_strerror(S_ISLNK(sb.st_mode)
+		                                                ? ELOOP
+		                                                : ENODEV));
+	if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+	                            SQLITE_OPEN_NOFOLLOW,
 	                    NULL) != SQLITE_OK) {
 		prb_err_set(err, PRB_EIO, path, UINT64_MAX, "cannot open: %s",
 		            *db ? sqlite3_errmsg(*db) : "out of memory");

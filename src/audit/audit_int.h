@@ -20,4 +20,8 @@ int prb_policy_err(prb_err *err, int code, const char *file, unsigned line,
 /* {"origin", "size", "root" (base64, as in the note)} of cp, or NULL. */
 json_t *prb_audit_checkpoint_json(const prb_checkpoint *cp);
 
+/* The largest file of role `rel` (a path in an evidence bundle) that a
+ * bundle may hold (evidence.h bounds). */
+size_t prb_evidence_role_max(const char *rel);
+
 #endif

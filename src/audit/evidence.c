@@ -23,14 +23,18 @@
 #include "base/util.h"
 #include "audit/audit_int.h"
 
+/* The largest file of each role a bundle may hold (evidence.h): a
+ * larger one is refused on its size (fstat) before it is read, so a
+ * verify holds at most one of each at a time, and the rest streams. */
 #define ENTRY_FILE_MAX (1u << 17) /* an entry is at most 65,535 bytes */
-#define PROOF_FILE_MAX (1u << 22)
-#define POLICY_FILE_MAX (1u << 20)
-#define BLOB_FILE_MAX (1u << 30) /* as ingest's cap on one record */
+#define PROOF_FILE_MAX (PRB_NOTE_MAX_SIZE + (1u << 16)) /* its checkpoint
+                                          and at most 64 hashes */
+#define POLICY_FILE_MAX (1u << 20) /* as policy.c's POLICY_MAX */
 #define MANIFEST "SHA256SUMS"
+#define CHUNK ((size_t)1 << 16) /* bytes hashed or compared at a time */
 
-static int read_in(const char *dir, const char *name, size_t limit,
-                   uint8_t **data, size_t *len, prb_err *err);
+static int read_in(int dir, const char *name, uint8_t **data, size_t *len,
+                   prb_err *err);
 
 /* ---- writing a bundle -------------------------------------------------- */
 
@@ -92,6 +96,11 @@ write_blob_of(const char *dir, prb_log *log, const uint8_t *entry,
 	uint8_t *blob = NULL;
 	if (!prb_entry_stub(entry, elen, hex, &blen))
 		return 0;
+	if (blen > PRB_EVIDENCE_BLOB_MAX) /* verify-evidence would refuse it */
+		return prb_err_set(err, PRB_ETOOBIG, hex, UINT64_MAX,
+		                   "a cited large record of %zu bytes, over the "
+		                   "%zu a bundle may hold", blen,
+		                   (size_t)PRB_EVIDENCE_BLOB_MAX);
 	int rc = prb_blob_get(prb_blob_from_store, prb_log_store(log), hex,
 	                      blen, &blob, err);
 	snprintf(name, sizeof name, "%s/blobs", dir);
@@ -157,6 +166,14 @@ log_record(void *ctx, uint64_t leaf, json_t **rec, prb_err *err)
 	return rc;
 }
 
+static int
+report_too_big(const char *name, size_t len, prb_err *err)
+{
+	return prb_err_set(err, PRB_ETOOBIG, name, UINT64_MAX,
+	                   "%zu bytes, over the %zu a bundle may hold: narrow "
+	                   "the policies", len, (size_t)PRB_EVIDENCE_REPORT_MAX);
+}
+
 /* findings.sarif and report.html, made from what the bundle holds. */
 static int
 write_reports(const char *dir, prb_log *log, const prb_policy_set *ps,
@@ -166,11 +183,15 @@ write_reports(const char *dir, prb_log *log, const prb_policy_set *ps,
 	char *sarif = NULL, *html = NULL;
 	size_t slen, hlen;
 	int rc = prb_report_sarif(fj, fjlen, ps->v, ps->n, &sarif, &slen, err);
+	if (rc == 0 && slen > PRB_EVIDENCE_REPORT_MAX)
+		rc = report_too_big("findings.sarif", slen, err);
 	if (rc == 0)
 		rc = write_new(dir, "findings.sarif", sarif, slen, err);
 	if (rc == 0)
 		rc = prb_report_html(fj, fjlen, (const uint8_t *)cp, cplen, ps->v,
 		                     ps->n, log_record, log, &html, &hlen, err);
+	if (rc == 0 && hlen > PRB_EVIDENCE_REPORT_MAX)
+		rc = report_too_big("report.html", hlen, err);
 	if (rc == 0)
 		rc = write_new(dir, "report.html", html, hlen, err);
 	free(sarif);
@@ -235,15 +256,20 @@ cmp_str(const void *a, const void *b)
 }
 
 static int
-list_files(const char *dir, const char *sub, name_list *out, prb_err *err)
+list_files(int dir, const char *sub, name_list *out, prb_err *err)
 {
-	char path[PATH_MAX], rel[1024];
-	snprintf(path, sizeof path, "%s%s%s", dir, sub ? "/" : "",
-	         sub ? sub : "");
-	DIR *d = opendir(path);
-	if (!d)
+	char rel[1024];
+	int fd = prb_open_beneath(dir, sub ? sub : ".", O_RDONLY | O_DIRECTORY,
+	                          0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
 		return prb_err_set(err, PRB_ENOTFOUND, sub, UINT64_MAX,
-		                   "cannot read the directory");
+		                   "cannot read the directory: %s",
+		                   prb_beneath_strerror(e));
+	}
 	struct dirent *de;
 	int rc = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -253,16 +279,16 @@ list_files(const char *dir, const char *sub, name_list *out, prb_err *err)
 			continue;
 		snprintf(rel, sizeof rel, "%s%s%s", sub ? sub : "",
 		         sub ? "/" : "", n);
-		snprintf(path, sizeof path, "%s/%s", dir, rel);
 		struct stat st;
-		if (lstat(path, &st) != 0)
+		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			rc = prb_err_set(err, PRB_EIO, rel, UINT64_MAX,
 			                 "cannot stat: %s", strerror(errno));
 		else if (S_ISDIR(st.st_mode) && !sub)
 			rc = list_files(dir, rel, out, err);
 		else if (!S_ISREG(st.st_mode))
 			rc = prb_err_set(err, PRB_EPROOF, rel, UINT64_MAX,
-			                 "unexpected: not a regular file");
+			                 "unexpected: not a regular file (a "
+			                 "link, FIFO or device): refused");
 		else if (names_add(out, rel))
 			rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 			                 "out of memory");
@@ -273,18 +299,90 @@ list_files(const char *dir, const char *sub, name_list *out, prb_err *err)
 	return rc;
 }
 
-/* SHA-256 hex of dir/rel. */
-static int
-file_sha256(const char *dir, const char *rel, char hex[65], prb_err *err)
+size_t
+prb_evidence_role_max(const char *rel)
 {
-	uint8_t *data;
-	size_t len;
-	int rc = read_in(dir, rel, BLOB_FILE_MAX, &data, &len, err);
-	if (rc)
-		return rc;
-	prb_sha256_hex(data, len, hex);
-	free(data);
-	return 0;
+	return !strncmp(rel, "entries/", 8)    ? ENTRY_FILE_MAX
+	       : !strncmp(rel, "proofs/", 7)   ? PROOF_FILE_MAX
+	       : !strncmp(rel, "policies/", 9) ? POLICY_FILE_MAX
+	       : !strncmp(rel, "blobs/", 6)    ? PRB_EVIDENCE_BLOB_MAX
+	       : !strcmp(rel, "checkpoint")    ? PRB_NOTE_MAX_SIZE
+	       : !strcmp(rel, "findings.sarif") ||
+	                       !strcmp(rel, "report.html")
+	               ? PRB_EVIDENCE_REPORT_MAX
+	               : PRB_FINDINGS_MAX; /* findings.json, SHA256SUMS */
+}
+
+/* Opens the regular file rel beneath the bundle's directory (no link, no
+ * "..", no FIFO or device: prb_open_beneath), of at most prb_evidence_role_max(rel)
+ * bytes; its size in *size. -1 with err set. */
+static int
+open_in(int dir, const char *rel, uint64_t *size, prb_err *err)
+{
+	struct stat st;
+	int fd = prb_open_beneath(dir, rel, O_RDONLY, 0);
+	if (fd < 0)
+		prb_err_set(err, errno == ENOENT ? PRB_ENOTFOUND : PRB_EIO, rel,
+		            UINT64_MAX, "%s", prb_beneath_strerror(errno));
+	else if (fstat(fd, &st) != 0) {
+		prb_err_set(err, PRB_EIO, rel, UINT64_MAX, "fstat: %s",
+		            strerror(errno));
+		close(fd);
+		fd = -1;
+	} else if ((uint64_t)st.st_size > prb_evidence_role_max(rel)) {
+		prb_err_set(err, PRB_ETOOBIG, rel, UINT64_MAX,
+		            "%llu bytes, over the %zu such a file can need: "
+		            "refused", (unsigned long long)st.st_size,
+		            prb_evidence_role_max(rel));
+		close(fd);
+		fd = -1;
+	} else
+		*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+/* Reads the next chunk of fd into buf (at most CHUNK bytes): its length,
+ * 0 at the end, or -1 with err set (naming rel). */
+static ssize_t
+read_chunk(int fd, uint8_t *buf, const char *rel, prb_err *err)
+{
+	for (;;) {
+		ssize_t r = read(fd, buf, CHUNK);
+		if (r >= 0 || errno != EINTR) {
+			if (r < 0)
+				prb_err_set(err, PRB_EIO, rel, UINT64_MAX,
+				            "read: %s", strerror(errno));
+			return r;
+		}
+	}
+}
+
+/* SHA-256 hex of the bundle's file rel, streamed (never held whole). */
+static int
+file_sha256(int dir, const char *rel, char hex[65], prb_err *err)
+{
+	uint64_t size;
+	uint8_t md[PRB_SHA256_SIZE];
+	int fd = open_in(dir, rel, &size, err);
+	if (fd < 0)
+		return err ? err->code : PRB_EIO;
+	uint8_t *buf = malloc(CHUNK);
+	prb_sha256_ctx *c = prb_sha256_new();
+	int rc = buf && c ? 0 : prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+	                                    "out of memory");
+	ssize_t r = 0;
+	while (rc == 0 && (r = read_chunk(fd, buf, rel, err)) > 0)
+		prb_sha256_update(c, buf, (size_t)r);
+	if (rc == 0 && r < 0)
+		rc = PRB_EIO;
+	if (rc == 0) {
+		prb_sha256_final(c, md);
+		prb_hex_encode(md, sizeof md, hex);
+	}
+	prb_sha256_free(c);
+	free(buf);
+	close(fd);
+	return rc;
 }
 
 /* Writes the manifest: "<sha256 hex>  <path>" for every other file of the
@@ -295,7 +393,10 @@ write_manifest(const char *dir, prb_err *err)
 	name_list l = {0};
 	char *text = NULL, hex[65];
 	size_t len = 0, cap = 0;
-	int rc = list_files(dir, NULL, &l, err);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = dfd < 0 ? prb_err_set(err, PRB_EIO, dir, UINT64_MAX, "%s",
+	                               strerror(errno))
+	                 : list_files(dfd, NULL, &l, err);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		size_t need = len + 64 + 2 + strlen(l.v[i]) + 2;
 		if (need > cap) {
@@ -308,10 +409,12 @@ write_manifest(const char *dir, prb_err *err)
 			}
 			text = nt;
 		}
-		if ((rc = file_sha256(dir, l.v[i], hex, err)) == 0)
+		if ((rc = file_sha256(dfd, l.v[i], hex, err)) == 0)
 			len += (size_t)sprintf(text + len, "%s  %s\n", hex,
 			                       l.v[i]);
 	}
+	if (dfd >= 0)
+		close(dfd);
 	if (rc == 0)
 		rc = write_new(dir, MANIFEST, text ? text : "", len, err);
 	free(text);
@@ -380,15 +483,36 @@ prb_evidence_write(const char *dir, prb_log *log, const prb_policy_set *ps,
 /* ---- verifying a bundle ------------------------------------------------ */
 
 static int
-read_in(const char *dir, const char *name, size_t limit, uint8_t **data,
-        size_t *len, prb_err *err)
+read_in(int dir, const char *name, uint8_t **data, size_t *len, prb_err *err)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	int rc = prb_read_file(path, limit, data, len, err);
-	if (rc && err)
-		snprintf(err->where, sizeof err->where, "%s", name);
-	return rc;
+	uint64_t size;
+	size_t got = 0;
+	int fd = open_in(dir, name, &size, err);
+	if (fd < 0)
+		return err ? err->code : PRB_EIO;
+	uint8_t *buf = malloc((size_t)size + 1);
+	int rc = buf ? 0 : prb_err_set(err, PRB_ENOMEM, name, UINT64_MAX,
+	                               "out of memory");
+	while (rc == 0 && got < size) {
+		ssize_t r = read(fd, buf + got, (size_t)size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			rc = prb_err_set(err, PRB_EIO, name, got, "%s",
+			                 r < 0 ? strerror(errno)
+			                       : "file shrank while reading");
+		else
+			got += (size_t)r;
+	}
+	close(fd);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	buf[got] = 0;
+	*data = buf;
+	*len = got;
+	return 0;
 }
 
 static int
@@ -401,13 +525,13 @@ verr(prb_err *err, int code, const char *name, const char *fmt,
 /* Reads findings.json of the bundle in dir (fj[0..*fjlen), malloc'd) and
  * parses it (*root); it must be in its RFC 8785 form. */
 static int
-read_findings(const char *dir, uint8_t **fj, size_t *fjlen, json_t **root,
+read_findings(int dir, uint8_t **fj, size_t *fjlen, json_t **root,
               prb_err *err)
 {
 	char *canon = NULL;
 	size_t clen = 0;
 	json_error_t je;
-	int rc = read_in(dir, "findings.json", PRB_FINDINGS_MAX, fj, fjlen, err);
+	int rc = read_in(dir, "findings.json", fj, fjlen, err);
 	if (rc == 0 && !(*root = json_loadb((const char *)*fj, *fjlen,
 	                                    JSON_REJECT_DUPLICATES |
 	                                    JSON_DECODE_INT_AS_REAL, &je)))
@@ -504,6 +628,21 @@ check_findings(const json_t *root, const prb_checkpoint *c, uint64_t **leaves,
 	return 0;
 }
 
+/* The directory sub of the bundle, opened beneath it (never through a
+ * link); NULL with errno. */
+static DIR *
+open_subdir(int dir, const char *sub)
+{
+	int fd = prb_open_beneath(dir, sub, O_RDONLY | O_DIRECTORY, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d && fd >= 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 static int
 has_leaf(const uint64_t *leaves, size_t n, uint64_t leaf)
 {
@@ -512,15 +651,13 @@ has_leaf(const uint64_t *leaves, size_t n, uint64_t leaf)
 
 /* Every file in dir/sub is SUB/<leaf><suffix> of a cited leaf. */
 static int
-check_listing(const char *dir, const char *sub, const char *suffix,
+check_listing(int dir, const char *sub, const char *suffix,
               const uint64_t *leaves, size_t nl, prb_err *err)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/%s", dir, sub);
-	DIR *d = opendir(path);
+	DIR *d = open_subdir(dir, sub);
 	if (!d)
-		return verr(err, PRB_ENOTFOUND, sub, "missing directory%s", "",
-		            0);
+		return verr(err, PRB_ENOTFOUND, sub, "missing directory (or not "
+		            "a directory: %s)", prb_beneath_strerror(errno), 0);
 	struct dirent *de;
 	int rc = 0;
 	size_t sl = strlen(suffix);
@@ -545,7 +682,7 @@ check_listing(const char *dir, const char *sub, const char *suffix,
 /* The entry and proof of one cited leaf. */
 /* Reads blobs/<hex> from the bundle (a prb_blob_get_fn), noting which. */
 typedef struct {
-	const char *dir;
+	int dir;
 	char name[80]; /* "blobs/<hex>" last asked for */
 } bundle_blobs;
 
@@ -555,14 +692,14 @@ get_bundle_blob(void *ctx, const char *hex, uint8_t **data, size_t *len,
 {
 	bundle_blobs *b = ctx;
 	snprintf(b->name, sizeof b->name, "blobs/%s", hex);
-	return read_in(b->dir, b->name, BLOB_FILE_MAX, data, len, err);
+	return read_in(b->dir, b->name, data, len, err);
 }
 
 /* When entry (the file en) is the stub of a large record, the record's
  * bytes must be in blobs/<hex> with the stub's length and digest; the blob
  * is added to *blobs. */
 static int
-check_blob_of(const char *dir, const char *en, const uint8_t *entry,
+check_blob_of(int dir, const char *en, const uint8_t *entry,
               size_t elen, name_list *blobs, prb_err *err)
 {
 	json_t *rec = NULL;
@@ -585,7 +722,7 @@ check_blob_of(const char *dir, const char *en, const uint8_t *entry,
 }
 
 static int
-check_cited(const char *dir, uint64_t leaf, const uint8_t *cp, size_t cplen,
+check_cited(int dir, uint64_t leaf, const uint8_t *cp, size_t cplen,
             const prb_verifier *vs, size_t nvs, name_list *blobs,
             prb_err *err)
 {
@@ -596,11 +733,11 @@ check_cited(const char *dir, uint64_t leaf, const uint8_t *cp, size_t cplen,
 	snprintf(en, sizeof en, "entries/%llu.json", (unsigned long long)leaf);
 	snprintf(pn, sizeof pn, "proofs/%llu.tlog-proof",
 	         (unsigned long long)leaf);
-	int rc = read_in(dir, en, ENTRY_FILE_MAX, &entry, &elen, err);
+	int rc = read_in(dir, en, &entry, &elen, err);
 	if (rc == PRB_ENOTFOUND)
 		rc = verr(err, rc, en, "missing: findings.json cites leaf "
 		          "%s%llu", "", leaf);
-	if (rc == 0 && (rc = read_in(dir, pn, PROOF_FILE_MAX, &ptext, &plen,
+	if (rc == 0 && (rc = read_in(dir, pn, &ptext, &plen,
 	                             err)) == PRB_ENOTFOUND)
 		rc = verr(err, rc, pn, "missing: findings.json cites leaf "
 		          "%s%llu", "", leaf);
@@ -632,16 +769,16 @@ check_cited(const char *dir, uint64_t leaf, const uint8_t *cp, size_t cplen,
 }
 
 static int
-check_top_level(const char *dir, prb_err *err)
+check_top_level(int dir, prb_err *err)
 {
 	static const char *const names[] = {"checkpoint", "findings.json",
 	                                    "entries", "proofs", "policies",
 	                                    "blobs", "findings.sarif",
 	                                    "report.html", MANIFEST};
-	DIR *d = opendir(dir);
+	DIR *d = open_subdir(dir, ".");
 	if (!d)
-		return verr(err, PRB_ENOTFOUND, NULL, "%s is not a directory",
-		            dir, 0);
+		return verr(err, PRB_EIO, ".", "cannot read the bundle: %s",
+		            prb_beneath_strerror(errno), 0);
 	struct dirent *de;
 	int rc = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -658,11 +795,10 @@ check_top_level(const char *dir, prb_err *err)
 
 /* Every file in dir/sub is one of want (paths "sub/name"). */
 static int
-check_subdir(const char *dir, const char *sub, name_list *want, prb_err *err)
+check_subdir(int dir, const char *sub, name_list *want, prb_err *err)
 {
-	char path[PATH_MAX], name[1024];
-	snprintf(path, sizeof path, "%s/%s", dir, sub);
-	DIR *d = opendir(path);
+	char name[1024];
+	DIR *d = open_subdir(dir, sub);
 	if (!d)
 		return errno == ENOENT && want->n == 0
 		       ? 0 : verr(err, PRB_ENOTFOUND, sub, "missing directory%s",
@@ -690,7 +826,7 @@ check_subdir(const char *dir, const char *sub, name_list *want, prb_err *err)
  * severity, and declares exactly the parameters listed; and every finding
  * names a listed policy with its title and severity. */
 static int
-check_policies(const char *dir, const json_t *root, prb_policy **pvout,
+check_policies(int dir, const json_t *root, prb_policy **pvout,
                size_t *npout, prb_err *err)
 {
 	const char *F = "findings.json";
@@ -713,10 +849,17 @@ check_policies(const char *dir, const json_t *root, prb_policy **pvout,
 			          "malformed", "", i);
 			break;
 		}
+		/* the id names a file: checked before anything is opened */
+		if (!id[0] || id[0] == '.' || strchr(id, '/') ||
+		    strlen(id) > 200) {
+			rc = verr(err, PRB_EMALFORMED, F, "policy %s%llu: its id "
+			          "is not a policy id (a path?): refused", "", i);
+			break;
+		}
 		snprintf(name, sizeof name, "policies/%s.sql", id);
 		uint8_t *text;
 		size_t len;
-		if ((rc = read_in(dir, name, POLICY_FILE_MAX, &text, &len,
+		if ((rc = read_in(dir, name, &text, &len,
 		                  err)) != 0) {
 			if (rc == PRB_ENOTFOUND)
 				rc = verr(err, rc, name, "missing: findings.json "
@@ -784,13 +927,14 @@ check_policies(const char *dir, const json_t *root, prb_policy **pvout,
 static int
 bundle_record(void *ctx, uint64_t leaf, json_t **rec, prb_err *err)
 {
-	bundle_blobs b = {ctx, ""};
+	const int *dir = ctx;
+	bundle_blobs b = {*dir, ""};
 	char en[64], hex[65];
 	uint8_t *entry;
 	size_t elen;
 	int canonical;
 	snprintf(en, sizeof en, "entries/%llu.json", (unsigned long long)leaf);
-	int rc = read_in(ctx, en, ENTRY_FILE_MAX, &entry, &elen, err);
+	int rc = read_in(*dir, en, &entry, &elen, err);
 	if (rc == 0) {
 		rc = prb_entry_record(entry, elen, get_bundle_blob, &b, rec,
 		                      &canonical, hex, err);
@@ -799,34 +943,61 @@ bundle_record(void *ctx, uint64_t leaf, json_t **rec, prb_err *err)
 	return rc;
 }
 
+/* Whether the bundle's file rel holds exactly want[0..wlen): its size
+ * first (fstat, so a file of another size is never read), then its bytes
+ * a chunk at a time. 0, or PRB_EPROOF / an error with err set. */
+static int
+same_bytes(int dir, const char *rel, const char *want, size_t wlen,
+           prb_err *err)
+{
+	uint64_t size, at = 0;
+	int fd = open_in(dir, rel, &size, err);
+	if (fd < 0)
+		return err && err->code == PRB_ENOTFOUND
+		       ? verr(err, PRB_ENOTFOUND, rel, "missing%s", "", 0)
+		       : err ? err->code : PRB_EIO;
+	uint8_t *buf = size == wlen ? malloc(CHUNK) : NULL;
+	int rc = size != wlen || buf ? 0
+	         : prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+	                       "out of memory");
+	ssize_t r = 0;
+	int same = size == wlen;
+	while (rc == 0 && same && (r = read_chunk(fd, buf, rel, err)) > 0) {
+		same = at + (uint64_t)r <= wlen &&
+		       memcmp(buf, want + at, (size_t)r) == 0;
+		at += (uint64_t)r;
+	}
+	if (rc == 0 && r < 0)
+		rc = PRB_EIO;
+	if (rc == 0 && (!same || at != wlen))
+		rc = verr(err, PRB_EPROOF, rel, "altered: it is not what the "
+		          "bundle's findings, checkpoint, policies and entries "
+		          "give%s", "", 0);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
 /* findings.sarif and report.html are what the bundle gives, byte for
  * byte (run once everything they are made from has verified). */
 static int
-check_reports(const char *dir, const uint8_t *fj, size_t fjlen,
-              const uint8_t *cp, size_t cplen, const prb_policy *pv,
-              size_t np, prb_err *err)
+check_reports(int dir, const uint8_t *fj, size_t fjlen, const uint8_t *cp,
+              size_t cplen, const prb_policy *pv, size_t np, prb_err *err)
 {
 	static const char *const names[] = {"findings.sarif", "report.html"};
 	int rc = 0;
 	for (int i = 0; rc == 0 && i < 2; i++) {
 		char *want = NULL;
-		uint8_t *have = NULL;
-		size_t wlen = 0, hlen = 0;
+		size_t wlen = 0;
 		rc = i == 0
 		     ? prb_report_sarif((const char *)fj, fjlen, pv, np, &want,
 		                        &wlen, err)
 		     : prb_report_html((const char *)fj, fjlen, cp, cplen, pv,
-		                       np, bundle_record, (void *)dir, &want,
-		                       &wlen, err);
-		if (rc == 0 && (rc = read_in(dir, names[i], PRB_FINDINGS_MAX,
-		                             &have, &hlen, err)) == PRB_ENOTFOUND)
-			rc = verr(err, rc, names[i], "missing%s", "", 0);
-		if (rc == 0 && (hlen != wlen || memcmp(have, want, wlen) != 0))
-			rc = verr(err, PRB_EPROOF, names[i], "altered: it is not "
-			          "what the bundle's findings, checkpoint, policies "
-			          "and entries give%s", "", 0);
+		                       np, bundle_record, &dir, &want, &wlen,
+		                       err);
+		if (rc == 0)
+			rc = same_bytes(dir, names[i], want, wlen, err);
 		free(want);
-		free(have);
 	}
 	return rc;
 }
@@ -835,14 +1006,14 @@ check_reports(const char *dir, const uint8_t *fj, size_t fjlen,
  * its SHA-256; and the blobs directory holds only the blobs of cited
  * entries (blobs). */
 static int
-check_manifest(const char *dir, name_list *blobs, prb_err *err)
+check_manifest(int dir, name_list *blobs, prb_err *err)
 {
 	uint8_t *text = NULL;
 	size_t len;
 	name_list have = {0};
 	char hex[65];
 	int rc = check_subdir(dir, "blobs", blobs, err);
-	if (rc == 0 && (rc = read_in(dir, MANIFEST, PRB_FINDINGS_MAX, &text, &len,
+	if (rc == 0 && (rc = read_in(dir, MANIFEST, &text, &len,
 	                             err)) == PRB_ENOTFOUND)
 		rc = verr(err, rc, MANIFEST, "missing%s", "", 0);
 	if (rc == 0)
@@ -912,11 +1083,11 @@ typedef struct {
  * with nvs 0 parsed, its signatures unchecked) and findings.json, which
  * must be of it (check_findings). */
 static int
-bundle_read(bundle_files *b, const char *dir, const prb_verifier *vs, size_t nvs,
+bundle_read(bundle_files *b, int dir, const prb_verifier *vs, size_t nvs,
             prb_err *err)
 {
 	memset(b, 0, sizeof *b);
-	int rc = read_in(dir, "checkpoint", PRB_NOTE_MAX_SIZE, &b->cp,
+	int rc = read_in(dir, "checkpoint", &b->cp,
 	                 &b->cplen, err);
 	if (rc == 0 && (rc = nvs ? prb_checkpoint_open(b->cp, b->cplen, vs, nvs,
 	                                               &b->s.cp, NULL, err)
@@ -934,7 +1105,7 @@ bundle_read(bundle_files *b, const char *dir, const prb_verifier *vs, size_t nvs
 
 /* The bundle's policy files against findings.json (check_policies). */
 static int
-bundle_policies(bundle_files *b, const char *dir, prb_err *err)
+bundle_policies(bundle_files *b, int dir, prb_err *err)
 {
 	int rc = check_policies(dir, b->root, &b->pv, &b->np, err);
 	b->s.policies = b->np;
@@ -954,12 +1125,30 @@ bundle_free(bundle_files *b)
 	memset(b, 0, sizeof *b);
 }
 
+/* The bundle's directory at path, whose files are then opened beneath it
+ * (open_in). -1 with err set. */
+static int
+open_bundle(const char *path, prb_err *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		prb_err_set(err, errno == ENOTDIR ? PRB_ENOTFOUND : PRB_EIO, NULL,
+		            UINT64_MAX, "%s: %s", path, errno == ENOTDIR
+		                          ? "is not a directory (nor a .tar, "
+		                            ".tar.gz or .tgz bundle)"
+		                          : strerror(errno));
+	return fd;
+}
+
 int
-prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
+prb_evidence_verify(const char *path, const prb_verifier *vs, size_t nvs,
                     prb_evidence_summary *sum, prb_err *err)
 {
 	bundle_files b = {0};
 	name_list blobs = {0};
+	int dir = open_bundle(path, err);
+	if (dir < 0)
+		return err ? err->code : PRB_EIO;
 	int rc = check_top_level(dir, err);
 	if (rc == 0)
 		rc = bundle_read(&b, dir, vs, nvs, err);
@@ -982,6 +1171,7 @@ prb_evidence_verify(const char *dir, const prb_verifier *vs, size_t nvs,
 		*sum = b.s;
 	names_free(&blobs);
 	bundle_free(&b);
+	close(dir);
 	return rc;
 }
 
@@ -1087,10 +1277,14 @@ int
 prb_evidence_reproduce(const char *bundle, prb_log *log, const char *dir,
                        prb_evidence_summary *sum, prb_err *err)
 {
-	bundle_files b;
-	int rc = bundle_read(&b, bundle, NULL, 0, err);
+	bundle_files b = {0};
+	int bd = open_bundle(bundle, err);
+	int rc = bd < 0 ? (err ? err->code : PRB_EIO)
+	                : bundle_read(&b, bd, NULL, 0, err);
 	if (rc == 0)
-		rc = bundle_policies(&b, bundle, err);
+		rc = bundle_policies(&b, bd, err);
+	if (bd >= 0)
+		close(bd);
 	if (rc == 0)
 		rc = policies_as_run(bundle, b.root, b.pv, b.np, err);
 	if (rc)

@@ -128,18 +128,44 @@ uri_of(const char *path, char *out, size_t cap)
 	snprintf(out + o, cap - o, "?mode=ro");
 }
 
+/* The index and the files SQLite keeps beside it are opened by SQLite
+ * with O_NOFOLLOW (SQLITE_OPEN_NOFOLLOW for the database itself); this
+ * names a planted link or non-regular file before SQLite's more general
+ * "unable to open database file". */
+static int
+check_planted(const char *path, prb_err *err)
+{
+	static const char *const sfx[] = {"", "-journal", "-wal", "-shm"};
+	char p[PATH_MAX + 16];
+	struct stat st;
+	for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+		snprintf(p, sizeof p, "%s%s", path, sfx[i]);
+		if (lstat(p, &st) == 0 && !S_ISREG(st.st_mode))
+			return prb_err_set(err, PRB_EIO, p, UINT64_MAX, "%s",
+			                   prb_beneath_strerror(
+			                           S_ISLNK(st.st_mode) ? ELOOP
+			                                               : ENODEV));
+	}
+	return 0;
+}
+
 /* Opens the database at `name` (a path or a file: URI) with `flags`. */
 static int
 open_db(const char *path, const char *name, int flags, prb_index **out,
         prb_err *err)
 {
 	*out = NULL;
+	int rc = check_planted(path, err);
+	if (rc)
+		return rc;
 	prb_index *ix = calloc(1, sizeof *ix);
 	if (ix == NULL)
 		return prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
 		                   "out of memory");
 	snprintf(ix->path, sizeof ix->path, "%s", path);
-	if (sqlite3_open_v2(name, &ix->db, flags, NULL) != SQLITE_OK) {
+	/* a symbolic link planted as the index is refused, not followed */
+	if (sqlite3_open_v2(name, &ix->db, flags | SQLITE_OPEN_NOFOLLOW,
+	                    NULL) != SQLITE_OK) {
 		int rc = ix->db ? db_err(ix, err, "opening")
 		                : prb_err_set(err, PRB_ENOMEM, path, UINT64_MAX,
 		                              "out of memory");

@@ -9,7 +9,10 @@
 #include <time.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -229,6 +232,168 @@ prb_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* openat2(2) beneath dirfd, never through a link; retried on EAGAIN,
+ * which RESOLVE_BENEATH returns when a rename anywhere raced the lookup. */
+static int
+openat2_beneath(int dirfd, const char *name, int flags, unsigned mode)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(unsigned)flags,
+		.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		           RESOLVE_NO_MAGICLINKS,
+	};
+	for (int tries = 0;; tries++) {
+		long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+		if (fd >= 0 || errno != EAGAIN || tries == 100)
+			return fd >= 0 ? (int)fd : -1;
+	}
+}
+
+int
+prb_open_beneath(int dirfd, const char *name, int flags, unsigned mode)
+{
+	int isfile = !(flags & (O_DIRECTORY | O_PATH));
+	int trunc = flags & O_TRUNC;
+	if (isfile)
+		flags = (flags & ~O_TRUNC) | O_NONBLOCK | O_NOCTTY;
+	int fd = openat2_beneath(dirfd, name, flags | O_CLOEXEC, mode);
+	if (fd < 0 || !isfile)
+		return fd;
+	struct stat st;
+	int e = 0;
+	if (fstat(fd, &st) != 0)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = ENODEV;
+	else if ((flags & O_ACCMODE) != O_RDONLY && st.st_nlink > 1)
+		e = EMLINK;
+	else if (trunc && st.st_size > 0 && ftruncate(fd, 0) != 0)
+		e = errno;
+	if (e) {
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+prb_parent_beneath(int dirfd, const char *name, const char **leaf)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(name, '/');
+	*leaf = slash ? slash + 1 : name;
+	size_t n = slash ? (size_t)(slash - name) : 0;
+	if (n >= sizeof dir) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dir, n ? name : ".", n ? n : 1);
+	dir[n ? n : 1] = 0;
+	return prb_open_beneath(dirfd, dir, O_RDONLY | O_DIRECTORY, 0);
+}
+
+int
+prb_mkdir_beneath(int dirfd, const char *name, unsigned mode)
+{
+	const char *leaf;
+	int pfd = prb_parent_beneath(dirfd, name, &leaf);
+	if (pfd < 0)
+		return -1;
+	int rc = mkdirat(pfd, leaf, (mode_t)mode), e = errno;
+	close(pfd);
+	errno = e;
+	return rc;
+}
+
+int
+prb_unlink_beneath(int dirfd, const char *name, int flags)
+{
+	const char *leaf;
+	int pfd = prb_parent_beneath(dirfd, name, &leaf);
+	if (pfd < 0)
+		return -1;
+	int rc = unlinkat(pfd, leaf, flags), e = errno;
+	close(pfd);
+	errno = e;
+	return rc;
+}
+
+const char *
+prb_beneath_strerror(int e)
+{
+	switch (e) {
+	case ELOOP:
+		return "a symbolic link, or behind one: refused (nothing "
+		       "outside the directory is opened)";
+	case EXDEV:
+		return "outside the directory: refused";
+	case ENODEV:
+	case ENXIO:
+		return "not a regular file (a FIFO, device or socket): refused";
+	case EMLINK:
+		return "a file with other hard links: refused (writing it "
+		       "would change them)";
+	case ENOSYS:
+		return "openat2(2) is missing: Linux 5.6 or later is needed to "
+		       "open files safely";
+	default:
+		return strerror(e);
+	}
+}
+
+int
+prb_read_file_at(int dirfd, const char *name, size_t limit, uint8_t **data,
+                 size_t *len, prb_err *err)
+{
+	int fd = prb_open_beneath(dirfd, name, O_RDONLY, 0);
+	if (fd < 0)
+		return prb_err_set(err, errno == ENOENT ? PRB_ENOTFOUND : PRB_EIO,
+		                   name, UINT64_MAX, "open: %s",
+		                   prb_beneath_strerror(errno));
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t n = 0, got = 0;
+	int rc = 0;
+	if (fstat(fd, &st) != 0) {
+		rc = prb_err_set(err, PRB_EIO, name, UINT64_MAX, "fstat: %s",
+		                 strerror(errno));
+		goto out;
+	}
+	if ((uint64_t)st.st_size > limit) {
+		rc = prb_err_set(err, PRB_ETOOBIG, name, limit,
+		                 "file is larger than %zu bytes", limit);
+		goto out;
+	}
+	n = (size_t)st.st_size;
+	if (!(buf = malloc(n + 1))) {
+		rc = prb_err_set(err, PRB_ENOMEM, name, UINT64_MAX, "out of memory");
+		goto out;
+	}
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? prb_err_set(err, PRB_EIO, name, got, "read: %s",
+			                         strerror(errno))
+			           : prb_err_set(err, PRB_EIO, name, got,
+			                         "file shrank while reading");
+			goto out;
+		}
+		got += (size_t)r;
+	}
+	buf[n] = 0;
+	*data = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
 /* fsync of the directory `dir` (relative to dirfd); 0 or an errno. */
 static int
 fsync_dir_at(int dirfd, const char *dir)
@@ -290,46 +455,66 @@ durable_err(prb_err *err, const char *name, int e, const char *what)
 {
 	int code = e == ENOSPC || e == EDQUOT ? PRB_ENOSPC
 	           : e == EEXIST              ? PRB_EEXIST
+	           : e == ENAMETOOLONG        ? PRB_EINVAL
 	                                      : PRB_EIO;
 	return prb_err_set(err, code, name, UINT64_MAX, "%s: %s", what,
-	                   strerror(e));
+	                   prb_beneath_strerror(e));
 }
 
 int
 prb_write_durable(int dirfd, const char *name, const void *data, size_t len,
                   unsigned mode, int flags, prb_err *err)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	int e, isnew = flags & PRB_DURABLE_NEW;
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s%s", name,
-	                     isnew ? "" : ".tmp") >= sizeof tmp ||
-	    parent_of(name, dir, sizeof dir) != 0)
-		return prb_err_set(err, PRB_EINVAL, name, UINT64_MAX,
-		                   "path too long");
-	int fd = openat(dirfd, tmp,
-	                O_WRONLY | O_CREAT | O_CLOEXEC |
-	                        (isnew ? O_EXCL : O_TRUNC),
-	                (mode_t)mode);
-	if (fd < 0)
-		return durable_err(err, name, errno, "cannot create");
+	char tmp[NAME_MAX + 8], dir[PATH_MAX];
+	const char *leaf;
+	struct stat st;
+	int e = 0, isnew = flags & PRB_DURABLE_NEW, fd = -1;
+	/* The caller's own path (AT_FDCWD) is followed as given up to the
+	 * parent; under a directory fd, nothing leaves it. The file itself
+	 * is never reached through a link. */
+	int pfd = dirfd == AT_FDCWD
+	                  ? (parent_of(name, dir, sizeof dir) != 0
+	                             ? (errno = ENAMETOOLONG, -1)
+	                             : open(dir, O_RDONLY | O_DIRECTORY |
+	                                                 O_CLOEXEC))
+	                  : prb_parent_beneath(dirfd, name, &leaf);
+	if (pfd < 0)
+		return durable_err(err, name, errno, "cannot open the directory");
+	leaf = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	const char *what = NULL;
-	if ((mode & 077) == 0 && fchmod(fd, (mode_t)mode) != 0)
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s%s", leaf,
+	                     isnew ? "" : ".tmp") >= sizeof tmp)
+		e = ENAMETOOLONG, what = "cannot create";
+	else if (!isnew && fstatat(pfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	         !S_ISREG(st.st_mode)) {
+		/* renaming over it would be safe; a planted name is refused */
+		close(pfd);
+		return durable_err(err, name, S_ISLNK(st.st_mode) ? ELOOP : ENODEV,
+		                   "cannot replace");
+	} else if ((fd = prb_open_beneath(pfd, tmp,
+	                                  O_WRONLY | O_CREAT |
+	                                          (isnew ? O_EXCL : O_TRUNC),
+	                                  mode)) < 0) {
+		e = errno;
+		snprintf(dir, sizeof dir, "%s%s", name, isnew ? "" : ".tmp");
+		close(pfd);
+		return durable_err(err, dir, e, "cannot create");
+	} else if ((mode & 077) == 0 && fchmod(fd, (mode_t)mode) != 0)
 		e = errno, what = "chmod";
 	else if ((e = prb_write_all(fd, data, len)) != 0)
 		what = "write";
 	else if (fsync(fd) != 0)
 		e = errno, what = "fsync";
-	if (close(fd) != 0 && !what)
+	if (fd >= 0 && close(fd) != 0 && !what)
 		e = errno, what = "close";
-	if (!what && !isnew && renameat(dirfd, tmp, dirfd, name) != 0)
+	if (!what && !isnew && renameat(pfd, tmp, pfd, leaf) != 0)
 		e = errno, what = "rename";
-	if (what) {
-		unlinkat(dirfd, tmp, 0);
-		return durable_err(err, name, e, what);
-	}
-	if (!(flags & PRB_DURABLE_NODIR) && (e = fsync_dir_at(dirfd, dir)))
-		return durable_err(err, name, e, "fsync of the directory");
-	return 0;
+	if (what && fd >= 0)
+		unlinkat(pfd, tmp, 0);
+	if (!what && !(flags & PRB_DURABLE_NODIR) && fsync(pfd) != 0)
+		e = errno, what = "fsync of the directory";
+	close(pfd);
+	return what ? durable_err(err, name, e, what) : 0;
 }
 
 int

@@ -72,6 +72,49 @@ int prb_read_file(const char *path, size_t limit, uint8_t **data,
  * or the errno of the failure (ENOSPC for a full disk). */
 int prb_write_all(int fd, const void *data, size_t len);
 
+/*
+ * Opening under a directory an attacker may write to (issue 13). Every
+ * open, mkdir, rename and unlink under a log directory goes through
+ * these, so nothing outside it is ever read or written:
+ *   - `name` is resolved by openat2(2) with RESOLVE_BENEATH |
+ *     RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS: a symbolic link in
+ *     any component (ELOOP), a ".." or absolute path leaving dirfd (EXDEV)
+ *     is refused by the kernel in the same lookup that opens the file, so
+ *     no component can be swapped for a link between a check and the use;
+ *   - a file (not O_DIRECTORY, not O_PATH) is opened O_NONBLOCK|O_NOCTTY
+ *     (a FIFO or terminal never blocks or becomes ours) and must be a
+ *     regular file (fstat, else ENODEV); one opened for writing must have
+ *     no other hard link (else EMLINK): writing it would change a file
+ *     elsewhere. O_TRUNC is applied only after those checks.
+ * Linux 5.6 or later (openat2) is required: ENOSYS otherwise, never a
+ * silent fall back to following links. Return an fd, or -1 with errno.
+ */
+int prb_open_beneath(int dirfd, const char *name, int flags, unsigned mode);
+
+/* The directory holding `name` beneath dirfd (as prb_open_beneath, opened
+ * O_PATH|O_DIRECTORY), and in *leaf the last component of name (a pointer
+ * into it). A bare name gives dirfd's own directory. -1 with errno. */
+int prb_parent_beneath(int dirfd, const char *name, const char **leaf);
+
+/* mkdir of `name` beneath dirfd (its parent resolved as above). 0 or -1
+ * with errno (EEXIST when something of that name exists). */
+int prb_mkdir_beneath(int dirfd, const char *name, unsigned mode);
+
+/* unlinkat(2) of `name` beneath dirfd (its parent resolved as above;
+ * flags as unlinkat's). 0 or -1 with errno. */
+int prb_unlink_beneath(int dirfd, const char *name, int flags);
+
+/* The text for an errno of the calls above: the refusals explained
+ * ("a symbolic link: refused ..."), else strerror. */
+const char *prb_beneath_strerror(int e);
+
+/* Reads the whole regular file `name` beneath dirfd (prb_open_beneath),
+ * at most `limit` bytes (PRB_ETOOBIG, checked on fstat before reading),
+ * into a malloc'd buffer with a NUL after the data. PRB_ENOTFOUND,
+ * PRB_ETOOBIG, PRB_ENOMEM, PRB_EIO (a refusal, named). */
+int prb_read_file_at(int dirfd, const char *name, size_t limit,
+                     uint8_t **data, size_t *len, prb_err *err);
+
 /* fsyncs the directory `dir`, so entries made in it are durable.
  * PRB_EIO naming it. */
 int prb_fsync_dir(const char *dir, prb_err *err);

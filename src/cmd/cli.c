@@ -294,6 +294,42 @@ bad:
 	return -1;
 }
 
+/* One limit: absent, or 1..max. */
+static int
+limit_arg(const char *cmd, const char *what, const char *arg,
+          unsigned long long max, unsigned *out)
+{
+	unsigned long long v;
+	if (!arg)
+		return 0;
+	if (cli_u64(cmd, what, arg, &v))
+		return -1;
+	if (v == 0 || v > max) {
+		cli_failf(cmd, "%s must be 1 to %llu", what, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+int
+cli_httpd_limits_parse(const char *cmd, const cli_httpd_args *a,
+                       cli_httpd_limits *out)
+{
+	memset(out, 0, sizeof *out);
+	return limit_arg(cmd, "--connections", a->connections, 60000,
+	                 &out->conn_limit) ||
+	       limit_arg(cmd, "--per-client", a->per_client, 60000,
+	                 &out->per_client) ||
+	       limit_arg(cmd, "--idle-timeout", a->idle, 86400,
+	                 &out->timeout_s) ||
+	       limit_arg(cmd, "--head-timeout", a->head, 86400,
+	                 &out->head_s) ||
+	       limit_arg(cmd, "--body-timeout", a->body, 86400, &out->body_s)
+	               ? -1
+	               : 0;
+}
+
 int
 cli_key_outside(const char *cmd, const char *keyfile, const char *dir)
 {

@@ -188,6 +188,38 @@ int cli_open_index(const char *cmd, const char *dir, struct prb_index **ix);
 int cli_witnesses(const char *cmd, const char **args, int n,
                   prb_cosign_witness *ws);
 
+/* The connection limits of serve and witness (include/probity/http.h),
+ * as given on the command line (NULL: not given). */
+typedef struct {
+	const char *connections, *per_client, *idle, *head, *body;
+} cli_httpd_args;
+/* Their rows of an option table. */
+#define CLI_OPT_HTTPD_LIMITS(l)                                            \
+	{.name = "connections", .arg = "N", .value = &(l).connections,     \
+	 .help = "simultaneous connections (default 256); more are closed " \
+	         "at once, unanswered"},                                     \
+	{.name = "per-client", .arg = "N", .value = &(l).per_client,       \
+	 .help = "simultaneous connections from one IP address (default "  \
+	         "32); more are closed at once, unanswered"},                \
+	{.name = "idle-timeout", .arg = "SECONDS", .value = &(l).idle,     \
+	 .help = "close a connection idle this long (default 30)"},        \
+	{.name = "head-timeout", .arg = "SECONDS", .value = &(l).head,     \
+	 .help = "a request head (request line and headers) must be "       \
+	         "complete this long after the connection is ready for "    \
+	         "it, however its bytes trickle in (default 10); else the " \
+	         "connection is closed, after a 408 on its first request"}, \
+	{.name = "body-timeout", .arg = "SECONDS", .value = &(l).body,     \
+	 .help = "a request body must be complete this long after its "     \
+	         "head (default 60); else the connection is closed"}
+/* The limits as numbers, 0 where not given (the server's default). */
+typedef struct {
+	unsigned conn_limit, per_client, timeout_s, head_s, body_s;
+} cli_httpd_limits;
+/* Checks a into out. Returns 0, or -1 after printing the error (a usage
+ * error). */
+int cli_httpd_limits_parse(const char *cmd, const cli_httpd_args *a,
+                           cli_httpd_limits *out);
+
 /* A progress line on stderr, only when stderr is a terminal. */
 typedef struct {
 	int on;

@@ -1,5 +1,8 @@
 /* probity audit, probity verify-evidence. */
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,7 +32,8 @@ static const cli_cmd audit_cmd = {
 	"BUNDLEDIR (new, or an empty directory): checkpoint, findings.json,\n"
 	"and entries/<leaf>.json with proofs/<leaf>.tlog-proof for every\n"
 	"cited entry. Nothing in DIR is written. Check a bundle with\n"
-	"probity verify-evidence.\n",
+	"probity verify-evidence. A BUNDLEDIR ending in .tar, .tar.gz or\n"
+	".tgz is written as one (new) tar file of those files.\n",
 	"With --check, nothing is written: the policies BUNDLEDIR carries are\n"
 	"run again, with its parameters, on DIR as it stood at the bundle's\n"
 	"checkpoint (whose root DIR must have at that size), and the result\n"
@@ -118,6 +122,44 @@ default_policies(char *buf, size_t size)
 	return NULL;
 }
 
+/* A bundle given as one file (a tar) is unpacked into tmp, a private
+ * directory the caller removes; tmp stays "" for a directory. */
+static int
+unpack_if_file(const char *bundle, char tmp[PRB_EVIDENCE_DIR_MAX],
+               prb_err *err)
+{
+	struct stat st;
+	if (stat(bundle, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	int rc = prb_evidence_unpack(bundle, tmp, err);
+	if (rc && err->where[0] && strcmp(err->where, bundle) != 0)
+		cli_prefix_where(err, bundle);
+	return rc;
+}
+
+/* Replaces, in s (of size cap), each occurrence of from by to. */
+static void
+replace_in(char *s, size_t cap, const char *from, const char *to)
+{
+	char out[1024];
+	size_t o = 0, fl = strlen(from);
+	for (const char *p = s; *p && o + 1 < sizeof out;) {
+		if (fl && strncmp(p, from, fl) == 0) {
+			size_t tl = strlen(to);
+			if (tl > sizeof out - 1 - o)
+				tl = sizeof out - 1 - o;
+			memcpy(out + o, to, tl);
+			o += tl;
+			p += fl;
+		} else
+			out[o++] = *p++;
+	}
+	if (o >= cap)
+		o = cap - 1;
+	memcpy(s, out, o);
+	s[o] = 0;
+}
+
 /* probity audit DIR --check BUNDLE. */
 static int
 check_bundle(const char *dir, const char *bundle)
@@ -127,9 +169,19 @@ check_bundle(const char *dir, const char *bundle)
 	prb_evidence_summary s;
 	prb_err err;
 	prb_err_clear(&err);
+	char tmp[PRB_EVIDENCE_DIR_MAX] = "";
 	if (cli_open_log("audit", dir, PRB_SYNC_FILES, NULL, 0, &st, &log))
 		return EXIT_FAIL;
-	int rc = prb_evidence_reproduce(bundle, log, dir, &s, &err);
+	int rc = unpack_if_file(bundle, tmp, &err);
+	if (rc == 0)
+		rc = prb_evidence_reproduce(tmp[0] ? tmp : bundle, log, dir, &s,
+		                            &err);
+	if (tmp[0]) { /* name the bundle the user gave, not where it was
+	                 unpacked */
+		replace_in(err.where, sizeof err.where, tmp, bundle);
+		replace_in(err.msg, sizeof err.msg, tmp, bundle);
+		prb_evidence_remove_dir(tmp);
+	}
 	prb_log_close(log);
 	prb_store_close(st);
 	if (rc)
@@ -205,7 +257,9 @@ cmd_audit(int argc, char **argv)
 	prb_hash root;
 	prb_log_root(log, &root);
 	if (prb_audit_run(ixpath, &ps, prb_log_size(log), &root, &f, &n, &err) ||
-	    prb_evidence_write(out, log, &ps, f, n, &err)) {
+	    (prb_evidence_is_tar(out)
+	             ? prb_evidence_write_tar(out, log, &ps, f, n, &err)
+	             : prb_evidence_write(out, log, &ps, f, n, &err))) {
 		cli_fail("audit", &err);
 		goto done;
 	}
@@ -242,14 +296,17 @@ static const cli_cmd verify_evidence_cmd = {
 	"RFC 8785 form, and that every cited entry is in the bundle with an\n"
 	"inclusion proof against that checkpoint which verifies; and that the\n"
 	"bundle holds no other file. The first fault is reported naming its\n"
-	"file.\n",
+	"file. BUNDLEDIR may be a bundle as one tar file (.tar, .tar.gz,\n"
+	".tgz): the same checks, and links, devices, \"..\" and duplicate\n"
+	"names in it are refused. Each file is bounded by its role (README:\n"
+	"evidence bounds); a larger one is refused unread.\n",
 	NULL, NULL, 1, 1};
 
 /* Requires at least `need` of the witnesses vs[1..nvs) to have a verified
  * cosignature on the bundle's checkpoint; prints who cosigned. */
 static int
-check_witnesses(const char *dir, const prb_verifier *vs, size_t nvs,
-                unsigned long long need)
+check_witnesses(const char *dir, const char *shown, const prb_verifier *vs,
+                size_t nvs, unsigned long long need)
 {
 	char path[PATH_MAX];
 	uint8_t *cp;
@@ -258,14 +315,21 @@ check_witnesses(const char *dir, const prb_verifier *vs, size_t nvs,
 	prb_checkpoint c;
 	prb_note *note = NULL;
 	prb_err_clear(&err);
-	snprintf(path, sizeof path, "%s/checkpoint", dir);
-	if (prb_read_file(path, PRB_NOTE_MAX_SIZE, &cp, &cplen, &err))
-		return cli_fail("verify-evidence", &err);
-	int rc = prb_checkpoint_open(cp, cplen, vs, nvs, &c, &note, &err);
-	free(cp);
+	snprintf(path, sizeof path, "%s/checkpoint", shown);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = dfd < 0 ? prb_err_set(&err, PRB_EIO, dir, UINT64_MAX, "%s",
+	                               strerror(errno))
+	                 : prb_read_file_at(dfd, "checkpoint", PRB_NOTE_MAX_SIZE,
+	                                    &cp, &cplen, &err);
+	if (dfd >= 0)
+		close(dfd);
+	if (rc == 0) {
+		rc = prb_checkpoint_open(cp, cplen, vs, nvs, &c, &note, &err);
+		free(cp);
+	}
 	if (rc) {
 		snprintf(err.where, sizeof err.where, "checkpoint");
-		cli_prefix_where(&err, dir);
+		cli_prefix_where(&err, shown);
 		return cli_fail("verify-evidence", &err);
 	}
 	for (size_t w = 1; w < nvs; w++) {
@@ -325,12 +389,20 @@ cmd_verify_evidence(int argc, char **argv)
 	for (int i = 0; i < nw; i++)
 		if (prb_verifier_load(wkeys[i], &v[1 + i], &err))
 			return cli_fail("verify-evidence", &err);
-	if (prb_evidence_verify(pos[0], v, 1 + (size_t)nw, &s, &err)) {
-		if (err.where[0])
-			cli_prefix_where(&err, pos[0]);
+	char tmp[PRB_EVIDENCE_DIR_MAX] = "";
+	if (unpack_if_file(pos[0], tmp, &err))
 		return cli_fail("verify-evidence", &err);
-	}
-	if (nw > 0 && check_witnesses(pos[0], v, 1 + (size_t)nw, need))
+	const char *dir = tmp[0] ? tmp : pos[0];
+	int rc = prb_evidence_verify(dir, v, 1 + (size_t)nw, &s, &err);
+	if (rc && err.where[0])
+		cli_prefix_where(&err, pos[0]);
+	if (rc)
+		cli_fail("verify-evidence", &err);
+	else if (nw > 0)
+		rc = check_witnesses(dir, pos[0], v, 1 + (size_t)nw, need);
+	if (tmp[0])
+		prb_evidence_remove_dir(tmp);
+	if (rc)
 		return EXIT_FAIL;
 	printf("verified %s: checkpoint %s size %llu signed by %s; %zu "
 	       "findings citing %zu entries, every entry proven included\n",

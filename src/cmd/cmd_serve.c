@@ -61,8 +61,9 @@ cmd_serve(int argc, char **argv)
 {
 	const char *key = NULL, *listen = NULL, *tokens = NULL, *cert = NULL,
 		   *tlskey = NULL, *sync = NULL, *wait = NULL, *body = NULL,
-		   *queue = NULL, *batch = NULL, *conns = NULL, *idle = NULL,
-		   *redirect = NULL;
+		   *queue = NULL, *batch = NULL, *redirect = NULL;
+	cli_httpd_args la = {0};
+	cli_httpd_limits lim;
 	int pub = 0, npos, code, mode;
 	const char *pos[1], *wargs[PRB_COSIGN_MAX], *quorum = NULL,
 		   *wtimeout = NULL;
@@ -85,10 +86,7 @@ cmd_serve(int argc, char **argv)
 		 .help = "entries waiting at most before 503 (default 65536)"},
 		{.name = "batch", .arg = "ENTRIES", .value = &batch,
 		 .help = "entries per batch at most (default 65536)"},
-		{.name = "connections", .arg = "N", .value = &conns,
-		 .help = "simultaneous connections (default 256)"},
-		{.name = "idle-timeout", .arg = "SECONDS", .value = &idle,
-		 .help = "close a connection idle this long (default 30)"},
+		CLI_OPT_HTTPD_LIMITS(la),
 		CLI_OPT_WITNESS(wargs, &nw, &quorum, &wtimeout,
 		                "each new checkpoint is sent to it with a "
 		                "consistency proof, and GET /checkpoint serves "
@@ -111,15 +109,14 @@ cmd_serve(int argc, char **argv)
 	if (!listen)
 		return cli_usage_error(&serve_cmd,
 		                       "--listen ADDR:PORT is required");
-	unsigned long long wait_s = 30, max_body = 0, nq = 0, nb = 0, nc = 0,
-			   idle_s = 0, nquorum = 0, wt_s = 5;
+	unsigned long long wait_s = 30, max_body = 0, nq = 0, nb = 0,
+			   nquorum = 0, wt_s = 5;
 	if (cli_sync_mode("serve", sync, &mode) ||
 	    (wait && cli_u64("serve", "--lock-timeout", wait, &wait_s)) ||
 	    opt_size("--max-body", body, 1ull << 30, &max_body) ||
 	    opt_size("--queue", queue, 1ull << 24, &nq) ||
 	    opt_size("--batch", batch, 1ull << 24, &nb) ||
-	    opt_size("--connections", conns, 60000, &nc) ||
-	    opt_size("--idle-timeout", idle, 86400, &idle_s) ||
+	    cli_httpd_limits_parse("serve", &la, &lim) ||
 	    opt_size("--witnesses", quorum, nw ? (unsigned)nw : 1, &nquorum) ||
 	    opt_size("--witness-timeout", wtimeout, 3600, &wt_s))
 		return EXIT_USAGE;
@@ -170,8 +167,11 @@ cmd_serve(int argc, char **argv)
 		.max_body = (size_t)max_body,
 		.queue_entries = (size_t)nq,
 		.batch_entries = (size_t)nb,
-		.conn_limit = (unsigned)nc,
-		.timeout_s = (unsigned)idle_s,
+		.conn_limit = lim.conn_limit,
+		.timeout_s = lim.timeout_s,
+		.per_client = lim.per_client,
+		.head_s = lim.head_s,
+		.body_s = lim.body_s,
 		.cosign = cosign,
 		.quorum = need,
 		.objects = objects,

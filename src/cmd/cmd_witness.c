@@ -169,6 +169,8 @@ cmd_witness(int argc, char **argv)
 	const char *listen = NULL, *key = NULL, *state = "witness.sqlite";
 	const char *cert = NULL, *tkey = NULL, *logv[MAX_LOGS], *pos[1];
 	int npos, code, nlogs = 0, rc = EXIT_FAIL;
+	cli_httpd_args la = {0};
+	cli_httpd_limits lim;
 	cli_opt opts[] = {
 		CLI_OPT_LISTEN(&listen),
 		{.name = "key", .key = 'k', .arg = "KEYFILE", .value = &key,
@@ -187,6 +189,7 @@ cmd_witness(int argc, char **argv)
 		{.name = "state", .arg = "FILE", .value = &state,
 		 .help = "the old spelling of --state-file"},
 		CLI_OPT_TLS(&cert, &tkey),
+		CLI_OPT_HTTPD_LIMITS(la),
 		{0}};
 	if (cli_parse(&witness_cmd, opts, argc, argv, pos, &npos, &code))
 		return code;
@@ -197,6 +200,8 @@ cmd_witness(int argc, char **argv)
 	if (!cert != !tkey)
 		return cli_usage_error(&witness_cmd,
 		                       "--tls-cert and --tls-key go together");
+	if (cli_httpd_limits_parse("witness", &la, &lim))
+		return EXIT_USAGE;
 	prb_witness_log logs[MAX_LOGS];
 	char *origins[MAX_LOGS] = {0};
 	prb_cosigner *ck = NULL;
@@ -222,6 +227,11 @@ cmd_witness(int argc, char **argv)
 	cfg.handler = handle;
 	cfg.handler_ctx = &s;
 	cfg.completed = completed;
+	cfg.conn_limit = lim.conn_limit;
+	cfg.per_client = lim.per_client;
+	cfg.timeout_s = lim.timeout_s;
+	cfg.head_s = lim.head_s;
+	cfg.body_s = lim.body_s;
 	if (prb_httpd_start(&cfg, &d, &err)) {
 		cli_fail("witness", &err);
 		goto done;

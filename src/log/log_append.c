@@ -542,18 +542,21 @@ prb_log_open(prb_store *st, prb_signer *signer, int lock_wait_ms,
 	/* A reader racing a writer may see a partial deleted under it;
 	 * prb_log_read_tile falls back to full tiles, and a changed checkpoint
 	 * is simply read again. */
+	/* A writer's cleanup may find the checkpoint moved since it read it
+	 * (a shared object store: store_s3.c's fence): it reads it again. */
 	for (int attempt = 0;; attempt++) {
 		rc = read_checkpoint(log, err);
 		if (rc == 0 && signer)
 			rc = adopt_pending(log, err);
 		if (rc == 0)
 			rc = load_edge(log, err);
-		if (rc == 0 || signer || attempt == 3 ||
-		    (rc != PRB_ENOTFOUND && rc != PRB_ECORRUPT))
+		if (rc == 0 && signer)
+			rc = remove_uncommitted(log, err);
+		if (rc == 0 || attempt == 3 ||
+		    (signer ? rc != PRB_ECONFLICT
+		            : rc != PRB_ENOTFOUND && rc != PRB_ECORRUPT))
 			break;
 	}
-	if (rc == 0 && signer)
-		rc = remove_uncommitted(log, err);
 	if (rc)
 		goto fail;
 	log->open_size = log->cp.size;

@@ -3,9 +3,12 @@
  * Opening follows golang.org/x/mod/sumdb/note.Open rule for rule, so a note
  * one accepts the other accepts.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -264,6 +267,26 @@ prb_signer_generate(const char *name, prb_signer **out, prb_err *err)
 	return 0;
 }
 
+/* A secret key file readable or writable by group or others is refused,
+ * as ssh refuses one: checked after parsing, so a malformed file is told
+ * so first. */
+static int
+check_key_mode(const char *path, prb_err *err)
+{
+	struct stat st;
+	if ((strcmp(path, "-") == 0 ? fstat(STDIN_FILENO, &st)
+	                            : stat(path, &st)) != 0)
+		return prb_err_set(err, PRB_EIO, path, UINT64_MAX, "%s",
+		                   strerror(errno));
+	if ((st.st_mode & 077) == 0)
+		return 0;
+	return prb_err_set(err, PRB_EKEY, path, UINT64_MAX,
+	                   "permissions %04o are too open: a secret key file "
+	                   "must not be accessible by group or others (run "
+	                   "chmod 600 %s)",
+	                   (unsigned)(st.st_mode & 07777), path);
+}
+
 /* Reads a key file (at most 4 KiB, wiped after parsing) into *s. */
 static int
 load_key(const char *path, uint8_t type, prb_signer *s, prb_err *err)
@@ -280,6 +303,8 @@ load_key(const char *path, uint8_t type, prb_signer *s, prb_err *err)
 	rc = parse_skey((const char *)data, len, type, s, err);
 	if (rc && err)
 		snprintf(err->where, sizeof err->where, "%s", path);
+	if (rc == 0)
+		rc = check_key_mode(path, err);
 	OPENSSL_cleanse(data, len);
 	free(data);
 	return rc;

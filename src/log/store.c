@@ -73,7 +73,16 @@
  * writer, committer and syncer threads run as SCHED_BATCH where Linux has
  * it: waking one must not preempt the caller's hashing thread.
  *
- * The single-writer lock is flock(2) on the root directory's descriptor.
+ * The single-writer lock is flock(2) on the root directory's descriptor
+ * (no lock file).
+ *
+ * The directory may be writable by others (issue 13): every open, mkdir,
+ * rename and unlink under it resolves its name beneath the root's
+ * descriptor with no symbolic link in any component (prb_open_beneath,
+ * prb_parent_beneath, prb_mkdir_beneath, prb_unlink_beneath: openat2
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), and a file opened is a regular
+ * one (fstat) and, when written, has no other hard link; anything else
+ * planted there is refused with its name, never followed.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -208,7 +217,7 @@ sys_err(prb_err *err, const char *name, const char *what)
 	           : e == ENOENT             ? PRB_ENOTFOUND
 	                                     : PRB_EIO;
 	return prb_err_set(err, code, name, UINT64_MAX, "%s: %s", what,
-	                   strerror(e));
+	                   prb_beneath_strerror(e));
 }
 
 /* As sys_err, for writes: a missing file there is an I/O failure. */
@@ -218,7 +227,7 @@ write_err(prb_err *err, const char *name, const char *what)
 	int e = errno;
 	int code = e == ENOSPC || e == EDQUOT ? PRB_ENOSPC : PRB_EIO;
 	return prb_err_set(err, code, name, UINT64_MAX, "%s: %s", what,
-	                   strerror(e));
+	                   prb_beneath_strerror(e));
 }
 
 /* Remembers dir (relative to root) for fsync at sync() or at the commit
@@ -275,7 +284,8 @@ ensure_parent(dir_store *d, const char *name, uint64_t epoch, prb_err *err)
 			continue;
 		char c = *p;
 		*p = 0;
-		if (mkdirat(d->rootfd, dir, 0755) != 0 && errno != EEXIST)
+		if (prb_mkdir_beneath(d->rootfd, dir, 0755) != 0 &&
+		    errno != EEXIST)
 			return write_err(err, dir, "mkdir");
 		/* A new entry in the parent must be made durable too; so must
 		 * one an earlier, killed writer made and never synced. */
@@ -312,30 +322,21 @@ fill_file(dir_store *d, int fd, const char *path, const char *name,
 	if (close(fd) != 0 && rc == 0)
 		rc = write_err(err, name, "close");
 	if (rc)
-		unlinkat(d->rootfd, path, 0);
+		prb_unlink_beneath(d->rootfd, path, 0);
 	return rc;
 }
 
 /* Replaces name via name.tmp + rename, so a reader sees the old bytes or
  * the new ones, fsyncing name.tmp first: a name that exists may be one a
  * checkpoint names (rewritten with the same bytes, invariant 3), and a
- * crash must not leave it renamed over but unwritten. */
+ * crash must not leave it renamed over but unwritten. The directory is
+ * fsynced with the batch (note_dir). */
 static int
 replace_file(dir_store *d, const char *name, const uint8_t *data, size_t len,
              prb_err *err)
 {
-	char tmp[600];
-	snprintf(tmp, sizeof tmp, "%s.tmp", name);
-	int fd = openat(d->rootfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	                0644);
-	if (fd < 0)
-		return write_err(err, name, "create");
-	int rc = fill_file(d, fd, tmp, name, data, len, 1, err);
-	if (rc == 0 && renameat(d->rootfd, tmp, d->rootfd, name) != 0) {
-		rc = write_err(err, name, "rename");
-		unlinkat(d->rootfd, tmp, 0);
-	}
-	return rc;
+	return prb_write_durable(d->rootfd, name, data, len, 0644,
+	                         PRB_DURABLE_NODIR, err);
 }
 
 /* Remembers a file written in place through fd for the fsync of its
@@ -378,8 +379,8 @@ note_fresh(dir_store *d, const char *name, uint64_t epoch, int fd,
 static int
 put_file(dir_store *d, const job *j, prb_err *err)
 {
-	int fd = openat(d->rootfd, j->name,
-	                O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = prb_open_beneath(d->rootfd, j->name,
+	                          O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd < 0 && errno != EEXIST)
 		return write_err(err, j->name, "create");
 	if (fd < 0)
@@ -404,7 +405,7 @@ put_file(dir_store *d, const job *j, prb_err *err)
 	if (close(fd) != 0 && rc == 0)
 		rc = write_err(err, j->name, "close");
 	if (rc)
-		unlinkat(d->rootfd, j->name, 0);
+		prb_unlink_beneath(d->rootfd, j->name, 0);
 	return rc;
 }
 
@@ -725,9 +726,8 @@ sync_one(dir_store *d, const sync_item *it, prb_err *err)
 {
 	int fd = it->fd;
 	if (fd < 0) {
-		fd = openat(d->rootfd, it->name,
-		            O_RDONLY | O_CLOEXEC |
-		                    (it->dir ? O_DIRECTORY : O_NOFOLLOW));
+		fd = prb_open_beneath(d->rootfd, it->name,
+		                      O_RDONLY | (it->dir ? O_DIRECTORY : 0), 0);
 		if (fd < 0)
 			return !it->dir && errno == ENOENT
 			               ? 0
@@ -946,7 +946,7 @@ static int
 read_at(dir_store *d, const char *name, uint8_t **data, size_t *len,
         prb_err *err)
 {
-	int fd = openat(d->rootfd, name, O_RDONLY | O_CLOEXEC);
+	int fd = prb_open_beneath(d->rootfd, name, O_RDONLY, 0);
 	if (fd < 0)
 		return sys_err(err, name, "open");
 	struct stat st;
@@ -1007,7 +1007,7 @@ install_pending(dir_store *d, const uint8_t *data, size_t len, prb_err *err)
 	free(cur);
 	if (!same)
 		return 1;
-	int fd = openat(d->rootfd, PRB_CHECKPOINT_PENDING, O_RDONLY | O_CLOEXEC);
+	int fd = prb_open_beneath(d->rootfd, PRB_CHECKPOINT_PENDING, O_RDONLY, 0);
 	if (fd < 0)
 		return write_err(err, "checkpoint", "open pending");
 	int rc = fsync(fd) == 0 ? 0 : write_err(err, "checkpoint", "fsync");
@@ -1209,7 +1209,7 @@ ds_list(prb_store *s, const char *prefix, int (*fn)(void *, const char *),
 {
 	dir_store *d = (dir_store *)s;
 	drain_prefix(d, prefix, strlen(prefix));
-	int fd = openat(d->rootfd, prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = prb_open_beneath(d->rootfd, prefix, O_RDONLY | O_DIRECTORY, 0);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : sys_err(err, prefix, "open directory");
 	DIR *dir = fdopendir(fd);
@@ -1237,7 +1237,7 @@ ds_remove(prb_store *s, const char *name, prb_err *err)
 	const char *last = strrchr(name, '/');
 	/* this name, and the directory it may empty and remove */
 	drain_prefix(d, name, last ? (size_t)(last - name) + 1 : 0);
-	if (unlinkat(d->rootfd, name, 0) != 0)
+	if (prb_unlink_beneath(d->rootfd, name, 0) != 0)
 		return sys_err(err, name, "unlink"); /* ENOENT: PRB_ENOTFOUND */
 	/* drop the ".p" directory once it is empty */
 	char dir[512];
@@ -1246,7 +1246,7 @@ ds_remove(prb_store *s, const char *name, prb_err *err)
 	    memcmp(slash - 2, ".p", 2) == 0) {
 		memcpy(dir, name, (size_t)(slash - name));
 		dir[slash - name] = 0;
-		if (unlinkat(d->rootfd, dir, AT_REMOVEDIR) == 0) {
+		if (prb_unlink_beneath(d->rootfd, dir, AT_REMOVEDIR) == 0) {
 			pthread_mutex_lock(&d->dmu); /* it must be made again */
 			for (unsigned i = 0; i < 16; i++)
 				if (strcmp(d->known[i], dir) == 0)

@@ -393,8 +393,9 @@ static int
 saw_checkpoint(s3_store *s, const uint8_t *b, size_t n, const char *etag,
                prb_err *err)
 {
-	if (s->cp && strcmp(etag, s->etag) != 0)
-		s->lost = 1;
+	/* read afresh before this handle changed anything, the log starts
+	 * over from it (a fence that found it moved retries so) */
+	s->lost = s->cp && strcmp(etag, s->etag) != 0;
 	snprintf(s->seen_etag, sizeof s->seen_etag, "%s", etag);
 	return copy_bytes(&s->seen, &s->seen_len, b, n, err);
 }

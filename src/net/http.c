@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
@@ -12,9 +13,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/util.h"
+
+/* Where a connection is in its current request (rules 2-3 of http.h). */
+enum conn_phase {
+	PH_HEAD,   /* waiting for a request head: head deadline */
+	PH_BODY,   /* head read, body not yet complete: body deadline */
+	PH_ANSWER, /* a response is being made or sent: no deadline */
+};
+
+/* One connection, tracked by the watchdog (the socket context). */
+typedef struct hconn {
+	struct hconn *prev, *next;
+	int fd;               /* a dup of the socket: shutdown() through it
+	                         never hits a reused descriptor */
+	enum conn_phase phase;
+	double since;         /* when the phase began (prb_now_mono) */
+	int expired;          /* the watchdog shut it down */
+	int reused;           /* a request was answered on it before */
+} hconn;
+
+/* One request (the con_cls libmicrohttpd keeps for us). */
+typedef struct {
+	void *inner;          /* the handler's own con_cls */
+	int bad_target;       /* rule 5 failed: answered 400 */
+	uintptr_t target_end; /* where the raw target's C string ends */
+	int started;          /* the handler has been called */
+} hreq;
 
 /* A daemon a reload replaced (prb_httpd_reload): quiesced, finishing the
  * connections it has. */
@@ -33,6 +62,15 @@ struct prb_httpd {
 	unsigned flags;
 	int quiesced_fd;     /* the listening socket once quiesced, else -1 */
 	hretired *retired;   /* daemons reloads replaced, newest first */
+	unsigned head_s, body_s; /* cfg's deadlines, defaults applied */
+	pthread_mutex_t mu;   /* guards conns and each hconn */
+	pthread_cond_t wake;
+	hconn *conns;         /* of every daemon, retired ones too */
+	int stopping, watching;
+	pthread_t watchdog;
+	pthread_mutex_t log_mu; /* log_mhd's rate limit: */
+	double log_start;       /* the current window's start */
+	unsigned log_n, log_dropped; /* lines shown, not shown in it */
 };
 
 /* The address HOST resolves to, IPv4 first (as Go's net.Listen): one
@@ -135,12 +173,269 @@ read_pem(const char *path, prb_err *err)
 	return (char *)data;
 }
 
+/* libmicrohttpd's messages, one whole line each, at most LOG_BURST per
+ * LOG_WINDOW seconds: a flood must not flood the operator's log too. */
+#define LOG_BURST 20
+#define LOG_WINDOW 10.0
+
 static void
 log_mhd(void *cls, const char *fmt, va_list ap)
 {
-	(void)cls;
-	fputs("probity httpd: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	prb_httpd *d = cls;
+	char msg[512];
+	int n = vsnprintf(msg, sizeof msg, fmt, ap);
+	if (n > 0 && (size_t)n < sizeof msg && msg[n - 1] == '\n')
+		msg[n - 1] = 0;
+	double now = prb_now_mono();
+	unsigned dropped = 0;
+	pthread_mutex_lock(&d->log_mu);
+	if (now - d->log_start >= LOG_WINDOW) {
+		dropped = d->log_dropped;
+		d->log_start = now;
+		d->log_n = d->log_dropped = 0;
+	}
+	int show = d->log_n < LOG_BURST;
+	if (show)
+		d->log_n++;
+	else
+		d->log_dropped++;
+	pthread_mutex_unlock(&d->log_mu);
+	if (dropped)
+		fprintf(stderr, "probity httpd: %u more messages not shown\n",
+		        dropped);
+	if (show)
+		fprintf(stderr, "probity httpd: %s\n", msg);
+}
+
+/* ---- rule 5: the request target as received ---- */
+
+static int
+path_byte(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+	       ch == '-' || ch == '/';
+}
+
+int
+prb_httpd_target_ok(const char *t, size_t len, const char *query_path)
+{
+	if (len == 0 || t[0] != '/')
+		return 0;
+	size_t i = 1;
+	while (i < len && path_byte((unsigned char)t[i]))
+		i++;
+	if (i < len && t[i] == '?' && query_path &&
+	    strlen(query_path) == i && memcmp(t, query_path, i) == 0)
+		for (i++; i < len; i++) {
+			unsigned char ch = (unsigned char)t[i];
+			if (!(path_byte(ch) && ch != '/') && ch != '~' &&
+			    ch != '=' && ch != '&' && ch != ',')
+				break;
+		}
+	return i == len;
+}
+
+/* ---- rules 2-3: the watchdog ---- */
+
+/* Content-Length: the 33 bytes of the last line */
+static const char timeout_408[] = "HTTP/1.1 408 Request Timeout\r\n"
+                                  "Connection: close\r\n"
+                                  "Content-Type: text/plain\r\n"
+                                  "Content-Length: 33\r\n\r\n"
+                                  "the request head came too slowly\n";
+
+/* Enters phase ph for connection c (from the handler's threads). Returns
+ * -1 if the watchdog already shut c down. */
+static int
+conn_phase(prb_httpd *d, struct MHD_Connection *c, enum conn_phase ph)
+{
+	const union MHD_ConnectionInfo *i =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	hconn *h = i ? (hconn *)i->socket_context : NULL;
+	int rc = 0;
+	if (!h)
+		return 0;
+	pthread_mutex_lock(&d->mu);
+	if (h->expired)
+		rc = -1;
+	else if (h->phase != ph) {
+		h->reused |= ph == PH_HEAD; /* only a finished request goes
+		                               back to PH_HEAD */
+		h->phase = ph;
+		h->since = prb_now_mono();
+	}
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: tracks each connection from accept to
+ * close. A connection that cannot be tracked is shut down at once. */
+static void
+notify_conn(void *cls, struct MHD_Connection *c, void **ctx,
+            enum MHD_ConnectionNotificationCode code)
+{
+	prb_httpd *d = cls;
+	hconn *h = *ctx;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *i = MHD_get_connection_info(
+			c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		h = calloc(1, sizeof *h);
+		if (!h || !i || (h->fd = fcntl(i->connect_fd, F_DUPFD_CLOEXEC,
+		                               0)) < 0) {
+			if (i)
+				shutdown(i->connect_fd, SHUT_RDWR);
+			free(h);
+			return;
+		}
+		h->phase = PH_HEAD;
+		h->since = prb_now_mono();
+		pthread_mutex_lock(&d->mu);
+		h->next = d->conns;
+		if (d->conns)
+			d->conns->prev = h;
+		d->conns = h;
+		pthread_mutex_unlock(&d->mu);
+		*ctx = h;
+		return;
+	}
+	if (!h)
+		return;
+	pthread_mutex_lock(&d->mu);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		d->conns = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&d->mu);
+	close(h->fd);
+	free(h);
+	*ctx = NULL;
+}
+
+/* Shuts down every connection past its deadline. Called with mu held. */
+static void
+expire(prb_httpd *d, double now)
+{
+	for (hconn *h = d->conns; h; h = h->next) {
+		if (h->expired || h->phase == PH_ANSWER)
+			continue;
+		double limit = h->phase == PH_HEAD ? d->head_s : d->body_s;
+		if (now - h->since < limit)
+			continue;
+		h->expired = 1;
+		/* 408 only where nothing else is being sent, and not on a
+		 * kept-alive connection, where a client could read it as the
+		 * answer to the request it sends next */
+		if (h->phase == PH_HEAD && !h->reused && !d->cfg.tls_cert)
+			(void)!send(h->fd, timeout_408, sizeof timeout_408 - 1,
+			            MSG_NOSIGNAL | MSG_DONTWAIT);
+		shutdown(h->fd, SHUT_RDWR);
+	}
+}
+
+static void *
+watchdog(void *arg)
+{
+	prb_httpd *d = arg;
+	pthread_mutex_lock(&d->mu);
+	while (!d->stopping) {
+		expire(d, prb_now_mono());
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250 * 1000 * 1000; /* deadlines kept to 1/4 s */
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&d->wake, &d->mu, &ts);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+/* ---- the handler's wrappers ---- */
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the raw target, before unescaping. */
+static void *
+uri_log(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	prb_httpd *d = cls;
+	(void)c;
+	hreq *r = calloc(1, sizeof *r);
+	size_t len = strlen(uri);
+	if (r) {
+		r->bad_target = !prb_httpd_target_ok(uri, len,
+		                                     d->cfg.query_path);
+		r->target_end = (uintptr_t)(uri + len);
+	}
+	return r;
+}
+
+/* 1 if the request announces a body (Content-Length above 0, or
+ * chunked). */
+static int
+has_body(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	return (cl && strspn(cl, "0") != strlen(cl)) || te;
+}
+
+static enum MHD_Result
+handle(void *cls, struct MHD_Connection *c, const char *url,
+       const char *method, const char *version, const char *upload,
+       size_t *upload_size, void **con_cls)
+{
+	prb_httpd *d = cls;
+	hreq *r = *con_cls;
+	if (!r)
+		return MHD_NO; /* out of memory in uri_log */
+	if (!r->started) {
+		r->started = 1;
+		/* libmicrohttpd 0.9.75 cuts the request line in place: the
+		 * target, a NUL where the space was, the version. A target
+		 * that is a C string stopping short of that space held a
+		 * raw NUL byte, and the bytes after it were hidden from
+		 * rule 5. */
+		if ((uintptr_t)version != r->target_end + 1)
+			r->bad_target = 1;
+		/* a body keeps its deadline until it is all in, even after
+		 * an early answer (a 401, a 413) */
+		if (conn_phase(d, c, has_body(c) ? PH_BODY : PH_ANSWER) != 0)
+			return MHD_NO;
+		if (r->bad_target)
+			return prb_httpd_replyf(c, MHD_HTTP_BAD_REQUEST,
+			                        "the request target may hold only "
+			                        "[A-Za-z0-9._/-] (and, where a query "
+			                        "is taken, after '?' "
+			                        "[A-Za-z0-9._~=&,-]); no %%-escapes");
+	} else if (*upload_size == 0 && conn_phase(d, c, PH_ANSWER) != 0) {
+		return MHD_NO; /* the body came in after its deadline */
+	} else if (r->bad_target) {
+		*upload_size = 0; /* the body of a refused request: dropped */
+		return MHD_YES;
+	}
+	return d->cfg.handler(d->cfg.handler_ctx, c, url, method, version,
+	                      upload, upload_size, &r->inner);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls,
+          enum MHD_RequestTerminationCode toe)
+{
+	prb_httpd *d = cls;
+	hreq *r = *con_cls;
+	if (!r)
+		return;
+	if (d->cfg.completed)
+		d->cfg.completed(d->cfg.completed_ctx, c, &r->inner, toe);
+	free(r);
+	*con_cls = NULL;
+	conn_phase(d, c, PH_HEAD); /* keep-alive: the next head's deadline */
 }
 
 /* Starts an MHD daemon as d->cfg and d->flags say, with the PEM cert and
@@ -150,20 +445,26 @@ static struct MHD_Daemon *
 start_daemon(prb_httpd *d, char *cert, char *key, struct MHD_OptionItem *where)
 {
 	const prb_httpd_cfg *cfg = &d->cfg;
-	unsigned limit = cfg->conn_limit ? cfg->conn_limit : 256;
-	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : 30;
+	unsigned limit = cfg->conn_limit ? cfg->conn_limit
+	                                 : PRB_HTTPD_CONNECTIONS;
+	unsigned timeout = cfg->timeout_s ? cfg->timeout_s : PRB_HTTPD_IDLE_S;
+	unsigned per_ip = cfg->per_client ? cfg->per_client
+	                                  : PRB_HTTPD_PER_CLIENT;
 	struct MHD_OptionItem tls[] = {
 		{MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, key},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	return MHD_start_daemon(
-		d->flags, 0, NULL, NULL, cfg->handler, cfg->handler_ctx,
-		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+		d->flags, 0, NULL, NULL, handle, d,
+		MHD_OPTION_EXTERNAL_LOGGER, log_mhd, d,
 		MHD_OPTION_ARRAY, where,
 		MHD_OPTION_CONNECTION_LIMIT, limit,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-		MHD_OPTION_NOTIFY_COMPLETED, cfg->completed, cfg->completed_ctx,
+		MHD_OPTION_URI_LOG_CALLBACK, uri_log, d,
+		MHD_OPTION_NOTIFY_CONNECTION, notify_conn, d,
+		MHD_OPTION_NOTIFY_COMPLETED, completed, d,
 		MHD_OPTION_ARRAY, cert ? tls : tls + 2,
 		MHD_OPTION_END);
 }
@@ -186,6 +487,9 @@ prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 		return prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
 		                   "out of memory");
 	d->quiesced_fd = -1;
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_mutex_init(&d->log_mu, NULL);
+	pthread_cond_init(&d->wake, NULL);
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
 	                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 	                 MHD_USE_ITC; /* for MHD_quiesce_daemon */
@@ -201,6 +505,14 @@ prb_httpd_start(const prb_httpd_cfg *cfg, prb_httpd **out, prb_err *err)
 	}
 	d->cfg = *cfg;
 	d->flags = flags;
+	d->head_s = cfg->head_s ? cfg->head_s : PRB_HTTPD_HEAD_S;
+	d->body_s = cfg->body_s ? cfg->body_s : PRB_HTTPD_BODY_S;
+	if (pthread_create(&d->watchdog, NULL, watchdog, d) != 0) {
+		rc = prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX,
+		                 "cannot start the watchdog thread");
+		goto fail;
+	}
+	d->watching = 1;
 	struct MHD_OptionItem where[] = {
 		{MHD_OPTION_SOCK_ADDR, 0, &ss},
 		{MHD_OPTION_END, 0, NULL},
@@ -363,6 +675,16 @@ prb_httpd_stop(prb_httpd *d)
 	}
 	if (d->d)
 		MHD_stop_daemon(d->d);
+	if (d->watching) { /* after the daemons: they track connections */
+		pthread_mutex_lock(&d->mu);
+		d->stopping = 1;
+		pthread_cond_signal(&d->wake);
+		pthread_mutex_unlock(&d->mu);
+		pthread_join(d->watchdog, NULL);
+	}
+	pthread_mutex_destroy(&d->mu);
+	pthread_mutex_destroy(&d->log_mu);
+	pthread_cond_destroy(&d->wake);
 	if (d->quiesced_fd >= 0)
 		close(d->quiesced_fd);
 	free_pem(d->cert, d->key);

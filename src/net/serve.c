@@ -46,8 +46,8 @@
 
 /* ---- the committer ---- */
 
-static void
-job_free(serve_job *j)
+void
+serve_job_free(serve_job *j)
 {
 	if (!j)
 		return;
@@ -420,9 +420,9 @@ submit(prb_server *s, serve_job *j)
 
 /* ---- POST /add ---- */
 
-/* Splits a body into lines (the entries). */
-static int
-parse_lines(serve_job *j, const uint8_t *body, size_t len, char *why, size_t cap)
+int
+serve_split_lines(serve_job *j, const uint8_t *body, size_t len, char *why,
+                  size_t cap)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++)
@@ -564,7 +564,8 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 		                        "out of memory");
 	int p = fmt ? parse_records(j, hint, body->buf, body->len, why,
 	                            sizeof why)
-	            : parse_lines(j, body->buf, body->len, why, sizeof why);
+	            : serve_split_lines(j, body->buf, body->len, why,
+	                                sizeof why);
 	enum MHD_Result ret;
 	unsigned st;
 	if (p == -1)
@@ -592,7 +593,7 @@ handle_add(prb_server *s, struct MHD_Connection *c, prb_httpd_body *body)
 				: "",
 			j->msg);
 	serve_metrics_count_status(s, st);
-	job_free(j);
+	serve_job_free(j);
 	return ret;
 }
 
@@ -748,6 +749,7 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 		s->cfg.batch_entries = DEFAULT_BATCH;
 	s->w = cfg->writer;
 	s->cosign = cfg->cosign;
+	s->dirfd = -1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->work, NULL);
 	pthread_cond_init(&s->done, NULL);
@@ -755,7 +757,7 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 	int rc = 0;
 	if (cfg->tokens)
 		rc = serve_auth_load(&s->tokens, cfg->tokens, err);
-	if (rc)
+	if (rc || (rc = serve_read_open(s, err)) != 0)
 		goto fail;
 	serve_committed(s);
 	if (s->cosign) { /* already cosigned by a quorum: served at once */
@@ -777,6 +779,10 @@ prb_serve_start(const prb_serve_cfg *cfg, prb_server **out, prb_err *err)
 		.tls_key = cfg->tls_key,
 		.conn_limit = cfg->conn_limit,
 		.timeout_s = cfg->timeout_s,
+		.per_client = cfg->per_client,
+		.head_s = cfg->head_s,
+		.body_s = cfg->body_s,
+		.query_path = "/add", /* ?format= */
 		.handler = handler,
 		.handler_ctx = s,
 		.completed = completed,
@@ -846,6 +852,7 @@ prb_serve_stop(prb_server *s)
 	prb_writer_close(s->w);
 	serve_auth_free(&s->tokens);
 	serve_auth_destroy(&s->tokens);
+	serve_read_close(s);
 	free(s->checkpoint);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->work);

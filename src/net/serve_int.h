@@ -107,12 +107,28 @@ struct prb_server {
 	prb_cosign *cosign;      /* the writer's, NULL without witnesses */
 
 	serve_tokens tokens;     /* replaced whole by a reload */
+	int dirfd;               /* DIR, which tiles are opened below
+	                            (serve_read_open) */
 
 	/* metrics (under mu) */
 	uint64_t m_entries, m_batches, m_requests[7], m_rejected_full;
 	uint64_t m_failed_batches, m_cosigned, m_uncosigned;
 	histogram m_lat, m_batch;
 };
+
+/* ---- serve.c: the parsing behind POST /add, pure (fuzzed by
+ * tests/fuzz/fuzz_http.c) ---- */
+
+/* Splits a plain POST /add body into its lines, the entries (pointers
+ * into body; a last line without '\n' is an entry; an entry is at most
+ * PRB_MAX_ENTRY bytes) into j->ents, j->lens, j->n, and allocates
+ * j->index. Returns 0; -1 for a bad body and -2 out of memory, with the
+ * reason in why. */
+int serve_split_lines(serve_job *j, const uint8_t *body, size_t len,
+                      char *why, size_t cap);
+
+/* Frees a job and what it holds. Accepts NULL. */
+void serve_job_free(serve_job *j);
 
 /* ---- serve_auth.c ---- */
 
@@ -145,13 +161,29 @@ unsigned serve_auth_deny(serve_tokens *t, struct MHD_Connection *c,
 
 /* ---- serve_read.c ---- */
 
+/* 1 if tile (level, n, width) belongs to the tree of `size` leaves (a
+ * full tile; or a partial one no wider than the level's count). Pure. */
+int serve_tile_in_tree(uint64_t size, int level, uint64_t n,
+                       unsigned width);
+
+/* 1 if an Accept-Encoding value (NULL: none) lists gzip or "*" without
+ * q=0. Pure. */
+int serve_accepts_gzip(const char *accept_encoding);
+
+/* Opens DIR (s->cfg.dir) for serve_read_tile; serve_read_close closes it
+ * (also when never opened: dirfd -1). */
+int serve_read_open(prb_server *s, prb_err *err);
+void serve_read_close(prb_server *s);
+
 /* GET /checkpoint: the checkpoint readers get (s->checkpoint), 503 while
  * there is none. Takes s->mu. */
 enum MHD_Result serve_read_checkpoint(prb_server *s, struct MHD_Connection *c);
 
 /* GET /<path> for a tile or entry bundle path ("tile/..."): the file,
- * if it is a resource of the tree of s->size (else 404); bundles
- * gzip-encoded when the client accepts gzip. Takes s->mu. */
+ * if it is a resource of the tree of s->size (else 404) and a regular
+ * file reached below DIR through no symlink (else 404), streamed;
+ * bundles gzip-encoded, as they are sent, when the client accepts gzip.
+ * Takes s->mu. */
 enum MHD_Result serve_read_tile(prb_server *s, struct MHD_Connection *c,
                                 const char *path);
 

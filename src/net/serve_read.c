@@ -4,11 +4,18 @@
  * committer leaves in s->checkpoint, and tiles and bundles are read from
  * their files once their path names a resource of the committed tree
  * (s->size), so nothing served can later change (invariant 2 of
- * include/probity/serve.h).
+ * include/probity/serve.h). Files are opened below DIR's descriptor
+ * following no symlink, must be regular, and are streamed (sendfile, or
+ * gzip made block by block): a request holds a bounded amount of memory
+ * whatever the file (invariant 7 of DESIGN.md).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
@@ -16,10 +23,8 @@
 #include "base/util.h"
 #include "net/serve_int.h"
 
-/* 1 if tile (level, n, width) belongs to the tree of `size` leaves
- * (a full tile; or a partial one no wider than the level's count). */
-static int
-in_tree(uint64_t size, int level, uint64_t n, unsigned width)
+int
+serve_tile_in_tree(uint64_t size, int level, uint64_t n, unsigned width)
 {
 	unsigned lv = level == PRB_ENTRIES_LEVEL ? 0 : (unsigned)level;
 	uint64_t count = prb_tile_level_count(size, lv);
@@ -30,42 +35,152 @@ in_tree(uint64_t size, int level, uint64_t n, unsigned width)
 	return n < full || (n == full && width <= count % PRB_TILE_WIDTH);
 }
 
-/* gzip of data into a malloc'd buffer; -1 on failure. */
-static int
-gzip_bytes(const uint8_t *data, size_t len, uint8_t **out, size_t *outlen)
+/* ---- files under DIR (invariant 7 of DESIGN.md) ---- */
+
+/* The largest file served: a full entry bundle of the largest entries. */
+#define MAX_TILE_FILE ((uint64_t)PRB_TILE_WIDTH * (PRB_MAX_ENTRY + 2))
+
+int
+serve_read_open(prb_server *s, prb_err *err)
 {
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK)
-		return -1;
-	uLong cap = deflateBound(&z, (uLong)len) + 32;
-	uint8_t *buf = malloc(cap);
-	if (!buf) {
-		deflateEnd(&z);
-		return -1;
-	}
-	z.next_in = (Bytef *)(uintptr_t)data;
-	z.avail_in = (uInt)len;
-	z.next_out = buf;
-	z.avail_out = (uInt)cap;
-	int rc = deflate(&z, Z_FINISH);
-	*outlen = (size_t)z.total_out;
-	deflateEnd(&z);
-	if (rc != Z_STREAM_END) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
+	s->dirfd = open(s->cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0)
+		return prb_err_set(err, PRB_EIO, s->cfg.dir, UINT64_MAX,
+		                   "cannot open the log directory: %s",
+		                   strerror(errno));
 	return 0;
 }
 
-/* 1 if Accept-Encoding lists gzip (or "*") without q=0. */
-static int
-accepts_gzip(struct MHD_Connection *c)
+void
+serve_read_close(prb_server *s)
 {
-	const char *ae = MHD_lookup_connection_value(
-		c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = -1;
+}
+
+/* Opens DIR/path for reading, one component at a time relative to DIR's
+ * descriptor, following no symlink (O_NOFOLLOW on each component); the
+ * file must be a regular file of at most MAX_TILE_FILE bytes (a FIFO is
+ * opened without blocking and refused). Returns the descriptor with its
+ * size in *size, or -1. path is a checked tile path (no "." or ".."). */
+static int
+open_in_dir(int dirfd, const char *path, uint64_t *size)
+{
+	char comp[PRB_TILE_PATH_MAX];
+	int cur = dirfd;
+	for (const char *p = path;;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || n >= sizeof comp)
+			break;
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		int last = p[n] == 0;
+		int fd = openat(cur, comp,
+		                O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		                        (last ? O_NONBLOCK : O_DIRECTORY));
+		if (cur != dirfd)
+			close(cur);
+		if (fd < 0)
+			return -1;
+		if (!last) {
+			cur = fd;
+			p += n + 1;
+			continue;
+		}
+		struct stat st;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    (uint64_t)st.st_size > MAX_TILE_FILE) {
+			close(fd);
+			return -1;
+		}
+		*size = (uint64_t)st.st_size;
+		return fd;
+	}
+	if (cur != dirfd)
+		close(cur);
+	return -1;
+}
+
+/* ---- gzip, streamed ---- */
+
+/* A gzip encoding of a file made as the response is sent: memory is
+ * zlib's state (about 256 KiB at level 6) and one input block, whatever
+ * the file's size. */
+typedef struct {
+	int fd;
+	int eof, finished;
+	z_stream z;
+	uint8_t in[16384];
+} gz_stream;
+
+static ssize_t
+gz_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	gz_stream *g = cls;
+	(void)pos;
+	if (g->finished)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	g->z.next_out = (Bytef *)buf;
+	g->z.avail_out = (uInt)(max > (1u << 30) ? 1u << 30 : max);
+	uInt cap = g->z.avail_out;
+	while (g->z.avail_out > 0 && !g->finished) {
+		if (g->z.avail_in == 0 && !g->eof) {
+			ssize_t n = read(g->fd, g->in, sizeof g->in);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			g->eof = n == 0;
+			g->z.next_in = g->in;
+			g->z.avail_in = (uInt)n;
+		}
+		int rc = deflate(&g->z, g->eof ? Z_FINISH : Z_NO_FLUSH);
+		if (rc == Z_STREAM_END)
+			g->finished = 1;
+		else if (rc != Z_OK && rc != Z_BUF_ERROR)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	if (cap == g->z.avail_out) /* nothing more: finished */
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return (ssize_t)(cap - g->z.avail_out);
+}
+
+static void
+gz_free(void *cls)
+{
+	gz_stream *g = cls;
+	deflateEnd(&g->z);
+	close(g->fd);
+	free(g);
+}
+
+/* A response streaming fd gzip-encoded; takes fd (closed on failure). */
+static struct MHD_Response *
+gz_response(int fd)
+{
+	gz_stream *g = calloc(1, sizeof *g);
+	if (!g) {
+		close(fd);
+		return NULL;
+	}
+	g->fd = fd;
+	if (deflateInit2(&g->z, 6, Z_DEFLATED, 15 + 16, 8,
+	                 Z_DEFAULT_STRATEGY) != Z_OK) {
+		close(fd);
+		free(g);
+		return NULL;
+	}
+	struct MHD_Response *r = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, 32 * 1024, gz_read, g, gz_free);
+	if (!r)
+		gz_free(g);
+	return r;
+}
+
+int
+serve_accepts_gzip(const char *ae)
+{
 	for (const char *p = ae; p && *p;) {
 		p += strspn(p, " \t,");
 		size_t n = strcspn(p, " \t;,");
@@ -146,39 +261,32 @@ serve_read_tile(prb_server *s, struct MHD_Connection *c, const char *path)
 	pthread_mutex_lock(&s->mu);
 	uint64_t size = s->size;
 	pthread_mutex_unlock(&s->mu);
-	if (!in_tree(size, level, n, width))
+	if (!serve_tile_in_tree(size, level, n, width))
 		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
 		                        "%s is not in the tree of size %llu",
 		                        path, (unsigned long long)size);
 	if (s->cfg.redirect || s->cfg.objects)
 		return serve_tile_elsewhere(s, c, path);
-	char file[4096];
-	uint8_t *data;
-	size_t len;
-	snprintf(file, sizeof file, "%s/%s", s->cfg.dir, path);
-	if (prb_read_file(file, (size_t)PRB_TILE_WIDTH * (PRB_MAX_ENTRY + 2),
-	                  &data, &len, NULL) != 0)
+	uint64_t fsize;
+	int fd = open_in_dir(s->dirfd, path, &fsize);
+	if (fd < 0)
 		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "%s not found",
 		                        path);
 	const char *cache = s->cfg.public_read
 	                            ? "public, max-age=31536000, immutable"
 	                            : "private, max-age=31536000, immutable";
-	struct MHD_Response *r;
-	uint8_t *gz = NULL;
-	size_t gzlen = 0;
-	int zipped = level == PRB_ENTRIES_LEVEL && accepts_gzip(c) &&
-	             gzip_bytes(data, len, &gz, &gzlen) == 0;
-	if (zipped) {
-		free(data);
-		r = MHD_create_response_from_buffer(gzlen, gz,
-		                                    MHD_RESPMEM_MUST_FREE);
-	} else {
-		r = MHD_create_response_from_buffer(len, data,
-		                                    MHD_RESPMEM_MUST_FREE);
-	}
+	int zipped = level == PRB_ENTRIES_LEVEL &&
+	             serve_accepts_gzip(MHD_lookup_connection_value(
+			     c, MHD_HEADER_KIND,
+			     MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	struct MHD_Response *r = zipped ? gz_response(fd)
+	                                : MHD_create_response_from_fd64(fsize,
+	                                                                fd);
 	if (!r) {
-		free(zipped ? gz : data);
-		return MHD_NO;
+		if (!zipped)
+			close(fd);
+		return prb_httpd_replyf(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		                        "out of memory");
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	                        "application/octet-stream");

@@ -319,7 +319,7 @@ entries_range() {
 		fi
 		_i=$((_i + 1))
 	done
-	cat "$@" | tr '\000-\037' '\n' | grep -v '^$' |
+	cat "$@" | tr '\000-\037' '\n' | grep -av '^$' |
 		sed -n "$((_from - _first * 256 + 1)),$((_to - _first * 256))p"
 }
 

@@ -4,8 +4,9 @@
 #   sh tests/fuzz/run-libfuzzer.sh [SECONDS] [HARNESS...]
 #
 # SECONDS (default 60) is the run time of each harness; HARNESS names
-# (the fuzz_<name>.c files: checkpoint, ctdigest, edge, entry, gzip, jcs,
-# key, note, policy, proof, records, witness) limit the run to those.
+# (the fuzz_<name>.c files: checkpoint, ctdigest, edge, entry,
+# evidence_tar, gzip, http, jcs, key, note, policy, proof, records,
+# witness) limit the run to those.
 # Each harness is built with clang (-fsanitize=fuzzer,address,undefined)
 # into build/fuzz/ and run on
 # build/fuzz/corpus-<name>, a copy of tests/fuzz/corpus/<name> kept between
@@ -92,6 +93,11 @@ cat >"$DICT" <<'EOF'
 "_backfill"
 "-----BEGIN PUBLIC KEY-----"
 "\x1f\x8b"
+"%00"
+"/add?format="
+"/tile/entries/"
+"gzip"
+";q=0"
 EOF
 
 status=0
@@ -110,7 +116,7 @@ for n in $names; do
 	# shellcheck disable=SC2086
 	if ! "$CLANG" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -fno-omit-frame-pointer \
-		-D_GNU_SOURCE -Iinclude -Isrc "$src" src/base/*.c src/log/*.c src/ingest/*.c src/audit/*.c src/writer/*.c src/net/*.c -lmicrohttpd -lcurl -lsqlite3 -ljansson -lz -lcrypto -pthread -o "$bin"; then
+		-D_GNU_SOURCE -Iinclude -Isrc "$src" src/base/*.c src/log/*.c src/ingest/*.c src/audit/*.c src/writer/*.c src/net/*.c -lmicrohttpd -lcurl -lsqlite3 -ljansson -larchive -lz -lcrypto -pthread -o "$bin"; then
 		echo "run-libfuzzer: building $n failed" >&2
 		status=1
 		continue

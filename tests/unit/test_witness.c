@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -290,6 +291,9 @@ test_cosigner(void)
 	fprintf(f, "%s\n", skey);
 	fclose(f);
 	prb_cosigner *c3 = NULL;
+	CHECK(prb_cosigner_load(path, &c3, NULL) == PRB_EKEY && !c3,
+	      "a key file readable by others refused");
+	chmod(path, 0600);
 	CHECK(prb_cosigner_load(path, &c3, NULL) == 0, "load");
 	prb_cosigner_verifier(c3, &v2);
 	CHECK(memcmp(&v, &v2, sizeof v) == 0, "loaded key is the same");
