@@ -99,7 +99,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	mode=$((r % 4))
 	exec 7<>"$T/f.A" 8<>"$T/f.B"
 	start_writer A "$L"
-	start_writer B "$M2"
+	[ "$mode" -eq 3 ] || start_writer B "$M2"
 	case $mode in
 	0 | 1)
 		if [ "$mode" -eq 0 ]; then N_A=5 N_B=5; else N_A=$((1 + $(rand 40))) N_B=$((200 + $(rand 400))); fi
@@ -115,17 +115,20 @@ while [ "$r" -le "$ROUNDS" ]; do
 		exec 7>&- 8>&-
 		;;
 	3)
-		# staggered and slow: B opens between two of A's commits and
-		# commits before A's next, so A loses after committing some
-		N_A=$((10 * 8)) N_B=$((10 * 3))
-		section "round $r: paced slowly, B starting 2.5 s after A: $N_A and $N_B entries, 10 a second"
-		gen_paced "r${r}A" 10 1 8 >"$T/f.A" 7>&- 8>&- &
+		# staggered and slow: B starts (opens the log) between two of
+		# A's commits and commits before A's next, so A loses after
+		# committing some
+		# (a writer's open and first commit take ~1.2 s on RGW here)
+		N_A=$((10 * 3)) N_B=$((10 * 2))
+		section "round $r: paced slowly, B starting 5 s after A: $N_A and $N_B entries, 10 every 4 s"
+		gen_paced "r${r}A" 10 4 3 >"$T/f.A" 7>&- 8>&- &
 		GA=$!
 		BGPIDS="$BGPIDS $GA"
 		sleep 0.1
 		exec 7>&-
-		sleep 2.5
-		gen_paced "r${r}B" 10 1 3 >"$T/f.B" 7>&- 8>&- &
+		sleep 5
+		start_writer B "$M2"
+		gen_paced "r${r}B" 10 4 2 >"$T/f.B" 7>&- 8>&- &
 		GB=$!
 		BGPIDS="$BGPIDS $GB"
 		sleep 0.1
