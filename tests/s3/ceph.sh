@@ -127,7 +127,7 @@ ceph_down() {
 	_ceph_kill KILL "$CEPH_DIR/run/osd.bgpid"
 	_ceph_kill KILL "$CEPH_DIR/run/mon.bgpid"
 	if [ -n "$CEPH_WATCH" ]; then
-		kill "$CEPH_WATCH" 2>/dev/null
+		kill -KILL "$CEPH_WATCH" 2>/dev/null
 		wait "$CEPH_WATCH" 2>/dev/null
 		CEPH_WATCH=""
 	fi
@@ -141,8 +141,7 @@ ceph_down() {
 _ceph_watchdog() {
 	_me=$$ _d=$CEPH_DIR
 	(
-		trap '' HUP INT
-		trap 'exit 0' TERM
+		trap '' HUP INT TERM # a signal to the whole group must not end it
 		while kill -0 "$_me" 2>/dev/null; do sleep 1; done
 		for _f in "$_d"/run/*.bgpid; do [ -f "$_f" ] && kill -KILL "$(cat "$_f")"; done
 		sleep 1

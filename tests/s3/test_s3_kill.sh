@@ -7,18 +7,27 @@
 # verify` passes; and the next writer (the next round's, or a one-line
 # add) appends after what is there.
 #
-# Env: PRB_S3_ROUNDS (kills per way in, default 5), PRB_S3_SECONDS (no new
+# Ingest comes last: lib.sh's entries_range reads short plain entries only.
+# Env: PRB_S3_ROUNDS (kills per way in, default 4), PRB_S3_SECONDS (no new
 # kill after it, per way in, default 90).
 . "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/s3lib.sh"
 
-ROUNDS=${PRB_S3_ROUNDS:-5}
+ROUNDS=${PRB_S3_ROUNDS:-4}
 BUDGET=${PRB_S3_SECONDS:-90}
 s3_log_fixture kill.example/log probity-kill log
 gocheck_build || echo "note: $GOCHECK_WHY; ingest entries compared by size only"
 
-# nap: a random moment 0.3..1.8 s into the load
-nap() { sleep "$(awk -v s="$(rand 100000)" 'BEGIN { srand(s); printf "%.2f", 0.3 + rand() * 1.5 }')"; }
+# nap FILE PID [MAX]: once FILE holds an acknowledgement (at most 60 s),
+# a random moment 0..MAX (1.5) s later: a kill under load, not at the open
+nap() {
+	_i=0
+	while [ "$_i" -lt 600 ] && ! grep -q . $1 2>/dev/null && kill -0 "$2" 2>/dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	sleep "$(awk -v s="$(rand 100000)" -v m="${3:-1.5}" 'BEGIN { srand(s); printf "%.2f", rand() * m }')"
+}
 
 # after_kill WHAT S0 ACKED: the log verifies and holds at least ACKED
 # entries (acknowledged sizes of the run killed, which started at S0);
@@ -48,7 +57,7 @@ while [ "$r" -le "$ROUNDS" ] && [ $(($(date +%s) - start)) -lt "$BUDGET" ]; do
 	s0=$(s3_size)
 	mode=$((r % 3))
 	add_fed "$mode" "a$r-" 200000 "$L" "$T/key"
-	nap
+	nap "$T/aout" "$PP"
 	kill -9 "$PP" 2>/dev/null
 	wait "$PP" 2>/dev/null
 	kill "$PG" 2>/dev/null
@@ -67,9 +76,40 @@ while [ "$r" -le "$ROUNDS" ] && [ $(($(date +%s) - start)) -lt "$BUDGET" ]; do
 	r=$((r + 1))
 done
 
+section "probity serve under concurrent POST clients, killed"
+AT=append-token-0123456789abcdef
+printf 'read,append %s\n' "$AT" >"$T/tokens"
+chmod 600 "$T/tokens"
+A="Authorization: Bearer $AT"
+start=$(date +%s)
+r=1 acked=0
+while [ "$r" -le "$ROUNDS" ] && [ $(($(date +%s) - start)) -lt "$BUDGET" ]; do
+	if ! start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens"; then
+		bad "serve round $r: serve starts" "$(head_of "$T/s.err")"
+		break
+	fi
+	start_clients 6 "$r"
+	nap "$T/ack.*.$r" "$SPID"
+	kill -9 "$SPID"
+	wait "$SPID" 2>/dev/null
+	for p in $CP; do wait "$p"; done
+	RC=0
+	sanity_after "serve (round $r)" "$T/s.err"
+	cat "$T"/ack.*."$r" 2>/dev/null >"$T/acks.$r"
+	n=$(wc -l <"$T/acks.$r")
+	acked=$((acked + n))
+	expect_ok "serve round $r: probity verify after SIGKILL" verify "$L" --vkey "$LVK"
+	if mirror_ok "serve round $r" "$T/mirror"; then
+		eq "serve round $r: all $n acknowledged entries at the indexes they were given" \
+			"$(acks_missing "$T/acks.$r" "$T/mirror" "$MS" | head -n 3)" ""
+	fi
+	r=$((r + 1))
+done
+check "serve: entries were acknowledged before the kills ($acked)" test "$acked" -gt 0
+next_appends "after-serve"
 section "probity ingest, killed"
 mkdir -p "$T/in"
-FILES=30 PER=1000
+FILES=40 PER=1000
 f=1
 while [ "$f" -le "$FILES" ]; do
 	# Kubernetes audit events in canonical JSON (keys sorted, no
@@ -91,7 +131,7 @@ while [ "$r" -le "$ROUNDS" ] && [ $(($(date +%s) - start)) -lt "$BUDGET" ]; do
 	"$PROBITY" ingest "$L" --key "$T/key" "$T/in" >"$T/iout" 2>"$T/ierr" &
 	IP=$!
 	BGPIDS="$BGPIDS $IP"
-	nap
+	nap "$T/iout" "$IP" 0.6
 	kill -9 "$IP" 2>/dev/null
 	wait "$IP" 2>/dev/null
 	RC=0
@@ -112,35 +152,4 @@ eq "ingest let finish: every record exactly once" "$RC $(s3_size)" "0 $((s0 + FI
 expect_ok "the log and its index verify" verify "$L" --vkey "$LVK"
 next_appends "after-ingest"
 
-section "probity serve under concurrent POST clients, killed"
-AT=append-token-0123456789abcdef
-printf 'read,append %s\n' "$AT" >"$T/tokens"
-chmod 600 "$T/tokens"
-A="Authorization: Bearer $AT"
-start=$(date +%s)
-r=1 acked=0
-while [ "$r" -le "$ROUNDS" ] && [ $(($(date +%s) - start)) -lt "$BUDGET" ]; do
-	if ! start_server s serve "$L" --key "$T/key" --listen 127.0.0.1:0 --tokens "$T/tokens"; then
-		bad "serve round $r: serve starts" "$(head_of "$T/s.err")"
-		break
-	fi
-	start_clients 6 "$r"
-	nap
-	kill -9 "$SPID"
-	wait "$SPID" 2>/dev/null
-	for p in $CP; do wait "$p"; done
-	RC=0
-	sanity_after "serve (round $r)" "$T/s.err"
-	cat "$T"/ack.*."$r" 2>/dev/null >"$T/acks.$r"
-	n=$(wc -l <"$T/acks.$r")
-	acked=$((acked + n))
-	expect_ok "serve round $r: probity verify after SIGKILL" verify "$L" --vkey "$LVK"
-	if mirror_ok "serve round $r" "$T/mirror"; then
-		eq "serve round $r: all $n acknowledged entries at the indexes they were given" \
-			"$(acks_missing "$T/acks.$r" "$T/mirror" "$MS" | head -n 3)" ""
-	fi
-	r=$((r + 1))
-done
-check "serve: entries were acknowledged before the kills ($acked)" test "$acked" -gt 0
-next_appends "after-serve"
 finish
