@@ -4,9 +4,9 @@
 # bookworm, in a temporary chroot), runs it there (version, keygen, init,
 # ingest, audit with the packaged pack, verify-evidence, the man pages and
 # units present, the user probity made), purges it, and removes the chroot.
-# Needs root, debootstrap and the Debian mirror; takes a few minutes, so it
-# is not part of make check (tests/cli/test_install.sh builds and unpacks
-# the package without installing it).
+# Needs root, debootstrap and the Debian mirror; about 45 s.
+# tests/cli/test_deb_install.sh runs it in make check where it can (and
+# tests/cli/test_install.sh builds and unpacks the package everywhere).
 # usage: sh scripts/deb-clean-check.sh [MIRROR]
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
