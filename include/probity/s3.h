@@ -23,8 +23,11 @@
  * jitter (base 100 ms, doubling, each wait at most 5 s) until the
  * request succeeds, max_tries attempts were made or max_wait_ms would be
  * exceeded; any other 4xx is final at once. A retried conditional PUT may
- * find its own earlier attempt in place (412): callers that need to tell
- * compare the object's bytes (store_s3.c does).
+ * find its own earlier attempt in place (412). For If-None-Match: * the
+ * caller tells by comparing the object's bytes (store_s3.c does); an
+ * If-Match PUT whose retry gets 412 after an attempt that may have taken
+ * effect (a 5xx, or a transfer cut after sending) is PRB_EINDOUBT, not
+ * PRB_ECONFLICT: our write may have landed and been replaced since.
  *
  * Bodies: a response body is read into memory of at most the caller's
  * cap; a longer one (whatever Content-Length says) is PRB_ETOOBIG.
@@ -164,6 +167,11 @@ int prb_s3_put(prb_s3 *c, const char *key, const uint8_t *data, size_t len,
 
 /* DELETE key. S3 answers 204 whether or not it existed: 0 either way. */
 int prb_s3_delete(prb_s3 *c, const char *key, prb_err *err);
+/* One DELETE attempt, no retry: *retry says whether it failed in a way
+ * prb_s3_retryable would retry. For a caller that must check something
+ * before each attempt (store_s3.c's lease), since a retried DELETE lands
+ * up to the whole retry span after the check. */
+int prb_s3_delete_once(prb_s3 *c, const char *key, int *retry, prb_err *err);
 
 /*
  * ListObjectsV2 of the keys starting with prefix ("" for all), following
@@ -172,7 +180,9 @@ int prb_s3_delete(prb_s3 *c, const char *key, prb_err *err);
  * once (ending in the delimiter) with is_prefix = 1, and each key
  * directly under prefix with is_prefix = 0 and its size. fn returns 0 to
  * go on; any other value stops the listing and is returned. Keys are
- * passed in the order the server lists them (UTF-8 binary order).
+ * passed in the order the server lists them (UTF-8 binary order). A
+ * truncated page with no key or prefix past those of the pages before
+ * it (a repeated or cycling continuation token) is PRB_EMALFORMED.
  */
 typedef int (*prb_s3_list_fn)(void *ctx, const char *key, int is_prefix,
                               uint64_t size);

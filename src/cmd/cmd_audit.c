@@ -200,7 +200,8 @@ cmd_audit(int argc, char **argv)
 	int npos, code, fail_sev;
 	cli_opt opts[] = {
 		{.name = "out", .key = 'o', .arg = "BUNDLEDIR", .value = &out,
-		 .help = "where to write the evidence bundle (required unless "
+		 .help = "where to write the evidence bundle: a directory, or "
+		         "one tar file (.tar, .tar.gz, .tgz) (required unless "
 		         "--check)"},
 		{.name = "check", .arg = "BUNDLEDIR", .value = &check,
 		 .help = "re-run the bundle's policies on DIR, compare (below)"},

@@ -71,11 +71,13 @@
  *     differ because their bytes differ), so the leftovers it deletes
  *     are never named by a checkpoint. An older writer that is fenced
  *     out deletes nothing: each remove() first checks that the
- *     checkpoint's ETag is still its own. (S3 has no conditional DELETE
- *     that RGW honours, so this check and the DELETE are two requests:
- *     between them another writer would have to fence, list, write and
- *     commit; the window is one round trip, not zero. A store with
- *     conditional DELETE closes it.)
+ *     checkpoint's ETag is still its own, before every attempt of the
+ *     DELETE. (S3 has no conditional DELETE that RGW honours, so this
+ *     check and the DELETE are two requests: between them another writer
+ *     would have to fence, list, write that name and commit; the window
+ *     is one DELETE request, not zero, and if it is hit a committed
+ *     checkpoint names a deleted object: no fork, but a missing object.
+ *     A store with conditional DELETE closes it.)
  *  4. The loser's commit fails with PRB_ECONFLICT: its batch is OUT and
  *     the writer reopens, reading the bucket's checkpoint: what it then
  *     reports as the log's size is exactly what the chain holds.
@@ -104,6 +106,10 @@
 #define OBJECT_MAX ((size_t)64 << 20) /* a bundle is at most ~16 MiB */
 #define NREADERS 16 /* idle connections kept for get() */
 #define FENCE_NAME "probity-fence"
+/* our checkpoint's ETag when it could not be learnt: no object has it,
+ * so the next conditional PUT on it fails, and remove() sees the lease
+ * as lost */
+#define ETAG_UNKNOWN "-"
 
 typedef struct sjob {
 	struct sjob *next;
@@ -507,8 +513,9 @@ settle_put(s3_store *s, const char *key, const uint8_t *data, size_t len,
 		char why[sizeof err->msg];
 		snprintf(why, sizeof why, "%s", err ? err->msg : "no answer");
 		return prb_err_set(err, PRB_EINDOUBT, "checkpoint", UINT64_MAX,
-		                   "%.200s; reading it back failed too: it may "
-		                   "or may not have been replaced", why);
+		                   "%.200s; reading it back did not find these "
+		                   "bytes: it may or may not have been replaced",
+		                   why);
 	}
 	return rc;
 }
@@ -524,8 +531,19 @@ put_checkpoint(s3_store *s, const char *etag, const uint8_t *data,
 	int rc = prb_s3_put(s->c, key, data, len,
 	                    etag ? PRB_S3_REPLACE : PRB_S3_CREATE, etag, &info,
 	                    err);
-	if (rc == 0 && !info.etag[0])
-		rc = prb_s3_head(s->c, key, &info, err);
+	if (rc == 0 && !info.etag[0]) {
+		/* no ETag in the answer: the one of our bytes, read back with
+		 * them (a HEAD could give a later writer's ETag, and a commit
+		 * on it would then replace that writer's checkpoint) */
+		uint8_t *have = NULL;
+		size_t n;
+		prb_err e;
+		if (prb_s3_get(s->c, key, 0, 0, OBJECT_MAX, &have, &n, &info,
+		               &e) != 0 ||
+		    !same(have, n, data, len) || !info.etag[0])
+			snprintf(info.etag, sizeof info.etag, "%s", ETAG_UNKNOWN);
+		free(have);
+	}
 	if (rc == 0)
 		return keep_checkpoint(s, data, len, info.etag, err);
 	if (rc == PRB_ECONFLICT || rc == PRB_EINDOUBT || rc == PRB_EIO)
@@ -733,22 +751,39 @@ s3s_remove(prb_store *st, const char *name, prb_err *err)
 	rc = prb_s3_head(s->c, key, &info, err);
 	if (rc) /* PRB_ENOTFOUND ends the log's search for leftovers */
 		return rename_err(s, err, name, rc);
-	if (!s->cp) {
-		rc = fence(s, err);
-		if (rc)
-			return rc;
-	} else { /* is the checkpoint still ours? */
-		char ck[PRB_S3_KEY_MAX + 1];
-		key_of(s, "checkpoint", ck, sizeof ck);
-		rc = prb_s3_head(s->c, ck, &info, err);
-		if (rc)
-			return rename_err(s, err, "checkpoint", rc);
-		if (strcmp(info.etag, s->etag) != 0) {
-			s->lost = 1;
-			return remove_fenced_out(s, name, err);
+	int fenced_now = !s->cp;
+	if (fenced_now && (rc = fence(s, err)) != 0)
+		return rc;
+	/* The lease check before every DELETE attempt: a retried DELETE
+	 * would land up to the whole retry span after one check, time
+	 * enough for another writer to fence, write that name and commit. */
+	long waited = 0;
+	for (int n = 1;; n++) {
+		if (!fenced_now || n > 1) { /* is the checkpoint still ours? */
+			char ck[PRB_S3_KEY_MAX + 1];
+			key_of(s, "checkpoint", ck, sizeof ck);
+			rc = prb_s3_head(s->c, ck, &info, err);
+			if (rc)
+				return rename_err(s, err, "checkpoint", rc);
+			if (strcmp(info.etag, s->etag) != 0) {
+				s->lost = 1;
+				return remove_fenced_out(s, name, err);
+			}
 		}
+		int retry = 0;
+		uint16_t r16 = 0;
+		rc = prb_s3_delete_once(s->c, key, &retry, err);
+		if (!retry || n >= s->cfg.max_tries)
+			break;
+		if (RAND_bytes((unsigned char *)&r16, sizeof r16) != 1)
+			r16 = 0x8000;
+		long ms = prb_s3_backoff_ms(n, r16 / 65536.0);
+		if (waited + ms > s->cfg.max_wait_ms)
+			break;
+		waited += ms;
+		struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
 	}
-	rc = prb_s3_delete(s->c, key, err);
 	return rename_err(s, err, name, rc);
 }
 

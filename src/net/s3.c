@@ -95,6 +95,10 @@ int
 prb_s3_endpoint_parse(const char *url, char endpoint[256], int *path_style,
                       prb_err *err)
 {
+	if (strchr(url, '@')) /* not echoed: it may hold a password */
+		return prb_err_set(err, PRB_EINVAL, "AWS_ENDPOINT_URL", UINT64_MAX,
+		                   "holds a user (\"@\"); credentials come from "
+		                   "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
 	size_t skip = strncmp(url, "http://", 7) == 0    ? 7
 	              : strncmp(url, "https://", 8) == 0 ? 8
 	                                                 : 0;
@@ -106,11 +110,10 @@ prb_s3_endpoint_parse(const char *url, char endpoint[256], int *path_style,
 		                   "\"%s\" is not http[s]://HOST[:PORT]", url);
 	const char *host = url + skip;
 	size_t hl = n - skip;
-	if (memchr(host, '/', hl) || memchr(host, '?', hl) ||
-	    memchr(host, '@', hl))
+	if (memchr(host, '/', hl) || memchr(host, '?', hl))
 		return prb_err_set(err, PRB_EINVAL, "AWS_ENDPOINT_URL", UINT64_MAX,
 		                   "\"%s\": only http[s]://HOST[:PORT] is "
-		                   "supported (no path, query or user)", url);
+		                   "supported (no path or query)", url);
 	size_t hostlen = hl;
 	const char *colon = host[0] == '[' ? memchr(host, ']', hl) : host;
 	colon = colon ? memchr(colon, ':', hl - (size_t)(colon - host)) : NULL;
@@ -398,6 +401,9 @@ typedef struct {
 	uint8_t *resp;       /* malloc'd */
 	size_t resp_len, resp_cap;
 	int too_big, no_mem;
+	int maybe_applied;   /* an attempt that failed may have taken effect */
+	int tries;           /* attempts at most; 0: the config's */
+	int retryable;       /* the last attempt failed retryably */
 	prb_s3_info *info;
 } req;
 
@@ -685,6 +691,7 @@ make_headers(prb_s3 *c, const req *r, prb_err *err)
 		hdrs = add_header(hdrs, r->cond, &ok);
 	if (r->range)
 		hdrs = add_header(hdrs, r->range, &ok);
+	OPENSSL_cleanse(line, sizeof line); /* it held the token */
 	if (!ok) {
 		curl_slist_free_all(hdrs);
 		prb_err_set(err, PRB_ENOMEM, NULL, UINT64_MAX, "out of memory");
@@ -738,7 +745,9 @@ request(prb_s3 *c, req *r, prb_err *err)
 			                              UINT64_MAX, "out of memory");
 			break;
 		}
-		if (!prb_s3_retryable(cc, st) || n >= c->cfg->max_tries) {
+		r->retryable = prb_s3_retryable(cc, st);
+		if (!r->retryable ||
+		    n >= (r->tries ? r->tries : c->cfg->max_tries)) {
 			snprintf(why, sizeof why, "after %d attempt%s", n,
 			         n == 1 ? "" : "s");
 			rc = cc != CURLE_OK || st == 0
@@ -747,6 +756,11 @@ request(prb_s3 *c, req *r, prb_err *err)
 			                             : fail_status(c, r, err);
 			break;
 		}
+		/* a 5xx, or a transfer cut after it may have reached the
+		 * server: the write may be done, and its retry then fails
+		 * its own condition */
+		if (st >= 500 || (cc != CURLE_OK && may_have_sent(cc)))
+			r->maybe_applied = 1;
 		long ms = prb_s3_backoff_ms(n, rand01(c));
 		if (waited + ms > c->cfg->max_wait_ms) {
 			snprintf(why, sizeof why, "for %ld ms of retries", waited);
@@ -830,15 +844,37 @@ prb_s3_head(prb_s3 *c, const char *key, prb_s3_info *info, prb_err *err)
 	return rc;
 }
 
+/* One PUT with its retries; *maybe_applied (may be NULL) is set when an
+ * attempt that failed may have taken effect. */
 static int
 put_once(prb_s3 *c, const char *key, const uint8_t *data, size_t len,
-         const char *cond, prb_s3_info *info, prb_err *err)
+         const char *cond, prb_s3_info *info, int *maybe_applied,
+         prb_err *err)
 {
 	req r = {.method = "PUT", .key = key, .body = data, .body_len = len,
 	         .cond = cond, .cap = ERR_BODY_MAX, .info = info};
 	int rc = request(c, &r, err);
 	free(r.resp);
+	if (maybe_applied && r.maybe_applied)
+		*maybe_applied = 1;
 	return rc;
+}
+
+/* An If-Match PUT whose retry got 412 after an earlier attempt that may
+ * have taken effect: that 412 may be our own write, which a third party
+ * may have replaced since; it is in doubt, not a conflict. */
+static int
+replace_result(const prb_s3 *c, int rc, int maybe_applied, const char *key,
+               prb_err *err)
+{
+	char where[sizeof err->where];
+	if (rc != PRB_ECONFLICT || !maybe_applied)
+		return rc;
+	snprintf(where, sizeof where, "s3://%s/%s", c->bucket, key);
+	return prb_err_set(err, PRB_EINDOUBT, where, UINT64_MAX,
+	                   "PUT If-Match failed (412) on a retry after an "
+	                   "attempt that may have taken effect: it may or may "
+	                   "not have been replaced");
 }
 
 int
@@ -853,9 +889,10 @@ prb_s3_put(prb_s3 *c, const char *key, const uint8_t *data, size_t len,
 	if (!info)
 		info = &scratch;
 	if (cond == PRB_S3_CREATE)
-		return put_once(c, key, data, len, "If-None-Match: *", info, err);
+		return put_once(c, key, data, len, "If-None-Match: *", info, NULL,
+		                err);
 	if (cond != PRB_S3_REPLACE)
-		return put_once(c, key, data, len, NULL, info, err);
+		return put_once(c, key, data, len, NULL, info, NULL, err);
 	if (!etag || !etag[0] || strlen(etag) >= PRB_S3_ETAG_MAX)
 		return prb_err_set(err, PRB_EINVAL, key, UINT64_MAX,
 		                   "a conditional PUT needs an ETag");
@@ -865,30 +902,48 @@ prb_s3_put(prb_s3 *c, const char *key, const uint8_t *data, size_t len,
 	snprintf(line, sizeof line, c->etag_unquoted ? "If-Match: %s"
 	                                              : "If-Match: \"%s\"",
 	         etag);
-	rc = put_once(c, key, data, len, line, info, err);
+	int maybe = 0;
+	rc = put_once(c, key, data, len, line, info, &maybe, err);
 	if (rc != PRB_ECONFLICT || c->etag_unquoted)
-		return rc;
+		return replace_result(c, rc, maybe, key, err);
 	/* Ceph RGW 16 fails a quoted If-Match that matches: if the object
-	 * still has the ETag we sent, say it unquoted from now on. */
+	 * still has the ETag we sent, say it unquoted from now on (and no
+	 * attempt took effect: ETags of other bytes differ). */
 	prb_err e;
 	if (prb_s3_head(c, key, &head, &e) != 0 || strcmp(head.etag, etag) != 0)
-		return rc;
+		return replace_result(c, rc, maybe, key, err);
 	c->etag_unquoted = 1;
 	snprintf(line, sizeof line, "If-Match: %s", etag);
-	return put_once(c, key, data, len, line, info, err);
+	maybe = 0;
+	rc = put_once(c, key, data, len, line, info, &maybe, err);
+	return replace_result(c, rc, maybe, key, err);
+}
+
+static int
+delete_tries(prb_s3 *c, const char *key, int tries, int *retry, prb_err *err)
+{
+	prb_s3_info info;
+	int rc = key_ok(c, key, err);
+	req r = {.method = "DELETE", .key = key, .cap = ERR_BODY_MAX,
+	         .tries = tries, .info = &info};
+	if (rc == 0)
+		rc = request(c, &r, err);
+	free(r.resp);
+	if (retry)
+		*retry = rc != 0 && r.retryable;
+	return rc == PRB_ENOTFOUND ? 0 : rc;
 }
 
 int
 prb_s3_delete(prb_s3 *c, const char *key, prb_err *err)
 {
-	prb_s3_info info;
-	int rc = key_ok(c, key, err);
-	req r = {.method = "DELETE", .key = key, .cap = ERR_BODY_MAX,
-	         .info = &info};
-	if (rc == 0)
-		rc = request(c, &r, err);
-	free(r.resp);
-	return rc == PRB_ENOTFOUND ? 0 : rc;
+	return delete_tries(c, key, 0, NULL, err);
+}
+
+int
+prb_s3_delete_once(prb_s3 *c, const char *key, int *retry, prb_err *err)
+{
+	return delete_tries(c, key, 1, retry, err);
 }
 
 /* Appends NAME=escaped(value)& to q. */
@@ -946,12 +1001,34 @@ list_page(const char *xml, size_t n, prb_s3_list_fn fn, void *ctx,
 	return 0;
 }
 
+/* Keys grow from page to page: a page without a key or prefix past every
+ * one before it (a token that repeats or cycles) ends the listing, which
+ * would otherwise go on for as long as the server says "truncated". */
+struct list_progress {
+	prb_s3_list_fn fn;
+	void *ctx;
+	char max[PRB_S3_KEY_MAX + 1];
+	int advanced;
+};
+
+static int
+list_seen(void *ctx, const char *key, int is_prefix, uint64_t size)
+{
+	struct list_progress *lp = ctx;
+	if (strcmp(key, lp->max) > 0) {
+		snprintf(lp->max, sizeof lp->max, "%s", key);
+		lp->advanced = 1;
+	}
+	return lp->fn(lp->ctx, key, is_prefix, size);
+}
+
 int
 prb_s3_list(prb_s3 *c, const char *prefix, const char *delimiter,
             prb_s3_list_fn fn, void *ctx, prb_err *err)
 {
 	char q[4096], token[1024] = "", where[sizeof err->where];
 	prb_s3_info info;
+	struct list_progress lp = {.fn = fn, .ctx = ctx};
 	snprintf(where, sizeof where, "s3://%s/%s", c->bucket, prefix);
 	for (;;) {
 		q[0] = 0; /* parameters sorted by name (SigV4) */
@@ -966,10 +1043,15 @@ prb_s3_list(prb_s3 *c, const char *prefix, const char *delimiter,
 		req r = {.method = "GET", .key = "", .query = q,
 		         .cap = (size_t)16 << 20, .info = &info};
 		int rc = request(c, &r, err);
+		lp.advanced = 0;
 		if (rc == 0)
 			rc = list_page(r.resp ? (const char *)r.resp : "",
-			               r.resp_len, fn, ctx, token, sizeof token, err,
-			               where);
+			               r.resp_len, list_seen, &lp, token,
+			               sizeof token, err, where);
+		if (rc == 0 && token[0] && !lp.advanced)
+			rc = prb_err_set(err, PRB_EMALFORMED, where, UINT64_MAX,
+			                 "a truncated ListObjectsV2 page with no "
+			                 "key past the pages before it");
 		free(r.resp);
 		if (rc != 0 || !token[0])
 			return rc;

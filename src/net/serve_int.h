@@ -12,6 +12,7 @@
 #define PRB_NET_SERVE_INT_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,6 +110,10 @@ struct prb_server {
 	serve_tokens tokens;     /* replaced whole by a reload */
 	int dirfd;               /* DIR, which tiles are opened below
 	                            (serve_read_open) */
+	sem_t object_slots;      /* objects read whole from cfg.objects and
+	                            held until sent: at most SERVE_OBJECT_SLOTS
+	                            (serve_read.c) */
+	int object_slots_made;
 
 	/* metrics (under mu) */
 	uint64_t m_entries, m_batches, m_requests[7], m_rejected_full;

@@ -7,7 +7,11 @@
  * include/probity/serve.h). Files are opened below DIR's descriptor
  * following no symlink, must be regular, and are streamed (sendfile, or
  * gzip made block by block): a request holds a bounded amount of memory
- * whatever the file (invariant 7 of DESIGN.md).
+ * whatever the file (invariant 7 of DESIGN.md). On a log in object
+ * storage (cfg.objects) an object is read whole through the store and
+ * held until sent, so at most SERVE_OBJECT_SLOTS are held at once: a
+ * request that finds none free within SERVE_OBJECT_WAIT_S is answered 503
+ * with Retry-After (or use --redirect, and the bucket serves them).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -40,9 +45,21 @@ serve_tile_in_tree(uint64_t size, int level, uint64_t n, unsigned width)
 /* The largest file served: a full entry bundle of the largest entries. */
 #define MAX_TILE_FILE ((uint64_t)PRB_TILE_WIDTH * (PRB_MAX_ENTRY + 2))
 
+/* Objects of a log in object storage held at once (each at most
+ * MAX_TILE_FILE, 16 MiB: 256 MiB in all), and how long a request waits
+ * for one to come free. */
+#define SERVE_OBJECT_SLOTS 16
+#define SERVE_OBJECT_WAIT_S 5
+
 int
 serve_read_open(prb_server *s, prb_err *err)
 {
+	if (s->cfg.objects) {
+		if (sem_init(&s->object_slots, 0, SERVE_OBJECT_SLOTS) != 0)
+			return prb_err_set(err, PRB_EIO, s->cfg.dir, UINT64_MAX,
+			                   "sem_init: %s", strerror(errno));
+		s->object_slots_made = 1;
+	}
 	s->dirfd = open(s->cfg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->dirfd < 0)
 		return prb_err_set(err, PRB_EIO, s->cfg.dir, UINT64_MAX,
@@ -57,49 +74,28 @@ serve_read_close(prb_server *s)
 	if (s->dirfd >= 0)
 		close(s->dirfd);
 	s->dirfd = -1;
+	if (s->object_slots_made)
+		sem_destroy(&s->object_slots);
+	s->object_slots_made = 0;
 }
 
-/* Opens DIR/path for reading, one component at a time relative to DIR's
- * descriptor, following no symlink (O_NOFOLLOW on each component); the
- * file must be a regular file of at most MAX_TILE_FILE bytes (a FIFO is
- * opened without blocking and refused). Returns the descriptor with its
- * size in *size, or -1. path is a checked tile path (no "." or ".."). */
+/* Opens DIR/path for reading through prb_open_beneath (no symlink in
+ * any component, nothing outside DIR, a regular file, a FIFO refused
+ * without blocking); the file must be at most MAX_TILE_FILE bytes.
+ * Returns the descriptor with its size in *size, or -1. */
 static int
 open_in_dir(int dirfd, const char *path, uint64_t *size)
 {
-	char comp[PRB_TILE_PATH_MAX];
-	int cur = dirfd;
-	for (const char *p = path;;) {
-		size_t n = strcspn(p, "/");
-		if (n == 0 || n >= sizeof comp)
-			break;
-		memcpy(comp, p, n);
-		comp[n] = 0;
-		int last = p[n] == 0;
-		int fd = openat(cur, comp,
-		                O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-		                        (last ? O_NONBLOCK : O_DIRECTORY));
-		if (cur != dirfd)
-			close(cur);
-		if (fd < 0)
-			return -1;
-		if (!last) {
-			cur = fd;
-			p += n + 1;
-			continue;
-		}
-		struct stat st;
-		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-		    (uint64_t)st.st_size > MAX_TILE_FILE) {
-			close(fd);
-			return -1;
-		}
-		*size = (uint64_t)st.st_size;
-		return fd;
+	struct stat st;
+	int fd = prb_open_beneath(dirfd, path, O_RDONLY, 0);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || (uint64_t)st.st_size > MAX_TILE_FILE) {
+		close(fd);
+		return -1;
 	}
-	if (cur != dirfd)
-		close(cur);
-	return -1;
+	*size = (uint64_t)st.st_size;
+	return fd;
 }
 
 /* ---- gzip, streamed ---- */
@@ -200,6 +196,34 @@ serve_accepts_gzip(const char *ae)
 	return 0;
 }
 
+/* An object read whole from cfg.objects, held (in one of the
+ * object_slots) until libmicrohttpd has sent it. */
+typedef struct {
+	uint8_t *data;
+	size_t len;
+	sem_t *slots;
+} held_object;
+
+static ssize_t
+held_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	held_object *h = cls;
+	if (pos >= h->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	size_t n = h->len - (size_t)pos < max ? h->len - (size_t)pos : max;
+	memcpy(buf, h->data + pos, n);
+	return (ssize_t)n;
+}
+
+static void
+held_free(void *cls)
+{
+	held_object *h = cls;
+	free(h->data);
+	sem_post(h->slots);
+	free(h);
+}
+
 /* A tile or bundle of the committed tree (in_tree checked) of a log
  * whose objects are not files under DIR: with --redirect, a 302 to the
  * bucket's public URL (the object is immutable there too); else its
@@ -219,22 +243,39 @@ serve_tile_elsewhere(prb_server *s, struct MHD_Connection *c,
 		                               MHD_HTTP_HEADER_LOCATION, url,
 		                               "see %s\n", url);
 	}
-	uint8_t *data;
-	size_t len;
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += SERVE_OBJECT_WAIT_S;
+	int got;
+	while ((got = sem_timedwait(&s->object_slots, &until)) != 0 &&
+	       errno == EINTR)
+		;
+	if (got != 0)
+		return prb_httpd_replyf_header(
+			c, MHD_HTTP_SERVICE_UNAVAILABLE, MHD_HTTP_HEADER_RETRY_AFTER,
+			"1", "busy: %d objects are being sent; try again",
+			SERVE_OBJECT_SLOTS);
+	held_object *h = calloc(1, sizeof *h);
 	prb_err err;
-	int rc = s->cfg.objects->ops->get(s->cfg.objects, path, &data, &len,
-	                                  &err);
-	if (rc == PRB_ENOTFOUND)
-		return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND, "%s not found",
-		                        path);
-	if (rc != 0)
-		return prb_httpd_replyf_header(c, MHD_HTTP_SERVICE_UNAVAILABLE,
-		                               MHD_HTTP_HEADER_RETRY_AFTER, "1",
-		                               "%s: %s", path, err.msg);
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		len, data, MHD_RESPMEM_MUST_FREE);
+	int rc = h ? s->cfg.objects->ops->get(s->cfg.objects, path, &h->data,
+	                                      &h->len, &err)
+	           : PRB_ENOMEM;
+	if (rc != 0) {
+		free(h);
+		sem_post(&s->object_slots);
+		if (rc == PRB_ENOTFOUND)
+			return prb_httpd_replyf(c, MHD_HTTP_NOT_FOUND,
+			                        "%s not found", path);
+		return prb_httpd_replyf_header(
+			c, MHD_HTTP_SERVICE_UNAVAILABLE,
+			MHD_HTTP_HEADER_RETRY_AFTER, "1", "%s: %s", path,
+			rc == PRB_ENOMEM ? "out of memory" : err.msg);
+	}
+	h->slots = &s->object_slots;
+	struct MHD_Response *r = MHD_create_response_from_callback(
+		h->len, 65536, held_read, h, held_free);
 	if (!r) {
-		free(data);
+		held_free(h);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,

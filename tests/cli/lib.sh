@@ -575,6 +575,8 @@ stop_server() {
 	kill -9 "$1" 2>/dev/null
 	wait "$1"
 }
+# hwm PID: the peak resident memory (VmHWM) of a running process, in kB.
+hwm() { sed -n 's/^VmHWM:[^0-9]*\([0-9]*\) kB$/\1/p' "/proc/$1/status"; }
 # http CURLARGS...: one request with curl (at most 30 s); body to $T/body,
 # headers to $T/hdr, status to CODE (000 when no answer came).
 http() {

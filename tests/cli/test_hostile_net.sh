@@ -117,7 +117,6 @@ while [ "$i" -lt 256 ]; do cat "$T/line"; echo; i=$((i + 1)); done >"$T/lines"
 "$PROBITY" add "$B" --key "$T/key" <"$T/lines" >/dev/null 2>&1
 eq "a full bundle of 256 entries of 65,535 bytes" "$(wc -c <"$B/tile/entries/000")" 16777472
 start_server b serve "$B" --key "$T/key" --listen 127.0.0.1:0 --public --per-client 250 || bad "serve starts on the big log"
-hwm() { sed -n 's/^VmHWM:[^0-9]*\([0-9]*\) kB$/\1/p' "/proc/$1/status"; }
 before=$(hwm "$SPID")
 i=0 pids=""
 while [ "$i" -lt 200 ]; do

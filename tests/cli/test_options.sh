@@ -20,7 +20,8 @@ NV=$T/no-such.vkey       # there (exit 1), after its options were parsed
 # ---------------------------------------------------------------------------
 # The spellings accepted before this change, taken from each subcommand's
 # option table in src/cmd/cmd_*.c as they stood (and from the tests and
-# README). "@--opt V" is run as "--opt V" and as "--opt=V"; "!--flag" is a
+# README), and those other branches added meanwhile (init --store, serve
+# --redirect, the connection limits of serve and witness). "@--opt V" is run as "--opt V" and as "--opt=V"; "!--flag" is a
 # flag. Each line is a whole command line that parses; the run then fails
 # at the missing key (exit 1) or succeeds (exit 0): never exit 2.
 cat >"$T/spellings" <<EOF
@@ -76,6 +77,16 @@ witness --listen 127.0.0.1:0 --key $NK @--log o.example=$LVK
 witness --listen 127.0.0.1:0 --key $NK --log o.example=$LVK @--state $T/w.sqlite
 witness --listen 127.0.0.1:0 --key $NK --log o.example=$LVK @--tls-cert $T/pem --tls-key $T/pem
 witness --listen 127.0.0.1:0 --key $NK --log o.example=$LVK --tls-cert $T/pem @--tls-key $T/pem
+init $T/i1 --key $NK @--store s3://bucket/prefix
+serve $T/log --key $NK --listen 127.0.0.1:0 @--redirect http://127.0.0.1:9/b
+serve $T/log --key $NK --listen 127.0.0.1:0 @--per-client 4
+serve $T/log --key $NK --listen 127.0.0.1:0 @--head-timeout 4
+serve $T/log --key $NK --listen 127.0.0.1:0 @--body-timeout 4
+witness --listen 127.0.0.1:0 --key $NK --log o.example=$LVK @--connections 4
+witness --listen 127.0.0.1:0 --key $NK --log o.example=$LVK @--per-client 4
+witness --listen 127.0.0.1:0 --key $NK --log o.example=$LVK @--idle-timeout 4
+witness --listen 127.0.0.1:0 --key $NK --log o.example=$LVK @--head-timeout 4
+witness --listen 127.0.0.1:0 --key $NK --log o.example=$LVK @--body-timeout 4
 monitor http://127.0.0.1:9/ @--vkey $NV
 monitor http://127.0.0.1:9/ --vkey $NV @--witness-vkey $WVK
 monitor http://127.0.0.1:9/ --vkey $NV --witness-vkey $WVK @--witnesses 1

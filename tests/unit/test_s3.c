@@ -73,6 +73,14 @@ endpoints(void)
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		CHECK(prb_s3_endpoint_parse(bad[i], ep, &ps, NULL) == PRB_EINVAL,
 		      "refused: %s", bad[i]);
+	prb_err e;
+	CHECK(prb_s3_endpoint_parse("http://AK:Secret9/x@h:1/p", ep, &ps, &e) ==
+	                      PRB_EINVAL &&
+	              !strstr(e.msg, "Secret9") && !strstr(e.where, "Secret9"),
+	      "a password in the endpoint is not echoed: %s", e.msg);
+	CHECK(prb_s3_endpoint_parse("ftp://AK:Secret9@h", ep, &ps, &e) ==
+	                      PRB_EINVAL && !strstr(e.msg, "Secret9"),
+	      "nor in an endpoint refused for its scheme: %s", e.msg);
 }
 
 static void
@@ -171,6 +179,11 @@ static int busy_hits;      /* requests seen there */
 static int final_hits;     /* requests seen on /b/denied */
 static char stored[256];   /* the body of /b/cas */
 static const char *cas_etag = "e1";
+static const char *lost_etag = "f1"; /* /b/lost's ETag now */
+static const char *cp_etag = "\"c1\""; /* /bkt/p/checkpoint's */
+static int del_hits, deleted;        /* DELETEs of /bkt/p/tile/0/000 */
+static int q_gen = 1;   /* /bkt/q/checkpoint: 1, then 3 (another's) */
+static int q_forks;     /* PUTs that replaced the other writer's */
 
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned st, const char *body,
@@ -195,6 +208,13 @@ static const char page2[] =
 	"<?xml version=\"1.0\"?><ListBucketResult><IsTruncated>false"
 	"</IsTruncated><Contents><Key>p/z</Key><Size>1</Size></Contents>"
 	"</ListBucketResult>";
+
+static const char page_loop[] =
+	"<?xml version=\"1.0\"?><ListBucketResult><IsTruncated>true"
+	"</IsTruncated><Contents><Key>loop/a</Key><Size>1</Size></Contents>"
+	"<NextContinuationToken>same</NextContinuationToken>"
+	"</ListBucketResult>";
+static int loop_pages;
 
 static enum MHD_Result
 fake(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -259,6 +279,62 @@ fake(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			return reply(c, 412, "", NULL, NULL);
 		return reply(c, 200, "", "ETag", "\"e2\"");
 	}
+	if (strcmp(url, "/bkt/lost") == 0) { /* applies, answers 500 */
+		const char *im = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                             "If-Match");
+		if (strcmp(method, "HEAD") == 0)
+			return reply(c, 200, "", "ETag", lost_etag);
+		if (!im || (strcmp(im, "\"f1\"") != 0 && strcmp(im, "f1") != 0) ||
+		    strcmp(lost_etag, "f1") != 0)
+			return reply(c, 412, "", NULL, NULL);
+		lost_etag = "\"f2\"";
+		return reply(c, 500, "<Error><Code>InternalError</Code></Error>",
+		             NULL, NULL);
+	}
+	if (strcmp(url, "/bkt/p/checkpoint") == 0) { /* a store's lease */
+		if (strcmp(method, "PUT") == 0) { /* the fence, on c1 */
+			const char *im = MHD_lookup_connection_value(
+				c, MHD_HEADER_KIND, "If-Match");
+			if (!im || strcmp(im, cp_etag) != 0)
+				return reply(c, 412, "", NULL, NULL);
+			cp_etag = "\"fenced\"";
+		}
+		return reply(c, 200, "log\n1\nroot\n", "ETag", cp_etag);
+	}
+	if (strcmp(url, "/bkt/q/checkpoint") == 0) { /* PUT answers no ETag */
+		const char *im = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                             "If-Match");
+		char want[16], wantq[16];
+		snprintf(want, sizeof want, "q%d", q_gen);
+		snprintf(wantq, sizeof wantq, "\"q%d\"", q_gen);
+		if (strcmp(method, "PUT") != 0)
+			return reply(c, 200, q_gen == 1 ? "log\n1\nA\n"
+			                                : "log\n9\nother\n",
+			             "ETag", wantq);
+		if (!im || (strcmp(im, want) != 0 && strcmp(im, wantq) != 0))
+			return reply(c, 412, "", NULL, NULL);
+		if (q_gen == 3)
+			q_forks++;
+		q_gen = 3; /* ours landed; another writer replaced it at once */
+		return reply(c, 200, "", NULL, NULL);
+	}
+	if (strcmp(url, "/bkt/p/tile/0/000") == 0) {
+		if (strcmp(method, "DELETE") != 0)
+			return reply(c, 200, "", "ETag", "\"t\"");
+		if (del_hits++ == 0) { /* lost; another writer fences meanwhile */
+			cp_etag = "\"other\"";
+			return reply(c, 503, "<Error><Code>SlowDown</Code></Error>",
+			             NULL, NULL);
+		}
+		deleted = 1;
+		return reply(c, 204, "", NULL, NULL);
+	}
+	const char *lp = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	                                             "prefix");
+	if (strcmp(url, "/bkt/") == 0 && lp && strcmp(lp, "loop/") == 0)
+		/* truncated for ever with one token (bounded here) */
+		return reply(c, 200, ++loop_pages < 50 ? page_loop : page2, NULL,
+		             NULL);
 	if (strcmp(url, "/bkt/") == 0) {
 		const char *tok = MHD_lookup_connection_value(
 			c, MHD_GET_ARGUMENT_KIND, "continuation-token");
@@ -280,6 +356,68 @@ on_key(void *ctx, const char *key, int is_prefix, uint64_t size)
 	snprintf(listed + n, sizeof listed - n, "%s%s:%llu ", key,
 	         is_prefix ? "(dir)" : "", (unsigned long long)size);
 	return 0;
+}
+
+/* A store's DELETE that fails retryably is sent again only after the
+ * lease is checked again: here another writer fenced in between, so the
+ * object (which that writer may have taken over and committed) stays. */
+static void
+store_lease(unsigned port)
+{
+	char dir[] = "/tmp/prb-s3-XXXXXX", ep[64];
+	prb_store *st = NULL;
+	prb_err e;
+	memset(&e, 0, sizeof e);
+	uint8_t *b = NULL;
+	size_t n;
+	if (!mkdtemp(dir)) {
+		SKIP("mkdtemp");
+		return;
+	}
+	snprintf(ep, sizeof ep, "http://127.0.0.1:%u", port);
+	setenv("AWS_ENDPOINT_URL", ep, 1);
+	setenv("AWS_ACCESS_KEY_ID", "AK", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "SK", 1);
+	CHECK(prb_store_open_s3("s3://bkt/p", dir, &st, &e) == 0, "open: %s",
+	      e.msg);
+	if (st && st->ops->lock(st, 0, &e) == 0 &&
+	    st->ops->get(st, "checkpoint", &b, &n, &e) == 0) {
+		int rc = st->ops->remove(st, "tile/0/000", &e);
+		CHECK(rc == PRB_ECONFLICT && !deleted && del_hits == 1,
+		      "a DELETE is not retried past a lease lost meanwhile "
+		      "(rc %d, %d DELETEs, deleted %d): %s", rc, del_hits,
+		      deleted, e.msg);
+	} else {
+		CHECK(0, "lock and read the checkpoint: %s", e.msg);
+	}
+	free(b);
+	b = NULL;
+	if (st)
+		st->ops->close(st);
+	st = NULL;
+	/* a PUT answered without an ETag: the checkpoint's ETag is learnt
+	 * with our bytes, not by a HEAD that may see a later writer's */
+	static const char b2[] = "log\n2\nB\n", b3[] = "log\n3\nC\n";
+	if (prb_store_open_s3("s3://bkt/q", dir, &st, &e) == 0 &&
+	    st->ops->lock(st, 0, &e) == 0 &&
+	    st->ops->get(st, "checkpoint", &b, &n, &e) == 0) {
+		int rc1 = st->ops->set_checkpoint(st, b, n, (const uint8_t *)b2,
+		                                  sizeof b2 - 1, &e);
+		int rc2 = st->ops->set_checkpoint(st, (const uint8_t *)b2,
+		                                  sizeof b2 - 1,
+		                                  (const uint8_t *)b3,
+		                                  sizeof b3 - 1, &e);
+		CHECK(rc1 == 0 && rc2 == PRB_ECONFLICT && q_forks == 0,
+		      "no commit on another writer's ETag (rc %d %d, %d "
+		      "replaced): %s", rc1, rc2, q_forks, e.msg);
+	} else {
+		CHECK(0, "open, lock, read the checkpoint: %s", e.msg);
+	}
+	free(b);
+	if (st)
+		st->ops->close(st);
+	unsetenv("AWS_ENDPOINT_URL");
+	t_rm_rf(dir);
 }
 
 static void
@@ -355,6 +493,10 @@ against_fake(void)
 	CHECK(prb_s3_put(c, "cas", (const uint8_t *)"x", 1, PRB_S3_REPLACE,
 	                 "e9", &info, &e) == PRB_ECONFLICT,
 	      "a stale ETag is PRB_ECONFLICT");
+	CHECK(prb_s3_put(c, "lost", (const uint8_t *)"x", 1, PRB_S3_REPLACE,
+	                 "f1", &info, &e) == PRB_EINDOUBT,
+	      "If-Match applied, answered 500, its retry 412: in doubt, not "
+	      "a conflict: %s", e.msg);
 	CHECK(prb_s3_put(c, "a b", (const uint8_t *)"x", 1, PRB_S3_ANY, NULL,
 	                 NULL, &e) == PRB_EINVAL,
 	      "a key that would need escaping is refused");
@@ -362,7 +504,13 @@ against_fake(void)
 	CHECK(prb_s3_list(c, "p/", "/", on_key, NULL, &e) == 0 &&
 	              strcmp(listed, "p/d&1/(dir):0 p/a<b:7 p/z:1 ") == 0,
 	      "two pages, entities decoded: %s", listed);
+	listed[0] = 0;
+	CHECK(prb_s3_list(c, "loop/", "/", on_key, NULL, &e) ==
+	                      PRB_EMALFORMED && loop_pages == 2,
+	      "a listing whose pages do not advance ends (%d pages): %s",
+	      loop_pages, e.msg);
 	prb_s3_close(c);
+	store_lease(di->port);
 	MHD_stop_daemon(d);
 }
 
