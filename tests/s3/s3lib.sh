@@ -27,6 +27,19 @@ s3_log_fixture() {
 	ok "init --store $S3_URL"
 }
 
+# s3_rounds REL SAN SECONDS: sets ROUNDS (PRB_S3_ROUNDS, else REL, or SAN
+# under a sanitizer build, said so) and BUDGET (PRB_S3_SECONDS, else
+# SECONDS, halved under a sanitizer build: no new round after it).
+s3_rounds() {
+	case ${PRB_BUILD:-} in
+	*/san | */san/)
+		ROUNDS=${PRB_S3_ROUNDS:-$2}
+		BUDGET=${PRB_S3_SECONDS:-$(($3 / 2))}
+		echo "note: sanitizer build: $ROUNDS rounds, ${BUDGET}s (a release build runs $1, ${3}s)"
+		;;
+	*) ROUNDS=${PRB_S3_ROUNDS:-$1} BUDGET=${PRB_S3_SECONDS:-$3} ;;
+	esac
+}
 # hget PATH OUT: an anonymous GET of HURL/PATH into OUT; status 0 on 200.
 hget() { [ "$(curl -s -m 30 -o "$2" -w '%{http_code}' "$HURL$1")" = 200 ]; }
 

@@ -8,13 +8,13 @@
 # add) appends after what is there.
 #
 # Ingest comes last: lib.sh's entries_range reads short plain entries only.
-# Env: PRB_S3_ROUNDS (kills per way in, default 4), PRB_S3_SECONDS (no new
+# Env (s3_rounds; halved or fewer under a sanitizer build):
+# PRB_S3_ROUNDS (kills per way in, default 4), PRB_S3_SECONDS (no new
 # kill after it, per way in, default 90).
 . "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/s3lib.sh"
 
-ROUNDS=${PRB_S3_ROUNDS:-4}
-BUDGET=${PRB_S3_SECONDS:-90}
+s3_rounds 4 2 90
 s3_log_fixture kill.example/log probity-kill log
 gocheck_build || echo "note: $GOCHECK_WHY; ingest entries compared by size only"
 

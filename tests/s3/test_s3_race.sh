@@ -15,13 +15,13 @@
 # same tile paths) and with unequal ones, paced rounds (many batches
 # each, interleaved), and slow staggered rounds (the second writer commits
 # between two of the first's commits: the first loses after committing
-# some of its entries). Env: PRB_S3_ROUNDS (default 12), PRB_S3_SECONDS
+# some of its entries). Env: PRB_S3_ROUNDS (default 12; 4 under a
+# sanitizer build), PRB_S3_SECONDS
 # (no new round after it, default 150).
 . "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/s3lib.sh"
 
-ROUNDS=${PRB_S3_ROUNDS:-12}
-BUDGET=${PRB_S3_SECONDS:-150}
+s3_rounds 12 4 150
 s3_log_fixture race.example/log probity-race log
 M2=$T/m2
 mkdir -p "$M2"

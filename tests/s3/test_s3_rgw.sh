@@ -8,11 +8,12 @@
 # port. After each round the log verifies and every acknowledged entry is
 # at its index (read anonymously over plain HTTP).
 #
-# Env: PRB_S3_ROUNDS (outages per way in, default 4).
+# Env: PRB_S3_ROUNDS (outages per way in, default 4; 2 under a sanitizer
+# build).
 . "$(dirname "$0")/../cli/lib.sh"
 . "$(dirname "$0")/s3lib.sh"
 
-ROUNDS=${PRB_S3_ROUNDS:-4}
+s3_rounds 4 2 600
 s3_log_fixture rgw.example/log probity-rgw log
 
 # outage: RGW killed at a random moment 0.3..1.3 s from now, for 0.5..4 s
