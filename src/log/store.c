@@ -946,41 +946,7 @@ static int
 read_at(dir_store *d, const char *name, uint8_t **data, size_t *len,
         prb_err *err)
 {
-	int fd = prb_open_beneath(d->rootfd, name, O_RDONLY, 0);
-	if (fd < 0)
-		return sys_err(err, name, "open");
-	struct stat st;
-	uint8_t *buf = NULL;
-	int rc = 0;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = prb_err_set(err, PRB_EIO, name, UINT64_MAX, "not a file");
-		goto out;
-	}
-	size_t n = (size_t)st.st_size, got = 0;
-	if (!(buf = malloc(n + 1))) {
-		rc = prb_err_set(err, PRB_ENOMEM, name, UINT64_MAX, "out of memory");
-		goto out;
-	}
-	while (got < n) {
-		ssize_t r = read(fd, buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = r < 0 ? sys_err(err, name, "read")
-			           : prb_err_set(err, PRB_EIO, name, got,
-			                         "file shrank while reading");
-			goto out;
-		}
-		got += (size_t)r;
-	}
-	buf[n] = 0;
-	*data = buf;
-	*len = n;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return rc;
+	return prb_read_file_at(d->rootfd, name, SIZE_MAX - 1, data, len, err);
 }
 
 static int

@@ -495,8 +495,8 @@ settle_put(s3_store *s, const char *key, const uint8_t *data, size_t len,
 	size_t n;
 	prb_s3_info info;
 	prb_err e;
-	if (prb_s3_get(s->c, key, 0, 0, OBJECT_MAX, &have, &n, &info, &e) == 0 &&
-	    n == len && memcmp(have, data, len) == 0) {
+	int got = prb_s3_get(s->c, key, 0, 0, OBJECT_MAX, &have, &n, &info, &e);
+	if (got == 0 && n == len && memcmp(have, data, len) == 0) {
 		free(have);
 		return keep_checkpoint(s, data, len, info.etag, err);
 	}
@@ -512,10 +512,14 @@ settle_put(s3_store *s, const char *key, const uint8_t *data, size_t len,
 	if (rc == PRB_EINDOUBT || rc == PRB_EIO) {
 		char why[sizeof err->msg];
 		snprintf(why, sizeof why, "%s", err ? err->msg : "no answer");
-		return prb_err_set(err, PRB_EINDOUBT, "checkpoint", UINT64_MAX,
-		                   "%.200s; reading it back did not find these "
-		                   "bytes: it may or may not have been replaced",
-		                   why);
+		return prb_err_set(
+			err, PRB_EINDOUBT, "checkpoint", UINT64_MAX, "%.200s; %s",
+			why,
+			got == 0 ? "another writer's checkpoint is there now "
+			           "(whether this batch went in before it is "
+			           "settled by reading the log back)"
+			         : "reading it back failed too: it may or may "
+			           "not have been replaced");
 	}
 	return rc;
 }

@@ -873,8 +873,8 @@ replace_result(const prb_s3 *c, int rc, int maybe_applied, const char *key,
 	snprintf(where, sizeof where, "s3://%s/%s", c->bucket, key);
 	return prb_err_set(err, PRB_EINDOUBT, where, UINT64_MAX,
 	                   "PUT If-Match failed (412) on a retry after an "
-	                   "attempt that may have taken effect: it may or may "
-	                   "not have been replaced");
+	                   "attempt that may have taken effect: the object "
+	                   "may or may not have been replaced");
 }
 
 int
