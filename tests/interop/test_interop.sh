@@ -117,10 +117,12 @@ fi
 GNAME=interop.example/go-log
 "$G" genkey "$GNAME" >"$T/gokeys" || { bad "gocheck genkey"; finish; }
 sed -n 1p "$T/gokeys" >"$T/go.key"
+chmod 600 "$T/go.key" # probity refuses a key others can read, as ssh does
 GVK=$(sed -n 2p "$T/gokeys")
 "$G" genkey "$GNAME" >"$T/otherkeys" || { bad "gocheck genkey"; finish; }
 OTHERVK=$(sed -n 2p "$T/otherkeys")       # same name, different key
 "$G" genkey witness.example/w1 | sed -n 1p >"$T/witness.key"
+chmod 600 "$T/witness.key"
 
 # ... and a key made by probity must work with x/mod.
 PNAME=interop.example/probity-log
@@ -386,6 +388,7 @@ unicode_log() {
 	UNAME=$(printf 'interop.example/\303\274n\303\257c\303\270de-\316\273')
 	"$G" genkey "$UNAME" >"$T/ukeys" || { bad "gocheck genkey (UTF-8 name)"; return 1; }
 	sed -n 1p "$T/ukeys" >"$T/u.key"
+	chmod 600 "$T/u.key"
 	UVK=$(sed -n 2p "$T/ukeys")
 	probity_ok "probity init with an x/mod key whose name is UTF-8 ($UNAME)" \
 		"$PROBITY" init "$U" --key "$T/u.key" || return 1
